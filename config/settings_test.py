@@ -1,0 +1,27 @@
+"""Test settings: the real settings, pointed at this machine's PostgreSQL and Redis, made fast."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("DATABASE_URL", "postgres://localhost/test")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"cosign-test-{os.getpid()}")
+# Its own queue, so a developer's running worker never takes the tests' tasks (or the reverse).
+os.environ.setdefault("CELERY_QUEUE", f"cosign-test-{os.getpid()}")
+
+from config.settings import *  # noqa: F403
+from config.settings import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Unit tests run tasks in-process and check enqueueing with captured on_commit callbacks; the
+# integration tests start a real worker and switch this off for the duration.
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Static files are served from the source folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
