@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from petitions.models import Petition, Signature, Topic
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "position")
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name",)
+
+
+@admin.register(Petition)
+class PetitionAdmin(admin.ModelAdmin):
+    list_display = ("title", "status", "topic", "signature_count", "opens_at", "closes_at")
+    list_filter = ("status", "topic", "language")
+    search_fields = ("title", "slug", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    autocomplete_fields = ("sponsors",)
+    # The count belongs to the counter and the recount command; editing it by hand would drift.
+    readonly_fields = ("signature_count", "created_at", "updated_at")
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "petition", "status", "country", "created_at", "confirmed_at")
+    list_filter = ("status", "petition", "country")
+    search_fields = ("name", "email", "canonical_email")
+    list_select_related = ("petition",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "petition",
+        "canonical_email",
+        "ip_hash",
+        "created_at",
+        "confirmed_at",
+        "confirmation_sent_at",
+        "counted",
+        "status",
+    )
+    fields = (
+        "petition",
+        "name",
+        "email",
+        "canonical_email",
+        "postal_code",
+        "country",
+        "display",
+        "consent_updates",
+        "language",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "confirmation_sent_at",
+        "counted",
+        "ip_hash",
+    )
+
+    def has_add_permission(self, request: object) -> bool:
+        # Signatures come from signers confirming by email, never from staff typing them in.
+        return False

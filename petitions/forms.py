@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from accounts.validators import validate_no_control_characters
+from petitions.models import Signature
+
+_POSTAL_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 -]{0,18}[A-Z0-9])?$")
+
+
+class SignatureForm(forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        validators=[validate_no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send you a link to confirm. Never shown publicly."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=20,
+        required=False,
+        help_text=_("So officials learn how many of their own constituents signed."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    # Choices stay lazy so country names appear in the reader's language.
+    country = CountryField(blank=True, blank_label=_("Choose your country")).formfield(
+        label=_("Country"), required=False
+    )
+    display = forms.ChoiceField(
+        label=_("Show my name as"),
+        choices=Signature.Display.choices,
+        initial=Signature.Display.SHORT,
+        widget=forms.RadioSelect,
+    )
+    consent_updates = forms.BooleanField(
+        label=_("Email me updates about this campaign"),
+        required=False,
+    )
+
+    def __init__(self, *args: object, action: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("sign", _("Sign the petition"), css_class="btn-lg w-100"))
+
+    def clean_postal_code(self) -> str:
+        value = self.cleaned_data["postal_code"].strip().upper()
+        if value and not _POSTAL_CODE.match(value):
+            raise ValidationError(
+                _("Enter a postal code of letters, digits, spaces or hyphens, e.g. 94612."),
+                code="postal_code",
+            )
+        return value
+
+
+class NewLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("The email you signed with"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args: object, action: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("send", _("Email me a new link")))

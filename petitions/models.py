@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from accounts.models import Organization
+
+# When no fixed goal is set, the goal steps up to the next of these as the count reaches it, then
+# keeps doubling the last one.
+GOAL_STEPS = (100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000)
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ("position", "name")
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(
+        _("summary"), max_length=600, help_text=_("One paragraph: the pitch shown in lists.")
+    )
+    body = models.TextField(_("body"), blank=True)
+    addressed_to = models.CharField(
+        _("addressed to"),
+        max_length=300,
+        blank=True,
+        help_text=_("Whom the petition asks to act, e.g. 'The Mayor and City Council of Oakland'."),
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="petitions", null=True, blank=True
+    )
+    sponsors = models.ManyToManyField(
+        Organization, related_name="sponsored_petitions", blank=True, verbose_name=_("sponsors")
+    )
+    goal = models.PositiveIntegerField(
+        _("fixed goal"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a goal that steps up as signatures arrive."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # Kept by the batched counter (petitions.services.petition_counts_update), never per request,
+    # so a surge of signers never contends for this row.
+    signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(closes_at__gt=models.F("opens_at")),
+                name="petitions_petition_closes_after_opening",
+            ),
+            models.CheckConstraint(
+                condition=Q(goal__isnull=True) | Q(goal__gt=0),
+                name="petitions_petition_goal_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    def is_accepting_signatures(self, *, now: timezone.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and (self.opens_at is None or self.opens_at <= now)
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+    @property
+    def has_ended(self) -> bool:
+        return self.status == self.Status.CLOSED or (
+            self.closes_at is not None and self.closes_at <= timezone.now()
+        )
+
+    @property
+    def current_goal(self) -> int:
+        if self.goal:
+            return self.goal
+        for step in GOAL_STEPS:
+            if self.signature_count < step:
+                return step
+        goal = GOAL_STEPS[-1]
+        while goal <= self.signature_count:
+            goal *= 2
+        return goal
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, self.signature_count * 100 // self.current_goal)
+
+
+class Signature(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting email confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
+    class Display(models.TextChoices):
+        FULL = "full", _("My full name")
+        SHORT = "short", _("My first name and last initial")
+        WITHHELD = "withheld", _("Don't show my name")
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    name = models.CharField(_("name"), max_length=200)
+    # The address as typed, to write to; canonical_email decides whether two are one signer.
+    email = models.EmailField(_("email"))
+    canonical_email = models.CharField(_("canonical email"), max_length=254, editable=False)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = CountryField(_("country"), blank=True)
+    display = models.CharField(
+        _("show my name as"), max_length=10, choices=Display.choices, default=Display.SHORT
+    )
+    consent_updates = models.BooleanField(_("consents to updates"), default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # A keyed hash of the client address (accounts.network.ip_hash); the address is never kept.
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # Email bookkeeping: sent_at lets a sweep resend what a lost task never sent; claimed_at is the
+    # lease a sending worker holds; notice_at rate-limits repeat mails caused by signing again.
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notice_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whether the batched counter has added this signature to petition.signature_count.
+    counted = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("petition", "canonical_email"), name="petitions_signature_one_per_person"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
+                name="petitions_signature_confirmed_has_date",
+            ),
+            # Whoever moves a counted signature out of "confirmed" must take it off the count too.
+            models.CheckConstraint(
+                condition=Q(counted=False) | Q(status="confirmed"),
+                name="petitions_signature_counted_is_confirmed",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=("petition",),
+                condition=Q(status="confirmed", counted=False),
+                name="petitions_sig_uncounted",
+            ),
+            models.Index(
+                fields=("created_at",),
+                condition=Q(status="pending", confirmation_sent_at__isnull=True),
+                name="petitions_sig_unsent",
+            ),
+            models.Index(
+                fields=("petition", "status", "-confirmed_at"), name="petitions_sig_recent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.petition_id}"
+
+    @property
+    def public_name(self) -> str:
+        if self.display == self.Display.FULL:
+            return self.name
+        if self.display == self.Display.SHORT:
+            parts = self.name.split()
+            if len(parts) > 1:
+                return f"{parts[0]} {parts[-1][0]}."
+            return parts[0] if parts else ""
+        return str(_("Name withheld"))

@@ -1,0 +1,271 @@
+"""Writes for petitions: signing, confirming, emailing signers, counting."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.emails import email_canonicalize
+from petitions import emails
+from petitions.models import Petition, Signature
+
+logger = logging.getLogger(__name__)
+
+
+class PetitionNotOpen(Exception):
+    """The petition does not take signatures now (draft, closed, or outside its dates)."""
+
+    def __init__(self, petition: Petition) -> None:
+        super().__init__(petition.slug)
+        self.petition = petition
+
+
+def signature_create(
+    *,
+    petition: Petition,
+    name: str,
+    email: str,
+    postal_code: str = "",
+    country: str = "",
+    display: str = Signature.Display.SHORT,
+    consent_updates: bool = False,
+    language: str = settings.LANGUAGE_CODE,
+    ip_hash: str = "",
+    now: datetime | None = None,
+) -> Signature:
+    """Record a pending signature and have its confirmation emailed.
+
+    The hot path is one INSERT: no read first and no lock on the petition. A second signature by the
+    same person (same canonical email) hits the unique constraint instead; they get the confirmation
+    again or an "already signed" note, rate limited. Callers must not tell the two cases apart in
+    what they show, so that the form never reveals whether an address has signed.
+    """
+    if not petition.is_accepting_signatures(now=now):
+        raise PetitionNotOpen(petition)
+    now = now or timezone.now()
+    signature = Signature(
+        petition=petition,
+        name=name,
+        email=email,
+        canonical_email=email_canonicalize(email),
+        postal_code=postal_code,
+        country=country,
+        display=display,
+        consent_updates=consent_updates,
+        language=language,
+        ip_hash=ip_hash,
+        created_at=now,
+        # The confirmation about to be sent counts as the first notice for rate limiting.
+        notice_at=now,
+    )
+    # Field validation only: uniqueness is the database's job, done by the INSERT itself.
+    signature.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            signature.save(force_insert=True)
+    except IntegrityError:
+        existing = Signature.objects.filter(
+            petition=petition, canonical_email=signature.canonical_email
+        ).first()
+        if existing is None:
+            raise
+        signature_notice_request(signature=existing, now=now)
+        return existing
+
+    from petitions.tasks import signature_send_confirmation
+
+    signature_send_confirmation.delay_on_commit(signature.pk)
+    return signature
+
+
+def signature_notice_request(*, signature: Signature, now: datetime | None = None) -> bool:
+    """Email an existing signer again (a fresh link, or "you already signed"), at most once per
+    SIGNATURE_NOTICE_INTERVAL, so repeated form posts cannot flood someone's inbox."""
+    now = now or timezone.now()
+    cutoff = now - settings.SIGNATURE_NOTICE_INTERVAL
+    claimed = (
+        Signature.objects.filter(pk=signature.pk)
+        .exclude(status=Signature.Status.REJECTED)
+        .filter(Q(notice_at__isnull=True) | Q(notice_at__lte=cutoff))
+        .update(notice_at=now)
+    )
+    if claimed:
+        from petitions.tasks import signature_send_notice
+
+        signature_send_notice.delay_on_commit(signature.pk)
+    return bool(claimed)
+
+
+def signature_new_link_request(*, petition: Petition, email: str) -> None:
+    """Someone lost or broke their link and typed their address: mail them if they have signed.
+
+    Says nothing either way, like the sign form.
+    """
+    signature = Signature.objects.filter(
+        petition=petition, canonical_email=email_canonicalize(email)
+    ).first()
+    if signature is not None:
+        signature_notice_request(signature=signature)
+
+
+def signature_confirmation_send(*, signature_id: int) -> bool:
+    """Send the first confirmation email for a signature, once.
+
+    A worker claims the send with a conditional UPDATE (a lease that a dead worker's successor may
+    take over after SIGNATURE_SEND_LEASE) and marks it sent afterwards, so duplicated or redelivered
+    tasks do not send twice and a lost one is found by the sweep.
+    """
+    now = timezone.now()
+    lease_cutoff = now - settings.SIGNATURE_SEND_LEASE
+    claimed = (
+        Signature.objects.filter(
+            pk=signature_id,
+            status=Signature.Status.PENDING,
+            confirmation_sent_at__isnull=True,
+        )
+        .filter(
+            Q(confirmation_claimed_at__isnull=True) | Q(confirmation_claimed_at__lt=lease_cutoff)
+        )
+        .update(confirmation_claimed_at=now)
+    )
+    if not claimed:
+        return False
+    signature = Signature.objects.select_related("petition").get(pk=signature_id)
+    try:
+        emails.confirmation_email_send(signature=signature)
+    except Exception:
+        # Give the claim back so the retry (or the sweep) can send at once.
+        Signature.objects.filter(pk=signature_id, confirmation_claimed_at=now).update(
+            confirmation_claimed_at=None
+        )
+        raise
+    Signature.objects.filter(pk=signature_id).update(confirmation_sent_at=timezone.now())
+    return True
+
+
+def signature_notice_send(*, signature_id: int) -> str:
+    """Send the repeat email that signature_notice_request allowed: a fresh confirmation link to
+    a pending signer, an "already signed" note to a confirmed one. Returns what was sent."""
+    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
+    if signature is None or signature.status == Signature.Status.REJECTED:
+        return "nothing"
+    if signature.status == Signature.Status.PENDING:
+        emails.confirmation_email_send(signature=signature)
+        Signature.objects.filter(pk=signature_id, confirmation_sent_at__isnull=True).update(
+            confirmation_sent_at=timezone.now()
+        )
+        return "confirmation"
+    emails.already_signed_email_send(signature=signature)
+    return "already_signed"
+
+
+def signature_confirm(*, signature_id: int, now: datetime | None = None) -> Signature:
+    """Confirm a signature from its emailed link. Confirming twice changes nothing.
+
+    The count itself is raised by the batched counter, not here.
+    """
+    now = now or timezone.now()
+    signature = Signature.objects.select_related("petition").get(pk=signature_id)
+    if signature.status != Signature.Status.PENDING:
+        return signature
+    if not signature.petition.is_accepting_signatures(now=now):
+        raise PetitionNotOpen(signature.petition)
+    Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(
+        status=Signature.Status.CONFIRMED, confirmed_at=now
+    )
+    signature.refresh_from_db()
+    return signature
+
+
+def signature_confirmations_resend_lost(*, older_than_seconds: int = 120, limit: int = 1000) -> int:
+    """Re-enqueue confirmations that were never sent (a broker that lost the task, a worker that
+    died holding the lease). Returns how many were enqueued."""
+    now = timezone.now()
+    ids = list(
+        Signature.objects.filter(
+            status=Signature.Status.PENDING,
+            confirmation_sent_at__isnull=True,
+            created_at__lt=now - timedelta(seconds=older_than_seconds),
+        )
+        .filter(
+            Q(confirmation_claimed_at__isnull=True)
+            | Q(confirmation_claimed_at__lt=now - settings.SIGNATURE_SEND_LEASE)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    from petitions.tasks import signature_send_confirmation
+
+    for signature_id in ids:
+        signature_send_confirmation.delay(signature_id)
+    return len(ids)
+
+
+def petition_counts_update(*, batch_size: int = 5000, max_batches: int = 20) -> dict[int, int]:
+    """Add newly confirmed signatures to their petitions' counts: one UPDATE per petition.
+
+    Rows are claimed FOR UPDATE SKIP LOCKED and flagged `counted` in the same transaction as the
+    increment, so two counters running at once never add a signature twice. Returns the increments.
+    """
+    added: Counter[int] = Counter()
+    for _ in range(max_batches):
+        with transaction.atomic():
+            rows = list(
+                Signature.objects.filter(status=Signature.Status.CONFIRMED, counted=False)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "petition_id")[:batch_size]
+            )
+            if not rows:
+                break
+            Signature.objects.filter(pk__in=[pk for pk, _ in rows]).update(counted=True)
+            batch = Counter(petition_id for _, petition_id in rows)
+            # A fixed order of row locks keeps two counters from deadlocking each other.
+            for petition_id in sorted(batch):
+                Petition.objects.filter(pk=petition_id).update(
+                    signature_count=F("signature_count") + batch[petition_id]
+                )
+        added.update(batch)
+        if len(rows) < batch_size:
+            break
+    return dict(added)
+
+
+@dataclass(frozen=True)
+class Recount:
+    petition_id: int
+    before: int
+    after: int
+
+    @property
+    def drift(self) -> int:
+        return self.before - self.after
+
+
+def petition_recount(*, petition_id: int) -> Recount:
+    """Set a petition's count from its signatures, correcting any drift.
+
+    Counts what the counter has already added (confirmed and `counted`), with the petition row
+    locked; signatures confirmed but not yet counted are the counter's to add, so the two never
+    count one signature twice.
+    """
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().get(pk=petition_id)
+        fresh = Signature.objects.filter(
+            petition_id=petition_id, status=Signature.Status.CONFIRMED, counted=True
+        ).count()
+        if fresh != petition.signature_count:
+            Petition.objects.filter(pk=petition_id).update(signature_count=fresh)
+            logger.warning(
+                "Recount of petition %s corrected %s to %s",
+                petition_id,
+                petition.signature_count,
+                fresh,
+            )
+    return Recount(petition_id=petition_id, before=petition.signature_count, after=fresh)

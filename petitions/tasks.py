@@ -1,0 +1,52 @@
+"""Thin Celery tasks: each takes ids, and the service it calls is safe to run twice."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+
+from petitions import services
+from petitions.models import Petition
+
+# Worth retrying: the mail server is down, busy or hung up. A refused recipient is permanent.
+TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+PERMANENT_MAIL_ERRORS = (smtplib.SMTPRecipientsRefused,)
+_MAIL_RETRY = {
+    "autoretry_for": TRANSIENT_MAIL_ERRORS,
+    "dont_autoretry_for": PERMANENT_MAIL_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**_MAIL_RETRY)
+def signature_send_confirmation(signature_id: int) -> bool:
+    return services.signature_confirmation_send(signature_id=signature_id)
+
+
+@shared_task(**_MAIL_RETRY)
+def signature_send_notice(signature_id: int) -> str:
+    return services.signature_notice_send(signature_id=signature_id)
+
+
+@shared_task
+def signature_confirmations_sweep() -> int:
+    return services.signature_confirmations_resend_lost()
+
+
+@shared_task
+def petition_counts_update() -> dict[str, int]:
+    return {str(k): v for k, v in services.petition_counts_update().items()}
+
+
+@shared_task
+def petition_recount_all() -> int:
+    """Nightly drift correction; returns how many petitions were corrected."""
+    corrected = 0
+    for petition_id in Petition.objects.values_list("pk", flat=True).iterator():
+        corrected += services.petition_recount(petition_id=petition_id).drift != 0
+    services.petition_counts_update()
+    return corrected

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from petitions import views
+
+app_name = "petitions"
+
+urlpatterns = [
+    path("<slug:slug>/", views.petition_detail, name="detail"),
+    path("<slug:slug>/sign/", views.signature_create, name="sign"),
+    path("<slug:slug>/check-your-inbox/", views.signature_check_inbox, name="check_inbox"),
+    path("<slug:slug>/confirm/<str:token>/", views.signature_confirm, name="confirm"),
+    path("<slug:slug>/confirm/<str:token>/renew/", views.signature_renew, name="renew"),
+    path("<slug:slug>/new-link/", views.signature_new_link, name="new_link"),
+]

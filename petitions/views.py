@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.network import client_ip, ip_hash
+from accounts.tokens import TokenExpired, TokenInvalid
+from petitions import selectors, services
+from petitions.forms import NewLinkForm, SignatureForm
+from petitions.models import Petition
+
+
+def _sign_form(petition: Petition, data: object = None) -> SignatureForm:
+    return SignatureForm(data, action=reverse("petitions:sign", kwargs={"slug": petition.slug}))
+
+
+def _new_link_form(petition: Petition, data: object = None) -> NewLinkForm:
+    return NewLinkForm(data, action=reverse("petitions:new_link", kwargs={"slug": petition.slug}))
+
+
+def _detail(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    form: SignatureForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "petition": petition,
+        "form": form or _sign_form(petition),
+        "accepting": petition.is_accepting_signatures(),
+        "recent_signatures": selectors.signatures_recent_public(petition=petition),
+    }
+    return render(request, "petitions/detail.html", context, status=status)
+
+
+@require_GET
+def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return _detail(request, selectors.petition_get_public(slug=slug))
+
+
+@require_POST
+def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = selectors.petition_get_public(slug=slug)
+    form = _sign_form(petition, request.POST)
+    if not form.is_valid():
+        return _detail(request, petition, form=form, status=400)
+    try:
+        services.signature_create(
+            petition=petition,
+            language=get_language() or "",
+            ip_hash=ip_hash(client_ip(request)),
+            **form.cleaned_data,
+        )
+    except services.PetitionNotOpen:
+        return _detail(request, petition, form=form, status=409)
+    # The same redirect whether the address is new, pending or confirmed: the form never tells.
+    return redirect("petitions:check_inbox", slug=petition.slug)
+
+
+@require_GET
+def signature_check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = selectors.petition_get_public(slug=slug)
+    return render(request, "petitions/check_inbox.html", {"petition": petition})
+
+
+@require_http_methods(["GET", "POST"])
+def signature_confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows one button and changes nothing (mail scanners follow links); POST confirms."""
+    petition = selectors.petition_get_public(slug=slug)
+    try:
+        signature = selectors.signature_from_token(petition=petition, token=token)
+    except TokenExpired:
+        return _link_problem(request, petition, token=token, expired=True)
+    except TokenInvalid:
+        return _link_problem(request, petition, token=token, expired=False)
+
+    if request.method == "GET":
+        return render(
+            request, "petitions/confirm.html", {"petition": petition, "signature": signature}
+        )
+    try:
+        signature = services.signature_confirm(signature_id=signature.pk)
+    except services.PetitionNotOpen:
+        return render(request, "petitions/confirm_closed.html", {"petition": petition}, status=409)
+    return render(
+        request, "petitions/confirmed.html", {"petition": petition, "signature": signature}
+    )
+
+
+def _link_problem(
+    request: HttpRequest, petition: Petition, *, token: str, expired: bool
+) -> HttpResponse:
+    context = {
+        "petition": petition,
+        "expired": expired,
+        "token": token,
+        "form": _new_link_form(petition),
+    }
+    return render(request, "petitions/link_problem.html", context, status=400)
+
+
+@require_POST
+def signature_renew(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """One click from an expired link's page: mail a fresh link to the address it was sent to."""
+    petition = selectors.petition_get_public(slug=slug)
+    try:
+        selectors.signature_from_token(petition=petition, token=token)
+    except TokenExpired as expired:
+        services.signature_notice_request(signature=expired.value)
+    except TokenInvalid:
+        return _link_problem(request, petition, token=token, expired=False)
+    return redirect("petitions:check_inbox", slug=petition.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = selectors.petition_get_public(slug=slug)
+    form = _new_link_form(petition, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.signature_new_link_request(petition=petition, email=form.cleaned_data["email"])
+        return redirect("petitions:check_inbox", slug=petition.slug)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "petitions/new_link.html", {"petition": petition, "form": form}, status=status
+    )
