@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Organization, User
+from petitions.models import Petition, Topic
+
+pytestmark = pytest.mark.django_db
+
+GENERATED_LOGIN = re.compile(r"Staff login: (\S+) / (\S+) \(shown only now\)")
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> tuple[int, int, int, int]:
+    return (
+        Topic.objects.count(),
+        Organization.objects.count(),
+        Petition.objects.count(),
+        User.objects.count(),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_demo_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_ADMIN_EMAIL", raising=False)
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+
+
+def test_second_run_creates_nothing() -> None:
+    _seed()
+    first = _counts()
+
+    output = _seed()
+
+    assert _counts() == first
+    assert first == (4, 11, 6, 1)
+    assert (
+        "Demo data: 4 topics (0 new), 11 organizations (0 new), 6 petitions (0 new), "
+        "staff account admin@cosign.test (existing)." in output
+    )
+
+
+def test_seeded_content_is_valid_and_complete() -> None:
+    _seed()
+
+    for obj in [*Topic.objects.all(), *Organization.objects.all(), *Petition.objects.all()]:
+        obj.full_clean()
+    assert all(org.is_verified and org.verified_at for org in Organization.objects.all())
+    for petition in Petition.objects.select_related("topic").prefetch_related("sponsors"):
+        assert petition.topic is not None
+        assert petition.sponsors.exists()
+        assert petition.signature_count == 0
+        # TextField's max_length is only enforced by forms, so full_clean() does not check it.
+        assert len(petition.summary) <= 600
+        assert "<" not in petition.body
+        assert "\n\n" in petition.body
+    assert Petition.objects.get(slug="fourth-amendment-not-for-sale").goal == 5000
+
+
+def test_only_the_closed_petition_refuses_signatures() -> None:
+    _seed()
+
+    closed = Petition.objects.get(slug="drop-proctorio")
+    assert closed.status == Petition.Status.CLOSED
+    assert closed.opens_at < closed.closes_at
+    assert not closed.is_accepting_signatures()
+    others = Petition.objects.exclude(pk=closed.pk)
+    assert others.count() == 5
+    assert all(petition.is_accepting_signatures() for petition in others)
+
+
+def test_admin_password_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_ADMIN_EMAIL", "Staff@Example.org")
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-password-1")
+
+    output = _seed()
+
+    user = User.objects.get(email="staff@example.org")
+    assert user.is_staff and user.is_superuser
+    assert user.check_password("demo-password-1")
+    assert "demo-password-1" not in output
+
+
+def test_admin_password_from_environment_replaces_existing_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _seed()
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-password-2")
+
+    _seed()
+
+    assert User.objects.get(email="admin@cosign.test").check_password("demo-password-2")
+
+
+def test_generated_password_is_printed_once_and_kept() -> None:
+    first = _seed()
+    match = GENERATED_LOGIN.search(first)
+    assert match is not None
+    email, password = match.groups()
+    assert email == "admin@cosign.test"
+
+    second = _seed()
+
+    assert password not in second
+    assert "already exists" in second
+    assert User.objects.get(email=email).check_password(password)

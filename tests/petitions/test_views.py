@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from petitions.emails import confirmation_url
+from petitions.models import Petition, Signature
+from tests.factories import PetitionFactory, SignatureFactory
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "name": "Maria Rossi",
+    "email": "maria@example.org",
+    "postal_code": "94612",
+    "country": "US",
+    "display": "short",
+    "consent_updates": "on",
+}
+
+
+def _sign_url(petition: Petition) -> str:
+    return reverse("petitions:sign", kwargs={"slug": petition.slug})
+
+
+def _confirm_path(signature: Signature) -> str:
+    return confirmation_url(signature=signature).removeprefix("http://127.0.0.1:8000")
+
+
+def test_petition_page_shows_the_form_count_and_progress(client, petition) -> None:
+    Petition.objects.filter(pk=petition.pk).update(signature_count=120)
+    response = client.get(petition.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert petition.title in html
+    assert 'id="signature-count">120<' in html
+    assert 'aria-valuenow="48"' in html  # 120 of the automatic goal 250
+    assert 'name="email"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_home_lists_public_petitions_only(client, petition) -> None:
+    draft = PetitionFactory(status=Petition.Status.DRAFT)
+    response = client.get("/", follow=True)
+    html = response.content.decode()
+    assert petition.title in html
+    assert draft.title not in html
+
+
+def test_signing_redirects_to_check_your_inbox_and_stores_a_pending_signature(
+    client, petition, django_capture_on_commit_callbacks, outbox
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_sign_url(petition), VALID, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 302
+    assert response["Location"].endswith("/check-your-inbox/")
+    signature = Signature.objects.get()
+    assert signature.status == Signature.Status.PENDING
+    assert signature.consent_updates is True
+    assert signature.language == "en"
+    assert signature.ip_hash and "203.0.113.9" not in signature.ip_hash
+    assert len(outbox) == 1
+
+
+def _sign_and_read(client: Client, petition: Petition, email: str) -> tuple[int, str, str]:
+    response = client.post(_sign_url(petition), VALID | {"email": email})
+    page = client.get(response["Location"])
+    return response.status_code, response["Location"], page.content.decode()
+
+
+def test_response_is_identical_for_new_pending_and_confirmed_emails(client, petition) -> None:
+    SignatureFactory(petition=petition, email="pending@example.org")
+    SignatureFactory(petition=petition, email="confirmed@example.org", confirmed=True)
+    new = _sign_and_read(client, petition, "new@example.org")
+    pending = _sign_and_read(client, petition, "pending@example.org")
+    confirmed = _sign_and_read(client, petition, "Confirmed+x@example.org")
+
+    def strip_csrf(html: str) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    assert strip_csrf(new[2]) == strip_csrf(pending[2]) == strip_csrf(confirmed[2])
+    assert new[:2] == pending[:2] == confirmed[:2]
+    assert Signature.objects.filter(petition=petition).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"email": ""}, "email", "This field is required"),
+        ({"email": "maria@"}, "email", "Enter a valid email address"),
+        ({"email": "maria example.org"}, "email", "Enter a valid email address"),
+        ({"name": ""}, "name", "This field is required"),
+        ({"name": "M" * 201}, "name", "at most 200 characters"),
+        ({"name": "Maria\x07 Rossi"}, "name", "invisible or control characters"),
+        ({"name": "Maria\u202eissoR"}, "name", "invisible or control characters"),
+        ({"name": "Maria\x00"}, "name", "Null characters are not allowed"),
+        ({"postal_code": "<script>"}, "postal_code", "Enter a postal code"),
+        ({"country": "XX"}, "country", "Select a valid choice"),
+        ({"display": "everyone"}, "display", "Select a valid choice"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_next_to_its_field_and_writes_nothing(
+    client, petition, outbox, changes, field, message
+) -> None:
+    response = client.post(_sign_url(petition), VALID | changes)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert f'id="error_1_id_{field}"' in html  # crispy renders the error beside the field
+    assert "nothing was saved" in html
+    assert not Signature.objects.exists()
+    assert outbox == []
+
+
+def test_typed_values_survive_a_form_error(client, petition) -> None:
+    response = client.post(_sign_url(petition), VALID | {"email": "broken@"})
+    html = response.content.decode()
+    assert 'value="Maria Rossi"' in html
+    assert 'value="94612"' in html
+
+
+@pytest.mark.parametrize("status", [Petition.Status.CLOSED])
+def test_signing_a_closed_petition_is_refused_clearly(client, status) -> None:
+    petition = PetitionFactory(status=status)
+    response = client.post(_sign_url(petition), VALID)
+    assert response.status_code == 409
+    assert "This petition is closed" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_petition_past_its_closing_date_says_it_is_closed(client) -> None:
+    petition = PetitionFactory(closes_at=timezone.now() - timedelta(hours=1))
+    response = client.get(petition.get_absolute_url())
+    html = response.content.decode()
+    assert "This petition is closed" in html
+    assert 'name="email"' not in html
+
+
+def test_draft_petition_is_not_found(client) -> None:
+    petition = PetitionFactory(status=Petition.Status.DRAFT)
+    assert client.get(petition.get_absolute_url()).status_code == 404
+    assert client.post(_sign_url(petition), VALID).status_code == 404
+    assert not Signature.objects.exists()
+
+
+def test_unknown_slug_is_a_readable_404(client) -> None:
+    response = client.get("/en/p/no-such-petition/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_get_to_the_sign_endpoint_is_a_readable_405(client, petition) -> None:
+    response = client.get(_sign_url(petition))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "only accepts a submitted form" in response.content.decode()
+
+
+def test_forged_csrf_token_is_refused_with_a_clear_page(petition) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.get(petition.get_absolute_url())  # sets the CSRF cookie
+    response = client.post(_sign_url(petition), VALID | {"csrfmiddlewaretoken": "forged" * 8})
+    assert response.status_code == 403
+    assert "Please send the form again" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_real_csrf_token_is_accepted(petition) -> None:
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(petition.get_absolute_url()).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(_sign_url(petition), VALID | {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
+
+
+def test_confirm_link_get_shows_one_button_and_changes_nothing(client, petition) -> None:
+    signature = SignatureFactory(petition=petition)
+    response = client.get(_confirm_path(signature))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('type="submit"') == 2  # the confirm button and the language switcher
+    assert "Confirm my signature" in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+def test_confirm_link_post_confirms_and_twice_is_harmless(client, petition) -> None:
+    signature = SignatureFactory(petition=petition, display="short", name="Maria Rossi")
+    path = _confirm_path(signature)
+    first = client.post(path)
+    assert first.status_code == 200
+    assert "your signature is confirmed" in first.content.decode()
+    assert "Maria R." in first.content.decode()
+    second = client.post(path)
+    assert second.status_code == 200
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+def test_expired_link_offers_a_new_email_in_one_click(
+    client, petition, django_capture_on_commit_callbacks, outbox, settings
+) -> None:
+    signature = SignatureFactory(
+        petition=petition, notice_at=timezone.now() - timedelta(days=30)
+    )
+    long_ago = time.time() - settings.SIGNATURE_CONFIRM_MAX_AGE.total_seconds() - 60
+    with mock.patch("django.core.signing.time.time", return_value=long_ago):
+        path = _confirm_path(signature)
+    response = client.post(path)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This link has expired" in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        renewed = client.post(path + "renew/")
+    assert renewed.status_code == 302
+    assert len(outbox) == 1
+    fresh = next(word for word in outbox[0].body.split() if "/confirm/" in word)
+    assert client.post(fresh.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    "damage", [lambda p: p[:-6] + "/", lambda p: p.replace("/confirm/", "/confirm/x")]
+)
+def test_tampered_link_gets_a_clear_page_that_offers_a_new_email(
+    client, petition, damage, django_capture_on_commit_callbacks, outbox
+) -> None:
+    signature = SignatureFactory(petition=petition, email="maria@example.org", notice_at=None)
+    response = client.post(damage(_confirm_path(signature)))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This link does not work" in html
+    assert 'name="email"' in html
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+    new_link = reverse("petitions:new_link", kwargs={"slug": petition.slug})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(new_link, {"email": "maria@example.org"})
+    assert response.status_code == 302
+    assert len(outbox) == 1
+
+
+def test_link_for_another_petition_does_not_confirm(client, petition) -> None:
+    other = PetitionFactory()
+    signature = SignatureFactory(petition=other)
+    path = _confirm_path(signature).replace(other.slug, petition.slug)
+    assert client.post(path).status_code == 400
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+def test_new_link_form_answers_the_same_for_unknown_addresses(client, petition, outbox) -> None:
+    new_link = reverse("petitions:new_link", kwargs={"slug": petition.slug})
+    response = client.post(new_link, {"email": "stranger@example.org"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("/check-your-inbox/")
+    assert outbox == []
+    bad = client.post(new_link, {"email": "stranger@"})
+    assert bad.status_code == 400
+    assert "Enter a valid email address" in bad.content.decode()
+
+
+def test_pages_send_a_strict_content_security_policy(client, petition) -> None:
+    response = client.get(petition.get_absolute_url())
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_healthz(client) -> None:
+    assert client.get("/healthz").content == b"ok"
