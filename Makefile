@@ -29,6 +29,8 @@ migrate: install
 
 # Without REDIS_URL there is no broker: tasks run in-process and the beat schedule runs in a
 # second process beside the dev server, so the count still rises as it does in production.
+# Links in printed emails point at this server unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \

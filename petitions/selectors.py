@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -17,7 +17,15 @@ def petition_list_public() -> QuerySet[Petition]:
         Petition.objects.exclude(status=Petition.Status.DRAFT)
         .select_related("topic")
         .prefetch_related("sponsors")
-        .order_by("status", "-signature_count", "-created_at")
+        # Open campaigns first, then the closed ones with their outcome.
+        .annotate(
+            closed=Case(
+                When(status=Petition.Status.CLOSED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("closed", "-signature_count", "-created_at")
     )
 
 

@@ -98,9 +98,7 @@ def celery_worker_process(transactional_db, smtp_server, tmp_path) -> Iterator[s
         f"--queues={os.environ['CELERY_QUEUE']}",
     ]  # fmt: skip
     with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     celery_app.conf.task_always_eager = False
     try:
         wait_until(

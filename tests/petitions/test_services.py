@@ -36,14 +36,17 @@ def test_signature_create_stores_a_pending_signature_and_enqueues_its_confirmati
 
 
 def test_confirmation_email_carries_a_working_link(
-    petition, django_capture_on_commit_callbacks, outbox, client
+    django_capture_on_commit_callbacks, outbox
 ) -> None:
+    petition = PetitionFactory(title="Cancel our city's partnership & its <cameras>")
     with django_capture_on_commit_callbacks(execute=True):
         signature = _sign(petition)
     assert len(outbox) == 1
     message = outbox[0]
     assert message.to == ["maria@example.org"]
-    assert petition.title in message.subject
+    # Plain text: not HTML-escaped.
+    assert message.subject == "Confirm your signature: " + petition.title
+    assert petition.title in message.body
     link = next(word for word in message.body.split() if "/confirm/" in word)
     assert link.startswith("http://127.0.0.1:8000/en/p/")
     signature.refresh_from_db()

@@ -208,9 +208,7 @@ def test_confirm_link_post_confirms_and_twice_is_harmless(client, petition) -> N
 def test_expired_link_offers_a_new_email_in_one_click(
     client, petition, django_capture_on_commit_callbacks, outbox, settings
 ) -> None:
-    signature = SignatureFactory(
-        petition=petition, notice_at=timezone.now() - timedelta(days=30)
-    )
+    signature = SignatureFactory(petition=petition, notice_at=timezone.now() - timedelta(days=30))
     long_ago = time.time() - settings.SIGNATURE_CONFIRM_MAX_AGE.total_seconds() - 60
     with mock.patch("django.core.signing.time.time", return_value=long_ago):
         path = _confirm_path(signature)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run every task once and exit.")
 
     def handle(self, *args: Any, once: bool, **options: Any) -> None:
+        # One line per task run would bury the confirmation emails printed in the same terminal.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         app.loader.import_default_modules()  # autodiscovery is lazy until a worker starts
         entries = {}
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
