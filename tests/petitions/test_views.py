@@ -42,7 +42,9 @@ def test_petition_page_shows_the_form_count_and_progress(client, petition) -> No
     assert petition.title in html
     assert 'id="signature-count">120<' in html
     # 120 of the automatic goal 250, without an inline style (the CSP forbids them).
-    assert '<progress class="petition-progress mb-1" id="goal-progress" value="120" max="250"' in html
+    assert (
+        '<progress class="petition-progress mb-1" id="goal-progress" value="120" max="250"' in html
+    )
     assert 'style="' not in html
     assert 'name="email"' in html
     assert "csrfmiddlewaretoken" in html
