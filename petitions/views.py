@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.network import client_ip, ip_hash
@@ -51,7 +50,8 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.signature_create(
             petition=petition,
-            language=get_language() or "",
+            # Set by LocaleMiddleware from the URL prefix, always one of LANGUAGES.
+            language=request.LANGUAGE_CODE,
             ip_hash=ip_hash(client_ip(request)),
             **form.cleaned_data,
         )

@@ -73,6 +73,17 @@ def test_signing_redirects_to_check_your_inbox_and_stores_a_pending_signature(
     assert len(outbox) == 1
 
 
+def test_signature_records_the_language_it_was_made_in(
+    client, petition, django_capture_on_commit_callbacks, outbox
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/it/p/{petition.slug}/sign/", VALID)
+    assert response["Location"] == f"/it/p/{petition.slug}/check-your-inbox/"
+    assert Signature.objects.get().language == "it"
+    # The emailed link leads back to the Italian pages.
+    assert f"/it/p/{petition.slug}/confirm/" in outbox[0].body
+
+
 def _sign_and_read(client: Client, petition: Petition, email: str) -> tuple[int, str, str]:
     response = client.post(_sign_url(petition), VALID | {"email": email})
     page = client.get(response["Location"])
