@@ -9,7 +9,7 @@ from accounts.network import client_ip, ip_hash
 from accounts.tokens import TokenExpired, TokenInvalid
 from petitions import selectors, services
 from petitions.forms import NewLinkForm, SignatureForm
-from petitions.models import Petition
+from petitions.models import Petition, Signature
 
 
 def _sign_form(petition: Petition, data: object = None) -> SignatureForm:
@@ -86,6 +86,9 @@ def signature_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespon
         signature = services.signature_confirm(signature_id=signature.pk)
     except services.PetitionNotOpen:
         return render(request, "petitions/confirm_closed.html", {"petition": petition}, status=409)
+    if signature.status != Signature.Status.CONFIRMED:
+        # Removed by a moderator: the link no longer stands for a signature we will count.
+        return _link_problem(request, petition, token=token, expired=False)
     return render(
         request, "petitions/confirmed.html", {"petition": petition, "signature": signature}
     )

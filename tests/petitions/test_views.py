@@ -268,6 +268,15 @@ def test_tampered_link_gets_a_clear_page_that_offers_a_new_email(
     assert len(outbox) == 1
 
 
+def test_link_of_a_rejected_signature_confirms_nothing(client, petition) -> None:
+    signature = SignatureFactory(petition=petition, status=Signature.Status.REJECTED)
+    response = client.post(_confirm_path(signature))
+    assert response.status_code == 400
+    assert "your signature is confirmed" not in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.REJECTED
+
+
 def test_link_for_another_petition_does_not_confirm(client, petition) -> None:
     other = PetitionFactory()
     signature = SignatureFactory(petition=other)
