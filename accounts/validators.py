@@ -18,3 +18,25 @@ def validate_no_control_characters(value: str) -> None:
             _("Please remove the invisible or control characters from this field."),
             code="control_characters",
         )
+
+
+def validate_deliverable_email(value: str) -> None:
+    """Refuse addresses that pass the syntax check but that no mail server could be sent to
+    (an internationalized domain that IDNA rejects), so they fail here and not in a worker."""
+    from django.core.mail.message import sanitize_address
+
+    try:
+        sanitize_address(value, "utf-8")
+    except (UnicodeError, ValueError):
+        raise ValidationError(
+            _("We cannot send email to this address. Please check it for typing mistakes."),
+            code="undeliverable",
+        ) from None
+
+
+def validate_not_an_email(value: str) -> None:
+    """A name field holding an email address would publish that address as the signer's name."""
+    if "@" in value:
+        raise ValidationError(
+            _("Please enter your name here, not your email address."), code="email_as_name"
+        )

@@ -30,8 +30,11 @@ class SignatureAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "canonical_email")
     list_select_related = ("petition",)
     date_hierarchy = "created_at"
+    # The email is what the signer proved they own, and the uniqueness check is keyed on its
+    # canonical form: staff may correct a name, never swap the address.
     readonly_fields = (
         "petition",
+        "email",
         "canonical_email",
         "ip_hash",
         "created_at",

@@ -9,7 +9,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from accounts.validators import validate_no_control_characters
+from accounts.validators import (
+    validate_deliverable_email,
+    validate_no_control_characters,
+    validate_not_an_email,
+)
 from petitions.models import Signature
 
 _POSTAL_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 -]{0,18}[A-Z0-9])?$")
@@ -19,12 +23,13 @@ class SignatureForm(forms.Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=200,
-        validators=[validate_no_control_characters],
+        validators=[validate_no_control_characters, validate_not_an_email],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
+        validators=[validate_deliverable_email],
         help_text=_("We send you a link to confirm. Never shown publicly."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -71,6 +76,7 @@ class NewLinkForm(forms.Form):
     email = forms.EmailField(
         label=_("The email you signed with"),
         max_length=254,
+        validators=[validate_deliverable_email],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
@@ -80,3 +86,26 @@ class NewLinkForm(forms.Form):
         self.helper.form_action = action
         self.helper.attrs = {"novalidate": ""}
         self.helper.add_input(Submit("send", _("Email me a new link")))
+
+
+class ConfirmForm(forms.Form):
+    """The confirmation is the mailbox owner's word: they may correct how they appear, since
+    whoever filled in the sign form may not have been them."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        validators=[validate_no_control_characters, validate_not_an_email],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    display = forms.ChoiceField(
+        label=_("Show my name as"),
+        choices=Signature.Display.choices,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("confirm", _("Confirm my signature"), css_class="btn-lg"))

@@ -167,6 +167,7 @@ class Signature(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     notice_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     # Whether the batched counter has added this signature to petition.signature_count.
     counted = models.BooleanField(default=False, editable=False)
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -17,6 +18,27 @@ from petitions import emails
 from petitions.models import Petition, Signature
 
 logger = logging.getLogger(__name__)
+
+# A confirmation that failed this often (an address no server accepts, a bug) is left alone by
+# the sweep, so a few bad rows can never crowd out the lost confirmations it exists to resend.
+MAX_CONFIRMATION_ATTEMPTS = 5
+
+
+def _enqueue_after_commit(task: Task, *args: object) -> None:
+    """Queue a task once the transaction commits, never failing the request that wrote the row.
+
+    The database is the source of truth: if the broker is down, or an in-process task fails, the
+    periodic sweep resends what was not sent. The signer sees the same page either way, so a
+    broker outage cannot reveal whether an address had signed before.
+    """
+
+    def enqueue() -> None:
+        try:
+            task.delay(*args)
+        except Exception:
+            logger.exception("Could not run or queue %s%r; the sweep will retry", task.name, args)
+
+    transaction.on_commit(enqueue)
 
 
 class PetitionNotOpen(Exception):
@@ -81,7 +103,7 @@ def signature_create(
 
     from petitions.tasks import signature_send_confirmation
 
-    signature_send_confirmation.delay_on_commit(signature.pk)
+    _enqueue_after_commit(signature_send_confirmation, signature.pk)
     return signature
 
 
@@ -99,7 +121,7 @@ def signature_notice_request(*, signature: Signature, now: datetime | None = Non
     if claimed:
         from petitions.tasks import signature_send_notice
 
-        signature_send_notice.delay_on_commit(signature.pk)
+        _enqueue_after_commit(signature_send_notice, signature.pk)
     return bool(claimed)
 
 
@@ -129,11 +151,12 @@ def signature_confirmation_send(*, signature_id: int) -> bool:
             pk=signature_id,
             status=Signature.Status.PENDING,
             confirmation_sent_at__isnull=True,
+            confirmation_attempts__lt=MAX_CONFIRMATION_ATTEMPTS,
         )
         .filter(
             Q(confirmation_claimed_at__isnull=True) | Q(confirmation_claimed_at__lt=lease_cutoff)
         )
-        .update(confirmation_claimed_at=now)
+        .update(confirmation_claimed_at=now, confirmation_attempts=F("confirmation_attempts") + 1)
     )
     if not claimed:
         return False
@@ -166,8 +189,15 @@ def signature_notice_send(*, signature_id: int) -> str:
     return "already_signed"
 
 
-def signature_confirm(*, signature_id: int, now: datetime | None = None) -> Signature:
-    """Confirm a signature from its emailed link. Confirming twice changes nothing.
+def signature_confirm(
+    *,
+    signature_id: int,
+    name: str | None = None,
+    display: str | None = None,
+    now: datetime | None = None,
+) -> Signature:
+    """Confirm a signature from its emailed link, with the name and display the mailbox owner
+    chose on the confirmation page. Confirming twice changes nothing.
 
     The count itself is raised by the batched counter, not here.
     """
@@ -177,9 +207,12 @@ def signature_confirm(*, signature_id: int, now: datetime | None = None) -> Sign
         return signature
     if not signature.petition.is_accepting_signatures(now=now):
         raise PetitionNotOpen(signature.petition)
-    Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(
-        status=Signature.Status.CONFIRMED, confirmed_at=now
-    )
+    changes: dict[str, object] = {"status": Signature.Status.CONFIRMED, "confirmed_at": now}
+    if name:
+        changes["name"] = name
+    if display:
+        changes["display"] = display
+    Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(**changes)
     signature.refresh_from_db()
     return signature
 
@@ -192,6 +225,7 @@ def signature_confirmations_resend_lost(*, older_than_seconds: int = 120, limit:
         Signature.objects.filter(
             status=Signature.Status.PENDING,
             confirmation_sent_at__isnull=True,
+            confirmation_attempts__lt=MAX_CONFIRMATION_ATTEMPTS,
             created_at__lt=now - timedelta(seconds=older_than_seconds),
         )
         .filter(

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.network import client_ip, ip_hash
 from accounts.tokens import TokenExpired, TokenInvalid
 from petitions import selectors, services
-from petitions.forms import NewLinkForm, SignatureForm
+from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
 
 
@@ -36,7 +36,7 @@ def _detail(
     return render(request, "petitions/detail.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _detail(request, selectors.petition_get_public(slug=slug))
 
@@ -61,7 +61,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("petitions:check_inbox", slug=petition.slug)
 
 
-@require_GET
+@require_safe
 def signature_check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_public(slug=slug)
     return render(request, "petitions/check_inbox.html", {"petition": petition})
@@ -78,20 +78,34 @@ def signature_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespon
     except TokenInvalid:
         return _link_problem(request, petition, token=token, expired=False)
 
-    if request.method == "GET":
-        return render(
-            request, "petitions/confirm.html", {"petition": petition, "signature": signature}
-        )
-    try:
-        signature = services.signature_confirm(signature_id=signature.pk)
-    except services.PetitionNotOpen:
-        return render(request, "petitions/confirm_closed.html", {"petition": petition}, status=409)
-    if signature.status != Signature.Status.CONFIRMED:
+    if signature.status == Signature.Status.REJECTED:
         # Removed by a moderator: the link no longer stands for a signature we will count.
         return _link_problem(request, petition, token=token, expired=False)
+    if request.method == "GET" or signature.status == Signature.Status.CONFIRMED:
+        form = ConfirmForm(initial={"name": signature.name, "display": signature.display})
+        return _confirm_page(request, petition, signature, form)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return _confirm_page(request, petition, signature, form, status=400)
+    try:
+        signature = services.signature_confirm(signature_id=signature.pk, **form.cleaned_data)
+    except services.PetitionNotOpen:
+        return render(request, "petitions/confirm_closed.html", {"petition": petition}, status=409)
     return render(
         request, "petitions/confirmed.html", {"petition": petition, "signature": signature}
     )
+
+
+def _confirm_page(
+    request: HttpRequest,
+    petition: Petition,
+    signature: Signature,
+    form: ConfirmForm,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"petition": petition, "signature": signature, "form": form}
+    return render(request, "petitions/confirm.html", context, status=status)
 
 
 def _link_problem(

@@ -51,3 +51,29 @@ def test_admin_requires_staff(client) -> None:
     response = client.get(reverse("admin:petitions_signature_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_staff_add_a_user_by_email_and_it_can_log_in(staff_client, client) -> None:
+    page = staff_client.get(reverse("admin:accounts_user_add"))
+    assert page.status_code == 200
+    response = staff_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "email": "New.Member@Example.org",
+            "full_name": "New Member",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(full_name="New Member")
+    assert user.email == "new.member@example.org"
+    # Logging in does not depend on how the address is capitalized.
+    assert client.login(username="NEW.MEMBER@Example.ORG", password="a-long-enough-passphrase")
+
+
+def test_signature_email_cannot_be_swapped_in_the_admin(staff_client) -> None:
+    signature = SignatureFactory(email="maria@example.org")
+    page = staff_client.get(reverse("admin:petitions_signature_change", args=[signature.pk]))
+    assert 'name="email"' not in page.content.decode()
+    assert 'name="name"' in page.content.decode()

@@ -16,13 +16,14 @@ SHOW = (
     "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'], "
     "'db': s.DATABASES['default']['NAME'], 'email': s.EMAIL_BACKEND, 'port': s.EMAIL_PORT, "
     "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, "
-    "'cache': s.CACHES['default']['BACKEND'], 'hosts': s.ALLOWED_HOSTS}))"
+    "'cache': s.CACHES['default']['BACKEND'], 'hosts': s.ALLOWED_HOSTS, "
+    "'from': s.DEFAULT_FROM_EMAIL}))"
 )
 
 
 def _settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
-    clean.pop("SECRET_KEY", None)
+    # Only what the interpreter needs: the caller's own settings must not leak into the case.
+    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     clean.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run(
         [sys.executable, "-c", SHOW], cwd=ROOT, env=clean, capture_output=True, text=True
@@ -49,6 +50,7 @@ def test_production_values_come_from_the_environment() -> None:
         DEBUG="0",
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="cosign.example.org, www.cosign.example.org",
+        SITE_URL="https://cosign.example.org",
         DATABASE_URL="postgres://cosign@db.internal:5432/cosign",
         REDIS_URL="redis://127.0.0.1:6379/3",
         EMAIL_URL="smtp://127.0.0.1:2525",
@@ -62,12 +64,27 @@ def test_production_values_come_from_the_environment() -> None:
     assert values["broker"] == "redis://127.0.0.1:6379/3"
     assert values["cache"].endswith("RedisCache")
     assert values["hosts"] == ["cosign.example.org", "www.cosign.example.org"]
+    assert values["from"] == "Cosign <noreply@cosign.example.org>"
 
 
 @pytest.mark.parametrize(
     ("env", "complaint"),
     [
         ({"DEBUG": "0"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "0", "SECRET_KEY": "k" * 50}, "ALLOWED_HOSTS must be set"),
+        (
+            {"DEBUG": "0", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "cosign.example.org"},
+            "SITE_URL must be set",
+        ),
+        (
+            {
+                "DEBUG": "0",
+                "SECRET_KEY": "k" * 50,
+                "ALLOWED_HOSTS": "cosign.example.org",
+                "SITE_URL": "https://cosign.example.org",
+            },
+            "EMAIL_URL must be set",
+        ),
         ({"DEBUG": "ture"}, "is not a boolean"),
         ({"DEBUG": "1", "SECURE_SSL_REDIRECT": "maybe"}, "is not a boolean"),
         ({"DEBUG": "1", "SECURE_HSTS_SECONDS": "a year"}, "is not a whole number"),

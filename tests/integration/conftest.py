@@ -87,6 +87,7 @@ def celery_worker_process(transactional_db, smtp_server, tmp_path) -> Iterator[s
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "testserver",
+        "SITE_URL": "http://testserver",
         "DATABASE_URL": _database_url(),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "COUNTER_INTERVAL_SECONDS": "1",
@@ -118,3 +119,15 @@ def celery_worker_process(transactional_db, smtp_server, tmp_path) -> Iterator[s
             worker.wait()
         if worker.returncode not in (0, -signal.SIGTERM):
             print(log_path.read_text())  # shown by pytest when the test failed
+        # PostgreSQL notices a dead client's connection a moment after the process exits; wait,
+        # or the flush (and later the DROP of the test database) finds it still "in use".
+        wait_until(_no_other_connections, timeout=10, what="the worker's connections to close")
+
+
+def _no_other_connections() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] == 0

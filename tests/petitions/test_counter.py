@@ -39,7 +39,7 @@ def test_counter_adds_only_what_was_confirmed_since_its_last_run() -> None:
     assert _count(petition) == 3
 
 
-def test_counter_issues_one_update_per_petition_whatever_the_batch_size() -> None:
+def test_counter_issues_one_update_per_petition_not_per_signature() -> None:
     first, second = PetitionFactory(), PetitionFactory()
     SignatureFactory.create_batch(30, petition=first, confirmed=True)
     SignatureFactory.create_batch(5, petition=second, confirmed=True)

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from petitions import services
+from petitions import services, tasks
 from petitions.models import Petition, Signature
 from tests.factories import PetitionFactory, SignatureFactory
 
@@ -232,3 +232,33 @@ def test_new_link_request_mails_a_pending_signer(
 )
 def test_public_name_follows_the_signers_choice(display, name, shown) -> None:
     assert Signature(name=name, display=display).public_name == shown
+
+
+def test_a_confirmation_that_keeps_failing_is_given_up_by_the_sweep(petition, outbox) -> None:
+    old = timezone.now() - timedelta(minutes=10)
+    hopeless = SignatureFactory(
+        petition=petition, created_at=old, confirmation_attempts=services.MAX_CONFIRMATION_ATTEMPTS
+    )
+    lost = SignatureFactory(petition=petition, created_at=old, confirmation_attempts=1)
+    assert services.signature_confirmations_resend_lost() == 1
+    assert services.signature_confirmation_send(signature_id=hopeless.pk) is False
+    assert [m.to for m in outbox] == [[lost.email]]
+    lost.refresh_from_db()
+    assert lost.confirmation_attempts == 2
+
+
+def test_a_broker_outage_does_not_fail_the_signer_and_the_sweep_catches_up(
+    petition, django_capture_on_commit_callbacks, outbox
+) -> None:
+    broker_down = ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+    with (
+        mock.patch.object(tasks.signature_send_confirmation, "delay", side_effect=broker_down),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        signature = _sign(petition, now=timezone.now() - timedelta(minutes=5))
+    assert outbox == []
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+    assert signature.confirmation_sent_at is None
+    assert services.signature_confirmations_resend_lost() == 1
+    assert len(outbox) == 1

@@ -16,6 +16,7 @@ from tests.factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
 
+CONFIRM = {"name": "Maria Rossi", "display": "short"}
 VALID = {
     "name": "Maria Rossi",
     "email": "maria@example.org",
@@ -116,6 +117,8 @@ def test_response_is_identical_for_new_pending_and_confirmed_emails(client, peti
         ({"name": "Maria\x07 Rossi"}, "name", "invisible or control characters"),
         ({"name": "Maria\u202eissoR"}, "name", "invisible or control characters"),
         ({"name": "Maria\x00"}, "name", "Null characters are not allowed"),
+        ({"name": "maria@example.org"}, "name", "not your email address"),
+        ({"email": "x@" + "ü" * 60 + ".com"}, "email", "We cannot send email to this address"),
         ({"postal_code": "<script>"}, "postal_code", "Enter a postal code"),
         ({"country": "XX"}, "country", "Select a valid choice"),
         ({"display": "everyone"}, "display", "Select a valid choice"),
@@ -209,17 +212,57 @@ def test_confirm_link_get_shows_one_button_and_changes_nothing(client, petition)
     assert signature.status == Signature.Status.PENDING
 
 
+def test_confirm_page_shows_the_name_as_it_will_appear(client, petition) -> None:
+    signature = SignatureFactory(petition=petition, display="full", name="Maria Rossi")
+    html = client.get(_confirm_path(signature)).content.decode()
+    assert 'name="name" value="Maria Rossi"' in html
+    assert re.search(r'value="full"[^>]*checked', html)
+
+
 def test_confirm_link_post_confirms_and_twice_is_harmless(client, petition) -> None:
     signature = SignatureFactory(petition=petition, display="short", name="Maria Rossi")
     path = _confirm_path(signature)
-    first = client.post(path)
+    first = client.post(path, CONFIRM)
     assert first.status_code == 200
     assert "your signature is confirmed" in first.content.decode()
     assert "Maria R." in first.content.decode()
-    second = client.post(path)
+    second = client.post(path, CONFIRM | {"name": "Changed Later"})
     assert second.status_code == 200
+    assert "already confirmed" in second.content.decode()
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
+    assert signature.name == "Maria Rossi"
+
+
+def test_mailbox_owner_corrects_the_name_someone_else_typed(client, petition) -> None:
+    signature = SignatureFactory(petition=petition, display="full", name="Impostor Text")
+    response = client.post(_confirm_path(signature), {"name": "Maria Rossi", "display": "withheld"})
+    assert response.status_code == 200
+    signature.refresh_from_db()
+    assert (signature.status, signature.name, signature.display) == (
+        Signature.Status.CONFIRMED,
+        "Maria Rossi",
+        "withheld",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "", "display": "short"}, "This field is required"),
+        ({"name": "maria@example.org", "display": "short"}, "not your email address"),
+        ({"name": "Maria", "display": "nobody"}, "Select a valid choice"),
+    ],
+)
+def test_confirm_with_bad_input_says_why_and_confirms_nothing(
+    client, petition, data, message
+) -> None:
+    signature = SignatureFactory(petition=petition)
+    response = client.post(_confirm_path(signature), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
 
 
 def test_expired_link_offers_a_new_email_in_one_click(
@@ -241,7 +284,7 @@ def test_expired_link_offers_a_new_email_in_one_click(
     assert renewed.status_code == 302
     assert len(outbox) == 1
     fresh = next(word for word in outbox[0].body.split() if "/confirm/" in word)
-    assert client.post(fresh.removeprefix("http://127.0.0.1:8000")).status_code == 200
+    assert client.post(fresh.removeprefix("http://127.0.0.1:8000"), CONFIRM).status_code == 200
     signature.refresh_from_db()
     assert signature.status == Signature.Status.CONFIRMED
 
@@ -270,7 +313,7 @@ def test_tampered_link_gets_a_clear_page_that_offers_a_new_email(
 
 def test_link_of_a_rejected_signature_confirms_nothing(client, petition) -> None:
     signature = SignatureFactory(petition=petition, status=Signature.Status.REJECTED)
-    response = client.post(_confirm_path(signature))
+    response = client.post(_confirm_path(signature), CONFIRM)
     assert response.status_code == 400
     assert "your signature is confirmed" not in response.content.decode()
     signature.refresh_from_db()
