@@ -30,7 +30,8 @@ def petition_list_public() -> QuerySet[Petition]:
 
 
 def petition_get_public(*, slug: str) -> Petition:
-    """A petition the public may see: anything but a draft. Drafts are 404 to all but staff."""
+    """A petition the public may see: anything but a draft, which is a 404 for everyone (a staff
+    preview belongs to authoring in the admin)."""
     petition = get_object_or_404(
         Petition.objects.select_related("topic").prefetch_related("sponsors"), slug=slug
     )
