@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django_countries.filters import CountryFilter
 
 from petitions.models import Petition, Signature, Topic
 
@@ -26,7 +27,8 @@ class PetitionAdmin(admin.ModelAdmin):
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
     list_display = ("name", "email", "petition", "status", "country", "created_at", "confirmed_at")
-    list_filter = ("status", "petition", "country")
+    # CountryFilter lists only the countries signers chose, not all 250.
+    list_filter = ("status", "petition", ("country", CountryFilter))
     search_fields = ("name", "email", "canonical_email")
     list_select_related = ("petition",)
     date_hierarchy = "created_at"
