@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
@@ -9,25 +11,25 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Membership, Organization, User
 
 
-class UserCreationForm(BaseUserCreationForm):
-    """Django's creation form asks for a username; ours is the email, stored lower-cased so the
-    person can log in however they type it."""
+class _LoginEmailMixin:
+    cleaned_data: dict[str, Any]
+
+    def clean_email(self) -> str:
+        return User.objects.login_email(self.cleaned_data["email"])
+
+
+class UserCreationForm(_LoginEmailMixin, BaseUserCreationForm):
+    """Django's creation form asks for a username; ours is the email."""
 
     class Meta:
         model = User
         fields = ("email", "full_name")
 
-    def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
-
-class UserEditForm(UserChangeForm):
+class UserEditForm(_LoginEmailMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
-
-    def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
 
 @admin.register(User)

@@ -12,10 +12,15 @@ from django.utils.translation import gettext_lazy as _
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def login_email(cls, email: str) -> str:
+        """Emails are stored lower-cased, so one person has one account however they type it."""
+        return cls.normalize_email(email).lower()
+
     def _create(self, email: str, password: str | None, **fields: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=self.login_email(email), **fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.mail.message import sanitize_address
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,8 +24,6 @@ def validate_no_control_characters(value: str) -> None:
 def validate_deliverable_email(value: str) -> None:
     """Refuse addresses that pass the syntax check but that no mail server could be sent to
     (an internationalized domain that IDNA rejects), so they fail here and not in a worker."""
-    from django.core.mail.message import sanitize_address
-
     try:
         sanitize_address(value, "utf-8")
     except (UnicodeError, ValueError):

@@ -19,13 +19,36 @@ from petitions.models import Signature
 _POSTAL_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 -]{0,18}[A-Z0-9])?$")
 
 
-class SignatureForm(forms.Form):
-    name = forms.CharField(
+def _name_field() -> forms.CharField:
+    return forms.CharField(
         label=_("Your name"),
         max_length=200,
         validators=[validate_no_control_characters, validate_not_an_email],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+
+
+def _display_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Show my name as"),
+        choices=Signature.Display.choices,
+        initial=Signature.Display.SHORT,
+        widget=forms.RadioSelect,
+    )
+
+
+def _helper(*, action: str | None, submit: Submit) -> FormHelper:
+    helper = FormHelper()
+    if action:
+        helper.form_action = action
+    # The server's messages, next to each field, are the ones we want read (and translated).
+    helper.attrs = {"novalidate": ""}
+    helper.add_input(submit)
+    return helper
+
+
+class SignatureForm(forms.Form):
+    name = _name_field()
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
@@ -44,12 +67,7 @@ class SignatureForm(forms.Form):
     country = CountryField(blank=True, blank_label=_("Choose your country")).formfield(
         label=_("Country"), required=False
     )
-    display = forms.ChoiceField(
-        label=_("Show my name as"),
-        choices=Signature.Display.choices,
-        initial=Signature.Display.SHORT,
-        widget=forms.RadioSelect,
-    )
+    display = _display_field()
     consent_updates = forms.BooleanField(
         label=_("Email me updates about this campaign"),
         required=False,
@@ -57,10 +75,9 @@ class SignatureForm(forms.Form):
 
     def __init__(self, *args: object, action: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = action
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("sign", _("Sign the petition"), css_class="btn-lg w-100"))
+        self.helper = _helper(
+            action=action, submit=Submit("sign", _("Sign the petition"), css_class="btn-lg w-100")
+        )
 
     def clean_postal_code(self) -> str:
         value = self.cleaned_data["postal_code"].strip().upper()
@@ -82,30 +99,18 @@ class NewLinkForm(forms.Form):
 
     def __init__(self, *args: object, action: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = action
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("send", _("Email me a new link")))
+        self.helper = _helper(action=action, submit=Submit("send", _("Email me a new link")))
 
 
 class ConfirmForm(forms.Form):
     """The confirmation is the mailbox owner's word: they may correct how they appear, since
     whoever filled in the sign form may not have been them."""
 
-    name = forms.CharField(
-        label=_("Your name"),
-        max_length=200,
-        validators=[validate_no_control_characters, validate_not_an_email],
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    display = forms.ChoiceField(
-        label=_("Show my name as"),
-        choices=Signature.Display.choices,
-        widget=forms.RadioSelect,
-    )
+    name = _name_field()
+    display = _display_field()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.attrs = {"novalidate": ""}
-        self.helper.add_input(Submit("confirm", _("Confirm my signature"), css_class="btn-lg"))
+        self.helper = _helper(
+            action=None, submit=Submit("confirm", _("Confirm my signature"), css_class="btn-lg")
+        )

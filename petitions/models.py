@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -99,7 +100,7 @@ class Petition(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
 
-    def is_accepting_signatures(self, *, now: timezone.datetime | None = None) -> bool:
+    def is_accepting_signatures(self, *, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return (
             self.status == self.Status.OPEN

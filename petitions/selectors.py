@@ -32,9 +32,9 @@ def petition_list_public() -> QuerySet[Petition]:
 def petition_get_public(*, slug: str) -> Petition:
     """A petition the public may see: anything but a draft, which is a 404 for everyone (a staff
     preview belongs to authoring in the admin)."""
-    petition = get_object_or_404(
-        Petition.objects.select_related("topic").prefetch_related("sponsors"), slug=slug
-    )
+    # No prefetch of sponsors: the sign POST (the hot path) never shows them, and the page
+    # that does reads them with one query anyway.
+    petition = get_object_or_404(Petition.objects.select_related("topic"), slug=slug)
     if petition.status == Petition.Status.DRAFT:
         raise Http404
     return petition

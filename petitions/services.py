@@ -87,15 +87,14 @@ def signature_create(
         # The confirmation about to be sent counts as the first notice for rate limiting.
         notice_at=now,
     )
-    # Field validation only: uniqueness is the database's job, done by the INSERT itself.
-    signature.full_clean(validate_unique=False, validate_constraints=False)
+    # Field validation only: uniqueness is the database's job, done by the INSERT itself, and the
+    # petition was just loaded (validating the foreign key would read it again on the hot path).
+    signature.full_clean(exclude=["petition"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             signature.save(force_insert=True)
     except IntegrityError:
-        existing = Signature.objects.filter(
-            petition=petition, canonical_email=signature.canonical_email
-        ).first()
+        existing = _signature_of(petition=petition, canonical_email=signature.canonical_email)
         if existing is None:
             raise
         signature_notice_request(signature=existing, now=now)
@@ -105,6 +104,10 @@ def signature_create(
 
     _enqueue_after_commit(signature_send_confirmation, signature.pk)
     return signature
+
+
+def _signature_of(*, petition: Petition, canonical_email: str) -> Signature | None:
+    return Signature.objects.filter(petition=petition, canonical_email=canonical_email).first()
 
 
 def signature_notice_request(*, signature: Signature, now: datetime | None = None) -> bool:
@@ -130,9 +133,7 @@ def signature_new_link_request(*, petition: Petition, email: str) -> None:
 
     Says nothing either way, like the sign form.
     """
-    signature = Signature.objects.filter(
-        petition=petition, canonical_email=email_canonicalize(email)
-    ).first()
+    signature = _signature_of(petition=petition, canonical_email=email_canonicalize(email))
     if signature is not None:
         signature_notice_request(signature=signature)
 

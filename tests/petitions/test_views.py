@@ -349,3 +349,18 @@ def test_pages_send_a_strict_content_security_policy(client, petition) -> None:
 
 def test_healthz(client) -> None:
     assert client.get("/healthz").content == b"ok"
+
+
+def test_pages_answer_head_requests_for_health_checks(client, petition) -> None:
+    assert client.head(petition.get_absolute_url()).status_code == 200
+    assert client.head("/healthz").status_code == 200
+
+
+def test_sign_post_reads_only_the_petition_and_inserts(
+    client, petition, django_assert_max_num_queries
+) -> None:
+    # Session-free POST: petition by slug, savepoint, INSERT, release. No sponsor prefetch, no
+    # read of existing signatures.
+    with django_assert_max_num_queries(4):
+        response = client.post(_sign_url(petition), VALID)
+    assert response.status_code == 302
