@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import re
-from email.message import Message
 
 import pytest
 
 from petitions.models import Petition, Signature
 from tests.factories import PetitionFactory
-from tests.integration.conftest import wait_until
+from tests.services import text_body, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _text_body(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-    raise AssertionError("no text/plain part")
 
 
 def test_sign_receive_mail_confirm_and_see_the_count_rise(
@@ -38,7 +30,7 @@ def test_sign_receive_mail_confirm_and_see_the_count_rise(
     message = sink.messages[0]
     assert message["To"] == "maria@example.org"
     assert "Cancel the Ring partnership in Oakland" in message["Subject"]
-    link = re.search(r"https?://\S+/confirm/\S+/", _text_body(message)).group(0)
+    link = re.search(r"https?://\S+/confirm/\S+/", text_body(message)).group(0)
     path = re.sub(r"^https?://[^/]+", "", link)
 
     assert client.get(path).status_code == 200
