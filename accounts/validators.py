@@ -6,6 +6,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,6 +25,11 @@ def validate_no_control_characters(value: str) -> None:
 def validate_deliverable_email(value: str) -> None:
     """Refuse addresses that pass the syntax check but that no mail server could be sent to
     (an internationalized domain that IDNA rejects), so they fail here and not in a worker."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        # A malformed address gets the email field's own message, not a second one from here.
+        return
     try:
         sanitize_address(value, "utf-8")
     except (UnicodeError, ValueError):

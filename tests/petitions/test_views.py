@@ -137,6 +137,13 @@ def test_bad_input_gets_a_clear_message_next_to_its_field_and_writes_nothing(
     assert outbox == []
 
 
+def test_a_malformed_email_gets_one_message_not_two(client, petition) -> None:
+    html = client.post(_sign_url(petition), VALID | {"email": "maria@@example"}).content.decode()
+    assert 'id="error_1_id_email"' in html
+    assert 'id="error_2_id_email"' not in html
+    assert "We cannot send email" not in html
+
+
 def test_typed_values_survive_a_form_error(client, petition) -> None:
     response = client.post(_sign_url(petition), VALID | {"email": "broken@"})
     html = response.content.decode()
