@@ -7,7 +7,15 @@ PORT ?= 8000
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://localhost/test)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install install-dev run serve worker beat test lint format migrate clean
+# Debian's Chromium for the browser tests (tests/e2e): Playwright cannot download its own here.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+# Compiled translations are built, not committed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+.PHONY: install install-dev run serve worker beat test lint format migrate clean messages \
+	makemessages browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -19,12 +27,32 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
+messages: $(MO_FILES)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | /usr/bin/msgfmt
+	/usr/bin/msgfmt --check -o $@ $<
+
+/usr/bin/msgfmt:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) gettext
+
+# After changing user-facing strings: refresh the catalogs, translate, commit the .po files.
+makemessages: install
+	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=tests --no-obsolete
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests"
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) chromium fonts-liberation
+
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed messages
+install-dev: $(VENV)/.installed-dev messages
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -50,7 +78,7 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
-test: install-dev
+test: install-dev browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -62,4 +90,4 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache *.egg-info test-artifacts $(MO_FILES)
