@@ -1,0 +1,161 @@
+"""Browser tests: Debian's headless Chromium, driven by Playwright, against pytest-django's live
+server (a real HTTP server on 127.0.0.1 over the test database).
+
+Every page a test opens is watched: a console error (a Content-Security-Policy refusal among
+them), an uncaught script error, a request to another host or a 5xx answer fails the test, so
+a broken template or a third-party asset cannot slip through a journey that "only" clicks.
+Screenshots land in test-artifacts/screenshots/ (not committed) for a person to review.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
+
+from petitions.tasks import petition_counts_update
+from tests.services import celery_worker_process, smtp_server
+
+__all__ = ["celery_worker_process", "smtp_server"]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Without the networking flags Chromium phones home at start, and this machine refuses it.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+DESKTOP: dict[str, object] = {"viewport": {"width": 1280, "height": 900}}
+PHONE: dict[str, object] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/156.0.0.0 Mobile Safari/537.36"
+    ),
+}
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: `make test` installs Debian's chromium package "
+            "(or set CHROMIUM_PATH)."
+        )
+    # Playwright's sync API keeps an event loop on this thread, which makes Django refuse ORM
+    # calls from it; the tests and the live server still run strictly one request at a time.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    manager = sync_playwright().start()
+    try:
+        yield manager
+    finally:
+        manager.stop()
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def site(live_server, settings) -> str:
+    """The live server's base URL; emails sent in-process link back to it."""
+    settings.SITE_URL = live_server.url
+    return live_server.url
+
+
+@dataclass
+class Watch:
+    """What went wrong on a page while a test used it."""
+
+    origin: str
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _console(self, message) -> None:
+        # A 4xx answer to a page is a test's business (a form with errors answers 400);
+        # `_response` catches the statuses that are never right.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"console error: {message.text}")
+
+    def _request(self, request) -> None:
+        url = urlsplit(request.url)
+        if url.scheme in ("http", "https") and f"{url.scheme}://{url.netloc}" != self.origin:
+            self.problems.append(f"request to another host: {request.url}")
+
+    def _response(self, response: Response) -> None:
+        page_itself = response.request.resource_type == "document"
+        if response.status >= 500 or (response.status >= 400 and not page_itself):
+            self.problems.append(f"{response.status} from {response.url}")
+
+
+class Browse:
+    """Opens pages as a given kind of visitor and checks, at the end, that none misbehaved."""
+
+    def __init__(self, browser: Browser, site: str) -> None:
+        self._browser = browser
+        self._site = site
+        self._contexts: list[tuple[str, object, Watch]] = []
+
+    def __call__(self, *, device: str = "desktop", javascript: bool = True) -> Page:
+        options = PHONE if device == "phone" else DESKTOP
+        context = self._browser.new_context(
+            base_url=self._site, java_script_enabled=javascript, locale="en-US", **options
+        )
+        # A slow CI machine is no reason to fail; a page that never comes is.
+        context.set_default_timeout(15_000)
+        watch = Watch(origin=self._site)
+        context.on("page", watch.attach)
+        page = context.new_page()
+        self._contexts.append((device, context, watch))
+        return page
+
+    def close(self) -> list[str]:
+        problems = []
+        for _, context, watch in self._contexts:
+            context.close()
+            problems.extend(watch.problems)
+        return problems
+
+
+@pytest.fixture
+def browse(browser: Browser, site: str) -> Iterator[Browse]:
+    opener = Browse(browser, site)
+    yield opener
+    problems = opener.close()
+    assert not problems, "the pages misbehaved:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def run_counter() -> Callable[[], None]:
+    """The beat tick that adds confirmed signatures to the public count (every few seconds in
+    production, and beside `make run`)."""
+    return lambda: petition_counts_update.apply()
+
+
+@pytest.fixture
+def worker_site_url(site: str) -> str:
+    return site

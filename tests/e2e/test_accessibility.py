@@ -1,0 +1,136 @@
+"""Every public page, on a desktop and on a phone, in both languages where the words differ:
+axe-core finds no serious or critical problem, every field has a label. Screenshots of each go to
+test-artifacts/screenshots/ for review."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from unittest import mock
+
+import pytest
+from django.core import signing
+from playwright.sync_api import Page, expect
+
+from petitions.emails import confirmation_url
+from petitions.models import Petition, Signature
+from tests.e2e.helpers import accessibility_violations, audit, unlabelled_fields, visit
+from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Campaigns:
+    open: Petition
+    closed: Petition
+    pending: Signature
+
+    @property
+    def confirm_path(self) -> str:
+        return _path(confirmation_url(signature=self.pending))
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+@pytest.fixture
+def campaigns(transactional_db) -> Campaigns:
+    sponsor = OrganizationFactory(name="Oakland Privacy")
+    petition = PetitionFactory(
+        title="Cancel the doorbell camera partnership in Oakland", signature_count=3
+    )
+    petition.sponsors.add(sponsor)
+    for display in ("full", "short", "withheld"):
+        SignatureFactory(petition=petition, confirmed=True, display=display, counted=True)
+    closed = PetitionFactory(
+        title="No face recognition in the subway", status=Petition.Status.CLOSED
+    )
+    closed.sponsors.add(sponsor)
+    pending = SignatureFactory(petition=petition, name="Maria Rossi", email="maria@example.org")
+    return Campaigns(open=petition, closed=closed, pending=pending)
+
+
+def _sign_with_errors(page: Page, campaigns: Campaigns) -> None:
+    visit(page, campaigns.open.get_absolute_url())
+    page.get_by_role("button", name="Sign the petition").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _confirmed(page: Page, campaigns: Campaigns) -> None:
+    visit(page, campaigns.confirm_path)
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you, your signature is confirmed"
+    )
+
+
+def _confirm_after_closing(page: Page, campaigns: Campaigns) -> None:
+    visit(page, campaigns.confirm_path)
+    Petition.objects.filter(pk=campaigns.open.pk).update(status=Petition.Status.CLOSED)
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This petition closed before you confirmed"
+    )
+
+
+def _expired_link(page: Page, campaigns: Campaigns) -> None:
+    eight_days_ago = time.time() - 8 * 24 * 3600
+    with mock.patch.object(signing.time, "time", return_value=eight_days_ago):
+        path = campaigns.confirm_path
+    visit(page, path, status=400)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
+
+
+def _new_link_with_errors(page: Page, campaigns: Campaigns) -> None:
+    visit(page, f"/en/p/{campaigns.open.slug}/new-link/")
+    page.get_by_role("button", name="Email me a new link").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _go(path: Callable[[Campaigns], str], *, status: int = 200):
+    return lambda page, campaigns: visit(page, path(campaigns), status=status)
+
+
+PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
+    "catalog": _go(lambda c: "/en/"),
+    "catalog-italian": _go(lambda c: "/it/"),
+    "petition": _go(lambda c: c.open.get_absolute_url()),
+    "petition-italian": _go(lambda c: f"/it/p/{c.open.slug}/"),
+    "petition-closed": _go(lambda c: c.closed.get_absolute_url()),
+    "sign-form-errors": _sign_with_errors,
+    "check-inbox": _go(lambda c: f"/en/p/{c.open.slug}/check-your-inbox/"),
+    "confirm": _go(lambda c: c.confirm_path),
+    "confirmed": _confirmed,
+    "confirm-after-closing": _confirm_after_closing,
+    "link-broken": _go(lambda c: f"/en/p/{c.open.slug}/confirm/not-a-token/", status=400),
+    "link-expired": _expired_link,
+    "new-link": _go(lambda c: f"/en/p/{c.open.slug}/new-link/"),
+    "new-link-errors": _new_link_with_errors,
+    "not-found": _go(lambda c: "/en/p/no-such-campaign/", status=404),
+    "form-only-address": _go(lambda c: f"/en/p/{c.open.slug}/sign/", status=405),
+}
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_public_page_is_accessible(browse, campaigns, name, device) -> None:
+    page = browse(device=device)
+    PAGES[name](page, campaigns)
+    audit(page, name)
+
+
+def test_the_checks_catch_a_field_without_a_label(browse, campaigns) -> None:
+    """The audit above can fail: a page with an unlabelled field and text too faint to read."""
+    page = browse()
+    visit(page, campaigns.open.get_absolute_url())
+    page.evaluate("""() => {
+        document.querySelector("label[for=id_name]").remove();
+        document.querySelector("h1").style.color = "#eee";
+    }""")
+    found = accessibility_violations(page)
+    assert any(line.startswith("label (critical)") for line in found), found
+    assert any(line.startswith("color-contrast (serious)") for line in found), found
+    assert unlabelled_fields(page) == [page.locator("#id_name").evaluate("e => e.outerHTML")[:120]]
