@@ -8,9 +8,10 @@ TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://localhost/test)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
 # Debian's Chromium for the browser tests (tests/e2e): Playwright cannot download its own here.
-CHROMIUM ?= /usr/bin/chromium
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 # Compiled translations are built, not committed.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
@@ -40,12 +41,12 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | /usr/bin/msgfmt
 makemessages: install
 	$(BIN)/python manage.py makemessages --all --ignore=.venv --ignore=tests --no-obsolete
 
-browser: $(CHROMIUM)
+browser: $(CHROMIUM_PATH)
 
-$(CHROMIUM):
+$(CHROMIUM_PATH):
 	@echo "Installing Debian's chromium for the browser tests"
 	$(SUDO) apt-get update -qq
-	$(APT_INSTALL) chromium fonts-liberation
+	$(APT_INSTALL) chromium
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
