@@ -16,7 +16,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from petitions.tasks import petition_counts_update
 from tests.services import celery_worker_process, smtp_server
@@ -95,13 +104,13 @@ class Watch:
         page.on("request", self._request)
         page.on("response", self._response)
 
-    def _console(self, message) -> None:
+    def _console(self, message: ConsoleMessage) -> None:
         # A 4xx answer to a page is a test's business (a form with errors answers 400);
         # `_response` catches the statuses that are never right.
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.problems.append(f"console error: {message.text}")
 
-    def _request(self, request) -> None:
+    def _request(self, request: Request) -> None:
         url = urlsplit(request.url)
         if url.scheme in ("http", "https") and f"{url.scheme}://{url.netloc}" != self.origin:
             self.problems.append(f"request to another host: {request.url}")
@@ -118,7 +127,7 @@ class Browse:
     def __init__(self, browser: Browser, site: str) -> None:
         self._browser = browser
         self._site = site
-        self._contexts: list[tuple[str, object, Watch]] = []
+        self._opened: list[tuple[BrowserContext, Watch]] = []
 
     def __call__(self, *, device: str = "desktop", javascript: bool = True) -> Page:
         options = PHONE if device == "phone" else DESKTOP
@@ -130,12 +139,12 @@ class Browse:
         watch = Watch(origin=self._site)
         context.on("page", watch.attach)
         page = context.new_page()
-        self._contexts.append((device, context, watch))
+        self._opened.append((context, watch))
         return page
 
     def close(self) -> list[str]:
         problems = []
-        for _, context, watch in self._contexts:
+        for context, watch in self._opened:
             context.close()
             problems.extend(watch.problems)
         return problems
