@@ -28,7 +28,8 @@ def token_make(*, purpose: str, value: Any) -> str:
     return signing.dumps(value, salt=_salt(purpose))
 
 
-def token_read(*, purpose: str, token: str, max_age: timedelta) -> Any:
+def token_read(*, purpose: str, token: str, max_age: timedelta | None) -> Any:
+    """The value a token carries; `max_age=None` for links that must keep working (unsubscribe)."""
     try:
         return signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.SignatureExpired:

@@ -95,6 +95,8 @@ if not SITE_URL.startswith(("http://", "https://")):
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 INSTALLED_APPS = [
+    # Before the admin, so the admin's forms know the per-language fields it adds.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -217,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 60},
     },
+    "petitions-open-and-close": {
+        "task": "petitions.tasks.petitions_open_and_close",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
     "petitions-recount-nightly": {
         "task": "petitions.tasks.petition_recount_all",
         "schedule": crontab(hour=3, minute=17),
@@ -252,6 +259,11 @@ IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Campaign content (titles, bodies, demands, updates) is stored once per language by
+# django-modeltranslation; a language left empty shows the other one, so a petition written in
+# Italian reads in Italian to an English visitor until someone translates it.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en", "it"), "it": ("it", "en")}
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,16 +1,37 @@
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from petitions.selectors import petition_list_public
+from config.forms import CatalogForm
+from petitions.selectors import petition_catalog, topic_list
+
+CATALOG_PAGE_SIZE = 24
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"petitions": petition_list_public()})
+    """The catalog: campaigns by topic, with filters that all live in the query string, so any
+    view of it can be linked to and works without JavaScript."""
+    form = CatalogForm(
+        request.GET if set(request.GET) & {"q", "topic", "status"} else None, topics=topic_list()
+    )
+    filters: dict[str, object] = {}
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            filters = form.filters()
+        else:
+            status = 400  # the page says what was wrong, and lists everything meanwhile
+    # get_page turns a page number that is not one, or is past the end, into a real page.
+    page = Paginator(petition_catalog(**filters), CATALOG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"form": form, "page": page, "filtered": any(filters.values())}
+    return render(request, "home.html", context, status=status)
 
 
 @require_safe

@@ -15,6 +15,11 @@ DEFAULT_ADMIN_EMAIL = "admin@cosign.test"
 TOPICS: tuple[dict[str, Any], ...] = (
     {
         "slug": "biometric-surveillance",
+        "name_it": "Sorveglianza biometrica",
+        "description_it": (
+            "Campagne contro i sistemi che identificano e seguono le persone attraverso il volto,"
+            " la voce, l'andatura o altre caratteristiche del corpo."
+        ),
         "name": "Biometric surveillance",
         "position": 1,
         "description": (
@@ -24,6 +29,11 @@ TOPICS: tuple[dict[str, Any], ...] = (
     },
     {
         "slug": "encryption",
+        "name_it": "Crittografia forte",
+        "description_it": (
+            "Campagne per difendere gli strumenti che proteggono messaggi, dispositivi e "
+            "pagamenti dalle falle che i governi chiedono di inserirvi."
+        ),
         "name": "Strong encryption",
         "position": 2,
         "description": (
@@ -33,6 +43,11 @@ TOPICS: tuple[dict[str, Any], ...] = (
     },
     {
         "slug": "video-surveillance",
+        "name_it": "Videosorveglianza",
+        "description_it": (
+            "Campagne sulle telecamere nelle nostre strade e davanti alle nostre porte, e su chi "
+            "può guardare ciò che registrano."
+        ),
         "name": "Video surveillance",
         "position": 3,
         "description": (
@@ -42,6 +57,10 @@ TOPICS: tuple[dict[str, Any], ...] = (
     },
     {
         "slug": "other",
+        "name_it": "Altro",
+        "description_it": (
+            "Campagne per la privacy e i diritti digitali che non rientrano nelle altre categorie."
+        ),
         "name": "Other",
         "position": 4,
         "description": (
@@ -173,12 +192,16 @@ PETITION_DEFAULTS: dict[str, Any] = {
     "language": "en",
 }
 
-# Bodies are tuples of paragraphs, joined with blank lines for the |linebreaks filter.
+# Bodies are tuples of paragraphs, joined with blank lines into Markdown paragraphs.
 PETITIONS: tuple[dict[str, Any], ...] = (
     {
         "slug": "cancel-police-doorbell-partnerships",
         "title": "Cancel our city's police partnership with Amazon Ring",
         "addressed_to": "Your mayor and city council",
+        "demand": (
+            "End the police partnership with Amazon Ring, and put every future surveillance deal "
+            "to a public vote."
+        ),
         "topic": "video-surveillance",
         "sponsors": ("fight-for-the-future", "oakland-privacy", "secure-justice"),
         "summary": (
@@ -209,6 +232,7 @@ PETITIONS: tuple[dict[str, Any], ...] = (
         "slug": "ban-facial-recognition",
         "title": "Ban government use of face recognition",
         "addressed_to": "Members of the U.S. Congress",
+        "demand": "Ban federal use of face recognition and stop funding it in states and cities.",
         "topic": "biometric-surveillance",
         "sponsors": ("fight-for-the-future", "eff", "aclu"),
         "summary": (
@@ -240,6 +264,7 @@ PETITIONS: tuple[dict[str, Any], ...] = (
         "slug": "no-encryption-backdoors",
         "title": "No backdoors in our encryption",
         "addressed_to": "Governments of the world",
+        "demand": "Reject every law or policy that forces companies to weaken encryption.",
         "topic": "encryption",
         "sponsors": ("access-now", "eff"),
         "summary": (
@@ -267,6 +292,9 @@ PETITIONS: tuple[dict[str, Any], ...] = (
         "slug": "fourth-amendment-not-for-sale",
         "title": "Support the Fourth Amendment Is Not For Sale Act",
         "addressed_to": "Members of the U.S. Congress",
+        "demand": (
+            "Co-sponsor and pass the Fourth Amendment Is Not For Sale Act (H.R. 2738 / S.1265)."
+        ),
         "topic": "other",
         "sponsors": ("eff", "restore-the-fourth"),
         "goal": 5000,
@@ -295,6 +323,10 @@ PETITIONS: tuple[dict[str, Any], ...] = (
         "slug": "reclaim-your-face",
         "title": "Ban biometric mass surveillance in Europe's public spaces",
         "addressed_to": "The European Commission and the European Parliament",
+        "demand": (
+            "Ban biometric mass surveillance in publicly accessible spaces, by authorities and "
+            "companies alike."
+        ),
         "topic": "biometric-surveillance",
         "sponsors": ("edri", "access-now", "amnesty-international"),
         "summary": (
@@ -322,6 +354,7 @@ PETITIONS: tuple[dict[str, Any], ...] = (
         "slug": "drop-proctorio",
         "title": "Tell McGraw-Hill to drop Proctorio",
         "addressed_to": "McGraw-Hill",
+        "demand": "Stop bundling Proctorio with McGraw-Hill course tools.",
         "topic": "other",
         "sponsors": ("fight-for-the-future",),
         "status": Petition.Status.CLOSED,
@@ -346,6 +379,100 @@ PETITIONS: tuple[dict[str, Any], ...] = (
             "which tools millions of students are told to use. It can stop offering invasive "
             "proctoring and back forms of assessment that respect students.",
             "This petition is now closed. Thank you to everyone who signed and shared it.",
+        ),
+        "outcome": (
+            "The petition closed on 30 June 2021 and its signatures were delivered to "
+            "McGraw-Hill. Students and teachers keep pressing schools to choose assessments "
+            "that do not film them at home."
+        ),
+    },
+)
+
+# The sign form of the petition to local officials asks for what delivery needs.
+FORM_SETTINGS: dict[str, dict[str, Any]] = {
+    "cancel-police-doorbell-partnerships": {
+        "postal_code_required": True,
+        "countries": ["US"],
+        "ask_comment": True,
+        "offer_sponsor_opt_in": True,
+    },
+}
+
+# Italian versions; the other petitions show their English text on the Italian site.
+ITALIAN: dict[str, dict[str, Any]] = {
+    "cancel-police-doorbell-partnerships": {
+        "title": "Chiedi alla tua città di chiudere l'accordo tra polizia e Amazon Ring",
+        "addressed_to": "Il sindaco e il consiglio comunale della tua città",
+        "demand": (
+            "Chiudete l'accordo della polizia con Amazon Ring e sottoponete ogni futuro "
+            "accordo di sorveglianza a un voto pubblico."
+        ),
+        "summary": (
+            "In tutti gli Stati Uniti le polizie locali hanno firmato accordi con Ring, la società "
+            "di Amazon che vende campanelli con telecamera, trasformando le telecamere private in "
+            "una rete di sorveglianza di quartiere. Nessuno l'ha votato e pochi residenti sono "
+            "stati consultati. Firma e consegneremo il tuo nome al sindaco e ai consiglieri che "
+            "ti rappresentano, chiedendo di chiudere l'accordo."
+        ),
+        "body": (
+            "I campanelli con telecamera di Ring registrano la strada davanti alle case. Grazie "
+            "agli accordi di collaborazione, più di mille dipartimenti di polizia possono "
+            "chiedere quelle registrazioni ai proprietari direttamente sulla piattaforma di Ring, "
+            "senza mandato e spesso senza alcun dibattito pubblico.",
+            "Questi accordi confondono un oggetto comprato per la porta di casa con l'attività "
+            "di polizia. Spingono i vicini a guardarsi come sospetti, pesano soprattutto su chi è "
+            "già troppo sorvegliato e lasciano a un'azienda le regole su come vengono registrate "
+            "le nostre strade.",
+            "Le decisioni sulla sorveglianza spettano a chi la subisce. Una città può chiudere "
+            "l'accordo e approvare un regolamento che imponga avviso pubblico, un'udienza e un "
+            "voto prima di adottare nuove tecnologie di sorveglianza.",
+            "Quando firmi, il tuo codice postale ci dice chi sono il tuo sindaco e i tuoi "
+            "consiglieri. Non vedranno mai il tuo indirizzo email né il tuo codice postale.",
+        ),
+    },
+    "reclaim-your-face": {
+        "title": "Vietare la sorveglianza biometrica di massa negli spazi pubblici europei",
+        "addressed_to": "La Commissione europea e il Parlamento europeo",
+        "demand": (
+            "Vietate la sorveglianza biometrica di massa negli spazi accessibili al pubblico, "
+            "da parte di autorità e aziende."
+        ),
+        "summary": (
+            "Telecamere che riconoscono i volti e sistemi che analizzano come camminiamo o "
+            "parliamo vengono sperimentati in stazioni, stadi e strade di tutta Europa. Trattano "
+            "tutti come sospetti e fanno pensare due volte prima di manifestare o riunirsi. "
+            "Unisciti alla società civile europea e chiedi ai legislatori dell'UE di vietarli."
+        ),
+        "body": (
+            "I nostri dati biometrici fanno parte del nostro corpo. A differenza di una password, "
+            "un volto non si può cambiare dopo che è stato catturato, copiato o diffuso.",
+            "Quando questi sistemi scansionano una piazza non seguono solo i sospettati: "
+            "registrano chiunque la attraversi. Chi sa di essere osservato partecipa meno a una "
+            "manifestazione, evita una clinica o un incontro con un giornalista.",
+            "Valutare ogni nuova installazione a cose fatte non basta. L'unica protezione "
+            "affidabile è un divieto chiaro per legge della sorveglianza biometrica di massa "
+            "nei luoghi accessibili al pubblico.",
+            "Firma per unire la tua voce a quella della società civile europea.",
+        ),
+    },
+}
+
+# Published on the petition's page; not emailed, since the demo has no signers yet.
+UPDATES: tuple[dict[str, Any], ...] = (
+    {
+        "petition": "cancel-police-doorbell-partnerships",
+        "title": "Thirty-six organizations back the call",
+        "title_it": "Trentasei organizzazioni sostengono la richiesta",
+        "body": (
+            "A coalition of 36 civil-rights organizations has written to local, state and "
+            "federal officials asking them to end these partnerships and to pass surveillance "
+            "oversight rules. Every signature here adds weight to their letter."
+        ),
+        "body_it": (
+            "Una coalizione di 36 organizzazioni per i diritti civili ha scritto ai "
+            "rappresentanti locali, statali e federali chiedendo di chiudere questi accordi e di "
+            "approvare regole di controllo sulla sorveglianza. Ogni firma qui dà più peso alla "
+            "loro lettera."
         ),
     },
 )

@@ -1,7 +1,8 @@
-"""The emails a signer receives, each in the language they signed in, as plain text and HTML."""
+"""The emails Cosign sends about petitions, each in its reader's language, in text and HTML."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -11,32 +12,54 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.tokens import token_make
-from petitions.models import Signature
+from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 
 CONFIRM_TOKEN_PURPOSE = "petitions.confirm"  # noqa: S105 (a salt, not a secret)
+UNSUBSCRIBE_TOKEN_PURPOSE = "petitions.unsubscribe"  # noqa: S105 (a salt, not a secret)
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
 
 
 def confirmation_url(*, signature: Signature) -> str:
     token = token_make(purpose=CONFIRM_TOKEN_PURPOSE, value=signature.pk)
     path = reverse("petitions:confirm", kwargs={"slug": signature.petition.slug, "token": token})
-    return f"{settings.SITE_URL}{path}"
+    return _absolute(path)
 
 
-def _send(*, signature: Signature, template: str, context: dict[str, Any]) -> None:
-    with translation.override(signature.language):
+def unsubscribe_url(*, signature: Signature) -> str:
+    token = token_make(purpose=UNSUBSCRIBE_TOKEN_PURPOSE, value=signature.pk)
+    path = reverse(
+        "petitions:unsubscribe", kwargs={"slug": signature.petition.slug, "token": token}
+    )
+    return _absolute(path)
+
+
+def _send(
+    *,
+    to: Sequence[str],
+    language: str,
+    template: str,
+    petition: Petition,
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
+    # Links, dates and the petition's own translated text all follow the reader's language.
+    with translation.override(language):
         context = {
-            "signature": signature,
-            "petition": signature.petition,
+            "petition": petition,
             "site_url": settings.SITE_URL,
-            "petition_url": f"{settings.SITE_URL}{signature.petition.get_absolute_url()}",
+            "petition_url": _absolute(petition.get_absolute_url()),
+            "language": language,
             **context,
         }
         subject = render_to_string(f"petitions/email/{template}_subject.txt", context)
         message = EmailMultiAlternatives(
             subject=" ".join(subject.split()),
             body=render_to_string(f"petitions/email/{template}.txt", context),
-            to=[signature.email],
-            headers={"Auto-Submitted": "auto-generated"},
+            to=list(to),
+            headers={"Auto-Submitted": "auto-generated", **(headers or {})},
         )
         message.attach_alternative(
             render_to_string(f"petitions/email/{template}.html", context), "text/html"
@@ -44,8 +67,19 @@ def _send(*, signature: Signature, template: str, context: dict[str, Any]) -> No
         message.send()
 
 
-def confirmation_email_send(*, signature: Signature) -> None:
+def _to_signer(*, signature: Signature, template: str, context: dict[str, Any], **kw: Any) -> None:
     _send(
+        to=[signature.email],
+        language=signature.language,
+        template=template,
+        petition=signature.petition,
+        context={"signature": signature, **context},
+        **kw,
+    )
+
+
+def confirmation_email_send(*, signature: Signature) -> None:
+    _to_signer(
         signature=signature,
         template="confirm",
         context={
@@ -56,4 +90,32 @@ def confirmation_email_send(*, signature: Signature) -> None:
 
 
 def already_signed_email_send(*, signature: Signature) -> None:
-    _send(signature=signature, template="already_signed", context={})
+    _to_signer(signature=signature, template="already_signed", context={})
+
+
+def update_email_send(*, update: PetitionUpdate, signature: Signature) -> None:
+    """An update to one signer who asked for them, with a way out that needs no login: a link in
+    the text and the List-Unsubscribe headers mail programs turn into a button (RFC 8058)."""
+    unsubscribe = unsubscribe_url(signature=signature)
+    _to_signer(
+        signature=signature,
+        template="update",
+        context={"update": update, "unsubscribe_url": unsubscribe},
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def milestone_email_send(*, milestone: PetitionMilestone, to: str) -> None:
+    """Tell one person of a sponsoring organization that their petition reached a goal (one
+    message each: sponsors never see each other's addresses)."""
+    petition = milestone.petition
+    _send(
+        to=[to],
+        language=petition.language,
+        template="milestone",
+        petition=petition,
+        context={"milestone": milestone, "next_goal": petition.current_goal},
+    )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -9,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.models import Organization
 from accounts.validators import (
     validate_deliverable_email,
     validate_no_control_characters,
     validate_not_an_email,
 )
-from petitions.models import Signature
+from petitions.models import Petition, Signature
 
 _POSTAL_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 -]{0,18}[A-Z0-9])?$")
 
@@ -68,13 +70,50 @@ class SignatureForm(forms.Form):
         label=_("Country"), required=False
     )
     display = _display_field()
+    comment = forms.CharField(
+        label=_("Why are you signing? (optional)"),
+        max_length=1000,
+        required=False,
+        validators=[validate_no_control_characters],
+        help_text=_("Seen by the campaign's staff and delivered with the signatures."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     consent_updates = forms.BooleanField(
         label=_("Email me updates about this campaign"),
         required=False,
     )
+    sponsor_opt_ins = forms.TypedMultipleChoiceField(
+        label=_("Organizations that may email me about their work"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args: object, action: str, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        action: str,
+        petition: Petition,
+        sponsors: Sequence[Organization] = (),
+        **kwargs: object,
+    ) -> None:
+        """The fields follow the petition's settings; `sponsors` are offered for opt-in when the
+        petition asks (the caller passes them, so the sign POST reads them only then)."""
         super().__init__(*args, **kwargs)
+        self.fields["postal_code"].required = petition.postal_code_required
+        if petition.countries:
+            country = self.fields["country"]
+            country.choices = [("", _("Choose your country"))] + [
+                (c.code, c.name) for c in petition.countries
+            ]
+            if len(petition.countries) == 1:
+                country.initial = petition.countries[0].code
+        if not petition.ask_comment:
+            del self.fields["comment"]
+        if petition.offer_sponsor_opt_in and sponsors:
+            self.fields["sponsor_opt_ins"].choices = [(org.pk, org.name) for org in sponsors]
+        else:
+            del self.fields["sponsor_opt_ins"]
         self.helper = _helper(
             action=action, submit=Submit("sign", _("Sign the petition"), css_class="btn-lg w-100")
         )

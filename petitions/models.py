@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import datetime
 from typing import ClassVar
 
@@ -16,6 +18,12 @@ from accounts.models import Organization
 # When no fixed goal is set, the goal steps up to the next of these as the count reaches it, then
 # keeps doubling the last one.
 GOAL_STEPS = (100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000)
+
+
+def goal_steps() -> Iterator[int]:
+    """100, 250, 500, 1,000, ... 100,000, then doubling for ever."""
+    yield from GOAL_STEPS
+    yield from (GOAL_STEPS[-1] * 2**n for n in itertools.count(1))
 
 
 class Topic(models.Model):
@@ -38,13 +46,23 @@ class Petition(models.Model):
         DRAFT = "draft", _("Draft")
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
+        # Off the catalog, still at its address with its final count and outcome.
+        ARCHIVED = "archived", _("Archived")
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(
         _("summary"), max_length=600, help_text=_("One paragraph: the pitch shown in lists.")
     )
-    body = models.TextField(_("body"), blank=True)
+    body = models.TextField(
+        _("body"), blank=True, help_text=_("Markdown. Raw HTML and scripts are removed.")
+    )
+    demand = models.CharField(
+        _("demand"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the petition asks for, in one sentence: 'End the Ring partnership.'"),
+    )
     addressed_to = models.CharField(
         _("addressed to"),
         max_length=300,
@@ -66,8 +84,38 @@ class Petition(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
-    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
-    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    opens_at = models.DateTimeField(
+        _("opens at"),
+        null=True,
+        blank=True,
+        help_text=_("A draft with this date opens by itself then. Leave empty to open by hand."),
+    )
+    closes_at = models.DateTimeField(
+        _("closes at"), null=True, blank=True, help_text=_("The petition closes by itself then.")
+    )
+    outcome = models.TextField(
+        _("outcome"),
+        blank=True,
+        help_text=_("What came of the campaign, shown once it is closed. Markdown."),
+    )
+    # What the sign form asks for.
+    postal_code_required = models.BooleanField(_("postal code required"), default=False)
+    countries = CountryField(
+        _("countries offered"),
+        multiple=True,
+        blank=True,
+        help_text=_("Leave empty to offer every country."),
+    )
+    ask_comment = models.BooleanField(
+        _("ask for a comment"),
+        default=False,
+        help_text=_("An optional 'why I sign', seen by staff and delivered with the signatures."),
+    )
+    offer_sponsor_opt_in = models.BooleanField(
+        _("offer to hear from sponsors"),
+        default=False,
+        help_text=_("Signers may tick each sponsoring organization they want to hear from."),
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
@@ -110,7 +158,7 @@ class Petition(models.Model):
 
     @property
     def has_ended(self) -> bool:
-        return self.status == self.Status.CLOSED or (
+        return self.status in (self.Status.CLOSED, self.Status.ARCHIVED) or (
             self.closes_at is not None and self.closes_at <= timezone.now()
         )
 
@@ -118,13 +166,14 @@ class Petition(models.Model):
     def current_goal(self) -> int:
         if self.goal:
             return self.goal
-        for step in GOAL_STEPS:
-            if self.signature_count < step:
-                return step
-        goal = GOAL_STEPS[-1]
-        while goal <= self.signature_count:
-            goal *= 2
-        return goal
+        return next(step for step in goal_steps() if self.signature_count < step)
+
+    def goals_reached(self, count: int | None = None) -> list[int]:
+        """The goals a count has reached, smallest first: the fixed goal, or the steps."""
+        count = self.signature_count if count is None else count
+        if self.goal:
+            return [self.goal] if count >= self.goal else []
+        return list(itertools.takewhile(lambda step: step <= count, goal_steps()))
 
     @property
     def progress_percent(self) -> int:
@@ -153,6 +202,7 @@ class Signature(models.Model):
         _("show my name as"), max_length=10, choices=Display.choices, default=Display.SHORT
     )
     consent_updates = models.BooleanField(_("consents to updates"), default=False)
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
@@ -219,3 +269,89 @@ class Signature(models.Model):
                 return f"{parts[0]} {parts[-1][0]}."
             return parts[0] if parts else ""
         return str(_("Name withheld"))
+
+
+class SponsorOptIn(models.Model):
+    """A signer's permission for one sponsoring organization to contact them."""
+
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="sponsor_opt_ins"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="opt_ins")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("opt-in to a sponsor")
+        verbose_name_plural = _("opt-ins to sponsors")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("signature", "organization"), name="petitions_optin_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signature_id} -> {self.organization_id}"
+
+
+class PetitionUpdate(models.Model):
+    """News about a campaign: shown on its page, and emailed to signers who asked for updates."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="updates")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), help_text=_("Markdown. Raw HTML and scripts are removed."))
+    email_signers = models.BooleanField(
+        _("email signers"),
+        default=True,
+        help_text=_("Email it to confirmed signers who asked for updates, when it is published."),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    # Claimed by the one task that splits the mailing into batches.
+    mailing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("-published_at", "-created_at")
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class UpdateEmail(models.Model):
+    """One signer's copy of an update: the row exists before the email is sent, so a batch that
+    runs twice sends only what is not yet marked sent."""
+
+    update = models.ForeignKey(PetitionUpdate, on_delete=models.CASCADE, related_name="emails")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="update_emails")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("update", "signature"), name="petitions_update_email_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.update_id} -> {self.signature_id}"
+
+
+class PetitionMilestone(models.Model):
+    """A goal the count reached. The row's uniqueness is what lets sponsors hear of it once."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="milestones")
+    goal = models.PositiveIntegerField(_("goal"))
+    reached_at = models.DateTimeField(_("reached at"), default=timezone.now)
+    notified_at = models.DateTimeField(_("sponsors notified at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("petition", "goal")
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("petition", "goal"), name="petitions_milestone_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.goal}"

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from modeltranslation.utils import build_localized_fieldname
 
 from accounts.tokens import TokenExpired, TokenInvalid, token_read
-from petitions.emails import CONFIRM_TOKEN_PURPOSE
-from petitions.models import Petition, Signature
+from petitions.emails import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
+from petitions.models import Petition, PetitionUpdate, Signature, Topic
+
+CATALOG_STATUSES = (Petition.Status.OPEN, Petition.Status.CLOSED)
 
 
-def petition_list_public() -> QuerySet[Petition]:
+def petition_catalog(
+    *, words: str = "", topic: Topic | None = None, status: str = ""
+) -> QuerySet[Petition]:
+    """The campaigns the catalog lists, by topic, open ones first within each; drafts and
+    archived campaigns never. `words` must each appear in the title, summary or demand, in
+    any language (a visitor may search in English while reading the Italian site)."""
+    petitions = Petition.objects.filter(status__in=CATALOG_STATUSES)
+    if topic is not None:
+        petitions = petitions.filter(topic=topic)
+    if status:
+        petitions = petitions.filter(status=status)
+    for word in words.split():
+        petitions = petitions.filter(_any_language_contains(word))
     return (
-        Petition.objects.exclude(status=Petition.Status.DRAFT)
-        .select_related("topic")
+        petitions.select_related("topic")
         .prefetch_related("sponsors")
-        # Open campaigns first, then the closed ones with their outcome.
         .annotate(
             closed=Case(
                 When(status=Petition.Status.CLOSED, then=Value(1)),
@@ -25,19 +38,42 @@ def petition_list_public() -> QuerySet[Petition]:
                 output_field=IntegerField(),
             )
         )
-        .order_by("closed", "-signature_count", "-created_at")
+        # Campaigns without a topic sort last, as "other".
+        .order_by(
+            F("topic__position").asc(nulls_last=True),
+            "topic__slug",
+            "closed",
+            "-signature_count",
+            "-created_at",
+        )
     )
 
 
-def petition_get_public(*, slug: str) -> Petition:
-    """A petition the public may see: anything but a draft, which is a 404 for everyone (a staff
-    preview belongs to authoring in the admin)."""
+def _any_language_contains(word: str) -> Q:
+    query = Q()
+    for field in ("title", "summary", "demand"):
+        for language, _name in settings.LANGUAGES:
+            query |= Q(**{f"{build_localized_fieldname(field, language)}__icontains": word})
+    return query
+
+
+def topic_list() -> list[Topic]:
+    return list(Topic.objects.all())
+
+
+def petition_get_public(*, slug: str, preview: bool = False) -> Petition:
+    """A petition the public may see: anything but a draft, which is a 404 unless `preview`
+    (staff checking a campaign before it opens)."""
     # No prefetch of sponsors: the sign POST (the hot path) never shows them, and the page
     # that does reads them with one query anyway.
     petition = get_object_or_404(Petition.objects.select_related("topic"), slug=slug)
-    if petition.status == Petition.Status.DRAFT:
+    if petition.status == Petition.Status.DRAFT and not preview:
         raise Http404
     return petition
+
+
+def petition_updates_published(*, petition: Petition) -> list[PetitionUpdate]:
+    return list(petition.updates.filter(published_at__isnull=False).order_by("-published_at"))
 
 
 def signature_from_token(*, petition: Petition, token: str) -> Signature:
@@ -75,3 +111,10 @@ def signatures_recent_public(*, petition: Petition, limit: int = 10) -> list[Sig
         .only("name", "display", "confirmed_at", "country")
         .order_by("-confirmed_at")[:limit]
     )
+
+
+def signature_from_unsubscribe_token(*, petition: Petition, token: str) -> Signature:
+    """The signature an unsubscribe link stands for; these links never expire (RFC 8058 asks
+    that they keep working), and raise TokenInvalid when tampered with or for another petition."""
+    signature_id = token_read(purpose=UNSUBSCRIBE_TOKEN_PURPOSE, token=token, max_age=None)
+    return _signature_for(petition=petition, signature_id=signature_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.emails import email_canonicalize
 from petitions import emails
-from petitions.models import Petition, Signature
+from petitions.models import Petition, Signature, SponsorOptIn
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 MAX_CONFIRMATION_ATTEMPTS = 5
 
 
-def _enqueue_after_commit(task: Task, *args: object) -> None:
+def enqueue_after_commit(task: Task, *args: object) -> None:
     """Queue a task once the transaction commits, never failing the request that wrote the row.
 
     The database is the source of truth: if the broker is down, or an in-process task fails, the
@@ -58,6 +59,8 @@ def signature_create(
     country: str = "",
     display: str = Signature.Display.SHORT,
     consent_updates: bool = False,
+    comment: str = "",
+    sponsor_opt_ins: Collection[int] = (),
     language: str = settings.LANGUAGE_CODE,
     ip_hash: str = "",
     now: datetime | None = None,
@@ -68,6 +71,9 @@ def signature_create(
     same person (same canonical email) hits the unique constraint instead; they get the confirmation
     again or an "already signed" note, rate limited. Callers must not tell the two cases apart in
     what they show, so that the form never reveals whether an address has signed.
+
+    `sponsor_opt_ins` are ids of sponsoring organizations the signer agreed to hear from; they are
+    recorded with a new signature only (a repeat cannot change what the first one agreed to).
     """
     if not petition.is_accepting_signatures(now=now):
         raise PetitionNotOpen(petition)
@@ -81,6 +87,7 @@ def signature_create(
         country=country,
         display=display,
         consent_updates=consent_updates,
+        comment=comment,
         language=language,
         ip_hash=ip_hash,
         created_at=now,
@@ -93,6 +100,11 @@ def signature_create(
     try:
         with transaction.atomic():
             signature.save(force_insert=True)
+            if sponsor_opt_ins:
+                SponsorOptIn.objects.bulk_create(
+                    SponsorOptIn(signature=signature, organization_id=pk, created_at=now)
+                    for pk in sorted(set(sponsor_opt_ins))
+                )
     except IntegrityError:
         existing = _signature_of(petition=petition, canonical_email=signature.canonical_email)
         if existing is None:
@@ -102,7 +114,7 @@ def signature_create(
 
     from petitions.tasks import signature_send_confirmation
 
-    _enqueue_after_commit(signature_send_confirmation, signature.pk)
+    enqueue_after_commit(signature_send_confirmation, signature.pk)
     return signature
 
 
@@ -124,7 +136,7 @@ def signature_notice_request(*, signature: Signature, now: datetime | None = Non
     if claimed:
         from petitions.tasks import signature_send_notice
 
-        _enqueue_after_commit(signature_send_notice, signature.pk)
+        enqueue_after_commit(signature_send_notice, signature.pk)
     return bool(claimed)
 
 

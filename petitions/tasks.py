@@ -6,7 +6,7 @@ import smtplib
 
 from celery import shared_task
 
-from petitions import services
+from petitions import campaign_services, services
 from petitions.models import Petition
 
 # Worth retrying: the mail server is down, busy or hung up. A refused recipient is permanent.
@@ -39,7 +39,33 @@ def signature_confirmations_sweep() -> int:
 
 @shared_task
 def petition_counts_update() -> dict[str, int]:
-    return {str(k): v for k, v in services.petition_counts_update().items()}
+    added = services.petition_counts_update()
+    if added:
+        campaign_services.petition_milestones_record(petition_ids=added)
+    return {str(k): v for k, v in added.items()}
+
+
+@shared_task
+def petitions_open_and_close() -> dict[str, int]:
+    transitions = campaign_services.petitions_open_and_close_due()
+    return {"opened": transitions.opened, "closed": transitions.closed}
+
+
+@shared_task(**_MAIL_RETRY)
+def petition_milestone_notify(milestone_id: int) -> int:
+    return campaign_services.petition_milestone_notify(milestone_id=milestone_id)
+
+
+@shared_task
+def petition_update_mail(update_id: int) -> int:
+    return campaign_services.petition_update_mail(update_id=update_id)
+
+
+@shared_task(**_MAIL_RETRY)
+def petition_update_send_batch(update_id: int, first_id: int, last_id: int) -> int:
+    return campaign_services.petition_update_send_batch(
+        update_id=update_id, first_id=first_id, last_id=last_id
+    )
 
 
 @shared_task

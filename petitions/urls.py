@@ -11,4 +11,5 @@ urlpatterns = [
     path("<slug:slug>/confirm/<str:token>/", views.signature_confirm, name="confirm"),
     path("<slug:slug>/confirm/<str:token>/renew/", views.signature_renew, name="renew"),
     path("<slug:slug>/new-link/", views.signature_new_link, name="new_link"),
+    path("<slug:slug>/unsubscribe/<str:token>/", views.signature_unsubscribe, name="unsubscribe"),
 ]

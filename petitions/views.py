@@ -1,19 +1,37 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.models import Organization
 from accounts.network import client_ip, ip_hash
 from accounts.tokens import TokenExpired, TokenInvalid
-from petitions import selectors, services
+from petitions import campaign_services, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
+from petitions.sharing import share_links
 
 
-def _sign_form(petition: Petition, data: object = None) -> SignatureForm:
-    return SignatureForm(data, action=reverse("petitions:sign", kwargs={"slug": petition.slug}))
+def _sign_form(
+    petition: Petition, data: object = None, *, sponsors: Sequence[Organization] = ()
+) -> SignatureForm:
+    return SignatureForm(
+        data,
+        action=reverse("petitions:sign", kwargs={"slug": petition.slug}),
+        petition=petition,
+        sponsors=sponsors,
+    )
+
+
+def _opt_in_sponsors(petition: Petition) -> list[Organization]:
+    # Read only for petitions that offer the opt-in: the sign POST is the hot path.
+    return list(petition.sponsors.all()) if petition.offer_sponsor_opt_in else []
 
 
 def _new_link_form(petition: Petition, data: object = None) -> NewLinkForm:
@@ -27,24 +45,33 @@ def _detail(
     form: SignatureForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    sponsors = list(petition.sponsors.all())
+    # Canonical and shared links use SITE_URL, never the request's Host header.
+    url = f"{settings.SITE_URL}{petition.get_absolute_url()}"
     context = {
         "petition": petition,
-        "form": form or _sign_form(petition),
+        "form": form or _sign_form(petition, sponsors=sponsors),
         "accepting": petition.is_accepting_signatures(),
+        "sponsors": sponsors,
         "recent_signatures": selectors.signatures_recent_public(petition=petition),
+        "updates": selectors.petition_updates_published(petition=petition),
+        "canonical_url": url,
+        "share_links": share_links(title=petition.title, url=url),
+        "preview": petition.status == Petition.Status.DRAFT,
     }
     return render(request, "petitions/detail.html", context, status=status)
 
 
 @require_safe
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _detail(request, selectors.petition_get_public(slug=slug))
+    # Staff see drafts, marked as a preview, to check them before they open.
+    return _detail(request, selectors.petition_get_public(slug=slug, preview=request.user.is_staff))
 
 
 @require_POST
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_public(slug=slug)
-    form = _sign_form(petition, request.POST)
+    form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
     if not form.is_valid():
         return _detail(request, petition, form=form, status=400)
     try:
@@ -144,3 +171,22 @@ def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "petitions/new_link.html", {"petition": petition, "form": form}, status=status
     )
+
+
+# RFC 8058: a mail program's one-click unsubscribe POSTs to the link with no CSRF token; the
+# signed token in the address is what authorizes the change.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def signature_unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET asks (mail scanners follow links), POST unsubscribes; no login either way."""
+    petition = selectors.petition_get_public(slug=slug)
+    try:
+        signature = selectors.signature_from_unsubscribe_token(petition=petition, token=token)
+    except TokenInvalid:
+        return render(
+            request, "petitions/unsubscribe_invalid.html", {"petition": petition}, status=400
+        )
+    if request.method == "POST":
+        campaign_services.signature_unsubscribe(signature_id=signature.pk)
+        return render(request, "petitions/unsubscribed.html", {"petition": petition})
+    return render(request, "petitions/unsubscribe.html", {"petition": petition})

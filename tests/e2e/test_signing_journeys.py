@@ -48,7 +48,7 @@ def _heading(page: Page):
 def _open_from_catalog(page: Page, title: str = TITLE) -> None:
     visit(page, "/")
     expect(_heading(page)).to_have_text("Join a cause")
-    page.get_by_role("link", name=title).click()
+    page.get_by_role("link", name=title, exact=True).click()
     expect(_heading(page)).to_have_text(title)
 
 
@@ -121,7 +121,7 @@ def test_supporter_signs_with_javascript_off(browse, campaign, run_counter) -> N
 def test_supporter_signs_on_a_phone(browse, campaign, run_counter) -> None:
     page = browse(device="phone")
     visit(page, "/")
-    page.get_by_role("link", name=TITLE).tap()
+    page.get_by_role("link", name=TITLE, exact=True).tap()
     expect(_heading(page)).to_have_text(TITLE)
     # Nothing wider than the screen: no sideways scrolling on a 390 px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -11,12 +11,15 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from petitions.demo_content import (
     DEFAULT_ADMIN_EMAIL,
+    FORM_SETTINGS,
+    ITALIAN,
     ORGANIZATIONS,
     PETITION_DEFAULTS,
     PETITIONS,
     TOPICS,
+    UPDATES,
 )
-from petitions.models import Petition, Topic
+from petitions.models import Petition, PetitionUpdate, Topic
 
 
 class Command(BaseCommand):
@@ -29,7 +32,12 @@ class Command(BaseCommand):
             organizations, new_organizations = self._seed_organizations()
             self.stdout.write(f"Organizations: {len(organizations)} ({new_organizations} new).")
             new_petitions = self._seed_petitions(topics, organizations)
-            self.stdout.write(f"Petitions: {len(PETITIONS)} ({new_petitions} new).")
+            self.stdout.write(
+                f"Petitions: {len(PETITIONS)} ({new_petitions} new, "
+                f"{len(ITALIAN)} also in Italian)."
+            )
+            new_updates = self._seed_updates()
+            self.stdout.write(f"Updates: {len(UPDATES)} ({new_updates} new).")
             email, staff_state, staff_message = self._seed_staff()
         # Printed after the commit, so a password is never shown for an account that rolled back.
         self.stdout.write(staff_message)
@@ -77,15 +85,35 @@ class Command(BaseCommand):
     ) -> int:
         new = 0
         for item in PETITIONS:
+            italian = ITALIAN.get(item["slug"], {})
             fields = {
                 **PETITION_DEFAULTS,
                 **{key: value for key, value in item.items() if key not in {"slug", "sponsors"}},
+                **FORM_SETTINGS.get(item["slug"], {}),
+                **{f"{key}_it": value for key, value in italian.items() if key != "body"},
                 "topic": topics[item["topic"]],
                 "body": "\n\n".join(item["body"]),
             }
+            if "body" in italian:
+                fields["body_it"] = "\n\n".join(italian["body"])
             petition, created = Petition.objects.get_or_create(slug=item["slug"], defaults=fields)
             if created:
                 petition.sponsors.set([organizations[slug] for slug in item["sponsors"]])
+                new += 1
+        return new
+
+    def _seed_updates(self) -> int:
+        new = 0
+        for item in UPDATES:
+            petition = Petition.objects.get(slug=item["petition"])
+            fields = {key: value for key, value in item.items() if key != "petition"}
+            update, created = PetitionUpdate.objects.get_or_create(
+                petition=petition,
+                title_en=item["title"],
+                defaults=fields | {"email_signers": False},
+            )
+            if created:
+                PetitionUpdate.objects.filter(pk=update.pk).update(published_at=timezone.now())
                 new += 1
         return new
 

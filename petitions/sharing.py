@@ -1,0 +1,31 @@
+"""Share links built from plain URLs: the visitor's click goes to the service, and no script,
+button or pixel of theirs ever loads on our pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    name: str
+    url: str
+
+
+def share_links(*, title: str, url: str) -> list[ShareLink]:
+    text = f"{title} {url}"
+    return [
+        ShareLink(
+            _("Email"), f"mailto:?{urlencode({'subject': title, 'body': text}, quote_via=quote)}"
+        ),
+        ShareLink("Bluesky", f"https://bsky.app/intent/compose?{urlencode({'text': text})}"),
+        ShareLink("X", f"https://x.com/intent/post?{urlencode({'text': title, 'url': url})}"),
+        ShareLink(
+            "Facebook", f"https://www.facebook.com/sharer/sharer.php?{urlencode({'u': url})}"
+        ),
+        ShareLink("WhatsApp", f"https://wa.me/?{urlencode({'text': text})}"),
+        ShareLink("Telegram", f"https://t.me/share/url?{urlencode({'url': url, 'text': title})}"),
+    ]
