@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from tests.factories import MembershipFactory, SignatureFactory
+from petitions.models import Petition, PetitionMilestone, PetitionUpdate
+from tests.factories import MembershipFactory, PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +22,10 @@ def staff_client(client):
 def test_every_admin_page_renders(staff_client) -> None:
     membership = MembershipFactory()
     signature = SignatureFactory(confirmed=True)
+    update = PetitionUpdate.objects.create(
+        petition=signature.petition, title_en="Hearing set", body_en="Tuesday."
+    )
+    milestone = PetitionMilestone.objects.create(petition=signature.petition, goal=100)
     objects = {
         "accounts_user": membership.user,
         "accounts_organization": membership.organization,
@@ -28,6 +33,8 @@ def test_every_admin_page_renders(staff_client) -> None:
         "petitions_topic": signature.petition.topic,
         "petitions_petition": signature.petition,
         "petitions_signature": signature,
+        "petitions_petitionupdate": update,
+        "petitions_petitionmilestone": milestone,
     }
     for name, obj in objects.items():
         changelist = staff_client.get(reverse(f"admin:{name}_changelist"))
@@ -77,3 +84,60 @@ def test_signature_email_cannot_be_swapped_in_the_admin(staff_client) -> None:
     page = staff_client.get(reverse("admin:petitions_signature_change", args=[signature.pk]))
     assert 'name="email"' not in page.content.decode()
     assert 'name="name"' in page.content.decode()
+
+
+def test_staff_author_a_petition_in_both_languages(staff_client) -> None:
+    sponsor = MembershipFactory().organization
+    response = staff_client.post(
+        reverse("admin:petitions_petition_add"),
+        {
+            "slug": "stop-the-scan",
+            "language": "en",
+            "sponsors": [sponsor.pk],
+            "title_en": "Stop the scan",
+            "title_it": "Fermate la scansione",
+            "summary_en": "No face scans at the stadium.",
+            "summary_it": "Niente scansioni del volto allo stadio.",
+            "demand_en": "Remove the cameras.",
+            "status": "draft",
+            "postal_code_required": "on",
+            "countries": ["IT", "SM"],
+            "updates-TOTAL_FORMS": "0",
+            "updates-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    petition = Petition.objects.get(slug="stop-the-scan")
+    assert (petition.title_en, petition.title_it) == ("Stop the scan", "Fermate la scansione")
+    assert [c.code for c in petition.countries] == ["IT", "SM"]
+    assert list(petition.sponsors.all()) == [sponsor]
+    change = staff_client.get(reverse("admin:petitions_petition_change", args=[petition.pk]))
+    # The preview link opens the draft, which only staff can see.
+    assert f'href="{petition.get_absolute_url()}"' in change.content.decode()
+    assert ">Preview<" in change.content.decode()
+    assert staff_client.get(petition.get_absolute_url()).status_code == 200
+
+
+def test_publish_action_emails_consenting_signers_once(
+    staff_client, outbox, django_capture_on_commit_callbacks
+) -> None:
+    petition = PetitionFactory()
+    SignatureFactory(petition=petition, confirmed=True, consent_updates=True, email="a@example.org")
+    SignatureFactory(petition=petition, confirmed=True, consent_updates=False)
+    update = PetitionUpdate.objects.create(
+        petition=petition, title_en="We delivered the signatures", body_en="Thank you."
+    )
+    url = reverse("admin:petitions_petitionupdate_changelist")
+    data = {"action": "publish", "_selected_action": [update.pk]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = staff_client.post(url, data, follow=True)
+    assert "Published 1 update." in first.content.decode()
+    assert [m.to for m in outbox] == [["a@example.org"]]
+    update.refresh_from_db()
+    assert update.published_at is not None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = staff_client.post(url, data, follow=True)
+    assert "already published and was not sent again" in again.content.decode()
+    assert len(outbox) == 1

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Organization, User
-from petitions.models import Petition, Topic
+from petitions.models import Petition, PetitionUpdate, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,16 @@ def test_generated_password_is_printed_once_and_kept() -> None:
     assert password not in second
     assert "already exists" in second
     assert User.objects.get(email=email).check_password(password)
+
+
+def test_demo_reads_in_italian_and_has_an_update() -> None:
+    _seed()
+    translated = Petition.objects.exclude(title_it__isnull=True).exclude(title_it="")
+    assert translated.count() >= 2
+    for petition in translated:
+        assert petition.summary_it and petition.body_it and petition.demand_it
+    assert all(topic.name_it for topic in Topic.objects.all())
+    update = PetitionUpdate.objects.get()
+    assert update.published_at is not None and update.title_it
+    closed = Petition.objects.get(status=Petition.Status.CLOSED)
+    assert closed.outcome
