@@ -11,10 +11,12 @@ from unittest import mock
 
 import pytest
 from django.core import signing
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from petitions.emails import confirmation_url
-from petitions.models import Petition, Signature
+from accounts.models import User
+from petitions.emails import confirmation_url, unsubscribe_url
+from petitions.models import Petition, PetitionUpdate, Signature
 from tests.e2e.helpers import accessibility_violations, audit, unlabelled_fields, visit
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory
 
@@ -31,6 +33,10 @@ class Campaigns:
     def confirm_path(self) -> str:
         return _path(confirmation_url(signature=self.pending))
 
+    @property
+    def unsubscribe_path(self) -> str:
+        return _path(unsubscribe_url(signature=self.pending))
+
 
 def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
@@ -40,13 +46,26 @@ def _path(url: str) -> str:
 def campaigns(transactional_db) -> Campaigns:
     sponsor = OrganizationFactory(name="Oakland Privacy")
     petition = PetitionFactory(
-        title="Cancel the doorbell camera partnership in Oakland", signature_count=3
+        title="Cancel the doorbell camera partnership in Oakland",
+        signature_count=3,
+        demand="End the police partnership with Amazon Ring.",
+        body="## Why\n\nNobody **voted** for it.\n\n- no warrant\n- no hearing",
+        ask_comment=True,
+        offer_sponsor_opt_in=True,
     )
-    petition.sponsors.add(sponsor)
+    petition.sponsors.add(sponsor, OrganizationFactory(name="Secure Justice"))
+    PetitionUpdate.objects.create(
+        petition=petition,
+        title="The council votes on Tuesday",
+        body="Come to City Hall.",
+        published_at=timezone.now(),
+    )
     for display in ("full", "short", "withheld"):
         SignatureFactory(petition=petition, confirmed=True, display=display, counted=True)
     closed = PetitionFactory(
-        title="No face recognition in the subway", status=Petition.Status.CLOSED
+        title="No face recognition in the subway",
+        status=Petition.Status.CLOSED,
+        outcome="The transit authority **dropped** the plan.",
     )
     closed.sponsors.add(sponsor)
     pending = SignatureFactory(petition=petition, name="Maria Rossi", email="maria@example.org")
@@ -90,6 +109,23 @@ def _new_link_with_errors(page: Page, campaigns: Campaigns) -> None:
     expect(page.get_by_role("alert")).to_be_visible()
 
 
+def _unsubscribed(page: Page, campaigns: Campaigns) -> None:
+    visit(page, campaigns.unsubscribe_path)
+    page.get_by_role("button", name="Stop emailing me updates").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Updates stopped")
+
+
+def _draft_preview(page: Page, campaigns: Campaigns) -> None:
+    draft = PetitionFactory(title="A campaign being written", status=Petition.Status.DRAFT)
+    User.objects.create_superuser("editor@cosign.test", "a-long-password")
+    visit(page, "/admin/login/")
+    page.get_by_label("Email address").fill("editor@cosign.test")
+    page.get_by_label("Password").fill("a-long-password")
+    page.get_by_role("button", name="Log in").click()
+    visit(page, draft.get_absolute_url())
+    expect(page.get_by_text("Preview: this petition is a draft.")).to_be_visible()
+
+
 def _go(path: Callable[[Campaigns], str], *, status: int = 200):
     return lambda page, campaigns: visit(page, path(campaigns), status=status)
 
@@ -97,6 +133,9 @@ def _go(path: Callable[[Campaigns], str], *, status: int = 200):
 PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "catalog": _go(lambda c: "/en/"),
     "catalog-italian": _go(lambda c: "/it/"),
+    "catalog-filtered": _go(lambda c: "/en/?q=subway&status=closed"),
+    "catalog-no-match": _go(lambda c: "/en/?q=zeppelin"),
+    "catalog-bad-filter": _go(lambda c: "/en/?topic=astrology", status=400),
     "petition": _go(lambda c: c.open.get_absolute_url()),
     "petition-italian": _go(lambda c: f"/it/p/{c.open.slug}/"),
     "petition-closed": _go(lambda c: c.closed.get_absolute_url()),
@@ -109,6 +148,10 @@ PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "link-expired": _expired_link,
     "new-link": _go(lambda c: f"/en/p/{c.open.slug}/new-link/"),
     "new-link-errors": _new_link_with_errors,
+    "unsubscribe": _go(lambda c: c.unsubscribe_path),
+    "unsubscribed": _unsubscribed,
+    "unsubscribe-broken": _go(lambda c: f"/en/p/{c.open.slug}/unsubscribe/nope/", status=400),
+    "draft-preview": _draft_preview,
     "not-found": _go(lambda c: "/en/p/no-such-campaign/", status=404),
     "form-only-address": _go(lambda c: f"/en/p/{c.open.slug}/sign/", status=405),
 }
