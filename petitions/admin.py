@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +90,8 @@ class PetitionUpdateAdmin(TranslationAdmin):
     autocomplete_fields = ("petition",)
     readonly_fields = ("published_at", "mailing_started_at", "created_at")
     actions = ("publish",)
+    # Unpublished updates first: they are the ones waiting for someone to act.
+    ordering = (F("published_at").desc(nulls_first=True), "-created_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PetitionUpdate]:
         return (
