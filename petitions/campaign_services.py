@@ -54,43 +54,44 @@ def petitions_open_and_close_due(*, now: datetime | None = None) -> Transitions:
 def petition_milestones_record(*, petition_ids: Iterable[int]) -> list[int]:
     """Record each goal the petitions' counts have reached; have sponsors told of the new ones.
 
-    The unique (petition, goal) row decides who tells: of two counters racing, only the one whose
-    INSERT succeeds enqueues the email. When one batch jumps several steps (0 to 300 passes 100 and
-    250), sponsors hear of the highest only. Returns the ids of milestones whose email is queued.
+    When one batch jumps several steps (0 to 300 passes 100 and 250), sponsors hear of the highest
+    only. Two counters racing are serialized on the petition row, and only once a new goal is
+    seen, so the usual run takes no lock; the unique (petition, goal) row is the last guard.
+    Returns the ids of milestones whose email is queued.
     """
     queued = []
-    for petition in Petition.objects.filter(pk__in=list(petition_ids)).only(
-        "pk", "goal", "signature_count"
-    ):
-        reached = petition.goals_reached()
-        if not reached:
-            continue
-        known = set(
-            PetitionMilestone.objects.filter(petition=petition).values_list("goal", flat=True)
-        )
-        new = [goal for goal in reached if goal not in known]
-        created = [
-            milestone
-            for goal in new
-            if (milestone := _milestone_create(petition=petition, goal=goal)) is not None
-        ]
-        if not created:
-            continue
-        *passed, newest = created
-        # Steps overtaken in the same batch count as told: one email, about the highest.
-        PetitionMilestone.objects.filter(pk__in=[m.pk for m in passed]).update(
-            notified_at=timezone.now()
-        )
-        from petitions.tasks import petition_milestone_notify
-
-        enqueue_after_commit(petition_milestone_notify, newest.pk)
-        queued.append(newest.pk)
+    for petition_id in petition_ids:
+        if _new_goals(petition_id=petition_id):
+            with transaction.atomic():
+                milestone = _milestones_record_locked(petition_id=petition_id)
+            if milestone is not None:
+                queued.append(milestone.pk)
     return queued
 
 
-def _milestone_create(*, petition: Petition, goal: int) -> PetitionMilestone | None:
-    milestone, created = PetitionMilestone.objects.get_or_create(petition=petition, goal=goal)
-    return milestone if created else None
+def _new_goals(*, petition_id: int) -> list[int]:
+    petition = Petition.objects.only("pk", "goal", "signature_count").get(pk=petition_id)
+    known = set(PetitionMilestone.objects.filter(petition=petition).values_list("goal", flat=True))
+    return [goal for goal in petition.goals_reached() if goal not in known]
+
+
+def _milestones_record_locked(*, petition_id: int) -> PetitionMilestone | None:
+    Petition.objects.select_for_update().filter(pk=petition_id).values_list("pk").get()
+    new = _new_goals(petition_id=petition_id)  # again, now that no other counter is here
+    if not new:
+        return None
+    created = PetitionMilestone.objects.bulk_create(
+        PetitionMilestone(petition_id=petition_id, goal=goal) for goal in new
+    )
+    *passed, newest = created
+    # Steps overtaken in the same batch count as told: one email, about the highest.
+    PetitionMilestone.objects.filter(pk__in=[m.pk for m in passed]).update(
+        notified_at=timezone.now()
+    )
+    from petitions.tasks import petition_milestone_notify
+
+    enqueue_after_commit(petition_milestone_notify, newest.pk)
+    return newest
 
 
 def petition_milestone_notify(*, milestone_id: int) -> int:
@@ -176,13 +177,16 @@ def petition_update_send_batch(*, update_id: int, first_id: int, last_id: int) -
 
     Each recipient's row is claimed (sent_at set) by a conditional UPDATE before its email goes
     out and released if sending fails, so a batch run twice, or retried after a failure, sends
-    only what was not sent. Someone who unsubscribed meanwhile is skipped. Returns emails sent.
+    only what was not sent. An address the server refuses for good is marked failed and the
+    batch goes on; any other error stops it for a retry. Someone who unsubscribed meanwhile is
+    skipped. Returns emails sent.
     """
     update = PetitionUpdate.objects.select_related("petition").get(pk=update_id)
     pending = (
         UpdateEmail.objects.filter(
             update_id=update_id,
             sent_at__isnull=True,
+            failed_at__isnull=True,
             signature_id__gte=first_id,
             signature_id__lte=last_id,
         )
@@ -197,6 +201,10 @@ def petition_update_send_batch(*, update_id: int, first_id: int, last_id: int) -
             continue
         try:
             emails.update_email_send(update=update, signature=row.signature)
+        except emails.PERMANENT_MAIL_ERRORS:
+            logger.warning("Update %s refused for signature %s", update_id, row.signature_id)
+            UpdateEmail.objects.filter(pk=row.pk).update(sent_at=None, failed_at=now)
+            continue
         except Exception:
             UpdateEmail.objects.filter(pk=row.pk, sent_at=now).update(sent_at=None)
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,9 @@ from django.utils import translation
 from accounts.tokens import token_make
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 
+# A recipient the mail server refused: sending again will not help.
+PERMANENT_MAIL_ERRORS = (smtplib.SMTPRecipientsRefused,)
+
 CONFIRM_TOKEN_PURPOSE = "petitions.confirm"  # noqa: S105 (a salt, not a secret)
 UNSUBSCRIBE_TOKEN_PURPOSE = "petitions.unsubscribe"  # noqa: S105 (a salt, not a secret)
 
@@ -22,18 +26,22 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def confirmation_url(*, signature: Signature) -> str:
-    token = token_make(purpose=CONFIRM_TOKEN_PURPOSE, value=signature.pk)
-    path = reverse("petitions:confirm", kwargs={"slug": signature.petition.slug, "token": token})
+def _signer_url(*, signature: Signature, view: str, purpose: str) -> str:
+    """A link for one signer, under their language's prefix whatever the worker's language is."""
+    token = token_make(purpose=purpose, value=signature.pk)
+    with translation.override(signature.language):
+        path = reverse(view, kwargs={"slug": signature.petition.slug, "token": token})
     return _absolute(path)
+
+
+def confirmation_url(*, signature: Signature) -> str:
+    return _signer_url(signature=signature, view="petitions:confirm", purpose=CONFIRM_TOKEN_PURPOSE)
 
 
 def unsubscribe_url(*, signature: Signature) -> str:
-    token = token_make(purpose=UNSUBSCRIBE_TOKEN_PURPOSE, value=signature.pk)
-    path = reverse(
-        "petitions:unsubscribe", kwargs={"slug": signature.petition.slug, "token": token}
+    return _signer_url(
+        signature=signature, view="petitions:unsubscribe", purpose=UNSUBSCRIBE_TOKEN_PURPOSE
     )
-    return _absolute(path)
 
 
 def _send(
@@ -117,5 +125,5 @@ def milestone_email_send(*, milestone: PetitionMilestone, to: str) -> None:
         language=petition.language,
         template="milestone",
         petition=petition,
-        context={"milestone": milestone, "next_goal": petition.current_goal},
+        context={"milestone": milestone, "next_goal": petition.next_goal_after(milestone.goal)},
     )

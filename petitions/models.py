@@ -168,6 +168,12 @@ class Petition(models.Model):
             return self.goal
         return next(step for step in goal_steps() if self.signature_count < step)
 
+    def next_goal_after(self, goal: int) -> int | None:
+        """The step after a reached goal; None for a fixed goal, which has no next one."""
+        if self.goal:
+            return None
+        return next(step for step in goal_steps() if step > goal)
+
     def goals_reached(self, count: int | None = None) -> list[int]:
         """The goals a count has reached, smallest first: the fixed goal, or the steps."""
         count = self.signature_count if count is None else count
@@ -325,6 +331,8 @@ class UpdateEmail(models.Model):
     update = models.ForeignKey(PetitionUpdate, on_delete=models.CASCADE, related_name="emails")
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="update_emails")
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The mail server refused this address for good; not tried again.
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [

@@ -7,11 +7,11 @@ import smtplib
 from celery import shared_task
 
 from petitions import campaign_services, services
+from petitions.emails import PERMANENT_MAIL_ERRORS
 from petitions.models import Petition
 
 # Worth retrying: the mail server is down, busy or hung up. A refused recipient is permanent.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
-PERMANENT_MAIL_ERRORS = (smtplib.SMTPRecipientsRefused,)
 _MAIL_RETRY = {
     "autoretry_for": TRANSIENT_MAIL_ERRORS,
     "dont_autoretry_for": PERMANENT_MAIL_ERRORS,

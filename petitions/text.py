@@ -13,8 +13,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 # Headings start at h2: the page's h1 is the campaign's title.
 ALLOWED_TAGS = frozenset(
-    {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "code",
-     "pre", "hr"}
+    {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "h5",
+     "h6", "code", "pre", "hr"}
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -22,7 +22,7 @@ ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
 def markdown_render(text: str) -> SafeString:
     html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    # Markdown would make "# Heading" an h1; shift every heading down one level.
+    # Markdown would make "# Heading" an h1; shift every heading down one level (h6 stays).
     for level in (5, 4, 3, 2, 1):
         html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(
             f"</h{level}>", f"</h{level + 1}>"
