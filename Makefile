@@ -64,6 +64,7 @@ migrate: install
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_letters
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: start 'make worker' and 'make beat' in other terminals."; \
 		exec $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \

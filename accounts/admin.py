@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db import models
+from django.db.models import Case, QuerySet, Value, When
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts import services
+from accounts.forms import RejectionForm
 from accounts.models import Membership, Organization, User
 
 
@@ -62,14 +70,138 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "email_domain", "verification", "verified_at")
+    list_display = (
+        "name",
+        "email_domain",
+        "verification",
+        "contact_email",
+        "contact_confirmed_at",
+        "created_at",
+    )
     list_filter = ("verification",)
-    search_fields = ("name", "email_domain", "slug")
+    search_fields = ("name", "email_domain", "slug", "contact_email", "contact_name")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at",)
+    readonly_fields = ("contact_confirmed_at", "created_at")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "website", "email_domain", "description")}),
+        (
+            _("Contact"),
+            {"fields": ("contact_name", "contact_email", "contact_confirmed_at", "language")},
+        ),
+        (_("Verification"), {"fields": ("verification", "verified_at", "rejection_reason")}),
+        (_("Dates"), {"fields": ("created_at",)}),
+    )
     inlines = (MembershipInline,)
+    actions = ("verify", "reject_with_reason")
+    # The queue first: organizations whose contact confirmed and that wait for staff, oldest
+    # first; then the rest by name.
+    ordering = (
+        Case(
+            When(verification=Organization.Verification.PENDING, then=Value(0)),
+            default=Value(1),
+        ).asc(),
+        "created_at",
+        "name",
+    )
     # A website typed without a scheme is taken as https (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.action(description=_("Verify, and email the contact"))
+    def verify(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        states = dict(queryset.values_list("pk", "verification"))
+        verified = {pk for pk in states if services.organization_verify(organization_id=pk)}
+        skipped = Counter(
+            state if state in _VERIFY_SKIPPED else Organization.Verification.UNVERIFIED
+            for pk, state in states.items()
+            if pk not in verified
+        )
+        self.message_user(
+            request,
+            ngettext("Verified %d organization.", "Verified %d organizations.", len(verified))
+            % len(verified),
+            messages.SUCCESS if verified else messages.WARNING,
+        )
+        for state, message in _VERIFY_SKIPPED.items():
+            if skipped[state]:
+                self.message_user(request, message(skipped[state]), messages.WARNING)
+
+    @admin.action(description=_("Reject with a reason, and email the contact"))
+    def reject_with_reason(
+        self, request: HttpRequest, queryset: QuerySet[Organization]
+    ) -> TemplateResponse | None:
+        """An intermediate page asks for the reason; its form posts back to this action."""
+        form = RejectionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            ids = list(queryset.values_list("pk", flat=True))
+            rejected = sum(
+                services.organization_reject(organization_id=pk, reason=reason) for pk in ids
+            )
+            self.message_user(
+                request,
+                ngettext("Rejected %d organization.", "Rejected %d organizations.", rejected)
+                % rejected,
+                messages.SUCCESS if rejected else messages.WARNING,
+            )
+            if len(ids) > rejected:
+                skipped = len(ids) - rejected
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%d organization was already rejected and was left as it was.",
+                        "%d organizations were already rejected and were left as they were.",
+                        skipped,
+                    )
+                    % skipped,
+                    messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject organizations"),
+            "opts": self.model._meta,
+            "organizations": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/accounts/organization/reject_with_reason.html",
+            context,
+            status=400 if form.is_bound else 200,
+        )
+
+
+# Why an organization could not be verified, by its state (one awaiting verification whose
+# contact never confirmed counts as unconfirmed: staff set its state by hand).
+_VERIFY_SKIPPED = {
+    Organization.Verification.UNVERIFIED: lambda n: (
+        ngettext(
+            "%d organization was skipped: its contact has not confirmed their email address yet.",
+            "%d organizations were skipped: their contacts have not confirmed their email "
+            "addresses yet.",
+            n,
+        )
+        % n
+    ),
+    Organization.Verification.VERIFIED: lambda n: (
+        ngettext(
+            "%d organization was already verified.", "%d organizations were already verified.", n
+        )
+        % n
+    ),
+    Organization.Verification.REJECTED: lambda n: (
+        ngettext(
+            "%d organization was skipped because it was rejected; only organizations awaiting "
+            "verification can be verified.",
+            "%d organizations were skipped because they were rejected; only organizations awaiting "
+            "verification can be verified.",
+            n,
+        )
+        % n
+    ),
+}
 
 
 @admin.register(Membership)

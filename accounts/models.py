@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -98,6 +99,18 @@ class Organization(models.Model):
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    # Who registered the organization: the address proves, once confirmed, that they can read
+    # mail at the organization's own domain. Staff verify the rest.
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_confirmed_at = models.DateTimeField(_("contact confirmed at"), null=True, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the emails we send to the contact."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     members = models.ManyToManyField(User, through="Membership", related_name="organizations")
 
@@ -109,6 +122,19 @@ class Organization(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(verification="verified") | models.Q(verified_at__isnull=False),
                 name="accounts_org_verified_has_date",
+            ),
+            # One organization per email domain on the platform: a second registration for the
+            # same domain is asked to join the first. Registrations not yet confirmed and rejected
+            # ones do not count, so a typo or a refusal never locks a domain out.
+            models.UniqueConstraint(
+                Lower("email_domain"),
+                condition=models.Q(verification__in=("pending", "verified"))
+                & ~models.Q(email_domain=""),
+                name="accounts_org_active_email_domain_unique",
+                violation_error_message=_(
+                    "Another organization with this email domain is already verified or "
+                    "awaiting verification."
+                ),
             ),
         ]
 

@@ -286,7 +286,10 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
+# Members log in to act for their organizations; staff keep using /admin/.
+LOGIN_REDIRECT_URL = "accounts:my_organizations"
+LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -13,4 +13,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("p/", include("petitions.urls")),
+    path("letters/", include("letters.urls")),
+    path("", include("accounts.urls")),
 )

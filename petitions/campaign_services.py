@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.mail import PERMANENT_MAIL_ERRORS
 from accounts.models import User
 from petitions import emails
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature, UpdateEmail
@@ -201,7 +202,7 @@ def petition_update_send_batch(*, update_id: int, first_id: int, last_id: int) -
             continue
         try:
             emails.update_email_send(update=update, signature=row.signature)
-        except emails.PERMANENT_MAIL_ERRORS:
+        except PERMANENT_MAIL_ERRORS:
             logger.warning("Update %s refused for signature %s", update_id, row.signature_id)
             UpdateEmail.objects.filter(pk=row.pk).update(sent_at=None, failed_at=now)
             continue

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from accounts.mail import absolute_url as _absolute
+from accounts.mail import mail_send
 from accounts.tokens import token_make
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 
-# A recipient the mail server refused: sending again will not help.
-PERMANENT_MAIL_ERRORS = (smtplib.SMTPRecipientsRefused,)
-
 CONFIRM_TOKEN_PURPOSE = "petitions.confirm"  # noqa: S105 (a salt, not a secret)
 UNSUBSCRIBE_TOKEN_PURPOSE = "petitions.unsubscribe"  # noqa: S105 (a salt, not a secret)
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def _signer_url(*, signature: Signature, view: str, purpose: str) -> str:
@@ -55,24 +47,14 @@ def _send(
 ) -> None:
     # Links, dates and the petition's own translated text all follow the reader's language.
     with translation.override(language):
-        context = {
-            "petition": petition,
-            "site_url": settings.SITE_URL,
-            "petition_url": _absolute(petition.get_absolute_url()),
-            "language": language,
-            **context,
-        }
-        subject = render_to_string(f"petitions/email/{template}_subject.txt", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
-            body=render_to_string(f"petitions/email/{template}.txt", context),
-            to=list(to),
-            headers={"Auto-Submitted": "auto-generated", **(headers or {})},
-        )
-        message.attach_alternative(
-            render_to_string(f"petitions/email/{template}.html", context), "text/html"
-        )
-        message.send()
+        petition_url = _absolute(petition.get_absolute_url())
+    mail_send(
+        to=to,
+        language=language,
+        template=f"petitions/email/{template}",
+        context={"petition": petition, "petition_url": petition_url, **context},
+        headers=headers,
+    )
 
 
 def _to_signer(*, signature: Signature, template: str, context: dict[str, Any], **kw: Any) -> None:

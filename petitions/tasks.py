@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 
+from accounts.mail import MAIL_RETRY
 from petitions import campaign_services, services
-from petitions.emails import PERMANENT_MAIL_ERRORS
 from petitions.models import Petition
 
-# Worth retrying: the mail server is down, busy or hung up. A refused recipient is permanent.
-TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
-_MAIL_RETRY = {
-    "autoretry_for": TRANSIENT_MAIL_ERRORS,
-    "dont_autoretry_for": PERMANENT_MAIL_ERRORS,
-    "retry_backoff": 5,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
-
-@shared_task(**_MAIL_RETRY)
+@shared_task(**MAIL_RETRY)
 def signature_send_confirmation(signature_id: int) -> bool:
     return services.signature_confirmation_send(signature_id=signature_id)
 
 
-@shared_task(**_MAIL_RETRY)
+@shared_task(**MAIL_RETRY)
 def signature_send_notice(signature_id: int) -> str:
     return services.signature_notice_send(signature_id=signature_id)
 
@@ -51,7 +38,7 @@ def petitions_open_and_close() -> dict[str, int]:
     return {"opened": transitions.opened, "closed": transitions.closed}
 
 
-@shared_task(**_MAIL_RETRY)
+@shared_task(**MAIL_RETRY)
 def petition_milestone_notify(milestone_id: int) -> int:
     return campaign_services.petition_milestone_notify(milestone_id=milestone_id)
 
@@ -61,7 +48,7 @@ def petition_update_mail(update_id: int) -> int:
     return campaign_services.petition_update_mail(update_id=update_id)
 
 
-@shared_task(**_MAIL_RETRY)
+@shared_task(**MAIL_RETRY)
 def petition_update_send_batch(update_id: int, first_id: int, last_id: int) -> int:
     return campaign_services.petition_update_send_batch(
         update_id=update_id, first_id=first_id, last_id=last_id

@@ -1,0 +1,92 @@
+"""Reads for accounts: who belongs to which organization, and what an emailed link stands for."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import Membership, Organization, User
+from accounts.organization_emails import CONTACT_CONFIRM_MAX_AGE, CONTACT_TOKEN_PURPOSE
+from accounts.tokens import TokenExpired, TokenInvalid, token_read
+
+
+def organizations_for_user(*, user: User | AnonymousUser) -> list[Organization]:
+    """Every organization the user is a member of, in any verification state, by name.
+
+    Whoever decides what an organization may do (sign a letter) checks `is_verified` too.
+    """
+    if not user.is_authenticated:
+        return []
+    return list(Organization.objects.filter(memberships__user=user).order_by("name", "pk"))
+
+
+def membership_get(*, user: User | AnonymousUser, organization: Organization) -> Membership | None:
+    """The user's membership of the organization (its `role` says whether they administer it),
+    or None for anyone else, the anonymous included."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("user", "organization")
+        .filter(user=user, organization=organization)
+        .first()
+    )
+
+
+def memberships_of_organization(*, organization: Organization) -> list[Membership]:
+    """The members, administrators first."""
+    return list(
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("role", "user__full_name", "user__email")
+    )
+
+
+def memberships_of_user(*, user: User) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name", "organization__pk")
+    )
+
+
+def organization_active_for_domain(*, domain: str) -> Organization | None:
+    """The organization already verified, or awaiting verification, for an email domain."""
+    if not domain:
+        return None
+    return (
+        Organization.objects.filter(
+            verification__in=(
+                Organization.Verification.PENDING,
+                Organization.Verification.VERIFIED,
+            ),
+            email_domain__iexact=domain,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def organization_from_contact_token(*, token: str) -> Organization:
+    """The organization a contact confirmation link stands for.
+
+    Raises TokenInvalid for a tampered link, or one whose address is no longer the contact's, and
+    TokenExpired carrying the organization for a genuine but expired one.
+    """
+    try:
+        value = token_read(
+            purpose=CONTACT_TOKEN_PURPOSE, token=token, max_age=CONTACT_CONFIRM_MAX_AGE
+        )
+    except TokenExpired as expired:
+        raise TokenExpired(_organization_for(expired.value)) from None
+    return _organization_for(value)
+
+
+def _organization_for(value: object) -> Organization:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise TokenInvalid
+    organization_id, email = value
+    if not isinstance(organization_id, int) or not isinstance(email, str):
+        raise TokenInvalid
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None or organization.contact_email.lower() != email.lower():
+        raise TokenInvalid
+    return organization

@@ -1,0 +1,403 @@
+"""Writes for accounts: organizations registering, confirming their contact, being verified by
+staff, and inviting their members."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from types import ModuleType
+
+from celery import Task
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from accounts import organization_emails as emails
+from accounts import selectors
+from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
+from accounts.models import Membership, Organization, User
+
+logger = logging.getLogger(__name__)
+
+_SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
+
+
+def enqueue_after_commit(task: Task, *args: object) -> None:
+    """Queue a task once the transaction commits, never failing the request that wrote the rows.
+
+    The rows are the record: a lost email is recovered by asking again (registering again with
+    the same address resends the confirmation link), so a broker outage costs an email, not a
+    registration.
+    """
+
+    def enqueue() -> None:
+        try:
+            task.delay(*args)
+        except Exception:
+            logger.exception("Could not run or queue %s%r", task.name, args)
+
+    transaction.on_commit(enqueue)
+
+
+class OrganizationAlreadyRegistered(Exception):
+    """Another organization with the same email domain is verified or awaiting verification."""
+
+    def __init__(self, organization: Organization | None) -> None:
+        super().__init__(organization.slug if organization else "")
+        self.organization = organization
+
+
+class AlreadyMember(Exception):
+    def __init__(self, membership: Membership) -> None:
+        super().__init__(membership.pk)
+        self.membership = membership
+
+
+def _already_registered_error(organization: Organization) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(organization)s is already on Cosign with addresses at %(domain)s. Ask one of its "
+            "administrators to invite you."
+        ),
+        code="already_registered",
+        params={"organization": organization.name, "domain": organization.email_domain},
+    )
+
+
+def _check_contact_email(*, website: str, contact_email: str) -> str:
+    """The domain of a contact address that may speak for the organization at `website`."""
+    domain = email_domain(contact_email)
+    if domain_is_free_mail(domain):
+        raise ValidationError(
+            {
+                "contact_email": ValidationError(
+                    _(
+                        "Use an address at your organization's own domain; free-mail addresses "
+                        "cannot show that you speak for it."
+                    ),
+                    code="free_mail",
+                )
+            }
+        )
+    site = website_domain(website)
+    if not domain_within(domain, site):
+        raise ValidationError(
+            {
+                "contact_email": ValidationError(
+                    _(
+                        "Use an address at your organization's website domain (%(site)s), so we "
+                        "can tell it is yours: %(domain)s is not %(site)s or one of its "
+                        "subdomains."
+                    ),
+                    code="domain_mismatch",
+                    params={"site": site or "-", "domain": domain},
+                )
+            }
+        )
+    existing = selectors.organization_active_for_domain(domain=domain)
+    if existing is not None:
+        raise ValidationError({"contact_email": _already_registered_error(existing)})
+    return domain
+
+
+def _slug_candidates(name: str, *, limit: int = 50) -> list[str]:
+    base = slugify(name)[: _SLUG_MAX_LENGTH - 6].strip("-") or "organization"
+    return [base] + [f"{base}-{n}" for n in range(2, limit + 2)]
+
+
+def _free_slug(name: str, *, exclude_pk: int | None = None) -> str:
+    candidates = _slug_candidates(name)
+    taken = set(
+        Organization.objects.filter(slug__in=candidates)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    for slug in candidates:
+        if slug not in taken:
+            return slug
+    # Fifty organizations of one name: fall back on something no one typed.
+    return f"{candidates[0]}-{timezone.now():%Y%m%d%H%M%S%f}"[:_SLUG_MAX_LENGTH]
+
+
+def organization_register(
+    *,
+    name: str,
+    website: str,
+    contact_name: str,
+    contact_email: str,
+    language: str = settings.LANGUAGE_CODE,
+) -> Organization:
+    """Record an organization that asks to join, not yet verified, and email its contact a link
+    to confirm the address.
+
+    Raises ValidationError, keyed by field, when the address is at a free-mail provider, is not
+    at the website's domain, or its domain already belongs to an organization on Cosign. The same
+    address registering again before confirming (a lost or expired link) updates the first
+    registration and sends a fresh link instead of leaving a second one behind.
+    """
+    contact_email = User.objects.login_email(contact_email)
+    domain = _check_contact_email(website=website, contact_email=contact_email)
+    fields = {
+        "name": name,
+        "website": website,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "email_domain": domain,
+        "language": language,
+    }
+    with transaction.atomic():
+        organization = _organization_save(fields)
+        enqueue_after_commit(_tasks().organization_send_contact_confirmation, organization.pk)
+    return organization
+
+
+def _organization_save(fields: dict[str, str]) -> Organization:
+    organization = (
+        Organization.objects.select_for_update()
+        .filter(
+            contact_email__iexact=fields["contact_email"],
+            verification=Organization.Verification.UNVERIFIED,
+            contact_confirmed_at__isnull=True,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if organization is None:
+        organization = Organization(**fields, slug=_free_slug(fields["name"]))
+    else:
+        if organization.name != fields["name"]:
+            organization.slug = _free_slug(fields["name"], exclude_pk=organization.pk)
+        for field, value in fields.items():
+            setattr(organization, field, value)
+    # The slug is ours to choose, and its uniqueness the database's to keep.
+    organization.full_clean(exclude=["slug"])
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                organization.save()
+            break
+        except IntegrityError:
+            # Another registration took the slug between our read and our write: pick again.
+            if attempt == 2:
+                raise
+            organization.slug = _free_slug(fields["name"], exclude_pk=organization.pk)
+    return organization
+
+
+def organization_contact_confirmation_send(*, organization_id: int) -> bool:
+    """Email the contact their confirmation link, unless they have confirmed meanwhile."""
+    organization = Organization.objects.filter(
+        pk=organization_id, contact_confirmed_at__isnull=True
+    ).first()
+    if organization is None or not organization.contact_email:
+        return False
+    emails.contact_confirmation_email_send(organization=organization)
+    return True
+
+
+def _user_get_or_create(*, email: str, full_name: str) -> User:
+    """The account for an address, created without a usable password when there is none (its
+    owner chooses one from an emailed link)."""
+    email = User.objects.login_email(email)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, password=None, full_name=full_name)
+    except IntegrityError:
+        return User.objects.get(email__iexact=email)
+
+
+def organization_contact_confirm(
+    *, organization_id: int, now: datetime | None = None
+) -> Organization:
+    """The contact proved they read mail at the organization's domain: the organization awaits
+    staff verification, and the contact administers it on Cosign (an account is made for them if
+    they have none) and is emailed a link to choose a password. Confirming twice changes nothing.
+
+    Raises OrganizationAlreadyRegistered when another organization with the same domain became
+    verified or pending since this one registered.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization_id)
+        if organization.contact_confirmed_at is not None:
+            return organization
+        organization.contact_confirmed_at = now
+        if organization.verification == Organization.Verification.UNVERIFIED:
+            organization.verification = Organization.Verification.PENDING
+        try:
+            with transaction.atomic():
+                organization.save(update_fields=["contact_confirmed_at", "verification"])
+        except IntegrityError:
+            existing = selectors.organization_active_for_domain(domain=organization.email_domain)
+            raise OrganizationAlreadyRegistered(existing) from None
+        if organization.verification == Organization.Verification.REJECTED:
+            # Staff turned it down before the contact confirmed: nothing to administer.
+            return organization
+        user = _user_get_or_create(
+            email=organization.contact_email, full_name=organization.contact_name
+        )
+        Membership.objects.update_or_create(
+            user=user, organization=organization, defaults={"role": Membership.Role.ADMIN}
+        )
+        enqueue_after_commit(_tasks().organization_send_admin_welcome, organization.pk, user.pk)
+    return organization
+
+
+def organization_admin_welcome_send(*, organization_id: int, user_id: int) -> bool:
+    organization = Organization.objects.filter(pk=organization_id).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if organization is None or user is None:
+        return False
+    emails.admin_welcome_email_send(organization=organization, user=user)
+    return True
+
+
+def organization_verify(*, organization_id: int, now: datetime | None = None) -> bool:
+    """Staff vouch for an organization whose contact has confirmed their address; the contact is
+    told. Only organizations awaiting verification change; returns whether this one did."""
+    verified = Organization.objects.filter(
+        pk=organization_id,
+        verification=Organization.Verification.PENDING,
+        contact_confirmed_at__isnull=False,
+    ).update(
+        verification=Organization.Verification.VERIFIED,
+        verified_at=now or timezone.now(),
+        rejection_reason="",
+    )
+    if verified:
+        enqueue_after_commit(
+            _tasks().organization_send_decision,
+            organization_id,
+            Organization.Verification.VERIFIED.value,
+        )
+    return bool(verified)
+
+
+def organization_reject(*, organization_id: int, reason: str) -> bool:
+    """Staff turn an organization down, or withdraw its verification, saying why; a contact who
+    confirmed their address is emailed the reason. Returns whether this one changed (an
+    organization already rejected is left as it was)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the organization is rejected."), code="required")
+    rejected = (
+        Organization.objects.filter(pk=organization_id)
+        .exclude(verification=Organization.Verification.REJECTED)
+        .update(
+            verification=Organization.Verification.REJECTED,
+            rejection_reason=reason,
+            verified_at=None,
+        )
+    )
+    if rejected:
+        enqueue_after_commit(
+            _tasks().organization_send_decision,
+            organization_id,
+            Organization.Verification.REJECTED.value,
+        )
+    return bool(rejected)
+
+
+def organization_decision_send(*, organization_id: int, verification: str) -> bool:
+    """Tell the contact of staff's decision, if it still stands (a task delayed past a change of
+    mind sends nothing) and the contact confirmed their address (we write to no one else)."""
+    organization = Organization.objects.filter(
+        pk=organization_id, verification=verification, contact_confirmed_at__isnull=False
+    ).first()
+    if organization is None or not organization.contact_email:
+        return False
+    if verification == Organization.Verification.VERIFIED:
+        emails.verified_email_send(organization=organization)
+    elif verification == Organization.Verification.REJECTED:
+        emails.rejected_email_send(organization=organization)
+    else:
+        return False
+    return True
+
+
+def membership_invite(
+    *,
+    organization: Organization,
+    email: str,
+    full_name: str = "",
+    invited_by: User | None = None,
+    language: str = settings.LANGUAGE_CODE,
+) -> Membership:
+    """Add a person to an organization as a member and email them: a link to choose a password
+    if they have none yet, a note that they were added if they do.
+
+    Raises AlreadyMember if they belong to it already. Whether the inviter may invite is the
+    caller's question (an organization administrator, or staff).
+    """
+    with transaction.atomic():
+        user = _user_get_or_create(email=email, full_name=full_name)
+        existing = Membership.objects.filter(user=user, organization=organization).first()
+        if existing is not None:
+            raise AlreadyMember(existing)
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    user=user, organization=organization, role=Membership.Role.MEMBER
+                )
+        except IntegrityError:
+            raise AlreadyMember(
+                Membership.objects.get(user=user, organization=organization)
+            ) from None
+        enqueue_after_commit(
+            _tasks().membership_send_invitation,
+            membership.pk,
+            invited_by.pk if invited_by else None,
+            language,
+        )
+    return membership
+
+
+def membership_invitation_send(
+    *, membership_id: int, inviter_id: int | None, language: str
+) -> bool:
+    membership = (
+        Membership.objects.select_related("user", "organization")
+        .filter(pk=membership_id, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        return False
+    inviter = User.objects.filter(pk=inviter_id).first() if inviter_id else None
+    emails.invitation_email_send(
+        organization=membership.organization,
+        user=membership.user,
+        inviter=inviter,
+        language=language,
+    )
+    return True
+
+
+def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE) -> None:
+    """Email a link to choose a password to the account with this address, if there is one (an
+    active one). Says nothing either way, so the form does not tell who has an account."""
+    user = User.objects.filter(
+        email__iexact=User.objects.login_email(email), is_active=True
+    ).first()
+    if user is not None:
+        enqueue_after_commit(_tasks().user_send_password_link, user.pk, language)
+
+
+def password_link_send(*, user_id: int, language: str) -> bool:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    emails.password_link_email_send(user=user, language=language)
+    return True
+
+
+def _tasks() -> ModuleType:
+    # Imported late: the tasks module imports this one.
+    from accounts import tasks
+
+    return tasks

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from accounts import selectors, services
+from accounts.forms import (
+    InviteForm,
+    LoginForm,
+    OrganizationJoinForm,
+    PasswordLinkForm,
+    PasswordSetForm,
+)
+from accounts.models import Membership, Organization
+from accounts.tokens import TokenExpired, TokenInvalid
+
+
+def _add_errors(form: Form, error: ValidationError) -> None:
+    """Put a service's errors next to the fields they name, and any other on the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def organization_join(request: HttpRequest) -> HttpResponse:
+    form = OrganizationJoinForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            # The language the contact reads: LocaleMiddleware set it from the URL prefix.
+            services.organization_register(language=request.LANGUAGE_CODE, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return redirect("accounts:organization_check_inbox")
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/organization_join.html", {"form": form}, status=status)
+
+
+@require_safe
+def organization_check_inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/organization_check_inbox.html")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def organization_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows one button and changes nothing (mail scanners follow links); POST confirms."""
+    try:
+        organization = selectors.organization_from_contact_token(token=token)
+    except TokenExpired as expired:
+        organization = expired.value
+        if organization.contact_confirmed_at is None:
+            return _link_problem(request, expired=True)
+    except TokenInvalid:
+        return _link_problem(request, expired=False)
+
+    if request.method == "POST" and organization.contact_confirmed_at is None:
+        try:
+            organization = services.organization_contact_confirm(organization_id=organization.pk)
+        except services.OrganizationAlreadyRegistered as taken:
+            context = {"organization": organization, "existing": taken.organization}
+            return render(request, "accounts/organization_taken.html", context, status=409)
+        return render(
+            request, "accounts/organization_confirmed.html", {"organization": organization}
+        )
+    return render(request, "accounts/organization_confirm.html", {"organization": organization})
+
+
+def _link_problem(request: HttpRequest, *, expired: bool) -> HttpResponse:
+    return render(
+        request, "accounts/organization_link_problem.html", {"expired": expired}, status=400
+    )
+
+
+@require_safe
+@login_required
+def my_organizations(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_of_user(user=request.user)
+    return render(request, "accounts/my_organizations.html", {"memberships": memberships})
+
+
+def _organization_for_member(
+    request: HttpRequest, slug: str
+) -> tuple[Organization, Membership | None]:
+    """The organization and the user's membership of it; a 404 for anyone outside it but staff,
+    who see every organization."""
+    organization = get_object_or_404(Organization, slug=slug)
+    membership = selectors.membership_get(user=request.user, organization=organization)
+    if membership is None and not request.user.is_staff:
+        raise Http404
+    return organization, membership
+
+
+def _invite_form(organization: Organization, data: Any = None) -> InviteForm:
+    action = reverse("accounts:organization_members", kwargs={"slug": organization.slug})
+    return InviteForm(data, action=action)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
+    organization, membership = _organization_for_member(request, slug)
+    may_invite = request.user.is_staff or (
+        membership is not None and membership.role == Membership.Role.ADMIN
+    )
+    form = None
+    if may_invite:
+        form = _invite_form(organization, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                invited = services.membership_invite(
+                    organization=organization,
+                    invited_by=request.user,
+                    language=request.LANGUAGE_CODE,
+                    **form.cleaned_data,
+                )
+            except services.AlreadyMember as already:
+                form.add_error(
+                    "email",
+                    ValidationError(
+                        _("%(email)s is already a member of %(organization)s."),
+                        code="already_member",
+                        params={
+                            "email": already.membership.user.email,
+                            "organization": organization.name,
+                        },
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("We have emailed %(email)s: they are now a member of %(organization)s.")
+                    % {"email": invited.user.email, "organization": organization.name},
+                )
+                return redirect("accounts:organization_members", slug=organization.slug)
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "members": selectors.memberships_of_organization(organization=organization),
+        "form": form,
+    }
+    status = 400 if form is not None and form.is_bound else 200
+    return render(request, "accounts/organization_members.html", context, status=status)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Django's reset link, used to choose a first password as well as a new one."""
+
+    template_name = "accounts/password_set.html"
+    form_class = PasswordSetForm
+    success_url = reverse_lazy("accounts:password_set_done")
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if not context.get("validlink"):
+            kwargs["status"] = 400
+        elif self.request.method == "POST":
+            kwargs["status"] = 400  # rendered after a POST only when the form has errors
+        return super().render_to_response(context, **kwargs)
+
+
+class PasswordSetDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_set_done.html"
+
+
+class PasswordLinkView(auth_views.PasswordResetView):
+    """Ask for a link to choose a password (forgotten, or an earlier link lost or expired). The
+    next page is the same whether the address has an account or not."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = PasswordLinkForm
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_invalid(self, form: PasswordLinkForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordLinkSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"

@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+
+from letters import services
+from letters.models import (
+    IndividualSignature,
+    LetterUpdate,
+    OpenLetter,
+    OrganizationSignature,
+    Statement,
+)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Sent to the organization, so write it for them."),
+    )
+
+
+def _decide_many(
+    admin_view: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    decide: Callable[..., object],
+    *,
+    approve: bool,
+    id_name: str,
+) -> HttpResponse | None:
+    """Approve at once, or reject after asking the reason on an intermediate page."""
+    reason = ""
+    if not approve:
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **admin_view.admin_site.each_context(request),
+                "title": _("Reject with a reason"),
+                "form": form,
+                "queryset": queryset,
+                "action": request.POST["action"],
+                "opts": admin_view.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/reject_with_reason.html", context)
+        reason = form.cleaned_data["reason"]
+    pending = [obj.pk for obj in queryset if obj.status == "pending"]
+    for pk in pending:
+        try:
+            decide(**{id_name: pk}, user=request.user, approve=approve, reason=reason)
+        except ValidationError as error:
+            admin_view.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+    done = len(pending)
+    admin_view.message_user(
+        request,
+        (
+            ngettext("Approved %d.", "Approved %d.", done)
+            if approve
+            else ngettext("Rejected %d.", "Rejected %d.", done)
+        )
+        % done,
+        messages.SUCCESS,
+    )
+    skipped = queryset.count() - done
+    if skipped:
+        admin_view.message_user(
+            request,
+            ngettext(
+                "%d was already decided and was left as it is.",
+                "%d were already decided and were left as they are.",
+                skipped,
+            )
+            % skipped,
+            messages.WARNING,
+        )
+    return None
+
+
+class LetterUpdateInline(TranslationTabularInline):
+    model = LetterUpdate
+    extra = 0
+
+
+@admin.register(OpenLetter)
+class OpenLetterAdmin(TranslationAdmin):
+    list_display = ("title", "status", "published_at", "page")
+    list_filter = ("status", "topic")
+    search_fields = ("title_en", "title_it", "slug")
+    prepopulated_fields = {"slug": ("title_en",)}
+    autocomplete_fields = ("lead_organizations", "related_petition")
+    inlines = (LetterUpdateInline,)
+    actions = ("publish",)
+    fieldsets = (
+        (None, {"fields": ("slug", "status", "published_at", "topic", "lead_organizations")}),
+        (_("Text"), {"fields": ("title", "summary", "addressed_to", "ask", "body")}),
+        (
+            _("Individual signers"),
+            {
+                "fields": (
+                    "individuals_may_sign",
+                    "names_may_be_withheld",
+                    "individual_email_domains",
+                    "withheld_label",
+                )
+            },
+        ),
+        (
+            _("Press"),
+            {"fields": ("media_contact_name", "media_contact_email", "media_contact_phone")},
+        ),
+        (None, {"fields": ("related_petition",)}),
+    )
+
+    @admin.display(description=_("Page"))
+    def page(self, letter: OpenLetter) -> str:
+        return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), _("View"))
+
+    @admin.action(description=_("Publish, and tell the signing organizations"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[OpenLetter]) -> None:
+        done = sum(
+            services.letter_publish(letter_id=pk) for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request, ngettext("Published %d letter.", "Published %d letters.", done) % done
+        )
+
+
+class StatementInline(admin.StackedInline):
+    model = Statement
+    extra = 0
+    readonly_fields = ("status", "decided_at", "rejection_reason")
+
+
+@admin.register(OrganizationSignature)
+class OrganizationSignatureAdmin(admin.ModelAdmin):
+    """The queue of co-signatures: filter on 'Awaiting approval'."""
+
+    list_display = ("organization", "letter", "status", "verified", "created_at", "signed_by")
+    list_filter = ("status", "letter", "organization__verification")
+    search_fields = ("organization__name", "letter__slug")
+    list_select_related = ("organization", "letter", "signed_by")
+    readonly_fields = ("created_at", "decided_at", "decided_by", "withdrawn_at", "signed_by")
+    autocomplete_fields = ("organization",)
+    inlines = (StatementInline,)
+    actions = ("approve", "reject")
+
+    @admin.display(description=_("organization verified"), boolean=True)
+    def verified(self, signature: OrganizationSignature) -> bool:
+        return signature.organization.is_verified
+
+    @admin.action(description=_("Approve the selected signatures"))
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _decide_many(
+            self,
+            request,
+            queryset,
+            services.cosignature_decide,
+            approve=True,
+            id_name="signature_id",
+        )
+
+    @admin.action(description=_("Reject the selected signatures, with a reason"))
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _decide_many(
+            self,
+            request,
+            queryset,
+            services.cosignature_decide,
+            approve=False,
+            id_name="signature_id",
+        )
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    """The queue of statements to approve."""
+
+    list_display = ("speaker_name", "speaker_title", "organization", "letter", "status")
+    list_filter = ("status", "signature__letter")
+    search_fields = ("speaker_name", "signature__organization__name")
+    list_select_related = ("signature__organization", "signature__letter")
+    readonly_fields = ("signature", "decided_at")
+    actions = ("approve", "reject")
+
+    @admin.display(description=_("organization"))
+    def organization(self, statement: Statement) -> str:
+        return statement.signature.organization.name
+
+    @admin.display(description=_("letter"))
+    def letter(self, statement: Statement) -> str:
+        return statement.signature.letter.title
+
+    @admin.action(description=_("Approve the selected statements"))
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _decide_many(
+            self, request, queryset, services.statement_decide, approve=True, id_name="statement_id"
+        )
+
+    @admin.action(description=_("Reject the selected statements, with a reason"))
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return _decide_many(
+            self,
+            request,
+            queryset,
+            services.statement_decide,
+            approve=False,
+            id_name="statement_id",
+        )
+
+
+@admin.register(IndividualSignature)
+class IndividualSignatureAdmin(admin.ModelAdmin):
+    """Staff see who signed, names withheld publicly included."""
+
+    list_display = ("name", "email", "letter", "withhold_name", "status", "confirmed_at")
+    list_filter = ("status", "letter", "withhold_name")
+    search_fields = ("name", "email", "canonical_email")
+    list_select_related = ("letter",)
+    readonly_fields = ("letter", "email", "canonical_email", "created_at", "confirmed_at", "status")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # individuals sign themselves, from their own mailbox

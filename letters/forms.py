@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization, User
+from accounts.validators import (
+    validate_deliverable_email,
+    validate_no_control_characters,
+    validate_not_an_email,
+)
+from letters import services
+from letters.models import STATEMENT_MAX_LENGTH, OpenLetter
+
+
+def _helper(*, action: str, submit: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_action = action
+    helper.attrs = {"novalidate": ""}
+    helper.add_input(Submit("submit", submit))
+    return helper
+
+
+def _text(
+    label: str, *, required: bool = True, max_length: int = 200, **kw: object
+) -> forms.CharField:
+    kw.setdefault("validators", [validate_no_control_characters])
+    return forms.CharField(label=label, required=required, max_length=max_length, **kw)
+
+
+class CosignForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("Sign for"), queryset=Organization.objects.none(), empty_label=None
+    )
+    speaker_name = _text(_("Spokesperson's name"), required=False)
+    speaker_title = _text(
+        _("Spokesperson's title"), required=False, help_text=_("e.g. Executive Director")
+    )
+    statement = _text(
+        _("Statement (optional)"),
+        required=False,
+        max_length=STATEMENT_MAX_LENGTH,
+        help_text=_("Quoted on the letter and in the press release once approved."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: object, user: User, action: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        organizations = Organization.objects.all() if user.is_staff else user.organizations.all()
+        self.fields["organization"].queryset = organizations.order_by("name")
+        self.helper = _helper(action=action, submit=_("Sign the letter"))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("statement"):
+            for field in ("speaker_name", "speaker_title"):
+                if not data.get(field):
+                    self.add_error(
+                        field, _("A statement needs the name and title it is attributed to.")
+                    )
+        return data
+
+
+class IndividualSignatureForm(forms.Form):
+    name = _text(
+        _("Your name"),
+        validators=[validate_no_control_characters, validate_not_an_email],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        validators=[validate_deliverable_email],
+        help_text=_("We send you a link to confirm. Never shown publicly."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    title = _text(_("Title or role"), required=False, help_text=_("e.g. Professor of Law"))
+    affiliation = _text(
+        _("Affiliation"), required=False, help_text=_("e.g. a university or employer")
+    )
+    withhold_name = forms.BooleanField(
+        label=_("Don't show my name publicly"),
+        required=False,
+        help_text=_("Cosign's staff still see who you are, to keep the list honest."),
+    )
+
+    def __init__(self, *args: object, letter: OpenLetter, action: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.letter = letter
+        if not letter.names_may_be_withheld:
+            del self.fields["withhold_name"]
+        if letter.required_domains:
+            self.fields["email"].help_text = _(
+                "Use your address at %(domains)s: the letter is signed by its people. "
+                "Never shown publicly."
+            ) % {"domains": ", ".join(letter.required_domains)}
+        self.helper = _helper(action=action, submit=_("Sign the letter"))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        try:
+            services.individual_email_check(letter=self.letter, email=email)
+        except ValidationError as error:
+            raise ValidationError(error.messages, code="domain") from None
+        return email
+
+
+class DecisionForm(forms.Form):
+    reason = _text(_("Reason (if rejecting)"), required=False, max_length=1000)

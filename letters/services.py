@@ -1,0 +1,304 @@
+"""Writes for open letters: organizations co-signing with statements, their approval and
+withdrawal, individuals signing and confirming by email, publication."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.emails import email_canonicalize
+from accounts.models import Membership, Organization, User
+from letters import emails
+from letters.models import (
+    IndividualSignature,
+    OpenLetter,
+    OrganizationSignature,
+    Statement,
+)
+from petitions.services import enqueue_after_commit
+
+logger = logging.getLogger(__name__)
+
+_APPROVED = OrganizationSignature.Status.APPROVED
+_PENDING = OrganizationSignature.Status.PENDING
+
+
+class LetterNotOpen(Exception):
+    """The letter takes no signatures now (a draft, or closed)."""
+
+
+class AlreadySigned(Exception):
+    """This organization's name is already on the letter (or was, and was withdrawn)."""
+
+
+# --- Who may do what ---------------------------------------------------------------------------
+
+
+def user_may_sign_for(*, user: User, organization: Organization) -> bool:
+    return user.is_active and (
+        user.is_staff or Membership.objects.filter(user=user, organization=organization).exists()
+    )
+
+
+def user_leads(*, user: User, letter: OpenLetter) -> bool:
+    """Staff, or a member of one of the letter's lead organizations: who approves co-signers."""
+    return user.is_active and (
+        user.is_staff
+        or Membership.objects.filter(
+            user=user, organization__in=letter.lead_organizations.all()
+        ).exists()
+    )
+
+
+# --- Organizations -----------------------------------------------------------------------------
+
+
+def letter_cosign(
+    *,
+    letter: OpenLetter,
+    organization: Organization,
+    user: User,
+    speaker_name: str = "",
+    speaker_title: str = "",
+    statement: str = "",
+    now: datetime | None = None,
+) -> OrganizationSignature:
+    """Sign a letter for an organization, with an optional spokesperson statement.
+
+    A lead organization's own signature needs no approval; any other waits for the lead
+    organizations (or staff), who are told of it. An organization not yet verified may ask to
+    sign: it appears only once staff verify it.
+    """
+    if not letter.accepts_signatures:
+        raise LetterNotOpen
+    if not user_may_sign_for(user=user, organization=organization):
+        raise PermissionDenied(_("Only members of an organization can sign for it."))
+    now = now or timezone.now()
+    is_lead = letter.lead_organizations.filter(pk=organization.pk).exists()
+    signature = OrganizationSignature(
+        letter=letter,
+        organization=organization,
+        signed_by=user,
+        created_at=now,
+        status=_APPROVED if is_lead else _PENDING,
+        decided_at=now if is_lead else None,
+    )
+    quote = None
+    if statement:
+        quote = Statement(
+            signature=signature,
+            speaker_name=speaker_name,
+            speaker_title=speaker_title,
+            text=statement,
+        )
+        quote.full_clean(exclude=["signature"])
+    try:
+        with transaction.atomic():
+            signature.save(force_insert=True)
+            if quote is not None:
+                quote.signature = signature
+                quote.save(force_insert=True)
+    except IntegrityError:
+        if OrganizationSignature.objects.filter(letter=letter, organization=organization).exists():
+            raise AlreadySigned from None
+        raise
+    if not is_lead or quote is not None:
+        from letters.tasks import cosignature_notify_leads
+
+        enqueue_after_commit(cosignature_notify_leads, signature.pk)
+    return signature
+
+
+def _decide(user: User, letter: OpenLetter) -> None:
+    if not user_leads(user=user, letter=letter):
+        raise PermissionDenied(_("Only the lead organizations and staff approve co-signers."))
+
+
+def cosignature_decide(
+    *, signature_id: int, user: User, approve: bool, reason: str = ""
+) -> OrganizationSignature:
+    """Approve or reject a waiting co-signature (a decided one is left as it is)."""
+    signature = OrganizationSignature.objects.select_related("letter").get(pk=signature_id)
+    _decide(user, signature.letter)
+    if not approve and not reason.strip():
+        raise ValidationError(_("Say why the signature is rejected; the organization is told."))
+    new = _APPROVED if approve else OrganizationSignature.Status.REJECTED
+    decided = OrganizationSignature.objects.filter(
+        pk=signature_id, status=OrganizationSignature.Status.PENDING
+    ).update(
+        status=new,
+        decided_at=timezone.now(),
+        decided_by=user,
+        rejection_reason="" if approve else reason.strip(),
+    )
+    if decided and not approve:
+        _tell_rejected(signature_id=signature_id)
+    signature.refresh_from_db()
+    return signature
+
+
+def _tell_rejected(*, signature_id: int, statement: bool = False) -> None:
+    from letters.tasks import cosignature_notify_rejected
+
+    enqueue_after_commit(cosignature_notify_rejected, signature_id, statement)
+
+
+def statement_decide(
+    *, statement_id: int, user: User, approve: bool, reason: str = ""
+) -> Statement:
+    statement = Statement.objects.select_related("signature__letter").get(pk=statement_id)
+    _decide(user, statement.signature.letter)
+    if not approve and not reason.strip():
+        raise ValidationError(_("Say why the statement is rejected; the organization is told."))
+    decided = Statement.objects.filter(pk=statement_id, status=Statement.Status.PENDING).update(
+        status=Statement.Status.APPROVED if approve else Statement.Status.REJECTED,
+        decided_at=timezone.now(),
+        rejection_reason="" if approve else reason.strip(),
+    )
+    if decided and not approve:
+        _tell_rejected(signature_id=statement.signature_id, statement=True)
+    statement.refresh_from_db()
+    return statement
+
+
+def cosignature_withdraw(*, signature_id: int, user: User) -> OrganizationSignature:
+    """Take an organization's name off a letter, or its request to sign while it waits. The row
+    stays, dated; one that was public shows in the letter's history. A rejected one stays rejected.
+    """
+    signature = OrganizationSignature.objects.select_related("organization").get(pk=signature_id)
+    if not user_may_sign_for(user=user, organization=signature.organization):
+        raise PermissionDenied(_("Only members of an organization can withdraw its signature."))
+    OrganizationSignature.objects.filter(pk=signature_id, status__in=[_APPROVED, _PENDING]).update(
+        status=OrganizationSignature.Status.WITHDRAWN, withdrawn_at=timezone.now()
+    )
+    signature.refresh_from_db()
+    return signature
+
+
+def letter_publish(*, letter_id: int, now: datetime | None = None) -> bool:
+    """Publish a letter (once); the signing organizations hear of it."""
+    now = now or timezone.now()
+    published = (
+        OpenLetter.objects.filter(pk=letter_id)
+        .exclude(status__in=[OpenLetter.Status.PUBLISHED, OpenLetter.Status.CLOSED])
+        .update(status=OpenLetter.Status.PUBLISHED)
+    )
+    if published:
+        OpenLetter.objects.filter(pk=letter_id, published_at__isnull=True).update(published_at=now)
+        from letters.tasks import letter_published_notify
+
+        enqueue_after_commit(letter_published_notify, letter_id)
+    return bool(published)
+
+
+# --- Individuals -------------------------------------------------------------------------------
+
+
+class DomainNotAllowed(ValidationError):
+    pass
+
+
+def individual_email_check(*, letter: OpenLetter, email: str) -> None:
+    domains = letter.required_domains
+    if not domains:
+        return
+    domain = email.rpartition("@")[2].lower()
+    if not any(domain == allowed or domain.endswith(f".{allowed}") for allowed in domains):
+        raise DomainNotAllowed(
+            _("This letter is signed from an address at %(domains)s.")
+            % {"domains": ", ".join(domains)},
+            code="domain",
+        )
+
+
+def individual_signature_create(
+    *,
+    letter: OpenLetter,
+    name: str,
+    email: str,
+    title: str = "",
+    affiliation: str = "",
+    withhold_name: bool = False,
+    language: str = settings.LANGUAGE_CODE,
+    now: datetime | None = None,
+) -> IndividualSignature:
+    """A pending signature and its confirmation email, as on a petition: one INSERT, and the
+    same answer whether or not the address had signed (a repeat is simply mailed again)."""
+    if not letter.accepts_signatures or not letter.individuals_may_sign:
+        raise LetterNotOpen
+    individual_email_check(letter=letter, email=email)
+    now = now or timezone.now()
+    signature = IndividualSignature(
+        letter=letter,
+        name=name,
+        email=email,
+        canonical_email=email_canonicalize(email),
+        title=title,
+        affiliation=affiliation,
+        withhold_name=withhold_name and letter.names_may_be_withheld,
+        language=language,
+        created_at=now,
+    )
+    signature.full_clean(exclude=["letter"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            signature.save(force_insert=True)
+    except IntegrityError:
+        existing = IndividualSignature.objects.filter(
+            letter=letter, canonical_email=signature.canonical_email
+        ).first()
+        if existing is None:
+            raise
+        if existing.status == IndividualSignature.Status.PENDING:
+            _send_confirmation_later(existing.pk, resend=True)
+        return existing
+    _send_confirmation_later(signature.pk)
+    return signature
+
+
+def _send_confirmation_later(signature_id: int, *, resend: bool = False) -> None:
+    from letters.tasks import individual_send_confirmation
+
+    enqueue_after_commit(individual_send_confirmation, signature_id, resend)
+
+
+def individual_confirmation_send(*, signature_id: int, resend: bool = False) -> bool:
+    """Send the confirmation email, claimed by a conditional UPDATE so a duplicated task sends
+    once; a repeat request (`resend`) may send again while the signature is pending."""
+    now = timezone.now()
+    pending = IndividualSignature.objects.filter(
+        pk=signature_id, status=IndividualSignature.Status.PENDING
+    )
+    if resend:
+        # Signing again mails the link again, at most once per notice interval.
+        pending = pending.filter(
+            Q(confirmation_sent_at__isnull=True)
+            | Q(confirmation_sent_at__lte=now - settings.SIGNATURE_NOTICE_INTERVAL)
+        )
+    else:
+        pending = pending.filter(confirmation_sent_at__isnull=True)
+    if not pending.update(confirmation_sent_at=now):
+        return False
+    signature = IndividualSignature.objects.select_related("letter").get(pk=signature_id)
+    try:
+        emails.individual_confirmation_send(signature=signature)
+    except Exception:
+        IndividualSignature.objects.filter(pk=signature_id, confirmation_sent_at=now).update(
+            confirmation_sent_at=None
+        )
+        raise
+    return True
+
+
+def individual_signature_confirm(*, signature_id: int) -> IndividualSignature:
+    IndividualSignature.objects.filter(
+        pk=signature_id, status=IndividualSignature.Status.PENDING
+    ).update(status=IndividualSignature.Status.CONFIRMED, confirmed_at=timezone.now())
+    return IndividualSignature.objects.select_related("letter").get(pk=signature_id)

@@ -1,0 +1,13 @@
+from modeltranslation.translator import TranslationOptions, register
+
+from letters.models import LetterUpdate, OpenLetter
+
+
+@register(OpenLetter)
+class OpenLetterTranslation(TranslationOptions):
+    fields = ("title", "summary", "body", "addressed_to", "ask")
+
+
+@register(LetterUpdate)
+class LetterUpdateTranslation(TranslationOptions):
+    fields = ("text",)

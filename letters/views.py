@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.spreadsheet import csv_cell
+from accounts.tokens import TokenExpired, TokenInvalid
+from letters import selectors, services
+from letters.forms import CosignForm, DecisionForm, IndividualSignatureForm
+from letters.models import OpenLetter, OrganizationSignature, Statement
+from petitions.sharing import share_links
+
+
+def _letter(request: HttpRequest, slug: str) -> OpenLetter:
+    return selectors.letter_get_public(slug=slug, preview=request.user.is_staff)
+
+
+def _individual_form(letter: OpenLetter, data: object = None) -> IndividualSignatureForm:
+    action = reverse("letters:sign", kwargs={"slug": letter.slug})
+    return IndividualSignatureForm(data, letter=letter, action=action)
+
+
+def _detail(
+    request: HttpRequest,
+    letter: OpenLetter,
+    *,
+    form: IndividualSignatureForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    url = f"{settings.SITE_URL}{letter.get_absolute_url()}"
+    organizations = selectors.letter_organizations_public(letter=letter)
+    individuals = selectors.letter_individuals_public(letter=letter)
+    context = {
+        "letter": letter,
+        "organizations": organizations,
+        "individuals": individuals,
+        "statements": selectors.letter_statements_public(letter=letter),
+        "updates": selectors.letter_updates(letter=letter),
+        "withdrawals": selectors.letter_withdrawals(letter=letter),
+        "own_signatures": selectors.signatures_of_user(letter=letter, user=request.user),
+        "leads": request.user.is_authenticated
+        and services.user_leads(user=request.user, letter=letter),
+        "form": form or (_individual_form(letter) if letter.individuals_may_sign else None),
+        "canonical_url": url,
+        "share_links": share_links(title=letter.title, url=url),
+        "preview": letter.status == OpenLetter.Status.DRAFT,
+    }
+    return render(request, "letters/detail.html", context, status=status)
+
+
+@require_safe
+def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return _detail(request, _letter(request, slug))
+
+
+@require_POST
+def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_public(slug=slug)
+    if not (letter.individuals_may_sign and letter.accepts_signatures):
+        return _detail(request, letter, status=409)
+    form = _individual_form(letter, request.POST)
+    if not form.is_valid():
+        return _detail(request, letter, form=form, status=400)
+    services.individual_signature_create(
+        letter=letter, language=request.LANGUAGE_CODE, **form.cleaned_data
+    )
+    # The same answer for a new address and one that had signed: the form never tells.
+    return redirect("letters:check_inbox", slug=letter.slug)
+
+
+@require_safe
+def individual_check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_public(slug=slug)
+    return render(request, "letters/check_inbox.html", {"letter": letter})
+
+
+@require_http_methods(["GET", "POST"])
+def individual_confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows one button (mail scanners follow links); POST confirms."""
+    letter = selectors.letter_get_public(slug=slug)
+    try:
+        signature = selectors.individual_from_token(letter=letter, token=token)
+    except (TokenInvalid, TokenExpired) as problem:
+        context = {"letter": letter, "expired": isinstance(problem, TokenExpired)}
+        return render(request, "letters/link_problem.html", context, status=400)
+    if request.method == "POST" and signature.status == signature.Status.PENDING:
+        signature = services.individual_signature_confirm(signature_id=signature.pk)
+    return render(request, "letters/confirm.html", {"letter": letter, "signature": signature})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_cosign(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_get_public(slug=slug)
+    action = reverse("letters:cosign", kwargs={"slug": letter.slug})
+    form = CosignForm(request.POST or None, user=request.user, action=action)
+    status = 200
+    if not letter.accepts_signatures:
+        status = 409
+    elif request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                signature = services.letter_cosign(
+                    letter=letter,
+                    organization=data["organization"],
+                    user=request.user,
+                    speaker_name=data["speaker_name"],
+                    speaker_title=data["speaker_title"],
+                    statement=data["statement"],
+                )
+            except services.AlreadySigned:
+                form.add_error(
+                    "organization",
+                    _("This organization has already signed this letter. See it on the letter."),
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    target = "statement" if field == "text" else field
+                    form.add_error(target if target in form.fields else None, errors)
+            else:
+                messages.success(request, _cosign_message(signature))
+                return redirect(letter.get_absolute_url())
+    context = {
+        "letter": letter,
+        "form": form,
+        "has_organizations": form.fields["organization"].queryset.exists(),
+    }
+    return render(request, "letters/cosign.html", context, status=status)
+
+
+def _cosign_message(signature: OrganizationSignature) -> str:
+    if not signature.organization.is_verified:
+        return _(
+            "Thank you. %(org)s will appear on the letter once Cosign's staff have verified it."
+        ) % {"org": signature.organization}
+    if signature.status == OrganizationSignature.Status.APPROVED:
+        return _("%(org)s has signed the letter.") % {"org": signature.organization}
+    return _(
+        "Thank you. %(org)s will appear on the letter once the lead organizations approve it."
+    ) % {"org": signature.organization}
+
+
+@login_required
+@require_safe
+def letter_manage(request: HttpRequest, slug: str) -> HttpResponse:
+    """The lead organizations' queue of co-signatures and statements to approve."""
+    letter = _letter(request, slug)
+    if not services.user_leads(user=request.user, letter=letter):
+        raise Http404
+    signatures, statements = selectors.letter_pending(letter=letter)
+    context = {"letter": letter, "signatures": signatures, "statements": statements}
+    return render(request, "letters/manage.html", context)
+
+
+def _decide(request: HttpRequest, slug: str, decide, **ids: int) -> HttpResponse:
+    letter = _letter(request, slug)
+    form = DecisionForm(request.POST)
+    approve = request.POST.get("decision") == "approve"
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        decide(user=request.user, approve=approve, reason=reason, **ids)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Approved.") if approve else _("Rejected."))
+    return redirect("letters:manage", slug=letter.slug)
+
+
+@login_required
+@require_POST
+def cosignature_decide(request: HttpRequest, slug: str, signature_id: int) -> HttpResponse:
+    if not OrganizationSignature.objects.filter(pk=signature_id, letter__slug=slug).exists():
+        raise Http404
+    return _decide(request, slug, services.cosignature_decide, signature_id=signature_id)
+
+
+@login_required
+@require_POST
+def statement_decide(request: HttpRequest, slug: str, statement_id: int) -> HttpResponse:
+    if not Statement.objects.filter(pk=statement_id, signature__letter__slug=slug).exists():
+        raise Http404
+    return _decide(request, slug, services.statement_decide, statement_id=statement_id)
+
+
+@login_required
+@require_POST
+def cosignature_withdraw(request: HttpRequest, slug: str, signature_id: int) -> HttpResponse:
+    signature = OrganizationSignature.objects.filter(pk=signature_id, letter__slug=slug).first()
+    if signature is None:
+        raise Http404
+    try:
+        services.cosignature_withdraw(signature_id=signature.pk, user=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("%(org)s has withdrawn its signature; the letter's history says so.")
+        % {"org": signature.organization},
+    )
+    return redirect("letters:detail", slug=slug)
+
+
+def _press_text(request: HttpRequest, letter: OpenLetter, release: object) -> str:
+    return render_to_string(
+        "letters/press_release.txt", {"release": release, "letter": letter}, request=request
+    )
+
+
+@require_safe
+def letter_press(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter(request, slug)
+    release = selectors.press_release(letter=letter)
+    # The text version is rendered unescaped, as text, so the page must escape it (force_escape:
+    # render_to_string marks its output safe).
+    context = {
+        "release": release,
+        "letter": letter,
+        "press_text": _press_text(request, letter, release),
+    }
+    return render(request, "letters/press.html", context)
+
+
+@require_safe
+def letter_press_text(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter(request, slug)
+    text = _press_text(request, letter, selectors.press_release(letter=letter))
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def letter_organizations_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _letter(request, slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{slugify(letter.slug)}-organizations.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow([_("Organization"), _("Website"), _("Lead"), _("Signed on")])
+    for row in selectors.letter_organizations_public(letter=letter):
+        writer.writerow(
+            [
+                csv_cell(row.organization.name),
+                csv_cell(row.organization.website),
+                _("yes") if row.is_lead else "",
+                row.signature.created_at.date().isoformat(),
+            ]
+        )
+    return response
