@@ -76,3 +76,99 @@ class SignatureFactory(factory.django.DjangoModelFactory):
         confirmed = factory.Trait(
             status=Signature.Status.CONFIRMED, confirmed_at=factory.LazyFunction(timezone.now)
         )
+
+
+# --- Accounts: organizations joining (issue 5) ----------------------------------------------------
+class PendingOrganizationFactory(OrganizationFactory):
+    """Registered, its contact's address confirmed, waiting for staff to verify it."""
+
+    verification = Organization.Verification.PENDING
+    verified_at = None
+    contact_name = factory.Faker("name")
+    contact_email = factory.LazyAttribute(lambda o: f"press@{o.email_domain}")
+    contact_confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class UnconfirmedOrganizationFactory(PendingOrganizationFactory):
+    """Registered, but its contact has not opened the confirmation link yet."""
+
+    verification = Organization.Verification.UNVERIFIED
+    contact_confirmed_at = None
+
+
+# --- Open letters ------------------------------------------------------------------------------
+# The letters models are named by label, so this block needs no import below the top of the file.
+
+
+class OpenLetterFactory(factory.django.DjangoModelFactory):
+    """An open letter taking signatures; `leads=[org, ...]` sets its lead organizations."""
+
+    class Meta:
+        model = "letters.OpenLetter"
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"end-doorbell-partnerships-{n}")
+    title = factory.Sequence(lambda n: f"End the doorbell camera partnerships no. {n}")
+    summary = "Police partnerships with doorbell camera companies were signed without a hearing."
+    body = "We, the undersigned organizations, ask you to end these partnerships.\n\nEnd them."
+    addressed_to = "Local, state and federal officials"
+    ask = "End police partnerships with doorbell camera companies."
+    status = "open"
+
+    @factory.post_generation
+    def leads(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and extracted:
+            self.lead_organizations.set(extracted)
+
+
+class OrganizationSignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.OrganizationSignature"
+
+    letter = factory.SubFactory(OpenLetterFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    status = "pending"
+
+    class Params:
+        approved = factory.Trait(status="approved", decided_at=factory.LazyFunction(timezone.now))
+        withdrawn = factory.Trait(
+            status="withdrawn", withdrawn_at=factory.LazyFunction(timezone.now)
+        )
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.Statement"
+
+    signature = factory.SubFactory(OrganizationSignatureFactory)
+    speaker_name = factory.Sequence(lambda n: f"Spokesperson {n}")
+    speaker_title = "Executive Director"
+    text = "Communities deserve a vote before they are watched."
+    status = "pending"
+
+    class Params:
+        approved = factory.Trait(status="approved", decided_at=factory.LazyFunction(timezone.now))
+
+
+class IndividualSignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.IndividualSignature"
+
+    letter = factory.SubFactory(OpenLetterFactory, individuals_may_sign=True)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"expert{n}@example.net")
+    canonical_email = factory.LazyAttribute(lambda s: email_canonicalize(s.email))
+
+    class Params:
+        confirmed = factory.Trait(
+            status="confirmed", confirmed_at=factory.LazyFunction(timezone.now)
+        )
+
+
+class LetterUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "letters.LetterUpdate"
+
+    letter = factory.SubFactory(OpenLetterFactory)
+    text = "Six more organizations have joined the letter."
+    published_at = factory.LazyFunction(timezone.now)

@@ -120,3 +120,14 @@ def signers_listed(page: Page) -> list[str]:
 
 def public_count(page: Page) -> str:
     return page.locator("#signature-count").inner_text().strip()
+
+
+# Members in browser tests share one password, made with User.objects.create_user(email, PASSWORD).
+PASSWORD = "a-long-password-for-tests"
+
+
+def log_in(page: Page, email: str) -> None:
+    """Fill the members' login form the page was sent to."""
+    page.get_by_role("textbox", name=re.compile("^Email")).fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()

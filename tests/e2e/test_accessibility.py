@@ -14,10 +14,24 @@ from django.core import signing
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from accounts.models import User
+from accounts.models import Membership, Organization, User
+from letters.models import (
+    IndividualSignature,
+    LetterUpdate,
+    OpenLetter,
+    OrganizationSignature,
+    Statement,
+)
 from petitions.emails import confirmation_url, unsubscribe_url
 from petitions.models import Petition, PetitionUpdate, Signature
-from tests.e2e.helpers import accessibility_violations, audit, unlabelled_fields, visit
+from tests.e2e.helpers import (
+    PASSWORD,
+    accessibility_violations,
+    audit,
+    log_in,
+    unlabelled_fields,
+    visit,
+)
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.e2e
@@ -28,6 +42,7 @@ class Campaigns:
     open: Petition
     closed: Petition
     pending: Signature
+    letter: OpenLetter
 
     @property
     def confirm_path(self) -> str:
@@ -69,7 +84,55 @@ def campaigns(transactional_db) -> Campaigns:
     )
     closed.sponsors.add(sponsor)
     pending = SignatureFactory(petition=petition, name="Maria Rossi", email="maria@example.org")
-    return Campaigns(open=petition, closed=closed, pending=pending)
+    return Campaigns(open=petition, closed=closed, pending=pending, letter=_letter(sponsor))
+
+
+def _letter(lead: Organization) -> OpenLetter:
+    letter = OpenLetter.objects.create(
+        slug="end-ring-partnerships",
+        title="Investigate and end police partnerships with Amazon Ring",
+        summary="Officials should end these deals.",
+        body="We, the undersigned, ask you to **end** these partnerships.",
+        addressed_to="Local, state and federal officials",
+        ask="End the partnerships.",
+        status=OpenLetter.Status.PUBLISHED,
+        published_at=timezone.now(),
+        media_contact_name="Robin Castellanos",
+        media_contact_phone="+1 555 0100",
+        individuals_may_sign=True,
+        names_may_be_withheld=True,
+        withheld_label="Employee",
+    )
+    letter.lead_organizations.add(lead)
+    signed = OrganizationSignature.objects.create(
+        letter=letter, organization=lead, status=OrganizationSignature.Status.APPROVED
+    )
+    Statement.objects.create(
+        signature=signed,
+        speaker_name="Jamie Okafor",
+        speaker_title="Deputy Director",
+        text="End these deals.",
+        status=Statement.Status.APPROVED,
+    )
+    waiting = OrganizationSignature.objects.create(
+        letter=letter, organization=OrganizationFactory(name="Media Alliance")
+    )
+    Statement.objects.create(
+        signature=waiting, speaker_name="Tracy R.", speaker_title="Director", text="Yes."
+    )
+    IndividualSignature.objects.create(
+        letter=letter,
+        name="Priya Raman",
+        email="priya@example.org",
+        canonical_email="priya@example.org",
+        withhold_name=True,
+        status=IndividualSignature.Status.CONFIRMED,
+        confirmed_at=timezone.now(),
+    )
+    LetterUpdate.objects.create(letter=letter, text="Six more organizations joined.")
+    lead_member = User.objects.create_user("lead@example.org", PASSWORD)
+    Membership.objects.create(user=lead_member, organization=lead, role=Membership.Role.ADMIN)
+    return letter
 
 
 def _sign_with_errors(page: Page, campaigns: Campaigns) -> None:
@@ -126,6 +189,24 @@ def _draft_preview(page: Page, campaigns: Campaigns) -> None:
     expect(page.get_by_text("Preview: this petition is a draft.")).to_be_visible()
 
 
+def _letter_sign_with_errors(page: Page, campaigns: Campaigns) -> None:
+    visit(page, campaigns.letter.get_absolute_url())
+    page.get_by_role("button", name="Sign the letter").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _letter_cosign(page: Page, campaigns: Campaigns) -> None:
+    visit(page, f"/en/letters/{campaigns.letter.slug}/cosign/")
+    log_in(page, "lead@example.org")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign for your organization")
+
+
+def _letter_manage(page: Page, campaigns: Campaigns) -> None:
+    visit(page, f"/en/letters/{campaigns.letter.slug}/manage/")
+    log_in(page, "lead@example.org")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approve co-signers")
+
+
 def _go(path: Callable[[Campaigns], str], *, status: int = 200):
     return lambda page, campaigns: visit(page, path(campaigns), status=status)
 
@@ -152,6 +233,12 @@ PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "unsubscribed": _unsubscribed,
     "unsubscribe-broken": _go(lambda c: f"/en/p/{c.open.slug}/unsubscribe/nope/", status=400),
     "draft-preview": _draft_preview,
+    "letter": _go(lambda c: c.letter.get_absolute_url()),
+    "letter-sign-errors": _letter_sign_with_errors,
+    "letter-press": _go(lambda c: f"/en/letters/{c.letter.slug}/press/"),
+    "letter-check-inbox": _go(lambda c: f"/en/letters/{c.letter.slug}/check-your-inbox/"),
+    "letter-cosign": _letter_cosign,
+    "letter-manage": _letter_manage,
     "not-found": _go(lambda c: "/en/p/no-such-campaign/", status=404),
     "form-only-address": _go(lambda c: f"/en/p/{c.open.slug}/sign/", status=405),
 }
