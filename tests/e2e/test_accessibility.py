@@ -207,6 +207,25 @@ def _letter_manage(page: Page, campaigns: Campaigns) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Approve co-signers")
 
 
+def _organization_join_with_errors(page: Page, campaigns: Campaigns) -> None:
+    visit(page, "/en/organizations/join/")
+    page.get_by_role("button", name="Register the organization").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _my_organizations(page: Page, campaigns: Campaigns) -> None:
+    visit(page, "/en/organizations/")
+    log_in(page, "lead@example.org")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def _organization_members(page: Page, campaigns: Campaigns) -> None:
+    slug = campaigns.letter.lead_organizations.get().slug
+    visit(page, f"/en/organizations/{slug}/members/")
+    log_in(page, "lead@example.org")
+    expect(page.get_by_role("button", name="Invite")).to_be_visible()
+
+
 def _go(path: Callable[[Campaigns], str], *, status: int = 200):
     return lambda page, campaigns: visit(page, path(campaigns), status=status)
 
@@ -239,6 +258,11 @@ PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "letter-check-inbox": _go(lambda c: f"/en/letters/{c.letter.slug}/check-your-inbox/"),
     "letter-cosign": _letter_cosign,
     "letter-manage": _letter_manage,
+    "organization-join": _go(lambda c: "/en/organizations/join/"),
+    "organization-join-errors": _organization_join_with_errors,
+    "login": _go(lambda c: "/en/accounts/login/"),
+    "my-organizations": _my_organizations,
+    "organization-members": _organization_members,
     "not-found": _go(lambda c: "/en/p/no-such-campaign/", status=404),
     "form-only-address": _go(lambda c: f"/en/p/{c.open.slug}/sign/", status=405),
 }

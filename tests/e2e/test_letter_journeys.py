@@ -131,3 +131,71 @@ def test_employee_signs_with_the_name_withheld_and_confirms_by_email(browse, let
     expect(page.locator("#individual-signers")).to_have_text("Employee, name withheld")
     assert "Priya" not in page.content()
     assert "Applied Scientist" not in page.content()
+
+
+def _link(address: str, pattern: str) -> str:
+    body = last_mail_to(address).body
+    return "/" + re.search(rf"https?://\S+{pattern}\S*", body).group(0).split("/", 3)[3]
+
+
+def test_organization_joins_is_verified_and_signs_the_letter_with_a_statement(
+    browse, letter
+) -> None:
+    """As the issue's new user: register, confirm, choose a password, get verified by staff,
+    then sign a letter with a statement that the lead organization later approves."""
+    page = browse()
+    visit(page, "/")
+    page.get_by_role("link", name="Register your organization").click()
+    page.get_by_label("Organization name").fill("Oakland Privacy")
+    page.get_by_label("Website").fill("oaklandprivacy.example")
+    page.get_by_role("textbox", name="Your name").fill("Tracy Rosenberg")
+    page.get_by_label("Your email at the organization").fill("tracy@gmail.com")
+    page.get_by_role("button", name="Register the organization").click()
+    # A free-mail address cannot show that someone speaks for an organization.
+    expect(page.locator("#div_id_contact_email .invalid-feedback")).to_contain_text(
+        "free-mail addresses cannot show that you speak for it"
+    )
+    page.get_by_label("Your email at the organization").fill("tracy@oaklandprivacy.example")
+    page.get_by_role("button", name="Register the organization").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+
+    visit(page, _link("tracy@oaklandprivacy.example", "/organizations/confirm/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    visit(page, _link("tracy@oaklandprivacy.example", "/accounts/set-password/"))
+    page.get_by_label(re.compile(r"New password\*?\s*$")).fill(PASSWORD)
+    page.get_by_label("New password confirmation").fill(PASSWORD)
+    page.get_by_role("button", name="Set my password").click()
+    page.goto("/en/accounts/login/")
+    log_in(page, "tracy@oaklandprivacy.example")
+    expect(page.get_by_text("Awaiting verification")).to_be_visible()
+
+    User.objects.create_superuser("staff@cosign.example", PASSWORD)
+    staff = browse()
+    visit(staff, "/admin/accounts/organization/")
+    staff.get_by_label("Email address").fill("staff@cosign.example")
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    staff.get_by_role("link", name="Awaiting verification").first.click()
+    staff.get_by_role("checkbox", name="Select this object for an action").first.check()
+    staff.get_by_role("combobox", name="Action").select_option(
+        label="Verify, and email the contact"
+    )
+    staff.get_by_role("button", name="Go").click()
+    expect(staff.locator(".messagelist")).to_contain_text("1")
+
+    visit(page, letter.get_absolute_url())
+    page.get_by_role("link", name="Sign for your organization").click()
+    page.get_by_label("Spokesperson's name").fill("Tracy Rosenberg")
+    page.get_by_label("Spokesperson's title").fill("Director")
+    page.get_by_label("Statement (optional)").fill("Oakland said no to Ring, and so can you.")
+    page.get_by_role("button", name="Sign the letter").click()
+    expect(page.get_by_role("status").first).to_contain_text("once the lead organizations approve")
+
+    lead = browse()
+    visit(lead, f"/en/letters/{letter.slug}/manage/")
+    log_in(lead, "lead@fightforthefuture.example")
+    lead.get_by_role("button", name="Approve Oakland Privacy").click()
+    lead.get_by_role("button", name="Approve the statement by Tracy Rosenberg").click()
+    visit(lead, f"/en/letters/{letter.slug}/press/")
+    expect(lead.locator("#press-organizations")).to_have_text("Oakland Privacy")
+    expect(lead.locator(".press-statement")).to_contain_text("Tracy Rosenberg, Director of Oakland")
