@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+# A member of the coalition letter's lead organization, to approve co-signers in the demo.
+LEAD_MEMBER_EMAIL = "lead@cosign.test"
+
 # The coalition letter's signers (SEED_FACTS); the seven the petitions demo already created
 # are found by slug, the others are added as verified organizations without a website.
 COALITION_ORGANIZATIONS: tuple[str, ...] = (

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -8,8 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.emails import email_canonicalize
-from accounts.models import Organization
-from letters.demo_content import LETTERS
+from accounts.models import Membership, Organization, User
+from letters.demo_content import LEAD_MEMBER_EMAIL, LETTERS
 from letters.models import (
     IndividualSignature,
     LetterUpdate,
@@ -41,7 +43,26 @@ class Command(BaseCommand):
                     f"{letter.individual_signatures.count()} individuals"
                     f"{' (new)' if created else ''}."
                 )
+            lead_message = self._seed_lead_member()
+        self.stdout.write(lead_message)
         self.stdout.write(self.style.SUCCESS(f"Demo letters: {len(LETTERS)} ({new} new)."))
+
+    def _seed_lead_member(self) -> str:
+        """A login for a member of the coalition letter's lead organization, so the demo can
+        approve co-signers as a lead organization does, not only as staff."""
+        email = LEAD_MEMBER_EMAIL
+        if User.objects.filter(email__iexact=email).exists():
+            return f"Lead organization login: {email} (existing)"
+        password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user = User.objects.create_user(email, password, full_name="Demo lead member")
+        lead = OpenLetter.objects.get(slug=LETTERS[0]["slug"]).lead_organizations.first()
+        Membership.objects.create(user=user, organization=lead, role=Membership.Role.ADMIN)
+        shown = (
+            "the password in DEMO_ADMIN_PASSWORD"
+            if os.environ.get("DEMO_ADMIN_PASSWORD")
+            else (f"{password} (shown only now)")
+        )
+        return f"Lead organization login ({lead}): {email} / {shown}"
 
     def _organization(self, name: str) -> Organization:
         existing = Organization.objects.filter(name__iexact=name).first()
