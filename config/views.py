@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from config.forms import CatalogForm
+from letters.selectors import letter_catalog
 from petitions.selectors import petition_catalog, topic_list
 
 CATALOG_PAGE_SIZE = 24
@@ -30,7 +31,14 @@ def home(request: HttpRequest) -> HttpResponse:
     page = Paginator(petition_catalog(**filters), CATALOG_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"form": form, "page": page, "filtered": any(filters.values())}
+    # Letters are few: all that match come with the first page of petitions.
+    letters = letter_catalog(**filters) if page.number == 1 else []
+    context = {
+        "form": form,
+        "page": page,
+        "letters": letters,
+        "filtered": any(filters.values()),
+    }
     return render(request, "home.html", context, status=status)
 
 

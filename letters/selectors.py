@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from modeltranslation.utils import build_localized_fieldname
 
 from accounts.models import Organization, User
 from accounts.tokens import TokenInvalid, token_read
@@ -21,6 +22,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from petitions.models import Topic
 
 
 def letter_get_public(*, slug: str, preview: bool = False) -> OpenLetter:
@@ -170,4 +172,45 @@ def press_release(*, letter: OpenLetter) -> PressRelease:
             status=IndividualSignature.Status.CONFIRMED
         ).count(),
         updates=letter_updates(letter=letter),
+    )
+
+
+# --- The catalog ------------------------------------------------------------------------------
+
+_CATALOG_STATUSES = {
+    "": [OpenLetter.Status.OPEN, OpenLetter.Status.PUBLISHED, OpenLetter.Status.CLOSED],
+    "open": [OpenLetter.Status.OPEN, OpenLetter.Status.PUBLISHED],
+    "closed": [OpenLetter.Status.CLOSED],
+}
+
+
+def letter_catalog(
+    *, words: str = "", topic: Topic | None = None, status: str = ""
+) -> list[OpenLetter]:
+    """Letters for the "join a cause" catalog, with the catalog's filters: every word in the
+    title, summary or ask in any language, a topic, open (or published) or closed."""
+    letters = OpenLetter.objects.filter(status__in=_CATALOG_STATUSES.get(status, []))
+    if topic is not None:
+        letters = letters.filter(topic=topic)
+    for word in words.split():
+        query = Q()
+        for field in ("title", "summary", "ask"):
+            for language, _name in settings.LANGUAGES:
+                query |= Q(**{f"{build_localized_fieldname(field, language)}__icontains": word})
+        letters = letters.filter(query)
+    return list(
+        letters.select_related("topic")
+        .prefetch_related("lead_organizations")
+        .annotate(
+            organization_count=Count(
+                "organization_signatures",
+                filter=Q(
+                    organization_signatures__status=OrganizationSignature.Status.APPROVED,
+                    organization_signatures__organization__verification=(
+                        Organization.Verification.VERIFIED
+                    ),
+                ),
+            )
+        )
+        .order_by(F("published_at").desc(nulls_last=True), "-created_at")
     )

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from letters.models import OpenLetter, OrganizationSignature
 from petitions.models import Petition
 from tests.factories import OrganizationFactory, PetitionFactory, TopicFactory
 
@@ -171,3 +172,59 @@ def test_italian_catalog_has_italian_interface_and_content(client, campaigns) ->
     assert _headings(html)[1] == "Strong encryption"
     assert "No backdoors in our encryption" in html
     assert "40 firme" in html
+
+
+def _letter(**fields) -> OpenLetter:
+    return OpenLetter.objects.create(
+        **{
+            "slug": "stop-selling-face-recognition",
+            "title_en": "Stop selling face recognition to governments",
+            "summary_en": "A coalition asks a CEO to stop.",
+            "body_en": "We ask you to stop.",
+            "addressed_to_en": "The CEO",
+            "ask_en": "Stop selling it.",
+            "status": OpenLetter.Status.PUBLISHED,
+            **fields,
+        }
+    )
+
+
+def _letter_titles(html: str) -> list[str]:
+    section = (
+        html.split('id="letters-heading"')[1].split("</section>")[0]
+        if ('id="letters-heading"' in html)
+        else ""
+    )
+    return _titles(section)
+
+
+def test_open_letters_join_the_catalog_with_their_organization_count(client, campaigns) -> None:
+    letter = _letter(topic=campaigns["face"].topic)
+    signer = OrganizationFactory(name="ACLU")
+    OrganizationSignature.objects.create(
+        letter=letter, organization=signer, status=OrganizationSignature.Status.APPROVED
+    )
+    OrganizationSignature.objects.create(letter=letter, organization=OrganizationFactory())
+    _letter(slug="draft-letter", title_en="A draft letter", status=OpenLetter.Status.DRAFT)
+    html = client.get("/en/").content.decode()
+    assert _letter_titles(html) == ["Stop selling face recognition to governments"]
+    # Only the approved signature of a verified organization counts.
+    assert re.search(r">1 organization\s*<", html)
+    assert "A draft letter" not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ({"q": "face recognition"}, True),
+        ({"q": "encryption"}, False),
+        ({"status": "open"}, True),
+        ({"status": "closed"}, False),
+        ({"topic": "encryption"}, False),
+        ({"topic": "biometric-surveillance"}, True),
+    ],
+)
+def test_catalog_filters_apply_to_letters_too(client, campaigns, topics, query, listed) -> None:
+    _letter(topic=topics["biometric"])
+    html = client.get("/en/", query).content.decode()
+    assert bool(_letter_titles(html)) is listed
