@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
+from accounts.selectors import membership_get
 from letters import emails
 from letters.models import (
     IndividualSignature,
@@ -43,7 +44,7 @@ class AlreadySigned(Exception):
 
 def user_may_sign_for(*, user: User, organization: Organization) -> bool:
     return user.is_active and (
-        user.is_staff or Membership.objects.filter(user=user, organization=organization).exists()
+        user.is_staff or membership_get(user=user, organization=organization) is not None
     )
 
 
