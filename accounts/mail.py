@@ -33,9 +33,11 @@ def mail_send(
     template: str,
     context: dict[str, Any],
     headers: dict[str, str] | None = None,
+    attachments: Sequence[tuple[str, str | bytes, str]] = (),
 ) -> None:
     """Render `template`_subject.txt, .txt and .html in `language` and send them to `to` (one
-    message: callers send one per person when recipients must not see each other)."""
+    message: callers send one per person when recipients must not see each other).
+    `attachments` are (filename, content, mimetype)."""
     with translation.override(language):
         context = {"site_url": settings.SITE_URL, "language": language, **context}
         subject = render_to_string(f"{template}_subject.txt", context)
@@ -46,6 +48,8 @@ def mail_send(
             headers={"Auto-Submitted": "auto-generated", **(headers or {})},
         )
         message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        for filename, content, mimetype in attachments:
+            message.attach(filename, content, mimetype)
         message.send()
 
 

@@ -41,6 +41,14 @@ class Topic(models.Model):
         return self.name
 
 
+class DeliverySchedule(models.TextChoices):
+    NONE = "none", _("No deliveries")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MILESTONE = "milestone", _("At each milestone")
+    CLOSE = "close", _("When it closes")
+
+
 class Petition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -110,6 +118,19 @@ class Petition(models.Model):
         _("ask for a comment"),
         default=False,
         help_text=_("An optional 'why I sign', seen by staff and delivered with the signatures."),
+    )
+    targets = models.ManyToManyField(
+        "petitions.Target",
+        related_name="petitions",
+        blank=True,
+        verbose_name=_("targets"),
+        help_text=_("Who receives the signatures; each gets those of their own constituents."),
+    )
+    delivery_schedule = models.CharField(
+        _("delivery schedule"),
+        max_length=20,
+        choices=DeliverySchedule.choices,
+        default=DeliverySchedule.NONE,
     )
     offer_sponsor_opt_in = models.BooleanField(
         _("offer to hear from sponsors"),
@@ -209,6 +230,11 @@ class Signature(models.Model):
     )
     consent_updates = models.BooleanField(_("consents to updates"), default=False)
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    # Where the signer lives, resolved from country and postal code when they confirm; an
+    # unknown postal code is kept and counted for national and company targets only.
+    region = models.CharField(_("region"), max_length=20, blank=True)
+    locality = models.CharField(_("locality"), max_length=100, blank=True)
+    postal_code_known = models.BooleanField(_("postal code found"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
@@ -363,3 +389,23 @@ class PetitionMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}: {self.goal}"
+
+
+from petitions.models_delivery import Delivery, PostalArea, Response, Target  # noqa: E402
+
+__all__ = [
+    "GOAL_STEPS",
+    "Delivery",
+    "DeliverySchedule",
+    "Petition",
+    "PetitionMilestone",
+    "PetitionUpdate",
+    "PostalArea",
+    "Response",
+    "Signature",
+    "SponsorOptIn",
+    "Target",
+    "Topic",
+    "UpdateEmail",
+    "goal_steps",
+]

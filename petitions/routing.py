@@ -1,0 +1,92 @@
+"""Which signatures each target receives: its own constituents.
+
+A local target gets the confirmed signatures from its locality, a state target those from its
+region, a national target those from its country, a company or international target all of
+them. Places compare ignoring case. A signature whose postal code was not found has no region
+or locality, so it reaches national, company and international targets only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower, Upper
+
+from petitions.models import Petition, Signature, Target
+
+
+def constituents(*, petition_id: int, target: Target) -> QuerySet[Signature]:
+    """The confirmed signatures of a petition that this target receives."""
+    signatures = Signature.objects.filter(
+        petition_id=petition_id, status=Signature.Status.CONFIRMED
+    )
+    return signatures.filter(_constituency(target))
+
+
+def _constituency(target: Target) -> Q:
+    if target.level == Target.Level.LOCAL:
+        return Q(
+            country=target.country,
+            region__iexact=target.region,
+            locality__iexact=target.locality,
+        )
+    if target.level == Target.Level.STATE:
+        return Q(country=target.country, region__iexact=target.region)
+    if target.level == Target.Level.NATIONAL:
+        return Q(country=target.country)
+    return Q()
+
+
+@dataclass(frozen=True)
+class TargetCount:
+    target: Target
+    count: int
+
+
+def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCount]:
+    """Every target's number of constituents, from one grouped query however many targets a
+    petition has (a petition to local officials may address hundreds), largest first."""
+    places = (
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        .values("country", region_key=Upper("region"), locality_key=Lower("locality"))
+        .annotate(n=Count("pk"))
+    )
+    by_locality: Counter[tuple[str, str, str]] = Counter()
+    by_region: Counter[tuple[str, str]] = Counter()
+    by_country: Counter[str] = Counter()
+    total = 0
+    for place in places:
+        country = str(place["country"] or "")
+        by_locality[(country, place["region_key"], place["locality_key"])] += place["n"]
+        by_region[(country, place["region_key"])] += place["n"]
+        by_country[country] += place["n"]
+        total += place["n"]
+
+    def count(target: Target) -> int:
+        country = target.country.code or ""
+        if target.level == Target.Level.LOCAL:
+            return by_locality[(country, target.region.upper(), target.locality.lower())]
+        if target.level == Target.Level.STATE:
+            return by_region[(country, target.region.upper())]
+        if target.level == Target.Level.NATIONAL:
+            return by_country[country]
+        return total
+
+    rows = [TargetCount(target=target, count=count(target)) for target in targets]
+    return sorted(rows, key=lambda row: (-row.count, row.target.title))
+
+
+def area_count(*, signature: Signature) -> int | None:
+    """How many confirmed signatures come from the signer's own locality; None when their
+    postal code gave no place."""
+    if not signature.locality:
+        return None
+    return Signature.objects.filter(
+        petition_id=signature.petition_id,
+        status=Signature.Status.CONFIRMED,
+        country=signature.country,
+        region__iexact=signature.region,
+        locality__iexact=signature.locality,
+    ).count()
