@@ -476,3 +476,60 @@ UPDATES: tuple[dict[str, Any], ...] = (
         ),
     },
 )
+
+
+# Officials and decision makers; the offices are real, the addresses are the demo's own.
+TARGETS: tuple[dict[str, str], ...] = (
+    *(
+        {
+            "name": f"Mayor and City Council of {city}",
+            "title": f"Mayor of {city}",
+            "level": "local",
+            "country": "US",
+            "region": region,
+            "locality": city,
+            "email": f"mayor.{city.lower().replace(' ', '-')}@example.org",
+        }
+        for city, region in (
+            ("Oakland", "CA"),
+            ("San Francisco", "CA"),
+            ("Los Angeles", "CA"),
+            ("Chicago", "IL"),
+            ("New York", "NY"),
+            ("Houston", "TX"),
+        )
+    ),
+    {
+        "name": "Members of the U.S. Congress",
+        "title": "U.S. Congress",
+        "level": "national",
+        "country": "US",
+        "email": "congress@example.org",
+    },
+    {
+        "name": "European Commission and European Parliament",
+        "title": "EU lawmakers",
+        "level": "international",
+        "email": "eu-lawmakers@example.org",
+    },
+    {
+        "name": "Governments of the world",
+        "title": "Governments of the world",
+        "level": "international",
+        "email": "governments@example.org",
+    },
+    {"name": "McGraw-Hill", "title": "McGraw-Hill", "level": "company", "email": ""},
+)
+
+# Which petition addresses which targets (by title), and how often it is delivered.
+PETITION_TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cancel-police-doorbell-partnerships": (
+        "weekly",
+        tuple(t["title"] for t in TARGETS if t["level"] == "local"),
+    ),
+    "ban-facial-recognition": ("milestone", ("U.S. Congress",)),
+    "fourth-amendment-not-for-sale": ("milestone", ("U.S. Congress",)),
+    "reclaim-your-face": ("weekly", ("EU lawmakers",)),
+    "no-encryption-backdoors": ("close", ("Governments of the world",)),
+    "drop-proctorio": ("close", ("McGraw-Hill",)),
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower, Upper
 
@@ -45,9 +46,27 @@ class TargetCount:
     count: int
 
 
+# The petition page shows these counts: a grouped scan of a large petition's signatures is
+# worth doing once every half minute, not on every view.
+TARGET_COUNTS_TTL_SECONDS = 30
+
+
 def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCount]:
     """Every target's number of constituents, from one grouped query however many targets a
-    petition has (a petition to local officials may address hundreds), largest first."""
+    petition has (a petition to local officials may address hundreds), largest first; at most
+    TARGET_COUNTS_TTL_SECONDS old."""
+    if not targets:
+        return []
+    key = f"petitions:target-counts:{petition.pk}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _target_counts(petition=petition, targets=targets)
+        cache.set(key, counts, TARGET_COUNTS_TTL_SECONDS)
+    rows = [TargetCount(target=t, count=counts.get(t.pk, 0)) for t in targets]
+    return sorted(rows, key=lambda row: (-row.count, row.target.title))
+
+
+def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, int]:
     places = (
         Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
         .values("country", region_key=Upper("region"), locality_key=Lower("locality"))
@@ -74,8 +93,7 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
             return by_country[country]
         return total
 
-    rows = [TargetCount(target=target, count=count(target)) for target in targets]
-    return sorted(rows, key=lambda row: (-row.count, row.target.title))
+    return {target.pk: count(target) for target in targets}
 
 
 def area_count(*, signature: Signature) -> int | None:

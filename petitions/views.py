@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.models import Organization
 from accounts.network import client_ip, ip_hash
 from accounts.tokens import TokenExpired, TokenInvalid
-from petitions import campaign_services, selectors, services
+from petitions import campaign_services, routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
 from petitions.sharing import share_links
@@ -55,6 +55,9 @@ def _detail(
         "sponsors": sponsors,
         "recent_signatures": selectors.signatures_recent_public(petition=petition),
         "updates": selectors.petition_updates_published(petition=petition),
+        "target_counts": routing.target_counts(
+            petition=petition, targets=list(petition.targets.filter(active=True))
+        ),
         "canonical_url": url,
         "share_links": share_links(title=petition.title, url=url),
         "preview": petition.status == Petition.Status.DRAFT,
@@ -118,9 +121,12 @@ def signature_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespon
         signature = services.signature_confirm(signature_id=signature.pk, **form.cleaned_data)
     except services.PetitionNotOpen:
         return render(request, "petitions/confirm_closed.html", {"petition": petition}, status=409)
-    return render(
-        request, "petitions/confirmed.html", {"petition": petition, "signature": signature}
-    )
+    context = {
+        "petition": petition,
+        "signature": signature,
+        "area_count": routing.area_count(signature=signature),
+    }
+    return render(request, "petitions/confirmed.html", context)
 
 
 def _confirm_page(

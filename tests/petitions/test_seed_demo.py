@@ -126,3 +126,12 @@ def test_demo_reads_in_italian_and_has_an_update() -> None:
     assert update.published_at is not None and update.title_it
     closed = Petition.objects.get(status=Petition.Status.CLOSED)
     assert closed.outcome
+
+
+def test_demo_petition_to_local_officials_has_officials_in_several_cities() -> None:
+    _seed()
+    petition = Petition.objects.get(slug="cancel-police-doorbell-partnerships")
+    localities = {t.locality for t in petition.targets.all() if t.level == "local" and t.email}
+    assert {"Oakland", "San Francisco", "Chicago", "New York"} <= localities
+    assert petition.delivery_schedule == "weekly"
+    assert all(p.targets.exists() for p in Petition.objects.all())

@@ -15,11 +15,13 @@ from petitions.demo_content import (
     ITALIAN,
     ORGANIZATIONS,
     PETITION_DEFAULTS,
+    PETITION_TARGETS,
     PETITIONS,
+    TARGETS,
     TOPICS,
     UPDATES,
 )
-from petitions.models import Petition, PetitionUpdate, Topic
+from petitions.models import Petition, PetitionUpdate, Target, Topic
 
 
 class Command(BaseCommand):
@@ -36,6 +38,8 @@ class Command(BaseCommand):
                 f"Petitions: {len(PETITIONS)} ({new_petitions} new, "
                 f"{len(ITALIAN)} also in Italian)."
             )
+            new_targets = self._seed_targets()
+            self.stdout.write(f"Targets: {len(TARGETS)} ({new_targets} new).")
             new_updates = self._seed_updates()
             self.stdout.write(f"Updates: {len(UPDATES)} ({new_updates} new).")
             email, staff_state, staff_message = self._seed_staff()
@@ -100,6 +104,23 @@ class Command(BaseCommand):
             if created:
                 petition.sponsors.set([organizations[slug] for slug in item["sponsors"]])
                 new += 1
+        return new
+
+    def _seed_targets(self) -> int:
+        new = 0
+        by_title = {}
+        for item in TARGETS:
+            fields = {k: v for k, v in item.items() if k not in {"title", "level"}}
+            target, created = Target.objects.get_or_create(
+                title=item["title"], level=item["level"], defaults=fields
+            )
+            by_title[target.title] = target
+            new += created
+        for slug, (schedule, titles) in PETITION_TARGETS.items():
+            petition = Petition.objects.get(slug=slug)
+            if not petition.targets.exists():
+                petition.targets.set([by_title[title] for title in titles])
+                Petition.objects.filter(pk=petition.pk).update(delivery_schedule=schedule)
         return new
 
     def _seed_updates(self) -> int:
