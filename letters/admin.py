@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from letters import services
+from letters import delivery, services
 from letters.models import (
     IndividualSignature,
+    LetterDelivery,
     LetterUpdate,
     OpenLetter,
     OrganizationSignature,
@@ -122,8 +123,19 @@ class OpenLetterAdmin(TranslationAdmin):
             _("Press"),
             {"fields": ("media_contact_name", "media_contact_email", "media_contact_phone")},
         ),
-        (None, {"fields": ("related_petition",)}),
+        (_("Delivery"), {"fields": ("targets", "related_petition")}),
     )
+    filter_horizontal = ("targets",)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """A new update to a published letter goes to its targets too."""
+        new = [f for f in formset.forms if f.instance.pk is None and f.has_changed()]
+        super().save_formset(request, form, formset, change)
+        new_updates = [f.instance for f in new if isinstance(f.instance, LetterUpdate)]
+        letter = form.instance
+        if letter.status == OpenLetter.Status.PUBLISHED:
+            for update in new_updates:
+                delivery.letter_deliveries_create(letter_id=letter.pk, update=update)
 
     @admin.display(description=_("Page"))
     def page(self, letter: OpenLetter) -> str:
@@ -220,6 +232,28 @@ class StatementAdmin(admin.ModelAdmin):
             approve=False,
             id_name="statement_id",
         )
+
+
+@admin.register(LetterDelivery)
+class LetterDeliveryAdmin(admin.ModelAdmin):
+    """Every letter sent to a target; a failed one can be sent again."""
+
+    list_display = ("letter", "target", "occasion", "status", "organization_count", "sent_at")
+    list_filter = ("status", "letter")
+    list_select_related = ("letter", "target")
+    readonly_fields = [f.name for f in LetterDelivery._meta.fields]
+    actions = ("retry",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Retry the failed deliveries"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[LetterDelivery]) -> None:
+        done = sum(
+            delivery.letter_delivery_retry(delivery_id=pk)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, ngettext("Retrying %d.", "Retrying %d.", done) % done)
 
 
 @admin.register(IndividualSignature)

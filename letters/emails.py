@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -65,6 +66,25 @@ def cosignature_rejected_send(
             "reason": reason,
             "statement": statement,
             "letter_url": _letter_url(signature.letter, language),
+        },
+    )
+
+
+def letter_delivery_send(*, delivery, organizations) -> None:
+    """The letter, or its update, to one target, with the organizations that signed it."""
+    letter = delivery.letter
+    # Officials read the letter in the site's language; letters are written in it first.
+    language = settings.LANGUAGE_CODE
+    mail_send(
+        to=[delivery.target.email],
+        language=language,
+        template="letters/email/delivery",
+        context={
+            "letter": letter,
+            "target": delivery.target,
+            "update": delivery.update,
+            "organizations": organizations,
+            "letter_url": _letter_url(letter, language),
         },
     )
 

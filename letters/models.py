@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from petitions.models import Petition, Topic
+from petitions.models import Petition, Target, Topic
 
 STATEMENT_MAX_LENGTH = 2000
 
@@ -57,6 +57,13 @@ class OpenLetter(models.Model):
     media_contact_name = models.CharField(_("media contact"), max_length=200, blank=True)
     media_contact_email = models.EmailField(_("media contact email"), blank=True)
     media_contact_phone = models.CharField(_("media contact phone"), max_length=50, blank=True)
+    targets = models.ManyToManyField(
+        Target,
+        related_name="letters",
+        blank=True,
+        verbose_name=_("targets"),
+        help_text=_("Who receives the letter when it is published and after each update."),
+    )
     related_petition = models.ForeignKey(
         Petition,
         on_delete=models.SET_NULL,
@@ -268,3 +275,43 @@ class LetterUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.published_at:%Y-%m-%d}"
+
+
+class LetterDelivery(models.Model):
+    """The letter sent to one target on one occasion (publication, or an update). The unique
+    row and its conditional claim keep it to one email however often the task runs."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="deliveries")
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="letter_deliveries")
+    occasion = models.CharField(_("occasion"), max_length=40)
+    update = models.ForeignKey(
+        LetterUpdate, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    organization_count = models.PositiveIntegerField(_("organizations"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("letter delivery")
+        verbose_name_plural = _("letter deliveries")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("letter", "target", "occasion"), name="letters_delivery_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} -> {self.target_id} ({self.occasion})"

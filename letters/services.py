@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_get
-from letters import emails
+from letters import delivery, emails
 from letters.models import (
     IndividualSignature,
     OpenLetter,
@@ -196,6 +196,7 @@ def letter_publish(*, letter_id: int, now: datetime | None = None) -> bool:
         from letters.tasks import letter_published_notify
 
         enqueue_after_commit(letter_published_notify, letter_id)
+        delivery.letter_deliveries_create(letter_id=letter_id)
     return bool(published)
 
 

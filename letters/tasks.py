@@ -7,7 +7,7 @@ from django.conf import settings
 
 from accounts.mail import MAIL_RETRY
 from accounts.models import Organization, User
-from letters import emails, services
+from letters import delivery, emails, services
 from letters.models import OpenLetter, OrganizationSignature
 
 
@@ -57,6 +57,11 @@ def cosignature_notify_rejected(signature_id: int, statement: bool = False) -> i
             statement=statement,
         )
     return len(recipients)
+
+
+@shared_task(**{**MAIL_RETRY, "dont_autoretry_for": ()})
+def letter_delivery_send(delivery_id: int) -> bool:
+    return delivery.letter_delivery_send(delivery_id=delivery_id)
 
 
 @shared_task(**MAIL_RETRY)
