@@ -47,17 +47,19 @@ class TargetCount:
 
 
 # The petition page shows these counts: a grouped scan of a large petition's signatures is
-# worth doing once every half minute, not on every view.
+# worth doing once per change of the public count (the key holds it), and at most every half
+# minute while the count stands still.
 TARGET_COUNTS_TTL_SECONDS = 30
 
 
 def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCount]:
     """Every target's number of constituents, from one grouped query however many targets a
     petition has (a petition to local officials may address hundreds), largest first; at most
-    TARGET_COUNTS_TTL_SECONDS old."""
+    TARGET_COUNTS_TTL_SECONDS old. Like the public count, they include the signatures the
+    batched counter has added, so the parts never add up to more than the whole."""
     if not targets:
         return []
-    key = f"petitions:target-counts:{petition.pk}"
+    key = f"petitions:target-counts:{petition.pk}:{petition.signature_count}"
     counts = cache.get(key)
     if counts is None:
         counts = _target_counts(petition=petition, targets=targets)
@@ -68,7 +70,9 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
 
 def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, int]:
     places = (
-        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+        Signature.objects.filter(
+            petition=petition, status=Signature.Status.CONFIRMED, counted=True
+        )
         .values("country", region_key=Upper("region"), locality_key=Lower("locality"))
         .annotate(n=Count("pk"))
     )

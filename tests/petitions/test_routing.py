@@ -30,6 +30,7 @@ def petition():
         SignatureFactory(
             petition=petition,
             confirmed=True,
+            counted=True,
             country=country,
             region=region,
             locality=locality,
@@ -97,3 +98,11 @@ def test_area_count_is_the_signers_own_locality(petition) -> None:
     assert routing.area_count(signature=oakland) == 2
     unknown = Signature.objects.get(petition=petition, postal_code_known=False)
     assert routing.area_count(signature=unknown) is None
+
+
+def test_target_counts_include_only_what_the_public_count_includes(petition) -> None:
+    """A confirmed signature the batched counter has not added yet counts nowhere yet."""
+    Signature.objects.filter(petition=petition).update(counted=False)
+    target = _target(Target.Level.COMPANY)
+    (row,) = routing.target_counts(petition=petition, targets=[target])
+    assert row.count == 0
