@@ -228,7 +228,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "petitions.tasks.petition_recount_all",
         "schedule": crontab(hour=3, minute=17),
     },
+    "petitions-schedule-deliveries": {
+        "task": "petitions.tasks.deliveries_schedule",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
+    "petitions-resend-stale-deliveries": {
+        "task": "petitions.tasks.deliveries_resend_stale",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
 }
+# A delivery email claimed by a worker that died is sent again after this many seconds. Keep it
+# above CELERY_TASK_TIME_LIMIT, or a slow send still in progress could be claimed a second time.
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300, minimum=1)
 
 # --- Mail -----------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -9,13 +11,18 @@ from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from modeltranslation.admin import TranslationAdmin
 
-from petitions import campaign_services
+from petitions import campaign_services, delivery_services
+from petitions.jurisdiction import postal_code_normalize
 from petitions.models import (
+    Delivery,
     Petition,
     PetitionMilestone,
     PetitionUpdate,
+    PostalArea,
+    Response,
     Signature,
     SponsorOptIn,
+    Target,
     Topic,
 )
 
@@ -160,11 +167,35 @@ class SponsorOptInInline(admin.TabularInline):
         return False
 
 
+class PostalCodeFoundFilter(admin.SimpleListFilter):
+    """Signatures whose postal code gave no place reach no local or state target: staff list
+    them to load the missing postal codes."""
+
+    title = _("postal code")
+    parameter_name = "postal_code_known"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("found", _("Found")),
+            ("not_found", _("Not found")),
+            ("none", _("Not looked up (none given, or not confirmed yet)")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Signature]) -> QuerySet[Signature]:
+        if self.value() == "found":
+            return queryset.filter(postal_code_known=True)
+        if self.value() == "not_found":
+            return queryset.filter(postal_code_known=False)
+        if self.value() == "none":
+            return queryset.filter(postal_code_known__isnull=True)
+        return queryset
+
+
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
     list_display = ("name", "email", "petition", "status", "country", "created_at", "confirmed_at")
     # CountryFilter lists only the countries signers chose, not all 250.
-    list_filter = ("status", "petition", ("country", CountryFilter))
+    list_filter = ("status", "petition", ("country", CountryFilter), PostalCodeFoundFilter)
     search_fields = ("name", "email", "canonical_email")
     list_select_related = ("petition",)
     date_hierarchy = "created_at"
@@ -180,6 +211,10 @@ class SignatureAdmin(admin.ModelAdmin):
         "confirmation_sent_at",
         "counted",
         "status",
+        # Resolved from the postal code on confirmation; routing to targets depends on them.
+        "region",
+        "locality",
+        "postal_code_known",
     )
     fields = (
         "petition",
@@ -188,6 +223,9 @@ class SignatureAdmin(admin.ModelAdmin):
         "canonical_email",
         "postal_code",
         "country",
+        "region",
+        "locality",
+        "postal_code_known",
         "display",
         "consent_updates",
         "comment",
@@ -205,3 +243,170 @@ class SignatureAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: object) -> bool:
         # Signatures come from signers confirming by email, never from staff typing them in.
         return False
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "name",
+        "level",
+        "country",
+        "region",
+        "locality",
+        "has_email",
+        "active",
+    )
+    list_filter = (
+        "level",
+        "active",
+        ("country", CountryFilter),
+        # Targets without an email receive no deliveries.
+        ("email", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("title", "name", "region", "locality", "email")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    ordering = ("level", "country", "region", "locality", "title")
+    readonly_fields = ("created_at",)
+
+    @admin.display(description=_("has email"), boolean=True, ordering="email")
+    def has_email(self, target: Target) -> bool:
+        return bool(target.email)
+
+
+class PostalAreaForm(forms.ModelForm):
+    class Meta:
+        model = PostalArea
+        fields = ("country", "postal_code", "region", "locality")
+
+    def clean_postal_code(self) -> str:
+        # Stored as signers' codes are matched: upper-case, single spaces.
+        return postal_code_normalize(self.cleaned_data["postal_code"])
+
+
+@admin.register(PostalArea)
+class PostalAreaAdmin(admin.ModelAdmin):
+    form = PostalAreaForm
+    list_display = ("postal_code", "country", "region", "locality")
+    list_filter = (("country", CountryFilter),)
+    search_fields = ("postal_code", "region", "locality")
+    ordering = ("country", "postal_code")
+
+
+# --- Deliveries to targets and their responses ------------------------------------------------
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The record of what each target was sent; written only by the delivery services."""
+
+    list_display = (
+        "petition",
+        "target",
+        "period",
+        "status",
+        "total_count",
+        "new_count",
+        "sent_at",
+        "attempts",
+    )
+    list_filter = ("status", "petition")
+    list_select_related = ("petition", "target")
+    search_fields = ("period", "target__title", "target__name", "petition__slug")
+    readonly_fields = (
+        "petition",
+        "target",
+        "period",
+        "status",
+        "total_count",
+        "new_count",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    )
+    actions = ("retry_failed",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("petitions.change_delivery")
+
+    @admin.action(description=_("Retry failed deliveries"), permissions=("retry",))
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        retried = sum(
+            delivery_services.delivery_retry(delivery_id=pk)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%d delivery will be sent again.", "%d deliveries will be sent again.", retried
+            )
+            % retried,
+            messages.SUCCESS,
+        )
+        skipped = queryset.count() - retried
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d delivery had not failed and was left alone.",
+                    "%d deliveries had not failed and were left alone.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ("target", "petition", "received_at", "published")
+    list_filter = ("petition",)
+    list_select_related = ("petition", "target", "update")
+    search_fields = ("target__title", "target__name", "petition__slug", "text")
+    autocomplete_fields = ("petition", "target")
+    actions = ("publish",)
+
+    @admin.display(description=_("published"), boolean=True, ordering="update__published_at")
+    def published(self, response: Response) -> bool:
+        return response.update_id is not None and response.update.published_at is not None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Response | None = None):
+        # Once published, signers were emailed these words; a correction is a new response.
+        if obj is not None and obj.update_id is not None:
+            return ("petition", "target", "text", "received_at")
+        return ()
+
+    @admin.action(description=_("Publish, and email signers who asked for updates"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
+        published = sum(
+            delivery_services.response_publish(response_id=pk)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext("Published %d response.", "Published %d responses.", published) % published,
+            messages.SUCCESS,
+        )
+        skipped = queryset.count() - published
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d response was already published and was not sent again.",
+                    "%d responses were already published and were not sent again.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )

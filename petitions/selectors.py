@@ -10,7 +10,7 @@ from modeltranslation.utils import build_localized_fieldname
 
 from accounts.tokens import TokenExpired, TokenInvalid, token_read
 from petitions.emails import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
-from petitions.models import Petition, PetitionUpdate, Signature, Topic
+from petitions.models import Delivery, Petition, PetitionUpdate, Response, Signature, Topic
 
 CATALOG_STATUSES = (Petition.Status.OPEN, Petition.Status.CLOSED)
 
@@ -73,7 +73,31 @@ def petition_get_public(*, slug: str, preview: bool = False) -> Petition:
 
 
 def petition_updates_published(*, petition: Petition) -> list[PetitionUpdate]:
-    return list(petition.updates.filter(published_at__isnull=False).order_by("-published_at"))
+    """Published updates, newest first; a target's response shows in its own section instead."""
+    return list(
+        petition.updates.filter(published_at__isnull=False, response__isnull=True).order_by(
+            "-published_at"
+        )
+    )
+
+
+def deliveries_sent(*, petition: Petition) -> list[Delivery]:
+    """What each target was sent, newest first: "Delivered to the Mayor of Oakland on 12 March:
+    412 signatures"."""
+    return list(
+        Delivery.objects.filter(petition=petition, status=Delivery.Status.SENT)
+        .select_related("target")
+        .order_by("-sent_at")
+    )
+
+
+def responses_published(*, petition: Petition) -> list[Response]:
+    """Targets' responses that staff published (each through an update), newest first."""
+    return list(
+        Response.objects.filter(petition=petition, update__published_at__isnull=False)
+        .select_related("target", "update")
+        .order_by("-received_at", "-update__published_at")
+    )
 
 
 def signature_from_token(*, petition: Petition, token: str) -> Signature:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.emails import email_canonicalize
 from petitions import emails
+from petitions.jurisdiction import postal_code_resolve
 from petitions.models import Petition, Signature, SponsorOptIn
 
 logger = logging.getLogger(__name__)
@@ -225,6 +226,18 @@ def signature_confirm(
         changes["name"] = name
     if display:
         changes["display"] = display
+    # Where the signer lives routes their signature to local and state targets. An unknown
+    # postal code is kept and flagged for staff; it gives no place.
+    changes["region"], changes["locality"], changes["postal_code_known"] = "", "", None
+    if signature.postal_code:
+        place = postal_code_resolve(
+            country=signature.country.code or "", postal_code=signature.postal_code
+        )
+        changes["postal_code_known"] = place is not None
+        if place is not None:
+            changes["region"], changes["locality"] = place.region, place.locality
+            if not signature.country:
+                changes["country"] = place.country
     Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(**changes)
     signature.refresh_from_db()
     return signature

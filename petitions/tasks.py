@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.mail import MAIL_RETRY
-from petitions import campaign_services, services
+from petitions import campaign_services, delivery_services, services
 from petitions.models import Petition
 
 
@@ -63,3 +63,23 @@ def petition_recount_all() -> int:
         corrected += services.petition_recount(petition_id=petition_id).drift != 0
     services.petition_counts_update()
     return corrected
+
+
+# --- Deliveries to targets --------------------------------------------------------------------
+
+
+@shared_task
+def deliveries_schedule() -> int:
+    return delivery_services.deliveries_schedule()
+
+
+# The service retries nothing itself: it gives the delivery back and raises a transient error
+# for these options to retry, and marks it failed (without raising) when it should stop.
+@shared_task(**MAIL_RETRY)
+def delivery_send(delivery_id: int) -> bool:
+    return delivery_services.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task
+def deliveries_resend_stale() -> int:
+    return delivery_services.deliveries_resend_stale()

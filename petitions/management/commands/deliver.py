@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from petitions import delivery_services
+from petitions.models import Delivery, Petition
+
+
+class Command(BaseCommand):
+    help = (
+        "Deliver signatures to the targets of the given petitions now (default: every petition "
+        "with targets that is not a draft), sending each email here rather than through a worker."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slugs", nargs="*", help="Only these petitions.")
+        parser.add_argument(
+            "--period",
+            default="",
+            help="What this delivery is called; one per target per period (default: "
+            "manual-YYYY-MM-DD-HHMM). Running again with the same period sends nothing twice.",
+        )
+
+    def handle(self, *args: Any, slugs: list[str], period: str, **options: Any) -> None:
+        period = period.strip() or f"manual-{timezone.localtime():%Y-%m-%d-%H%M}"
+        if len(period) > Delivery._meta.get_field("period").max_length:
+            self.stderr.write(f"The period {period!r} is too long.")
+            return
+        petitions = self._petitions(slugs)
+        totals = {"sent": 0, "skipped": 0, "failed": 0, "already": 0}
+        for petition in petitions:
+            self.stdout.write(f"{petition.slug} ({period}):")
+            delivery_services.deliveries_create(petition=petition, period=period, enqueue=False)
+            deliveries = {
+                delivery.target_id: delivery
+                for delivery in Delivery.objects.filter(petition=petition, period=period)
+            }
+            for target in petition.targets.filter(active=True).order_by("title", "pk"):
+                delivery = deliveries.get(target.pk)
+                if not target.email or delivery is None:
+                    self.stdout.write(f"  {target.title} — no email, skipped")
+                    totals["skipped"] += 1
+                    continue
+                outcome, line = self._send(delivery)
+                totals[outcome] += 1
+                self.stdout.write(f"  {target.title}{line}")
+        summary = (
+            f"Delivered {len(petitions)} petition(s): {totals['sent']} sent, "
+            f"{totals['skipped']} skipped (no email), {totals['failed']} failed."
+        )
+        if totals["already"]:
+            summary += f" {totals['already']} already sent for this period."
+        style = self.style.ERROR if totals["failed"] else self.style.SUCCESS
+        self.stdout.write(style(summary))
+
+    def _petitions(self, slugs: list[str]) -> list[Petition]:
+        petitions: QuerySet[Petition] = Petition.objects.order_by("pk")
+        if slugs:
+            petitions = petitions.filter(slug__in=slugs)
+            missing = sorted(set(slugs) - set(petitions.values_list("slug", flat=True)))
+            for slug in missing:
+                self.stderr.write(f"No petition with slug {slug!r}: skipped.")
+        else:
+            petitions = petitions.exclude(status=Petition.Status.DRAFT).filter(
+                targets__isnull=False
+            )
+        return list(petitions.distinct())
+
+    def _send(self, delivery: Delivery) -> tuple[str, str]:
+        try:
+            sent = delivery_services.delivery_send(delivery_id=delivery.pk)
+        except Exception as error:  # transient: the delivery waits for the sweep to retry it
+            return "failed", f" — failed: {error} (it will be retried)"
+        delivery.refresh_from_db()
+        counts = f": {delivery.total_count} in total, {delivery.new_count} new"
+        if sent:
+            return "sent", f"{counts} — sent"
+        if delivery.status == Delivery.Status.SENT:
+            return "already", f"{counts} — already sent on {delivery.sent_at:%Y-%m-%d}"
+        if delivery.status == Delivery.Status.FAILED:
+            return "failed", f" — failed: {delivery.last_error}"
+        return "failed", f" — not sent: {delivery.get_status_display()}"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy, ngettext
+
+from petitions.importers import ImportResult, targets_import
+from petitions.management.import_command import ImportCommand, Importer
+
+
+class Command(ImportCommand):
+    help = gettext_lazy(
+        "Load targets (officials and other decision makers) from a UTF-8 CSV file with the "
+        "columns name,title,level,country,region,locality,email,contact_url. A target with the "
+        "same level, country, region, locality and title (ignoring case) is updated, any other "
+        "is created. Every row is checked first: if any is bad, nothing is imported and each bad "
+        "row is listed by its line number with the reason, unless --skip-bad-rows is given, "
+        "which imports the good rows and lists the bad ones. The import is one transaction. "
+        "Targets without an email are imported with a warning: they receive no deliveries "
+        "until they have one."
+    )
+
+    def importer(self) -> Importer:
+        return targets_import
+
+    def imported_message(self, result: ImportResult, *, file: str) -> str:
+        return ngettext(
+            "Imported %(count)d target from %(file)s: %(created)d new, %(updated)d updated, "
+            "%(unchanged)d unchanged.",
+            "Imported %(count)d targets from %(file)s: %(created)d new, %(updated)d updated, "
+            "%(unchanged)d unchanged.",
+            result.imported,
+        ) % {
+            "count": result.imported,
+            "file": file,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
+
+    def warnings_message(self, result: ImportResult) -> list[str]:
+        if not result.without_email:
+            return []
+        return [
+            ngettext(
+                "%(count)d target has no email and will not receive deliveries until it "
+                "has one (listed above).",
+                "%(count)d targets have no email and will not receive deliveries until "
+                "they have one (listed above).",
+                result.without_email,
+            )
+            % {"count": result.without_email}
+        ]
