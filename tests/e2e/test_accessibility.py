@@ -23,7 +23,7 @@ from letters.models import (
     Statement,
 )
 from petitions.emails import confirmation_url, unsubscribe_url
-from petitions.models import Petition, PetitionUpdate, Signature
+from petitions.models import Petition, PetitionUpdate, Signature, Target
 from tests.e2e.helpers import (
     PASSWORD,
     accessibility_violations,
@@ -69,6 +69,17 @@ def campaigns(transactional_db) -> Campaigns:
         offer_sponsor_opt_in=True,
     )
     petition.sponsors.add(sponsor, OrganizationFactory(name="Secure Justice"))
+    petition.targets.add(
+        Target.objects.create(
+            name="Mayor and City Council of Oakland",
+            title="Mayor of Oakland",
+            level=Target.Level.LOCAL,
+            country="US",
+            region="CA",
+            locality="Oakland",
+            email="mayor@example.org",
+        )
+    )
     PetitionUpdate.objects.create(
         petition=petition,
         title="The council votes on Tuesday",

@@ -155,3 +155,32 @@ def test_the_goal_steps_up_as_the_count_grows(client) -> None:
     petition = PetitionFactory(signature_count=260)
     html = client.get(petition.get_absolute_url()).content.decode()
     assert "Let's reach 500" in html
+
+
+def test_page_records_deliveries_and_published_responses(client, campaign) -> None:
+    from petitions import delivery_services
+    from petitions.models import Delivery, Response, Target
+
+    mayor = Target.objects.create(
+        name="Office of the Mayor", title="Mayor of Oakland", level="local",
+        country="US", region="CA", locality="Oakland", email="mayor@example.org",
+    )  # fmt: skip
+    Delivery.objects.create(
+        petition=campaign, target=mayor, period="2026-W47", status=Delivery.Status.SENT,
+        total_count=412, new_count=12, sent_at=timezone.now(),
+    )  # fmt: skip
+    Delivery.objects.create(petition=campaign, target=mayor, period="2026-W48")  # not sent yet
+    response = Response.objects.create(
+        petition=campaign, target=mayor, text="We will hold a hearing in **March**."
+    )
+    html = client.get("/en/p/cancel-ring/").content.decode()
+    assert "Delivered to Mayor of Oakland on" in html
+    assert ": 412 signatures" in html
+    assert html.count("Delivered to") == 1
+    assert "hold a hearing" not in html  # not published yet
+
+    delivery_services.response_publish(response_id=response.pk)
+    html = client.get("/en/p/cancel-ring/").content.decode()
+    assert "We will hold a hearing in <strong>March</strong>." in html
+    # Shown once, as a response, not again among the updates.
+    assert html.count("hold a hearing") == 1

@@ -1,0 +1,65 @@
+"""The admin pages for targets and postal areas, and finding signatures whose postal code was
+not found."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from petitions import services
+from petitions.models import PostalArea, Target
+from tests.factories import SignatureFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    admin = User.objects.create_superuser("moderator@cosign.test", "a-long-password")
+    client.force_login(admin)
+    return client
+
+
+def test_target_and_postal_area_pages_render(staff_client) -> None:
+    target = Target.objects.create(
+        name="Barbara Lee", title="Mayor of Oakland", level="local", country="US", region="CA",
+        locality="Oakland",
+    )  # fmt: skip
+    area = PostalArea.objects.create(
+        country="DE", postal_code="10115", region="BE", locality="Berlin"
+    )
+    for name, obj in {"petitions_target": target, "petitions_postalarea": area}.items():
+        assert staff_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+        assert staff_client.get(reverse(f"admin:{name}_change", args=[obj.pk])).status_code == 200
+        assert staff_client.get(reverse(f"admin:{name}_add")).status_code == 200
+    search = staff_client.get(reverse("admin:petitions_target_changelist"), {"q": "oakland"})
+    assert "Mayor of Oakland" in search.content.decode()
+    without_email = staff_client.get(
+        reverse("admin:petitions_target_changelist"), {"email__isempty": "1"}
+    )
+    assert "Mayor of Oakland" in without_email.content.decode()
+
+
+def test_postal_area_typed_in_the_admin_is_stored_as_codes_are_matched(staff_client) -> None:
+    response = staff_client.post(
+        reverse("admin:petitions_postalarea_add"),
+        {"country": "GB", "postal_code": " sw1a   1aa", "region": "ENG", "locality": "London"},
+    )
+    assert response.status_code == 302
+    assert PostalArea.objects.get().postal_code == "SW1A 1AA"
+
+
+def test_staff_list_signatures_whose_postal_code_was_not_found(staff_client) -> None:
+    found = SignatureFactory(name="Found Signer", postal_code="94612")
+    lost = SignatureFactory(name="Lost Signer", country="FR", postal_code="75001")
+    for signature in (found, lost):
+        services.signature_confirm(signature_id=signature.pk)
+    url = reverse("admin:petitions_signature_changelist")
+    page = staff_client.get(url, {"postal_code_known": "not_found"}).content.decode()
+    assert "Lost Signer" in page
+    assert "Found Signer" not in page
+    change = staff_client.get(reverse("admin:petitions_signature_change", args=[found.pk]))
+    content = change.content.decode()
+    assert "Oakland" in content
+    assert 'name="locality"' not in content  # shown, not editable
