@@ -3,9 +3,11 @@ signed from their area, and the page shows each official's count."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from petitions.models import Petition, Target
@@ -62,4 +64,11 @@ def test_signer_sees_their_area_count_and_each_officials_constituents(
         ["Mayor of Oakland: 1 constituent", "Mayor of Chicago: 0 constituents"]
     )
     assert re.search(r"Who receives the signatures", page.content())
+
+    # The weekly delivery goes out: each mayor gets their own constituents, and the page says so.
+    call_command("deliver", petition.slug, "--period", "2026-W48", stdout=io.StringIO())
+    assert "1 constituent" in last_mail_to("mayor.oakland@example.org").subject
+    page.reload()
+    expect(page.locator("#deliveries li")).to_have_count(2)
+    expect(page.locator("#deliveries")).to_contain_text("Delivered to Mayor of Oakland on")
     screenshot(page, "petition-targets")
