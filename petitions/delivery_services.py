@@ -78,7 +78,13 @@ def deliveries_create(*, petition: Petition, period: str, enqueue: bool = True) 
     the unique (petition, target, period) row decides, and only the run that created a row
     enqueues it."""
     targets = list(petition.targets.filter(active=True).order_by("title", "pk"))
-    with_email = [target for target in targets if target.email]
+    # An official none of whose constituents signed gets no "0 constituents" email.
+    with_email = [
+        target
+        for target in targets
+        if target.email
+        and routing.constituents(petition_id=petition.pk, target=target).exists()
+    ]
     without_email = [target for target in targets if not target.email]
     with transaction.atomic():
         existing = set(

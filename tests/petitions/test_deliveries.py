@@ -132,6 +132,7 @@ def test_weekly_deliveries_are_named_for_the_iso_week_that_ended() -> None:
 
 def test_milestone_schedule_delivers_at_the_highest_goal_reached() -> None:
     petition = _petition(_target(), delivery_schedule=DeliverySchedule.MILESTONE)
+    _signer(petition)
     assert delivery_services.deliveries_schedule(now=NOW) == 0
     PetitionMilestone.objects.create(petition=petition, goal=100)
     PetitionMilestone.objects.create(petition=petition, goal=250)
@@ -149,6 +150,8 @@ def test_close_schedule_delivers_once_the_petition_has_ended() -> None:
         _target(), delivery_schedule="close", closes_at=NOW - timedelta(minutes=1)
     )
     _petition(_target(), delivery_schedule="none", status=Petition.Status.CLOSED)
+    for petition in (still_open, ended, past_its_date):
+        _signer(petition)
     assert delivery_services.deliveries_schedule(now=NOW) == 2
     assert sorted(Delivery.objects.values_list("petition", "period")) == [
         (ended.pk, "close"),
@@ -525,7 +528,8 @@ def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(
         "{'council@oakland.example.gov': (550, b'5.1.1 No such mailbox')}",
         "  Mayor of Berkeley — no email, skipped",
         "  Mayor of Oakland: 2 in total, 2 new — sent",
-        "Delivered 1 petition(s): 1 sent, 1 skipped (no email), 1 failed.",
+        "Delivered 1 petition(s): 1 sent, 1 skipped (no email), 0 with no constituents yet, "
+        "1 failed.",
     ]
     assert [message.to for message in outbox] == [[mayor.email]]
     assert set(Delivery.objects.values_list("period", flat=True)) == {"hearing"}
@@ -541,13 +545,30 @@ def test_deliver_command_without_slugs_delivers_every_petition_with_targets(outb
     second = _petition(_target(email="other@oakland.example.gov"))
     _petition(_target(email="draft@oakland.example.gov"), status=Petition.Status.DRAFT)
     PetitionFactory()  # no targets
+    for petition in (first, second):
+        _signer(petition)
     out = io.StringIO()
     call_command("deliver", stdout=out)
     periods = set(Delivery.objects.values_list("petition", "period"))
     assert {petition for petition, _ in periods} == {first.pk, second.pk}
     assert all(period.startswith("manual-") for _, period in periods)
     assert len(outbox) == 2
-    assert "Delivered 2 petition(s): 2 sent, 0 skipped (no email), 0 failed." in out.getvalue()
+    assert (
+        "Delivered 2 petition(s): 2 sent, 0 skipped (no email), 0 with no constituents yet, "
+        "0 failed." in out.getvalue()
+    )
+
+
+def test_an_official_none_of_whose_constituents_signed_gets_no_email(outbox) -> None:
+    oakland = _target()
+    chicago = _target(title="Mayor of Chicago", region="IL", locality="Chicago")
+    petition = _petition(oakland, chicago)
+    _signer(petition)
+    out = io.StringIO()
+    call_command("deliver", petition.slug, stdout=out)
+    assert [m.to for m in outbox] == [[oakland.email]]
+    assert "Mayor of Chicago — no constituent has signed yet" in out.getvalue()
+    assert not Delivery.objects.filter(target=chicago).exists()
 
 
 # --- Responses and what the page shows --------------------------------------------------------

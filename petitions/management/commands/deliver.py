@@ -31,7 +31,7 @@ class Command(BaseCommand):
             self.stderr.write(f"The period {period!r} is too long.")
             return
         petitions = self._petitions(slugs)
-        totals = {"sent": 0, "skipped": 0, "failed": 0, "already": 0}
+        totals = {"sent": 0, "skipped": 0, "nobody": 0, "failed": 0, "already": 0}
         for petition in petitions:
             self.stdout.write(f"{petition.slug} ({period}):")
             delivery_services.deliveries_create(petition=petition, period=period, enqueue=False)
@@ -41,16 +41,21 @@ class Command(BaseCommand):
             }
             for target in petition.targets.filter(active=True).order_by("title", "pk"):
                 delivery = deliveries.get(target.pk)
-                if not target.email or delivery is None:
+                if not target.email:
                     self.stdout.write(f"  {target.title} — no email, skipped")
                     totals["skipped"] += 1
+                    continue
+                if delivery is None:
+                    self.stdout.write(f"  {target.title} — no constituent has signed yet")
+                    totals["nobody"] += 1
                     continue
                 outcome, line = self._send(delivery)
                 totals[outcome] += 1
                 self.stdout.write(f"  {target.title}{line}")
         summary = (
             f"Delivered {len(petitions)} petition(s): {totals['sent']} sent, "
-            f"{totals['skipped']} skipped (no email), {totals['failed']} failed."
+            f"{totals['skipped']} skipped (no email), {totals['nobody']} with no constituents "
+            f"yet, {totals['failed']} failed."
         )
         if totals["already"]:
             summary += f" {totals['already']} already sent for this period."
