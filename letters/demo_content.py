@@ -80,6 +80,7 @@ LETTERS: tuple[dict[str, Any], ...] = (
         "signers": COALITION_ORGANIZATIONS,
         "topic": "video-surveillance",
         "related_petition": "cancel-police-doorbell-partnerships",
+        "targets": ("U.S. Congress", "Mayor of Oakland", "Mayor of Chicago", "Mayor of New York"),
         "media_contact_name": "Robin Castellanos (demo)",
         "media_contact_email": "press@example.org",
         "media_contact_phone": "+1 555 0100",
@@ -144,6 +145,7 @@ LETTERS: tuple[dict[str, Any], ...] = (
         "names_may_be_withheld": True,
         "individual_email_domains": "amazon.com",
         "withheld_label": "Employee",
+        "targets": ("Amazon's CEO",),
         "individuals": (
             ("Dana Whitfield (demo)", "Software Engineer", "", False),
             ("Priya Raman (demo)", "Applied Scientist", "", True),
@@ -176,6 +178,7 @@ LETTERS: tuple[dict[str, Any], ...] = (
         "signers": ("ACLU", "Electronic Frontier Foundation", "Media Justice", "Color of Change"),
         "topic": "biometric-surveillance",
         "related_petition": "ban-facial-recognition",
+        "targets": ("Amazon's CEO",),
         "media_contact_name": "Morgan Ellis (demo)",
         "media_contact_email": "media@example.org",
         "media_contact_phone": "+1 555 0142",

@@ -235,3 +235,14 @@ def test_seed_letters_creates_the_three_demo_letters_once(client) -> None:
     again = _seed_letters()
     assert _counts() == first
     assert "Demo letters: 3 (0 new)." in again
+
+
+def test_seeded_letters_address_their_targets() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_letters", stdout=io.StringIO())
+    coalition = OpenLetter.objects.get(slug="end-police-doorbell-partnerships")
+    assert {"U.S. Congress", "Mayor of Oakland"} <= set(
+        coalition.targets.values_list("title", flat=True)
+    )
+    ceo = OpenLetter.objects.get(slug="stop-selling-face-recognition")
+    assert list(ceo.targets.values_list("title", "level")) == [("Amazon's CEO", "company")]

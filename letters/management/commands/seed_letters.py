@@ -19,12 +19,12 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
-from petitions.models import Petition, Topic
+from petitions.models import Petition, Target, Topic
 
 # Fields of a demo letter's entry that are not the letter's own columns.
 _NOT_FIELDS = {
     "slug", "body", "leads", "signers", "topic", "related_petition", "statements", "updates",
-    "individuals",
+    "individuals", "targets",
 }  # fmt: skip
 
 
@@ -75,6 +75,15 @@ class Command(BaseCommand):
             verified_at=timezone.now(),
         )
 
+    def _target(self, title: str) -> Target:
+        """A target the petitions demo made, or the company one only letters address."""
+        target = Target.objects.filter(title=title).first()
+        if target is None:
+            target = Target.objects.create(
+                name=title, title=title, level=Target.Level.COMPANY, email="ceo@example.org"
+            )
+        return target
+
     def _seed_letter(self, item: dict[str, Any]) -> bool:
         """Create one letter with its signers; an existing one is left as it is."""
         if OpenLetter.objects.filter(slug=item["slug"]).exists():
@@ -88,6 +97,7 @@ class Command(BaseCommand):
             **fields,
         )
         letter.lead_organizations.set([self._organization(name) for name in item["leads"]])
+        letter.targets.set([self._target(title) for title in item.get("targets", ())])
         signed_at = letter.published_at or timezone.now()
         signatures = {}
         for name in dict.fromkeys((*item["leads"], *item["signers"])):
