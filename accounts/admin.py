@@ -106,7 +106,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     # A website typed without a scheme is taken as https (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    @admin.action(description=_("Verify, and email the contact"))
+    @admin.action(description=_("Verify, and email the contact"), permissions=("change",))
     def verify(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
         states = dict(queryset.values_list("pk", "verification"))
         verified = {pk for pk in states if services.organization_verify(organization_id=pk)}
@@ -125,7 +125,9 @@ class OrganizationAdmin(admin.ModelAdmin):
             if skipped[state]:
                 self.message_user(request, message(skipped[state]), messages.WARNING)
 
-    @admin.action(description=_("Reject with a reason, and email the contact"))
+    @admin.action(
+        description=_("Reject with a reason, and email the contact"), permissions=("change",)
+    )
     def reject_with_reason(
         self, request: HttpRequest, queryset: QuerySet[Organization]
     ) -> TemplateResponse | None:

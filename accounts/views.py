@@ -112,8 +112,12 @@ def _invite_form(organization: Organization, data: Any = None) -> InviteForm:
 @login_required
 def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
     organization, membership = _organization_for_member(request, slug)
-    may_invite = request.user.is_staff or (
-        membership is not None and membership.role == Membership.Role.ADMIN
+    # Only a verified organization's admins invite: an organization that registered itself
+    # but that staff have not verified could otherwise use Cosign to mail anyone.
+    may_invite = request.user.has_perm("accounts.add_membership") or (
+        membership is not None
+        and membership.role == Membership.Role.ADMIN
+        and organization.is_verified
     )
     form = None
     if may_invite:

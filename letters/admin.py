@@ -141,7 +141,9 @@ class OpenLetterAdmin(TranslationAdmin):
     def page(self, letter: OpenLetter) -> str:
         return format_html('<a href="{}">{}</a>', letter.get_absolute_url(), _("View"))
 
-    @admin.action(description=_("Publish, and tell the signing organizations"))
+    @admin.action(
+        description=_("Publish, and tell the signing organizations"), permissions=("change",)
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[OpenLetter]) -> None:
         done = sum(
             services.letter_publish(letter_id=pk) for pk in queryset.values_list("pk", flat=True)
@@ -174,7 +176,7 @@ class OrganizationSignatureAdmin(admin.ModelAdmin):
     def verified(self, signature: OrganizationSignature) -> bool:
         return signature.organization.is_verified
 
-    @admin.action(description=_("Approve the selected signatures"))
+    @admin.action(description=_("Approve the selected signatures"), permissions=("change",))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return _decide_many(
             self,
@@ -185,7 +187,9 @@ class OrganizationSignatureAdmin(admin.ModelAdmin):
             id_name="signature_id",
         )
 
-    @admin.action(description=_("Reject the selected signatures, with a reason"))
+    @admin.action(
+        description=_("Reject the selected signatures, with a reason"), permissions=("change",)
+    )
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return _decide_many(
             self,
@@ -216,13 +220,15 @@ class StatementAdmin(admin.ModelAdmin):
     def letter(self, statement: Statement) -> str:
         return statement.signature.letter.title
 
-    @admin.action(description=_("Approve the selected statements"))
+    @admin.action(description=_("Approve the selected statements"), permissions=("change",))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return _decide_many(
             self, request, queryset, services.statement_decide, approve=True, id_name="statement_id"
         )
 
-    @admin.action(description=_("Reject the selected statements, with a reason"))
+    @admin.action(
+        description=_("Reject the selected statements, with a reason"), permissions=("change",)
+    )
     def reject(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return _decide_many(
             self,
@@ -247,7 +253,7 @@ class LetterDeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description=_("Retry the failed deliveries"))
+    @admin.action(description=_("Retry the failed deliveries"), permissions=("change",))
     def retry(self, request: HttpRequest, queryset: QuerySet[LetterDelivery]) -> None:
         done = sum(
             delivery.letter_delivery_retry(delivery_id=pk)

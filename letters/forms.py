@@ -49,7 +49,11 @@ class CosignForm(forms.Form):
 
     def __init__(self, *args: object, user: User, action: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        organizations = Organization.objects.all() if user.is_staff else user.organizations.all()
+        organizations = (
+            Organization.objects.all()
+            if user.has_perm("letters.add_organizationsignature")
+            else user.organizations.all()
+        )
         self.fields["organization"].queryset = organizations.order_by("name")
         self.helper = _helper(action=action, submit=_("Sign the letter"))
 
@@ -106,6 +110,21 @@ class IndividualSignatureForm(forms.Form):
         except ValidationError as error:
             raise ValidationError(error.messages, code="domain") from None
         return email
+
+
+class IndividualConfirmForm(forms.Form):
+    """The mailbox owner's own word on how they appear, whatever the sign form said."""
+
+    name = IndividualSignatureForm.base_fields["name"]
+    withhold_name = IndividualSignatureForm.base_fields["withhold_name"]
+
+    def __init__(self, *args: object, letter: OpenLetter, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not letter.names_may_be_withheld:
+            del self.fields["withhold_name"]
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("confirm", _("Confirm my signature"), css_class="btn-lg"))
 
 
 class DecisionForm(forms.Form):

@@ -43,15 +43,17 @@ class AlreadySigned(Exception):
 
 
 def user_may_sign_for(*, user: User, organization: Organization) -> bool:
+    """Its members; and staff whose role lets them manage co-signatures."""
     return user.is_active and (
-        user.is_staff or membership_get(user=user, organization=organization) is not None
+        membership_get(user=user, organization=organization) is not None
+        or user.has_perm("letters.add_organizationsignature")
     )
 
 
 def user_leads(*, user: User, letter: OpenLetter) -> bool:
     """Staff, or a member of one of the letter's lead organizations: who approves co-signers."""
     return user.is_active and (
-        user.is_staff
+        user.has_perm("letters.change_organizationsignature")
         or Membership.objects.filter(
             user=user, organization__in=letter.lead_organizations.all()
         ).exists()
@@ -81,6 +83,8 @@ def letter_cosign(
         raise LetterNotOpen
     if not user_may_sign_for(user=user, organization=organization):
         raise PermissionDenied(_("Only members of an organization can sign for it."))
+    if organization.verification == Organization.Verification.REJECTED:
+        raise PermissionDenied(_("Cosign's staff did not verify this organization."))
     now = now or timezone.now()
     is_lead = letter.lead_organizations.filter(pk=organization.pk).exists()
     signature = OrganizationSignature(
@@ -299,8 +303,24 @@ def individual_confirmation_send(*, signature_id: int, resend: bool = False) -> 
     return True
 
 
-def individual_signature_confirm(*, signature_id: int) -> IndividualSignature:
+def individual_signature_confirm(
+    *, signature_id: int, name: str | None = None, withhold_name: bool | None = None
+) -> IndividualSignature:
+    """Confirm from the emailed link, with the name and choice the mailbox owner makes there:
+    whoever filled in the form may not have been them (an employer could pre-fill a real name
+    for an employee's address), so what they choose on the confirmation page wins."""
+    signature = IndividualSignature.objects.select_related("letter").get(pk=signature_id)
+    if not signature.letter.accepts_signatures:
+        raise LetterNotOpen
+    changes: dict[str, object] = {
+        "status": IndividualSignature.Status.CONFIRMED,
+        "confirmed_at": timezone.now(),
+    }
+    if name:
+        changes["name"] = name
+    if withhold_name is not None:
+        changes["withhold_name"] = withhold_name and signature.letter.names_may_be_withheld
     IndividualSignature.objects.filter(
         pk=signature_id, status=IndividualSignature.Status.PENDING
-    ).update(status=IndividualSignature.Status.CONFIRMED, confirmed_at=timezone.now())
+    ).update(**changes)
     return IndividualSignature.objects.select_related("letter").get(pk=signature_id)

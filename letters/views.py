@@ -17,7 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.spreadsheet import csv_cell
 from accounts.tokens import TokenExpired, TokenInvalid
 from letters import selectors, services
-from letters.forms import CosignForm, DecisionForm, IndividualSignatureForm
+from letters.forms import (
+    CosignForm,
+    DecisionForm,
+    IndividualConfirmForm,
+    IndividualSignatureForm,
+)
 from letters.models import OpenLetter, OrganizationSignature, Statement
 from petitions.sharing import share_links
 
@@ -94,9 +99,26 @@ def individual_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespo
     except (TokenInvalid, TokenExpired) as problem:
         context = {"letter": letter, "expired": isinstance(problem, TokenExpired)}
         return render(request, "letters/link_problem.html", context, status=400)
+    form = IndividualConfirmForm(
+        request.POST if request.method == "POST" else None,
+        letter=letter,
+        initial={"name": signature.name, "withhold_name": signature.withhold_name},
+    )
+    status = 200
     if request.method == "POST" and signature.status == signature.Status.PENDING:
-        signature = services.individual_signature_confirm(signature_id=signature.pk)
-    return render(request, "letters/confirm.html", {"letter": letter, "signature": signature})
+        if form.is_valid():
+            try:
+                signature = services.individual_signature_confirm(
+                    signature_id=signature.pk,
+                    name=form.cleaned_data["name"],
+                    withhold_name=form.cleaned_data.get("withhold_name", False),
+                )
+            except services.LetterNotOpen:
+                status = 409
+        else:
+            status = 400
+    context = {"letter": letter, "signature": signature, "form": form}
+    return render(request, "letters/confirm.html", context, status=status)
 
 
 @login_required

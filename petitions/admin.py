@@ -118,7 +118,9 @@ class PetitionUpdateAdmin(TranslationAdmin):
             return (*self.readonly_fields, "petition", "email_signers")
         return self.readonly_fields
 
-    @admin.action(description=_("Publish, and email signers who asked for updates"))
+    @admin.action(
+        description=_("Publish, and email signers who asked for updates"), permissions=("change",)
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[PetitionUpdate]) -> None:
         published = sum(
             campaign_services.petition_update_publish(update_id=pk)
@@ -387,7 +389,9 @@ class ResponseAdmin(admin.ModelAdmin):
             return ("petition", "target", "text", "received_at")
         return ()
 
-    @admin.action(description=_("Publish, and email signers who asked for updates"))
+    @admin.action(
+        description=_("Publish, and email signers who asked for updates"), permissions=("change",)
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
         published = sum(
             delivery_services.response_publish(response_id=pk)

@@ -82,8 +82,7 @@ def deliveries_create(*, petition: Petition, period: str, enqueue: bool = True) 
     with_email = [
         target
         for target in targets
-        if target.email
-        and routing.constituents(petition_id=petition.pk, target=target).exists()
+        if target.email and routing.constituents(petition_id=petition.pk, target=target).exists()
     ]
     without_email = [target for target in targets if not target.email]
     with transaction.atomic():

@@ -70,9 +70,7 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
 
 def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, int]:
     places = (
-        Signature.objects.filter(
-            petition=petition, status=Signature.Status.CONFIRMED, counted=True
-        )
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, counted=True)
         .values("country", region_key=Upper("region"), locality_key=Lower("locality"))
         .annotate(n=Count("pk"))
     )

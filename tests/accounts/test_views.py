@@ -412,3 +412,20 @@ def test_forms_refuse_a_forged_csrf_token() -> None:
     response = client.post(JOIN, EFF | {"csrfmiddlewaretoken": "forged" * 8})
     assert response.status_code == 403
     assert not Organization.objects.exists()
+
+
+def test_the_admin_of_an_organization_staff_have_not_verified_may_not_invite(
+    client, outbox
+) -> None:
+    """Otherwise anyone owning a domain could make Cosign mail any address."""
+    admin = MembershipFactory(
+        role=Membership.Role.ADMIN,
+        organization=OrganizationFactory(
+            verification=Organization.Verification.PENDING, verified_at=None
+        ),
+    )
+    client.force_login(admin.user)
+    path = _members_path(admin.organization)
+    assert 'name="email"' not in client.get(path).content.decode()
+    assert client.post(path, {"email": "anyone@example.org"}).status_code == 403
+    assert outbox == []

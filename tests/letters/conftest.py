@@ -44,4 +44,5 @@ def outsider(db) -> User:
 
 @pytest.fixture
 def staff(db) -> User:
-    return UserFactory(email="moderator@cosign.test", is_staff=True)
+    # Staff whose role covers letters (issue 7 brings the moderator group): here a superuser.
+    return UserFactory(email="moderator@cosign.test", is_staff=True, is_superuser=True)

@@ -243,14 +243,12 @@ def test_individual_signs_confirms_by_email_and_then_appears_on_the_letter(
 
     shown = client.get(path)
     assert shown.status_code == 200
-    assert '<button type="submit" class="btn btn-primary btn-lg">Confirm my signature' in (
-        shown.content.decode()
-    )
+    assert 'value="Confirm my signature"' in shown.content.decode()
     signature.refresh_from_db()
     assert signature.status == IndividualSignature.Status.PENDING
     assert "Dana Whitfield" not in client.get(_url(employee_letter)).content.decode()
 
-    confirmed = client.post(path)
+    confirmed = client.post(path, {"name": SIGNER["name"]})
     assert confirmed.status_code == 200
     assert "your signature is confirmed" in confirmed.content.decode()
     signature.refresh_from_db()
@@ -306,3 +304,32 @@ def test_letter_without_individual_signers_has_no_form_and_refuses_a_post(client
     response = client.post(_url(letter, "sign"), SIGNER | {"email": "dana@example.org"})
     assert response.status_code == 409
     assert not IndividualSignature.objects.exists()
+
+
+def test_the_mailbox_owner_decides_on_withholding_at_confirmation(
+    client, employee_letter, outbox, settings, django_capture_on_commit_callbacks
+) -> None:
+    """Someone who knows an employee's address pre-files their real name, shown publicly; the
+    employee's own choice on the confirmation page is what counts."""
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(employee_letter, "sign"), SIGNER | {"name": "Dana Realname"})
+    path = _confirm_path(outbox, settings)
+    response = client.post(path, {"name": "Dana W.", "withhold_name": "on"})
+    assert response.status_code == 200
+    signature = IndividualSignature.objects.get(email="dana@amazon.com")
+    assert (signature.name, signature.withhold_name) == ("Dana W.", True)
+    page = client.get(_url(employee_letter)).content.decode()
+    assert "Realname" not in page
+    assert "Employee, name withheld" in page
+
+
+def test_confirming_after_the_letter_closed_is_refused(
+    client, employee_letter, outbox, settings, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(employee_letter, "sign"), SIGNER)
+    path = _confirm_path(outbox, settings)
+    OpenLetter.objects.filter(pk=employee_letter.pk).update(status=OpenLetter.Status.CLOSED)
+    assert client.post(path, {"name": "Dana Whitfield"}).status_code == 409
+    signature = IndividualSignature.objects.get(email="dana@amazon.com")
+    assert signature.status == IndividualSignature.Status.PENDING

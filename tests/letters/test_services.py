@@ -20,6 +20,7 @@ from tests.factories import (
     OrganizationFactory,
     OrganizationSignatureFactory,
     StatementFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +370,20 @@ def test_rejected_organization_is_told_the_reason(
         )
     assert [message.to for message in outbox] == [[member.email]]
     assert "Not our coalition." in outbox[0].body
+
+
+def test_an_organization_staff_rejected_cannot_sign(letter, cosigner_org, member) -> None:
+    Organization.objects.filter(pk=cosigner_org.pk).update(
+        verification=Organization.Verification.REJECTED, verified_at=None
+    )
+    cosigner_org.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        services.letter_cosign(letter=letter, organization=cosigner_org, user=member)
+    assert not OrganizationSignature.objects.exists()
+
+
+def test_staff_without_the_letters_permissions_cannot_sign_or_approve(letter, cosigner_org) -> None:
+    plain_staff = UserFactory(email="editor@cosign.test", is_staff=True)
+    with pytest.raises(PermissionDenied):
+        services.letter_cosign(letter=letter, organization=cosigner_org, user=plain_staff)
+    assert not services.user_leads(user=plain_staff, letter=letter)
