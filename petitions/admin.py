@@ -54,7 +54,7 @@ class PetitionAdmin(TranslationAdmin):
     list_filter = ("status", "topic", "language")
     search_fields = ("title_en", "title_it", "slug", "summary_en", "summary_it")
     prepopulated_fields = {"slug": ("title_en",)}
-    autocomplete_fields = ("sponsors",)
+    autocomplete_fields = ("sponsors", "targets")
     # The count belongs to the counter and the recount command; editing it by hand would drift.
     readonly_fields = ("preview_link", "signature_count", "created_at", "updated_at")
     inlines = (PetitionUpdateInline,)
@@ -73,6 +73,7 @@ class PetitionAdmin(TranslationAdmin):
                 )
             },
         ),
+        (_("Delivery to officials"), {"fields": ("targets", "delivery_schedule")}),
         (_("After it closes"), {"fields": ("outcome",)}),
         (_("Count"), {"fields": ("signature_count", "created_at", "updated_at")}),
     )

@@ -72,18 +72,30 @@ class Created:
     without_email: list[Target]
 
 
+def _has_news(petition: Petition, target: Target) -> bool:
+    """Whether constituents confirmed after the previous sent delivery was claimed (as
+    new_count counts them), or at all if nothing was sent yet."""
+    previous = (
+        Delivery.objects.filter(petition=petition, target=target, status=Delivery.Status.SENT)
+        .order_by("-sent_at")
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    news = routing.constituents(petition_id=petition.pk, target=target)
+    if previous is not None:
+        news = news.filter(confirmed_at__gt=previous)
+    return news.exists()
+
+
 def deliveries_create(*, petition: Petition, period: str, enqueue: bool = True) -> Created:
     """Create one pending delivery per active target with an email for this period, unless it
     exists, and (if `enqueue`) have each new one sent after commit. Safe to run twice at once:
     the unique (petition, target, period) row decides, and only the run that created a row
     enqueues it."""
     targets = list(petition.targets.filter(active=True).order_by("title", "pk"))
-    # An official none of whose constituents signed gets no "0 constituents" email.
-    with_email = [
-        target
-        for target in targets
-        if target.email and routing.constituents(petition_id=petition.pk, target=target).exists()
-    ]
+    # An official gets an email only when some of their constituents signed since the last one:
+    # no "0 constituents" or "0 new" digests to hundreds of mayors every day.
+    with_email = [target for target in targets if target.email and _has_news(petition, target)]
     without_email = [target for target in targets if not target.email]
     with transaction.atomic():
         existing = set(

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -286,6 +287,16 @@ class Signature(models.Model):
             models.Index(
                 fields=("petition", "status", "-confirmed_at"), name="petitions_sig_recent"
             ),
+            # Routing compares places ignoring case (iexact is UPPER() = UPPER() in PostgreSQL):
+            # "signatures from your area" and each target's constituents read this index.
+            models.Index(
+                F("petition"),
+                F("country"),
+                Upper("region"),
+                Upper("locality"),
+                condition=Q(status="confirmed"),
+                name="petitions_sig_place",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,7 +310,8 @@ class Signature(models.Model):
             parts = self.name.split()
             if len(parts) > 1:
                 return f"{parts[0]} {parts[-1][0]}."
-            return parts[0] if parts else ""
+            # One word may be a whole name (山田太郎, "Doe,Jane"): show no more than its initial.
+            return f"{parts[0][0]}." if parts else ""
         return str(_("Name withheld"))
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower, Upper
 
 from petitions.models import Petition, Signature, Target
 
@@ -69,9 +68,11 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
 
 
 def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, int]:
+    # Grouped by the places as stored, and compared casefolded in Python on both sides: the
+    # database's LOWER and Python's lower() disagree on letters like İ and ß.
     places = (
         Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, counted=True)
-        .values("country", region_key=Upper("region"), locality_key=Lower("locality"))
+        .values("country", "region", "locality")
         .annotate(n=Count("pk"))
     )
     by_locality: Counter[tuple[str, str, str]] = Counter()
@@ -80,17 +81,18 @@ def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, in
     total = 0
     for place in places:
         country = str(place["country"] or "")
-        by_locality[(country, place["region_key"], place["locality_key"])] += place["n"]
-        by_region[(country, place["region_key"])] += place["n"]
+        region, locality = place["region"].casefold(), place["locality"].casefold()
+        by_locality[(country, region, locality)] += place["n"]
+        by_region[(country, region)] += place["n"]
         by_country[country] += place["n"]
         total += place["n"]
 
     def count(target: Target) -> int:
         country = target.country.code or ""
         if target.level == Target.Level.LOCAL:
-            return by_locality[(country, target.region.upper(), target.locality.lower())]
+            return by_locality[(country, target.region.casefold(), target.locality.casefold())]
         if target.level == Target.Level.STATE:
-            return by_region[(country, target.region.upper())]
+            return by_region[(country, target.region.casefold())]
         if target.level == Target.Level.NATIONAL:
             return by_country[country]
         return total

@@ -81,13 +81,13 @@ def petition_updates_published(*, petition: Petition) -> list[PetitionUpdate]:
     )
 
 
-def deliveries_sent(*, petition: Petition) -> list[Delivery]:
+def deliveries_sent(*, petition: Petition, limit: int = 20) -> list[Delivery]:
     """What each target was sent, newest first: "Delivered to the Mayor of Oakland on 12 March:
     412 signatures"."""
     return list(
         Delivery.objects.filter(petition=petition, status=Delivery.Status.SENT)
         .select_related("target")
-        .order_by("-sent_at")
+        .order_by("-sent_at")[:limit]
     )
 
 

@@ -55,7 +55,7 @@ def _detail(
         "sponsors": sponsors,
         "recent_signatures": selectors.signatures_recent_public(petition=petition),
         "updates": selectors.petition_updates_published(petition=petition),
-        "deliveries": selectors.deliveries_sent(petition=petition)[:20],
+        "deliveries": selectors.deliveries_sent(petition=petition),
         "responses": selectors.responses_published(petition=petition),
         "target_counts": routing.target_counts(
             petition=petition, targets=list(petition.targets.filter(active=True))

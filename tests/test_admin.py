@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from petitions.models import Petition, PetitionMilestone, PetitionUpdate
+from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Target
 from tests.factories import MembershipFactory, PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,10 @@ def test_signature_email_cannot_be_swapped_in_the_admin(staff_client) -> None:
 
 def test_staff_author_a_petition_in_both_languages(staff_client) -> None:
     sponsor = MembershipFactory().organization
+    mayor = Target.objects.create(
+        name="Office of the Mayor", title="Sindaco di Roma", level="local",
+        country="IT", region="RM", locality="Roma", email="sindaco@example.org",
+    )  # fmt: skip
     response = staff_client.post(
         reverse("admin:petitions_petition_add"),
         {
@@ -102,6 +106,8 @@ def test_staff_author_a_petition_in_both_languages(staff_client) -> None:
             "status": "draft",
             "postal_code_required": "on",
             "countries": ["IT", "SM"],
+            "delivery_schedule": "weekly",
+            "targets": [mayor.pk],
             "updates-TOTAL_FORMS": "0",
             "updates-INITIAL_FORMS": "0",
         },
@@ -111,6 +117,8 @@ def test_staff_author_a_petition_in_both_languages(staff_client) -> None:
     assert (petition.title_en, petition.title_it) == ("Stop the scan", "Fermate la scansione")
     assert [c.code for c in petition.countries] == ["IT", "SM"]
     assert list(petition.sponsors.all()) == [sponsor]
+    # Staff choose who receives the signatures, and how often.
+    assert (list(petition.targets.all()), petition.delivery_schedule) == ([mayor], "weekly")
     change = staff_client.get(reverse("admin:petitions_petition_change", args=[petition.pk]))
     # The preview link opens the draft, which only staff can see.
     assert f'href="{petition.get_absolute_url()}"' in change.content.decode()

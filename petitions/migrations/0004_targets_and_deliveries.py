@@ -12,8 +12,11 @@ def targets_from_addressed_to(apps, schema_editor):
     or replace it with real officials, before anything is delivered."""
     Petition = apps.get_model("petitions", "Petition")
     Target = apps.get_model("petitions", "Target")
-    for petition in Petition.objects.exclude(addressed_to_en="").exclude(addressed_to_en=None):
-        text = petition.addressed_to_en[:200]
+    for petition in Petition.objects.all():
+        # An Italian-first petition has its text in addressed_to_it only.
+        text = (petition.addressed_to_en or petition.addressed_to_it or "")[:200]
+        if not text:
+            continue
         target, _ = Target.objects.get_or_create(
             title=text, level="international", defaults={"name": text}
         )

@@ -620,3 +620,19 @@ def test_an_unpublished_response_is_not_shown() -> None:
     petition = _petition(mayor)
     Response.objects.create(petition=petition, target=mayor, text="No comment.")
     assert selectors.responses_published(petition=petition) == []
+
+
+def test_an_official_with_nothing_new_since_the_last_delivery_gets_no_digest(outbox) -> None:
+    oakland = _target()
+    berkeley = _target(title="Mayor of Berkeley", locality="Berkeley", email="b@example.gov")
+    petition = _petition(oakland, berkeley)
+    _signer(petition)
+    _signer(petition, locality="Berkeley")
+    call_command("deliver", petition.slug, "--period", "week-1", stdout=io.StringIO())
+    assert sorted(m.to[0] for m in outbox) == sorted([oakland.email, berkeley.email])
+    outbox.clear()
+    _signer(petition)  # one new Oakland signer, nobody new in Berkeley
+    out = io.StringIO()
+    call_command("deliver", petition.slug, "--period", "week-2", stdout=out)
+    assert [m.to for m in outbox] == [[oakland.email]]
+    assert "Mayor of Berkeley — no constituent has signed yet" in out.getvalue()

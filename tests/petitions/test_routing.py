@@ -106,3 +106,8 @@ def test_target_counts_include_only_what_the_public_count_includes(petition) -> 
     target = _target(Target.Level.COMPANY)
     (row,) = routing.target_counts(petition=petition, targets=[target])
     assert row.count == 0
+
+
+def test_one_word_names_shown_short_reveal_only_an_initial() -> None:
+    for name, shown in [("山田太郎", "山."), ("Doe,Jane", "D."), ("Maria Rossi", "Maria R.")]:
+        assert Signature(name=name, display=Signature.Display.SHORT).public_name == shown
