@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 60},
     },
+    "petitions-resend-lost-update-emails": {
+        "task": "petitions.tasks.petition_update_emails_resend_lost",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
     "petitions-open-and-close": {
         "task": "petitions.tasks.petitions_open_and_close",
         "schedule": timedelta(minutes=1),

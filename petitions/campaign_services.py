@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -211,6 +211,46 @@ def petition_update_send_batch(*, update_id: int, first_id: int, last_id: int) -
             raise
         sent += 1
     return sent
+
+
+# A batch that has not sent its rows by then was lost (a broker that dropped the task, a worker
+# killed before it queued the batches) or gave up retrying: the sweep queues it again. Above
+# the longest retry wait, so it never races a retry that is still coming.
+UPDATE_RESEND_AFTER = timedelta(minutes=15)
+
+
+def petition_update_emails_resend_lost(*, now: datetime | None = None) -> int:
+    """Queue again the batches of update emails that are neither sent nor refused long after
+    their mailing started. Batches send only unsent rows, so this never sends twice.
+    Returns how many batches were queued."""
+    now = now or timezone.now()
+    lost = (
+        UpdateEmail.objects.filter(
+            sent_at__isnull=True,
+            failed_at__isnull=True,
+            update__mailing_started_at__lt=now - UPDATE_RESEND_AFTER,
+        )
+        .order_by("update_id", "signature_id")
+        .values_list("update_id", "signature_id")
+    )
+    from petitions.tasks import petition_update_send_batch
+
+    queued = 0
+    batch: list[int] = []
+    current = None
+    for update_id, signature_id in lost.iterator(chunk_size=2000):
+        if update_id != current or len(batch) == UPDATE_BATCH_SIZE:
+            if batch:
+                petition_update_send_batch.delay(current, batch[0], batch[-1])
+                queued += 1
+            current, batch = update_id, []
+        batch.append(signature_id)
+    if batch:
+        petition_update_send_batch.delay(current, batch[0], batch[-1])
+        queued += 1
+    if queued:
+        logger.warning("Queued %d lost batches of update emails again", queued)
+    return queued
 
 
 def signature_unsubscribe(*, signature_id: int) -> None:

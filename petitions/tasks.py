@@ -48,6 +48,11 @@ def petition_update_mail(update_id: int) -> int:
     return campaign_services.petition_update_mail(update_id=update_id)
 
 
+@shared_task
+def petition_update_emails_resend_lost() -> int:
+    return campaign_services.petition_update_emails_resend_lost()
+
+
 @shared_task(**MAIL_RETRY)
 def petition_update_send_batch(update_id: int, first_id: int, last_id: int) -> int:
     return campaign_services.petition_update_send_batch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -292,3 +293,31 @@ def test_a_later_update_skips_whoever_unsubscribed(
     with django_capture_on_commit_callbacks(execute=True):
         campaign_services.petition_update_publish(update_id=_update(petition).pk)
     assert [m.to for m in outbox] == [[stays.email]]
+
+
+def test_a_lost_mailing_is_sent_by_the_sweep_once_and_only_what_was_not_sent(
+    petition, outbox
+) -> None:
+    """The worker that claimed the mailing died before queueing its batches: the rows exist,
+    nothing was sent. The sweep sends them, once, and leaves what was sent or refused."""
+    signers = [_subscriber(petition) for _ in range(3)]
+    update = _update(petition, published_at=timezone.now())
+    started = timezone.now() - timedelta(minutes=20)
+    PetitionUpdate.objects.filter(pk=update.pk).update(mailing_started_at=started)
+    UpdateEmail.objects.bulk_create(
+        [UpdateEmail(update=update, signature=s) for s in signers[:2]]
+        + [UpdateEmail(update=update, signature=signers[2], failed_at=started)]
+    )
+    assert campaign_services.petition_update_emails_resend_lost() == 1
+    assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers[:2])
+    assert campaign_services.petition_update_emails_resend_lost() == 0
+    assert len(outbox) == 2
+
+
+def test_the_sweep_leaves_a_mailing_that_is_still_recent(petition, outbox) -> None:
+    signer = _subscriber(petition)
+    update = _update(petition, published_at=timezone.now())
+    PetitionUpdate.objects.filter(pk=update.pk).update(mailing_started_at=timezone.now())
+    UpdateEmail.objects.create(update=update, signature=signer)
+    assert campaign_services.petition_update_emails_resend_lost() == 0
+    assert outbox == []
