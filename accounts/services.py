@@ -134,9 +134,11 @@ def organization_register(
     to confirm the address.
 
     Raises ValidationError, keyed by field, when the address is at a free-mail provider, is not
-    at the website's domain, or its domain already belongs to an organization on Cosign. The same
-    address registering again before confirming (a lost or expired link) updates the first
-    registration and sends a fresh link instead of leaving a second one behind.
+    at the website's domain, or its domain already belongs to an organization on Cosign.
+
+    Registering again with the same address makes a new registration with its own link; it
+    never changes an earlier one, so nobody can rename another person's registration before
+    they confirm it. Whoever reads the mailbox confirms the one they recognize.
     """
     contact_email = User.objects.login_email(contact_email)
     domain = _check_contact_email(website=website, contact_email=contact_email)
@@ -155,23 +157,7 @@ def organization_register(
 
 
 def _organization_save(fields: dict[str, str]) -> Organization:
-    organization = (
-        Organization.objects.select_for_update()
-        .filter(
-            contact_email__iexact=fields["contact_email"],
-            verification=Organization.Verification.UNVERIFIED,
-            contact_confirmed_at__isnull=True,
-        )
-        .order_by("-pk")
-        .first()
-    )
-    if organization is None:
-        organization = Organization(**fields, slug=_free_slug(fields["name"]))
-    else:
-        if organization.name != fields["name"]:
-            organization.slug = _free_slug(fields["name"], exclude_pk=organization.pk)
-        for field, value in fields.items():
-            setattr(organization, field, value)
+    organization = Organization(**fields, slug=_free_slug(fields["name"]))
     # The slug is ours to choose, and its uniqueness the database's to keep.
     organization.full_clean(exclude=["slug"])
     for attempt in range(3):

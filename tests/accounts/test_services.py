@@ -166,16 +166,18 @@ def test_rejected_or_unconfirmed_registrations_do_not_lock_a_domain(register) ->
     assert Organization.objects.count() == 3
 
 
-def test_registering_again_before_confirming_updates_the_first_registration(
-    register, outbox
-) -> None:
+def test_registering_again_never_changes_an_earlier_registration(register, confirm, outbox) -> None:
+    """Someone re-submitting the form with another person's address cannot rename their
+    registration: each gets its own row and link, and the mailbox owner confirms theirs."""
     first = register()
-    again = register(name="EFF", contact_name="Cindy C.", contact_email="press@eff.org")
-    assert again.pk == first.pk
-    assert Organization.objects.count() == 1
-    again.refresh_from_db()
-    assert (again.name, again.slug, again.contact_name) == ("EFF", "eff", "Cindy C.")
+    other = register(name="Not EFF", contact_name="Mallory", contact_email="press@eff.org")
+    assert other.pk != first.pk
+    first.refresh_from_db()
+    assert (first.name, first.contact_name) == ("Electronic Frontier Foundation", "Cindy Cohn")
     assert len(outbox) == 2
+    assert "Not EFF" in outbox[1].body and "Not EFF" not in outbox[0].body
+    confirmed = confirm(first)
+    assert confirmed.name == "Electronic Frontier Foundation"
 
 
 def test_the_database_keeps_one_active_organization_per_domain() -> None:
