@@ -34,6 +34,14 @@ def postal_code_normalize(postal_code: str) -> str:
     return " ".join(postal_code.split()).upper()
 
 
+def _spellings(code: str) -> list[str]:
+    """The code as typed, and, typed without its space, the usual places of one: before the
+    last three characters (UK: SW1A1AA is SW1A 1AA) or the last two (NL: 1012AB is 1012 AB)."""
+    if " " in code or len(code) < 5:
+        return [code]
+    return [code, f"{code[:-3]} {code[-3:]}", f"{code[:-2]} {code[-2:]}"]
+
+
 def postal_code_resolve(*, country: str, postal_code: str) -> Place | None:
     """The place of a postal code, or None when it is unknown, malformed or missing.
 
@@ -54,7 +62,8 @@ def postal_code_resolve(*, country: str, postal_code: str) -> Place | None:
     if not _COUNTRY.fullmatch(country):
         return None
     area = (
-        PostalArea.objects.filter(country=country, postal_code=code)
+        PostalArea.objects.filter(country=country, postal_code__in=_spellings(code))
+        .order_by("postal_code")
         .values_list("region", "locality")
         .first()
     )

@@ -137,3 +137,13 @@ def test_confirming_twice_does_not_look_the_place_up_again() -> None:
     Signature.objects.filter(pk=signature.pk).update(locality="Corrected by staff")
     again = services.signature_confirm(signature_id=signature.pk)
     assert again.locality == "Corrected by staff"
+
+
+@pytest.mark.parametrize(
+    ("country", "stored", "typed"),
+    [("GB", "SW1A 1AA", "sw1a1aa"), ("NL", "1012 AB", "1012AB"), ("GB", "SW1A 1AA", "SW1A 1AA")],
+)
+def test_a_code_typed_without_its_space_still_resolves(country, stored, typed) -> None:
+    PostalArea.objects.create(country=country, postal_code=stored, region="R", locality="Town")
+    place = postal_code_resolve(country=country, postal_code=typed)
+    assert place is not None and place.locality == "Town"
