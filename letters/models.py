@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from petitions.models import Petition, Target, Topic
+from petitions.models_delivery import DeliveryRecord
 
 STATEMENT_MAX_LENGTH = 2000
 
@@ -277,15 +278,9 @@ class LetterUpdate(models.Model):
         return f"{self.get_kind_display()} {self.published_at:%Y-%m-%d}"
 
 
-class LetterDelivery(models.Model):
+class LetterDelivery(DeliveryRecord):
     """The letter sent to one target on one occasion (publication, or an update). The unique
     row and its conditional claim keep it to one email however often the task runs."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        SENDING = "sending", _("Being sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
 
     letter = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="deliveries")
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="letter_deliveries")
@@ -293,18 +288,9 @@ class LetterDelivery(models.Model):
     update = models.ForeignKey(
         LetterUpdate, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
-    )
     organization_count = models.PositiveIntegerField(_("organizations"), default=0)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
 
-    class Meta:
-        ordering = ("-created_at",)
+    class Meta(DeliveryRecord.Meta):
         verbose_name = _("letter delivery")
         verbose_name_plural = _("letter deliveries")
         constraints: ClassVar = [

@@ -87,15 +87,33 @@ class PostalArea(models.Model):
         return f"{self.country.code} {self.postal_code}: {self.locality}, {self.region}"
 
 
-class Delivery(models.Model):
-    """One email to one target for one period: the unique row is what keeps two workers, or a
-    task run twice, from sending it twice; the claim (status sending) keeps them from racing."""
+class DeliveryRecord(models.Model):
+    """What every delivery to a target keeps: its state, and when and how often it was tried.
+    Petitions and letters each add what they deliver and when."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         SENDING = "sending", _("Being sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ("-created_at",)
+
+
+class Delivery(DeliveryRecord):
+    """One email to one target for one period: the unique row is what keeps two workers, or a
+    task run twice, from sending it twice; the claim (status sending) keeps them from racing."""
 
     petition = models.ForeignKey(
         "petitions.Petition", on_delete=models.CASCADE, related_name="deliveries"
@@ -104,19 +122,10 @@ class Delivery(models.Model):
     period = models.CharField(
         _("period"), max_length=40, help_text=_("e.g. 2026-11-25, 2026-W48, goal-1000, close")
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
-    )
     total_count = models.PositiveIntegerField(_("constituents in total"), default=0)
     new_count = models.PositiveIntegerField(_("since the last delivery"), default=0)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
 
-    class Meta:
-        ordering = ("-created_at",)
+    class Meta(DeliveryRecord.Meta):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         constraints: ClassVar = [
