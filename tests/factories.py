@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
-from petitions.models import Petition, Signature, Topic
+from petitions.models import Petition, Signature, Target, Topic
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -51,6 +51,8 @@ class TopicFactory(factory.django.DjangoModelFactory):
 class PetitionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Petition
+        # targets are set on the saved row; nothing to save again afterwards.
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"cancel-camera-partnership-{n}")
     title = factory.Sequence(lambda n: f"Cancel the doorbell camera partnership no. {n}")
@@ -59,6 +61,26 @@ class PetitionFactory(factory.django.DjangoModelFactory):
     addressed_to = "The Mayor and City Council"
     topic = factory.SubFactory(TopicFactory)
     status = Petition.Status.OPEN
+
+    @factory.post_generation
+    def targets(self, create: bool, extracted, **kwargs) -> None:
+        if create and extracted:
+            self.targets.set(extracted)
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    """An official with a place and an email: by default the Mayor of Oakland."""
+
+    class Meta:
+        model = Target
+
+    name = "Barbara Lee"
+    title = "Mayor of Oakland"
+    level = Target.Level.LOCAL
+    country = "US"
+    region = "CA"
+    locality = "Oakland"
+    email = "mayor@oakland.example.gov"
 
 
 class SignatureFactory(factory.django.DjangoModelFactory):

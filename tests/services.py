@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -65,15 +66,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[MailSink, int]]:
-    sink = MailSink()
+@contextmanager
+def smtp_serving(sink: MailSink) -> Iterator[int]:
+    """An SMTP server on a free local port handing messages to `sink`; yields the port."""
     controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
     controller.start()
     try:
-        yield sink, controller.port
+        yield controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[MailSink, int]]:
+    sink = MailSink()
+    with smtp_serving(sink) as port:
+        yield sink, port
 
 
 # How the worker's database sessions are told apart from the test's and a live server's.

@@ -18,19 +18,18 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from petitions import tasks
 from petitions.models import Delivery, Petition, Target
-from tests.factories import PetitionFactory, SignatureFactory
+from tests.factories import PetitionFactory, SignatureFactory, TargetFactory
 from tests.services import (
     ROOT,
     MailSink,
     _database_url,
-    _free_port,
     _worker_disconnected,
+    smtp_serving,
     text_body,
     wait_until,
 )
@@ -40,23 +39,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 DEMAND = "End the police partnership with the doorbell camera company."
 
 
-def _target(**extra) -> Target:
-    fields = {
-        "name": "Barbara Lee",
-        "title": "Mayor of Oakland",
-        "level": Target.Level.LOCAL,
-        "country": "US",
-        "region": "CA",
-        "locality": "Oakland",
-        "email": "mayor@oakland.example.gov",
-    } | extra
-    return Target.objects.create(**fields)
-
-
 def _petition(*targets: Target, **extra) -> Petition:
-    petition = PetitionFactory(**{"demand": DEMAND} | extra)
-    petition.targets.set(targets)
-    return petition
+    return PetitionFactory(targets=targets, **{"demand": DEMAND} | extra)
 
 
 def _csv_rows(message: Message) -> list[list[str]]:
@@ -68,9 +52,9 @@ def test_a_worker_sends_each_official_of_a_petition_one_email(
     smtp_server, celery_worker_process
 ) -> None:
     sink, _ = smtp_server
-    mayor = _target()
-    council = _target(title="City Council of Oakland", email="council@oakland.example.gov")
-    berkeley = _target(title="Mayor of Berkeley", locality="Berkeley", email="")
+    mayor = TargetFactory()
+    council = TargetFactory(title="City Council of Oakland", email="council@oakland.example.gov")
+    berkeley = TargetFactory(title="Mayor of Berkeley", locality="Berkeley", email="")
     petition = _petition(mayor, council, berkeley, delivery_schedule="daily")
     yesterday = timezone.now() - timedelta(days=1)
     for name in ("Maria Rossi", "John Smith"):
@@ -119,12 +103,8 @@ class HoldFirstMessageSink(MailSink):
 @pytest.fixture
 def slow_smtp_server() -> Iterator[tuple[HoldFirstMessageSink, int]]:
     sink = HoldFirstMessageSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield sink, controller.port
-    finally:
-        controller.stop()
+    with smtp_serving(sink) as port:
+        yield sink, port
 
 
 @contextmanager
@@ -180,7 +160,7 @@ def test_a_delivery_whose_worker_is_killed_mid_send_is_sent_once_by_the_next_wor
     slow_smtp_server, tmp_path
 ) -> None:
     sink, smtp_port = slow_smtp_server
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     for name in ("Maria Rossi", "John Smith", "Ada Byron"):
         SignatureFactory(

@@ -29,7 +29,7 @@ from petitions.models import (
     Response,
     Target,
 )
-from tests.factories import PetitionFactory, SignatureFactory
+from tests.factories import PetitionFactory, SignatureFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,23 +37,8 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday
 DEMAND = "End the police partnership with the doorbell camera company."
 
 
-def _target(**extra) -> Target:
-    fields = {
-        "name": "Barbara Lee",
-        "title": "Mayor of Oakland",
-        "level": Target.Level.LOCAL,
-        "country": "US",
-        "region": "CA",
-        "locality": "Oakland",
-        "email": "mayor@oakland.example.gov",
-    } | extra
-    return Target.objects.create(**fields)
-
-
 def _petition(*targets: Target, **extra) -> Petition:
-    petition = PetitionFactory(**{"demand": DEMAND} | extra)
-    petition.targets.set(targets)
-    return petition
+    return PetitionFactory(targets=targets, **{"demand": DEMAND} | extra)
 
 
 def _signer(petition: Petition, *, locality: str = "Oakland", region: str = "CA", **extra):
@@ -93,9 +78,12 @@ def _refusing(address: str, real=delivery_services.mail_send):
 def test_schedule_creates_one_delivery_per_target_for_the_day_that_ended_and_no_more_when_rerun(
     django_capture_on_commit_callbacks,
 ) -> None:
-    mayor, council = _target(), _target(title="City Council of Oakland", email="council@ex.gov")
-    no_email = _target(title="Mayor of Berkeley", locality="Berkeley", email="")
-    retired = _target(title="Former mayor", active=False)
+    mayor, council = (
+        TargetFactory(),
+        TargetFactory(title="City Council of Oakland", email="council@ex.gov"),
+    )
+    no_email = TargetFactory(title="Mayor of Berkeley", locality="Berkeley", email="")
+    retired = TargetFactory(title="Former mayor", active=False)
     petition = _petition(mayor, council, no_email, retired, delivery_schedule="daily")
     _signer(petition, confirmed_at=NOW - timedelta(hours=20))  # yesterday, 13:30
 
@@ -115,23 +103,23 @@ def test_schedule_creates_one_delivery_per_target_for_the_day_that_ended_and_no_
 
 
 def test_a_day_or_week_nobody_signed_in_delivers_nothing() -> None:
-    daily = _petition(_target(), delivery_schedule="daily")
+    daily = _petition(TargetFactory(), delivery_schedule="daily")
     _signer(daily, confirmed_at=NOW - timedelta(days=3))
-    weekly = _petition(_target(), delivery_schedule="weekly")
+    weekly = _petition(TargetFactory(), delivery_schedule="weekly")
     _signer(weekly, confirmed_at=NOW - timedelta(hours=1))  # this week, not the one that ended
     assert delivery_services.deliveries_schedule(now=NOW) == 0
     assert not Delivery.objects.exists()
 
 
 def test_weekly_deliveries_are_named_for_the_iso_week_that_ended() -> None:
-    petition = _petition(_target(), delivery_schedule="weekly")
+    petition = _petition(TargetFactory(), delivery_schedule="weekly")
     _signer(petition, confirmed_at=datetime(2026, 11, 16, 0, 5, tzinfo=UTC))  # Monday, W47
     assert delivery_services.deliveries_schedule(now=NOW) == 1
     assert Delivery.objects.get().period == "2026-W47"
 
 
 def test_milestone_schedule_delivers_at_the_highest_goal_reached() -> None:
-    petition = _petition(_target(), delivery_schedule=DeliverySchedule.MILESTONE)
+    petition = _petition(TargetFactory(), delivery_schedule=DeliverySchedule.MILESTONE)
     _signer(petition)
     assert delivery_services.deliveries_schedule(now=NOW) == 0
     PetitionMilestone.objects.create(petition=petition, goal=100)
@@ -144,12 +132,12 @@ def test_milestone_schedule_delivers_at_the_highest_goal_reached() -> None:
 
 
 def test_close_schedule_delivers_once_the_petition_has_ended() -> None:
-    still_open = _petition(_target(), delivery_schedule="close")
-    ended = _petition(_target(), delivery_schedule="close", status=Petition.Status.CLOSED)
+    still_open = _petition(TargetFactory(), delivery_schedule="close")
+    ended = _petition(TargetFactory(), delivery_schedule="close", status=Petition.Status.CLOSED)
     past_its_date = _petition(
-        _target(), delivery_schedule="close", closes_at=NOW - timedelta(minutes=1)
+        TargetFactory(), delivery_schedule="close", closes_at=NOW - timedelta(minutes=1)
     )
-    _petition(_target(), delivery_schedule="none", status=Petition.Status.CLOSED)
+    _petition(TargetFactory(), delivery_schedule="none", status=Petition.Status.CLOSED)
     for petition in (still_open, ended, past_its_date):
         _signer(petition)
     assert delivery_services.deliveries_schedule(now=NOW) == 2
@@ -166,14 +154,14 @@ def test_close_schedule_delivers_once_the_petition_has_ended() -> None:
 def test_each_target_is_sent_the_count_of_its_own_constituents(
     django_capture_on_commit_callbacks, outbox
 ) -> None:
-    mayor = _target()
-    governor = _target(
+    mayor = TargetFactory()
+    governor = TargetFactory(
         title="Governor of California", level=Target.Level.STATE, locality="", email="gov@ca.gov"
     )
-    congress = _target(
+    congress = TargetFactory(
         title="US Congress", level=Target.Level.NATIONAL, region="", locality="", email="c@us.gov"
     )
-    ceo = _target(
+    ceo = TargetFactory(
         title="CEO of Doorbell Co.", level=Target.Level.COMPANY, country="", region="",
         locality="", email="ceo@doorbell.example.com",
     )  # fmt: skip
@@ -210,7 +198,7 @@ def test_each_target_is_sent_the_count_of_its_own_constituents(
 def test_without_a_demand_the_email_quotes_the_summary_and_the_subject_names_the_title(
     outbox,
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor, demand="")
     _signer(petition)
     _send(_delivery(petition, mayor))
@@ -220,7 +208,7 @@ def test_without_a_demand_the_email_quotes_the_summary_and_the_subject_names_the
 
 
 def test_new_count_is_what_was_confirmed_since_the_last_sent_delivery(outbox) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     earlier = timezone.now() - timedelta(hours=2)
     _signer(petition, confirmed_at=earlier)
@@ -243,7 +231,7 @@ def test_new_count_is_what_was_confirmed_since_the_last_sent_delivery(outbox) ->
 def test_the_csv_lists_names_as_chosen_and_places_never_addresses_and_no_formulas(
     outbox,
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor, slug="end-ring-oakland")
     _signer(petition, name="Maria Rossi", display="full", postal_code="94612")
     _signer(petition, name="John Smith", display="short", postal_code="94607")
@@ -276,7 +264,7 @@ def test_the_csv_lists_names_as_chosen_and_places_never_addresses_and_no_formula
 
 
 def test_each_delivery_email_has_its_own_stable_message_id(outbox) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     delivery = _send(_delivery(petition, mayor))
     assert outbox[0].extra_headers["Message-ID"].startswith(f"<delivery-{delivery.pk}@")
@@ -286,7 +274,7 @@ def test_each_delivery_email_has_its_own_stable_message_id(outbox) -> None:
 
 
 def test_a_second_send_of_the_same_delivery_finds_nothing_to_claim(outbox) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
     assert delivery_services.delivery_send(delivery_id=delivery.pk) is True
     assert delivery_services.delivery_send(delivery_id=delivery.pk) is False
@@ -296,7 +284,7 @@ def test_a_second_send_of_the_same_delivery_finds_nothing_to_claim(outbox) -> No
 def test_a_transient_smtp_error_gives_the_delivery_back_and_raises_for_a_retry(
     monkeypatch, outbox
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
 
     def disconnect(**kwargs) -> None:
@@ -318,7 +306,7 @@ def test_a_transient_smtp_error_gives_the_delivery_back_and_raises_for_a_retry(
 def test_the_last_allowed_attempt_failing_marks_the_delivery_failed_without_raising(
     monkeypatch,
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     attempts = delivery_services.MAX_DELIVERY_ATTEMPTS - 1
     delivery = _delivery(_petition(mayor), mayor, attempts=attempts)
 
@@ -334,7 +322,7 @@ def test_the_last_allowed_attempt_failing_marks_the_delivery_failed_without_rais
 
 
 def test_a_refused_address_marks_the_delivery_failed_without_raising(monkeypatch, outbox) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
     monkeypatch.setattr(delivery_services, "mail_send", _refusing(mayor.email))
     assert delivery_services.delivery_send(delivery_id=delivery.pk) is False
@@ -347,7 +335,7 @@ def test_a_refused_address_marks_the_delivery_failed_without_raising(monkeypatch
 def test_the_admin_retry_action_puts_a_failed_delivery_back_and_it_is_sent(
     client, django_capture_on_commit_callbacks, outbox
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     _signer(petition)
     failed = _delivery(petition, mayor, status="failed", attempts=8, last_error="SMTP: 550")
@@ -370,7 +358,7 @@ def test_the_admin_retry_action_puts_a_failed_delivery_back_and_it_is_sent(
 
 
 def test_the_delivery_admin_is_a_read_only_record(client) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
     client.force_login(User.objects.create_superuser("moderator@cosign.test", "a-long-password"))
     assert client.get(reverse("admin:petitions_delivery_changelist")).status_code == 200
@@ -383,7 +371,7 @@ def test_the_delivery_admin_is_a_read_only_record(client) -> None:
 def test_staff_publish_a_response_from_the_admin_once_and_then_cannot_edit_its_words(
     client, django_capture_on_commit_callbacks, outbox
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     _signer(petition, consent_updates=True)
     response = Response.objects.create(petition=petition, target=mayor, text="We hear you.")
@@ -424,7 +412,7 @@ def test_staff_publish_a_response_from_the_admin_once_and_then_cannot_edit_its_w
     ],
 )
 def test_the_sweep_sends_what_a_dead_worker_or_a_lost_task_left(state, swept, outbox) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     now = timezone.now()
     fields = {
         key: now - value if isinstance(value, timedelta) else value for key, value in state.items()
@@ -437,7 +425,7 @@ def test_the_sweep_sends_what_a_dead_worker_or_a_lost_task_left(state, swept, ou
 
 
 def test_a_delivery_whose_worker_died_on_every_attempt_ends_failed() -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     delivery = _delivery(
         _petition(mayor), mayor, status="sending", attempts=8,
         claimed_at=timezone.now() - timedelta(minutes=6),
@@ -450,7 +438,7 @@ def test_a_delivery_whose_worker_died_on_every_attempt_ends_failed() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sending_the_same_delivery_at_once_send_one_email(outbox) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
     barrier = threading.Barrier(2, timeout=10)
     results: list[bool] = []
@@ -477,7 +465,10 @@ def test_two_workers_sending_the_same_delivery_at_once_send_one_email(outbox) ->
 def test_two_schedulers_running_at_once_create_and_send_each_delivery_once(outbox) -> None:
     """Both see no delivery for the day before either inserts; the unique row lets one insert
     each, and only the one that inserted a row has it sent."""
-    mayor, council = _target(), _target(title="City Council of Oakland", email="c@oakland.gov")
+    mayor, council = (
+        TargetFactory(),
+        TargetFactory(title="City Council of Oakland", email="c@oakland.gov"),
+    )
     petition = _petition(mayor, council, delivery_schedule="daily")
     _signer(petition, confirmed_at=NOW - timedelta(hours=20))
     barrier = threading.Barrier(2, timeout=10)
@@ -511,11 +502,11 @@ def test_two_schedulers_running_at_once_create_and_send_each_delivery_once(outbo
 def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(
     monkeypatch, outbox
 ) -> None:
-    mayor = _target()
-    council = _target(title="City Council of Oakland", email="council@oakland.example.gov")
-    berkeley = _target(title="Mayor of Berkeley", locality="Berkeley", email="")
+    mayor = TargetFactory()
+    council = TargetFactory(title="City Council of Oakland", email="council@oakland.example.gov")
+    berkeley = TargetFactory(title="Mayor of Berkeley", locality="Berkeley", email="")
     petition = _petition(mayor, council, berkeley, slug="end-ring-oakland")
-    _petition(_target(title="Unrelated"), slug="another-one")
+    _petition(TargetFactory(title="Unrelated"), slug="another-one")
     _signer(petition)
     _signer(petition)
     monkeypatch.setattr(delivery_services, "mail_send", _refusing(council.email))
@@ -541,9 +532,9 @@ def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(
 
 
 def test_deliver_command_without_slugs_delivers_every_petition_with_targets(outbox) -> None:
-    first = _petition(_target())
-    second = _petition(_target(email="other@oakland.example.gov"))
-    _petition(_target(email="draft@oakland.example.gov"), status=Petition.Status.DRAFT)
+    first = _petition(TargetFactory())
+    second = _petition(TargetFactory(email="other@oakland.example.gov"))
+    _petition(TargetFactory(email="draft@oakland.example.gov"), status=Petition.Status.DRAFT)
     PetitionFactory()  # no targets
     for petition in (first, second):
         _signer(petition)
@@ -560,8 +551,8 @@ def test_deliver_command_without_slugs_delivers_every_petition_with_targets(outb
 
 
 def test_an_official_none_of_whose_constituents_signed_gets_no_email(outbox) -> None:
-    oakland = _target()
-    chicago = _target(title="Mayor of Chicago", region="IL", locality="Chicago")
+    oakland = TargetFactory()
+    chicago = TargetFactory(title="Mayor of Chicago", region="IL", locality="Chicago")
     petition = _petition(oakland, chicago)
     _signer(petition)
     out = io.StringIO()
@@ -577,7 +568,7 @@ def test_an_official_none_of_whose_constituents_signed_gets_no_email(outbox) -> 
 def test_publishing_a_response_posts_an_update_and_emails_consenting_signers_once(
     django_capture_on_commit_callbacks, outbox
 ) -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     subscriber = _signer(petition, consent_updates=True)
     _signer(petition, consent_updates=False)
@@ -604,7 +595,7 @@ def test_publishing_a_response_posts_an_update_and_emails_consenting_signers_onc
 
 
 def test_deliveries_sent_lists_sent_ones_newest_first() -> None:
-    mayor, council = _target(), _target(title="City Council of Oakland")
+    mayor, council = TargetFactory(), TargetFactory(title="City Council of Oakland")
     petition = _petition(mayor, council)
     now = timezone.now()
     older = _delivery(petition, mayor, "a", status="sent", sent_at=now - timedelta(days=1))
@@ -616,15 +607,15 @@ def test_deliveries_sent_lists_sent_ones_newest_first() -> None:
 
 
 def test_an_unpublished_response_is_not_shown() -> None:
-    mayor = _target()
+    mayor = TargetFactory()
     petition = _petition(mayor)
     Response.objects.create(petition=petition, target=mayor, text="No comment.")
     assert selectors.responses_published(petition=petition) == []
 
 
 def test_an_official_with_nothing_new_since_the_last_delivery_gets_no_digest(outbox) -> None:
-    oakland = _target()
-    berkeley = _target(title="Mayor of Berkeley", locality="Berkeley", email="b@example.gov")
+    oakland = TargetFactory()
+    berkeley = TargetFactory(title="Mayor of Berkeley", locality="Berkeley", email="b@example.gov")
     petition = _petition(oakland, berkeley)
     _signer(petition)
     _signer(petition, locality="Berkeley")
