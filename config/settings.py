@@ -273,6 +273,20 @@ SIGNATURE_SEND_LEASE = timedelta(seconds=CELERY_TASK_TIME_LIMIT + 30)
 # The key for the keyed hash of client IP addresses; the raw address is never stored.
 IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 
+# --- Abuse resistance -----------------------------------------------------------------------------
+# No third-party captcha and nothing that tracks people: rate limits on keyed IP hashes, a honeypot,
+# a minimum fill time and a self-hosted proof of work. Signals flag a signature for a moderator;
+# only rate limits and the honeypot refuse.
+
+# --- Privacy --------------------------------------------------------------------------------------
+# Signers' names, emails, postal codes and IP hashes are removed this long after their campaign
+# closed; counts, places and dates stay.
+SIGNATURE_RETENTION_DAYS = env_int("SIGNATURE_RETENTION_DAYS", 180, minimum=1)
+
+# --- Staff accounts -------------------------------------------------------------------------------
+# Staff must pass a TOTP second factor to use the admin; on by default in production.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+
 # --- Internationalization -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("it", _("Italian"))]

@@ -3,7 +3,7 @@ individuals who confirm by email."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -89,6 +89,9 @@ class OpenLetter(models.Model):
         blank=True,
         help_text=_("e.g. 'Employee' shows 'Employee, name withheld'."),
     )
+    # When it stopped taking signatures; individual signers' personal data is anonymized
+    # SIGNATURE_RETENTION_DAYS after this.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -98,6 +101,16 @@ class OpenLetter(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        closed = self.status == self.Status.CLOSED
+        if closed and self.closed_at is None:
+            self.closed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
+        elif not closed:
+            self.closed_at = None
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("letters:detail", kwargs={"slug": self.slug})
@@ -209,6 +222,7 @@ class IndividualSignature(models.Model):
         PENDING = "pending", _("Awaiting email confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
         REJECTED = "rejected", _("Rejected")
+        SPAM = "spam", _("Spam")
 
     letter = models.ForeignKey(
         OpenLetter, on_delete=models.CASCADE, related_name="individual_signatures"
@@ -228,6 +242,24 @@ class IndividualSignature(models.Model):
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The same abuse and moderation hooks as a petition signature (petitions.models.Signature).
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
+    flags = models.CharField(_("flags"), max_length=200, blank=True, editable=False)
+    held = models.BooleanField(_("held for review"), default=False, editable=False)
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    moderation_reason = models.CharField(
+        _("moderation reason"), max_length=500, blank=True, editable=False
+    )
+    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("confirmed_at", "created_at")
@@ -235,7 +267,9 @@ class IndividualSignature(models.Model):
         verbose_name_plural = _("individual signatures")
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=("letter", "canonical_email"), name="letters_one_signature_per_person"
+                fields=("letter", "canonical_email"),
+                condition=Q(anonymized_at__isnull=True),
+                name="letters_one_signature_per_person",
             ),
             models.CheckConstraint(
                 condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
@@ -244,7 +278,8 @@ class IndividualSignature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} on {self.letter_id}"
+        # No name: this string is kept in the admin's audit log, which retention does not rewrite.
+        return str(_("Signature %(id)s") % {"id": self.pk})
 
     @property
     def public_name(self) -> str:

@@ -79,7 +79,9 @@ def letter_statements_public(*, letter: OpenLetter) -> list[Statement]:
 
 def letter_individuals_public(*, letter: OpenLetter) -> list[IndividualSignature]:
     return list(
-        letter.individual_signatures.filter(status=IndividualSignature.Status.CONFIRMED)
+        letter.individual_signatures.filter(
+            status=IndividualSignature.Status.CONFIRMED, held=False
+        )
         .select_related("letter")
         .order_by("confirmed_at")
     )
@@ -169,7 +171,7 @@ def press_release(*, letter: OpenLetter) -> PressRelease:
         organizations=letter_organizations_public(letter=letter),
         statements=letter_statements_public(letter=letter),
         individual_count=letter.individual_signatures.filter(
-            status=IndividualSignature.Status.CONFIRMED
+            status=IndividualSignature.Status.CONFIRMED, held=False
         ).count(),
         updates=letter_updates(letter=letter),
     )

@@ -258,7 +258,7 @@ def individual_signature_create(
             signature.save(force_insert=True)
     except IntegrityError:
         existing = IndividualSignature.objects.filter(
-            letter=letter, canonical_email=signature.canonical_email
+            letter=letter, canonical_email=signature.canonical_email, anonymized_at__isnull=True
         ).first()
         if existing is None:
             raise

@@ -42,7 +42,7 @@ def petitions_open_and_close_due(*, now: datetime | None = None) -> Transitions:
         .update(status=Petition.Status.OPEN)
     )
     closed = Petition.objects.filter(status=Petition.Status.OPEN, closes_at__lte=now).update(
-        status=Petition.Status.CLOSED
+        status=Petition.Status.CLOSED, closed_at=now
     )
     if opened or closed:
         logger.info("Opened %d and closed %d petitions on their dates", opened, closed)
@@ -139,6 +139,7 @@ def _update_recipients(update: PetitionUpdate):
     return Signature.objects.filter(
         petition_id=update.petition_id,
         status=Signature.Status.CONFIRMED,
+        held=False,
         consent_updates=True,
     )
 

@@ -198,6 +198,7 @@ def _period_due(*, petition: Petition, now: datetime) -> str | None:
         signed = Signature.objects.filter(
             petition=petition,
             status=Signature.Status.CONFIRMED,
+            held=False,
             confirmed_at__gte=_midnight(first_day),
             confirmed_at__lt=_midnight(first_day + timedelta(days=days)),
         ).exists()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -144,6 +144,9 @@ class Petition(models.Model):
     # Kept by the batched counter (petitions.services.petition_counts_update), never per request,
     # so a surge of signers never contends for this row.
     signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
+    # When it stopped taking signatures (by its date or by staff); signers' personal data is
+    # anonymized SIGNATURE_RETENTION_DAYS after this.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -166,6 +169,17 @@ class Petition(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # However it was closed (the admin, a task, the shell), the retention clock starts once.
+        ended = self.status in (self.Status.CLOSED, self.Status.ARCHIVED)
+        if ended and self.closed_at is None:
+            self.closed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
+        elif not ended:
+            self.closed_at = None
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
@@ -213,6 +227,7 @@ class Signature(models.Model):
         PENDING = "pending", _("Awaiting email confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
         REJECTED = "rejected", _("Rejected")
+        SPAM = "spam", _("Spam")
 
     class Display(models.TextChoices):
         FULL = "full", _("My full name")
@@ -254,30 +269,59 @@ class Signature(models.Model):
     confirmation_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     # Whether the batched counter has added this signature to petition.signature_count.
     counted = models.BooleanField(default=False, editable=False)
+    # Abuse signals (accounts.models.AbuseFlag codes, space-separated) that held this signature
+    # for a moderator. A held signature is not counted or shown until a moderator approves it.
+    flags = models.CharField(_("flags"), max_length=200, blank=True, editable=False)
+    held = models.BooleanField(_("held for review"), default=False, editable=False)
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    moderation_reason = models.CharField(
+        _("moderation reason"), max_length=500, blank=True, editable=False
+    )
+    # Set when retention removed the signer's personal data; the row stays for counts and places.
+    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at",)
         verbose_name = _("signature")
         verbose_name_plural = _("signatures")
         constraints: ClassVar = [
+            # Anonymized rows have no email left to be unique about.
             models.UniqueConstraint(
-                fields=("petition", "canonical_email"), name="petitions_signature_one_per_person"
+                fields=("petition", "canonical_email"),
+                condition=Q(anonymized_at__isnull=True),
+                name="petitions_signature_one_per_person",
             ),
             models.CheckConstraint(
                 condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
                 name="petitions_signature_confirmed_has_date",
             ),
-            # Whoever moves a counted signature out of "confirmed" must take it off the count too.
+            # Whoever moves a counted signature out of "confirmed", or holds it for review, must
+            # take it off the count too.
             models.CheckConstraint(
-                condition=Q(counted=False) | Q(status="confirmed"),
+                condition=Q(counted=False) | Q(status="confirmed", held=False),
                 name="petitions_signature_counted_is_confirmed",
             ),
         ]
         indexes: ClassVar = [
             models.Index(
                 fields=("petition",),
-                condition=Q(status="confirmed", counted=False),
+                condition=Q(status="confirmed", counted=False, held=False),
                 name="petitions_sig_uncounted",
+            ),
+            # The moderators' queue of held signatures.
+            models.Index(
+                fields=("petition", "created_at"),
+                condition=Q(held=True),
+                name="petitions_sig_held",
             ),
             models.Index(
                 fields=("created_at",),
@@ -300,7 +344,8 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} on {self.petition_id}"
+        # No name: this string is kept in the admin's audit log, which retention does not rewrite.
+        return str(_("Signature %(id)s") % {"id": self.pk})
 
     @property
     def public_name(self) -> str:

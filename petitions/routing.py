@@ -20,7 +20,7 @@ from petitions.models import Petition, Signature, Target
 def constituents(*, petition_id: int, target: Target) -> QuerySet[Signature]:
     """The confirmed signatures of a petition that this target receives."""
     signatures = Signature.objects.filter(
-        petition_id=petition_id, status=Signature.Status.CONFIRMED
+        petition_id=petition_id, status=Signature.Status.CONFIRMED, held=False
     )
     return signatures.filter(_constituency(target))
 
@@ -108,6 +108,7 @@ def area_count(*, signature: Signature) -> int | None:
     return Signature.objects.filter(
         petition_id=signature.petition_id,
         status=Signature.Status.CONFIRMED,
+        held=False,
         country=signature.country,
         region__iexact=signature.region,
         locality__iexact=signature.locality,

@@ -120,7 +120,9 @@ def signature_create(
 
 
 def _signature_of(*, petition: Petition, canonical_email: str) -> Signature | None:
-    return Signature.objects.filter(petition=petition, canonical_email=canonical_email).first()
+    return Signature.objects.filter(
+        petition=petition, canonical_email=canonical_email, anonymized_at__isnull=True
+    ).first()
 
 
 def signature_notice_request(*, signature: Signature, now: datetime | None = None) -> bool:
@@ -278,7 +280,9 @@ def petition_counts_update(*, batch_size: int = 5000, max_batches: int = 20) -> 
     for _ in range(max_batches):
         with transaction.atomic():
             rows = list(
-                Signature.objects.filter(status=Signature.Status.CONFIRMED, counted=False)
+                Signature.objects.filter(
+                    status=Signature.Status.CONFIRMED, counted=False, held=False
+                )
                 .select_for_update(skip_locked=True)
                 .values_list("pk", "petition_id")[:batch_size]
             )
