@@ -4,16 +4,17 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from letters import delivery, services
+from letters import delivery, moderation, services
 from letters.models import (
     IndividualSignature,
     LetterDelivery,
@@ -22,6 +23,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
 
 
 class ReasonForm(forms.Form):
@@ -58,13 +60,31 @@ def _decide_many(
             }
             return TemplateResponse(request, "admin/reject_with_reason.html", context)
         reason = form.cleaned_data["reason"]
-    pending = [obj.pk for obj in queryset if obj.status == "pending"]
-    for pk in pending:
+    pending = [obj for obj in queryset if obj.status == "pending"]
+    decided, failed = [], False
+    for obj in pending:
         try:
-            decide(**{id_name: pk}, user=request.user, approve=approve, reason=reason)
+            result = decide(**{id_name: obj.pk}, user=request.user, approve=approve, reason=reason)
         except ValidationError as error:
             admin_view.message_user(request, " ".join(error.messages), messages.ERROR)
-            return None
+            failed = True
+            break
+        if result.status != "pending":
+            decided.append(obj)
+    # The audit log: who decided what, and why; written for what was decided before any error.
+    if decided:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=decided,
+            action_flag=CHANGE,
+            change_message=(
+                gettext("Approved.")
+                if approve
+                else gettext("Rejected. Reason: %(reason)s") % {"reason": reason}
+            ),
+        )
+    if failed:
+        return None
     done = len(pending)
     admin_view.message_user(
         request,
@@ -263,14 +283,45 @@ class LetterDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(IndividualSignature)
-class IndividualSignatureAdmin(admin.ModelAdmin):
-    """Staff see who signed, names withheld publicly included."""
+class IndividualSignatureAdmin(SignatureModerationAdmin):
+    """Staff see who signed, names withheld publicly included. Signatures held for review
+    come first, the longest-waiting at the top: the queue (or filter on "held for review")."""
 
-    list_display = ("name", "email", "letter", "withhold_name", "status", "confirmed_at")
-    list_filter = ("status", "letter", "withhold_name")
+    list_display = (
+        "name",
+        "email",
+        "letter",
+        "withhold_name",
+        "status",
+        "held",
+        "flag_reasons",
+        "created_at",
+        "confirmed_at",
+    )
+    list_filter = ("status", "held", AbuseFlagFilter, "letter", "withhold_name")
     search_fields = ("name", "email", "canonical_email")
     list_select_related = ("letter",)
-    readonly_fields = ("letter", "email", "canonical_email", "created_at", "confirmed_at", "status")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # individuals sign themselves, from their own mailbox
+    date_hierarchy = "created_at"
+    ordering = ("-held", "created_at", "pk")
+    moderation = ModerationServices(
+        confirm=moderation.individual_signatures_confirm,
+        reject=moderation.individual_signatures_reject,
+        mark_spam=moderation.individual_signatures_mark_spam,
+        resend_confirmation=moderation.individual_signatures_resend_confirmation,
+    )
+    readonly_fields = (
+        "letter",
+        "email",
+        "canonical_email",
+        "created_at",
+        "confirmed_at",
+        # Status and hold change only through the moderation actions.
+        "status",
+        "held",
+        "flag_reasons",
+        "ip_hash",
+        "moderated_at",
+        "moderated_by",
+        "moderation_reason",
+        "anonymized_at",
+    )

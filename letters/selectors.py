@@ -79,9 +79,7 @@ def letter_statements_public(*, letter: OpenLetter) -> list[Statement]:
 
 def letter_individuals_public(*, letter: OpenLetter) -> list[IndividualSignature]:
     return list(
-        letter.individual_signatures.filter(
-            status=IndividualSignature.Status.CONFIRMED, held=False
-        )
+        letter.individual_signatures.filter(status=IndividualSignature.Status.CONFIRMED, held=False)
         .select_related("letter")
         .order_by("confirmed_at")
     )

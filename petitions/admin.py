@@ -2,19 +2,25 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, F, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from modeltranslation.admin import TranslationAdmin
 
-from petitions import campaign_services, delivery_services
+from petitions import campaign_services, delivery_services, moderation
+from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
+from petitions.exports import petition_signatures_csv
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import (
     Delivery,
+    FlaggedSignature,
     Petition,
     PetitionMilestone,
     PetitionUpdate,
@@ -77,6 +83,48 @@ class PetitionAdmin(TranslationAdmin):
         (_("After it closes"), {"fields": ("outcome",)}),
         (_("Count"), {"fields": ("signature_count", "created_at", "updated_at")}),
     )
+
+    def get_urls(self) -> list[URLPattern]:
+        export = path(
+            "<int:petition_id>/signatures.csv",
+            self.admin_site.admin_view(self.export_signatures),
+            name="petitions_petition_export_signatures",
+        )
+        return [export, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, object] | None = None,
+    ) -> HttpResponse:
+        # The change form shows a download button to staff who may export (see its template).
+        extra_context = {
+            **(extra_context or {}),
+            "may_export_signatures": request.user.has_perm("petitions.export_signatures"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def export_signatures(self, request: HttpRequest, petition_id: int) -> StreamingHttpResponse:
+        """Every signature of the petition as CSV, streamed from a server-side cursor. The
+        download is written to the audit log: it takes signers' emails off the platform."""
+        if not request.user.has_perm("petitions.export_signatures"):
+            raise PermissionDenied
+        petition = self.get_object(request, str(petition_id))
+        if petition is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(petition_id))
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[petition],
+            action_flag=CHANGE,
+            change_message=gettext("Downloaded the signatures as CSV."),
+        )
+        response = StreamingHttpResponse(
+            petition_signatures_csv(petition_id=petition.pk), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{petition.slug}-signatures.csv"'
+        return response
 
     @admin.display(description=_("Page"))
     def preview_link(self, petition: Petition) -> str:
@@ -194,58 +242,142 @@ class PostalCodeFoundFilter(admin.SimpleListFilter):
         return queryset
 
 
+# --- Signatures and their moderation ----------------------------------------------------------
+
+
+_SIGNATURE_READONLY = (
+    "petition",
+    "email",
+    "canonical_email",
+    "ip_hash",
+    "created_at",
+    "confirmed_at",
+    "confirmation_sent_at",
+    "counted",
+    # Status and hold change only through the moderation actions, which keep counts exact.
+    "status",
+    "held",
+    "flag_reasons",
+    "moderated_at",
+    "moderated_by",
+    "moderation_reason",
+    "anonymized_at",
+    # Resolved from the postal code on confirmation; routing to targets depends on them.
+    "region",
+    "locality",
+    "postal_code_known",
+)
+
+
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "petition", "status", "country", "created_at", "confirmed_at")
+class SignatureAdmin(SignatureModerationAdmin):
+    list_display = (
+        "name",
+        "email",
+        "petition",
+        "status",
+        "held",
+        "flag_reasons",
+        "country",
+        "created_at",
+        "confirmed_at",
+    )
     # CountryFilter lists only the countries signers chose, not all 250.
-    list_filter = ("status", "petition", ("country", CountryFilter), PostalCodeFoundFilter)
+    list_filter = (
+        "status",
+        "held",
+        AbuseFlagFilter,
+        "petition",
+        ("country", CountryFilter),
+        PostalCodeFoundFilter,
+    )
     search_fields = ("name", "email", "canonical_email")
     list_select_related = ("petition",)
     date_hierarchy = "created_at"
+    moderation = ModerationServices(
+        confirm=moderation.signatures_confirm,
+        reject=moderation.signatures_reject,
+        mark_spam=moderation.signatures_mark_spam,
+        resend_confirmation=moderation.signatures_resend_confirmation,
+    )
     # The email is what the signer proved they own, and the uniqueness check is keyed on its
     # canonical form: staff may correct a name, never swap the address.
-    readonly_fields = (
-        "petition",
-        "email",
-        "canonical_email",
-        "ip_hash",
-        "created_at",
-        "confirmed_at",
-        "confirmation_sent_at",
-        "counted",
-        "status",
-        # Resolved from the postal code on confirmation; routing to targets depends on them.
-        "region",
-        "locality",
-        "postal_code_known",
-    )
-    fields = (
-        "petition",
-        "name",
-        "email",
-        "canonical_email",
-        "postal_code",
-        "country",
-        "region",
-        "locality",
-        "postal_code_known",
-        "display",
-        "consent_updates",
-        "comment",
-        "language",
-        "status",
-        "created_at",
-        "confirmed_at",
-        "confirmation_sent_at",
-        "counted",
-        "ip_hash",
+    readonly_fields = _SIGNATURE_READONLY
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "petition",
+                    "name",
+                    "email",
+                    "canonical_email",
+                    "display",
+                    "consent_updates",
+                    "comment",
+                    "language",
+                )
+            },
+        ),
+        (
+            _("Place"),
+            {"fields": ("postal_code", "country", "region", "locality", "postal_code_known")},
+        ),
+        (
+            _("Status"),
+            {
+                "fields": (
+                    "status",
+                    "held",
+                    "flag_reasons",
+                    "created_at",
+                    "confirmed_at",
+                    "confirmation_sent_at",
+                    "counted",
+                    "ip_hash",
+                )
+            },
+        ),
+        (
+            _("Moderation"),
+            {"fields": ("moderated_at", "moderated_by", "moderation_reason", "anonymized_at")},
+        ),
     )
 
     inlines = (SponsorOptInInline,)
 
-    def has_add_permission(self, request: object) -> bool:
-        # Signatures come from signers confirming by email, never from staff typing them in.
-        return False
+
+@admin.register(FlaggedSignature)
+class FlaggedSignatureAdmin(SignatureAdmin):
+    """The moderators' queue: only signatures held for review, the longest-waiting first.
+
+    A view of signatures, so it asks for the signature permissions rather than the proxy
+    model's own: whoever may moderate signatures may work the queue.
+    """
+
+    list_display = (
+        "created_at",
+        "flag_reasons",
+        "name",
+        "email",
+        "petition",
+        "status",
+        "country",
+    )
+    list_filter = (AbuseFlagFilter, "status", "petition", ("country", CountryFilter))
+    ordering = ("created_at", "pk")
+    date_hierarchy = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Signature]:
+        return super().get_queryset(request).filter(held=True)
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("petitions.view_signature") or self.has_change_permission(
+            request, obj
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("petitions.change_signature")
 
 
 @admin.register(Target)

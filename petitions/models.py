@@ -154,6 +154,10 @@ class Petition(models.Model):
         ordering = ("-created_at",)
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
+        # Signers' emails and postal codes leave the platform in an export: a role of its own.
+        permissions: ClassVar = [
+            ("export_signatures", _("Can download the signatures of a petition as CSV")),
+        ]
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(opens_at__isnull=True)
@@ -360,6 +364,15 @@ class Signature(models.Model):
         return str(_("Name withheld"))
 
 
+class FlaggedSignature(Signature):
+    """The moderators' queue in the admin: the same rows, only those held for review."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("flagged signature")
+        verbose_name_plural = _("flagged signatures")
+
+
 class SponsorOptIn(models.Model):
     """A signer's permission for one sponsoring organization to contact them."""
 
@@ -454,6 +467,7 @@ __all__ = [
     "GOAL_STEPS",
     "Delivery",
     "DeliverySchedule",
+    "FlaggedSignature",
     "Petition",
     "PetitionMilestone",
     "PetitionUpdate",

@@ -131,9 +131,7 @@ def _signature_for(*, petition: Petition, signature_id: object) -> Signature:
 
 def signatures_recent_public(*, petition: Petition, limit: int = 10) -> list[Signature]:
     return list(
-        Signature.objects.filter(
-            petition=petition, status=Signature.Status.CONFIRMED, held=False
-        )
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, held=False)
         .only("name", "display", "confirmed_at", "country")
         .order_by("-confirmed_at")[:limit]
     )

@@ -64,6 +64,7 @@ def signature_create(
     sponsor_opt_ins: Collection[int] = (),
     language: str = settings.LANGUAGE_CODE,
     ip_hash: str = "",
+    flags: Collection[str] = (),
     now: datetime | None = None,
 ) -> Signature:
     """Record a pending signature and have its confirmation emailed.
@@ -75,6 +76,10 @@ def signature_create(
 
     `sponsor_opt_ins` are ids of sponsoring organizations the signer agreed to hear from; they are
     recorded with a new signature only (a repeat cannot change what the first one agreed to).
+
+    `flags` are abuse signals (accounts.models.AbuseFlag codes): a flagged signature is held for
+    a moderator, uncounted and unshown, yet mailed its confirmation like any other, so the signer
+    sees nothing different. A repeat keeps the first signature's flags.
     """
     if not petition.is_accepting_signatures(now=now):
         raise PetitionNotOpen(petition)
@@ -91,6 +96,8 @@ def signature_create(
         comment=comment,
         language=language,
         ip_hash=ip_hash,
+        flags=" ".join(flags),
+        held=bool(flags),
         created_at=now,
         # The confirmation about to be sent counts as the first notice for rate limiting.
         notice_at=now,
@@ -132,7 +139,7 @@ def signature_notice_request(*, signature: Signature, now: datetime | None = Non
     cutoff = now - settings.SIGNATURE_NOTICE_INTERVAL
     claimed = (
         Signature.objects.filter(pk=signature.pk)
-        .exclude(status=Signature.Status.REJECTED)
+        .exclude(status__in=(Signature.Status.REJECTED, Signature.Status.SPAM))
         .filter(Q(notice_at__isnull=True) | Q(notice_at__lte=cutoff))
         .update(notice_at=now)
     )
@@ -193,7 +200,7 @@ def signature_notice_send(*, signature_id: int) -> str:
     """Send the repeat email that signature_notice_request allowed: a fresh confirmation link to
     a pending signer, an "already signed" note to a confirmed one. Returns what was sent."""
     signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.status == Signature.Status.REJECTED:
+    if signature is None or signature.status in (Signature.Status.REJECTED, Signature.Status.SPAM):
         return "nothing"
     if signature.status == Signature.Status.PENDING:
         emails.confirmation_email_send(signature=signature)
@@ -228,9 +235,20 @@ def signature_confirm(
         changes["name"] = name
     if display:
         changes["display"] = display
-    # Where the signer lives routes their signature to local and state targets. An unknown
-    # postal code is kept and flagged for staff; it gives no place.
-    changes["region"], changes["locality"], changes["postal_code_known"] = "", "", None
+    changes.update(signature_place_resolve(signature=signature))
+    Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(**changes)
+    signature.refresh_from_db()
+    return signature
+
+
+def signature_place_resolve(*, signature: Signature) -> dict[str, object]:
+    """The place fields a confirmed signature gets from its country and postal code, to save.
+
+    Where the signer lives routes their signature to local and state targets. An unknown postal
+    code is kept and flagged for staff; it gives no place. Shared by the signer's own
+    confirmation and a moderator's (petitions.moderation), so both route alike.
+    """
+    changes: dict[str, object] = {"region": "", "locality": "", "postal_code_known": None}
     if signature.postal_code:
         place = postal_code_resolve(
             country=signature.country.code or "", postal_code=signature.postal_code
@@ -240,9 +258,7 @@ def signature_confirm(
             changes["region"], changes["locality"] = place.region, place.locality
             if not signature.country:
                 changes["country"] = place.country
-    Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(**changes)
-    signature.refresh_from_db()
-    return signature
+    return changes
 
 
 def signature_confirmations_resend_lost(*, older_than_seconds: int = 120, limit: int = 1000) -> int:

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Organization, User
-from petitions.models import Petition, PetitionUpdate, Topic
+from petitions.demo_signatures import DEMO_PETITION, HELD, MODERATOR_EMAIL, SPAM_WAVE, SUPPORTERS
+from petitions.models import Petition, PetitionUpdate, Signature, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,8 @@ def test_second_run_creates_nothing() -> None:
     output = _seed()
 
     assert _counts() == first
-    assert first == (4, 11, 6, 1)
+    # The staff login and the demo moderator.
+    assert first == (4, 11, 6, 2)
     assert (
         "Demo data: 4 topics (0 new), 11 organizations (0 new), 6 petitions (0 new), "
         "staff account admin@cosign.test (existing)." in output
@@ -58,7 +60,9 @@ def test_seeded_content_is_valid_and_complete() -> None:
     for petition in Petition.objects.select_related("topic").prefetch_related("sponsors"):
         assert petition.topic is not None
         assert petition.sponsors.exists()
-        assert petition.signature_count == 0
+        # Only the moderation demo's petition has signers; the counter counted them exactly.
+        counted = petition.signatures.filter(counted=True).count()
+        assert petition.signature_count == counted
         # TextField's max_length is only enforced by forms, so full_clean() does not check it.
         assert len(petition.summary) <= 600
         assert "<" not in petition.body
@@ -135,3 +139,21 @@ def test_demo_petition_to_local_officials_has_officials_in_several_cities() -> N
     assert {"Oakland", "San Francisco", "Chicago", "New York"} <= localities
     assert petition.delivery_schedule == "weekly"
     assert all(p.targets.exists() for p in Petition.objects.all())
+
+
+def test_demo_has_signers_to_moderate_and_a_moderator_who_is_not_a_superuser() -> None:
+    output = _seed()
+
+    petition = Petition.objects.get(slug=DEMO_PETITION)
+    assert petition.signature_count == len(SUPPORTERS) + len(SPAM_WAVE)
+    held = petition.signatures.filter(held=True)
+    assert held.count() == len(HELD)
+    assert all(signature.flags for signature in held)
+    assert not held.filter(counted=True).exists()
+    assert petition.signatures.filter(status=Signature.Status.CONFIRMED).count() == (
+        len(SUPPORTERS) + len(SPAM_WAVE) + len(HELD)
+    )
+    moderator = User.objects.get(email=MODERATOR_EMAIL)
+    assert moderator.is_staff and not moderator.is_superuser
+    assert list(moderator.groups.values_list("name", flat=True)) == ["Moderator"]
+    assert re.search(rf"Moderator login: {MODERATOR_EMAIL} / \S+ \(shown only now\)", output)

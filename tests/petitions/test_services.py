@@ -106,10 +106,11 @@ def test_rate_limit_lets_a_notice_through_after_the_interval(
     assert len(outbox) == 2
 
 
-def test_rejected_signer_signing_again_gets_no_mail(
-    petition, django_capture_on_commit_callbacks, outbox
+@pytest.mark.parametrize("status", ["rejected", "spam"])
+def test_rejected_or_spam_signer_signing_again_gets_no_mail(
+    petition, django_capture_on_commit_callbacks, outbox, status: str
 ) -> None:
-    SignatureFactory(petition=petition, email="maria@example.org", status="rejected")
+    SignatureFactory(petition=petition, email="maria@example.org", status=status)
     with django_capture_on_commit_callbacks(execute=True):
         _sign(petition)
     assert outbox == []

@@ -21,6 +21,7 @@ from petitions.demo_content import (
     TOPICS,
     UPDATES,
 )
+from petitions.demo_signatures import DEMO_PETITION, HELD, demo_signers_seed
 from petitions.models import Petition, PetitionUpdate, Target, Topic
 
 
@@ -42,9 +43,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Targets: {len(TARGETS)} ({new_targets} new).")
             new_updates = self._seed_updates()
             self.stdout.write(f"Updates: {len(UPDATES)} ({new_updates} new).")
+            signers = demo_signers_seed()
+            self.stdout.write(
+                f"Demo signers on {DEMO_PETITION}: {signers.created} new; its count is "
+                f"{signers.count}, with a counted spam wave and {len(HELD)} held for review."
+            )
             email, staff_state, staff_message = self._seed_staff()
         # Printed after the commit, so a password is never shown for an account that rolled back.
         self.stdout.write(staff_message)
+        self.stdout.write(signers.moderator_message)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {len(topics)} topics ({new_topics} new), "

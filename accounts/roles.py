@@ -1,0 +1,80 @@
+"""Staff roles: permission groups a superuser gives to staff accounts.
+
+A migration (accounts 0004) creates the groups from this table; `roles_apply` can set them
+again, with live or historical models, after a new permission is added here. Permissions are
+named as strings ("app_label.codename"), so accounts needs no import from the apps it names.
+
+Neither role holds a permission of `auth` (users, groups, permissions) or of anything that
+configures the platform: those stay with superusers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODERATOR = "Moderator"
+CAMPAIGN_EDITOR = "Campaign editor"
+
+
+def _crud(app_label: str, model: str, *actions: str) -> tuple[str, ...]:
+    return tuple(f"{app_label}.{action}_{model}" for action in actions)
+
+
+ROLES: dict[str, tuple[str, ...]] = {
+    # Signatures, organizations and co-signatures: approve, reject, mark as spam, and read the
+    # audit log of what other moderators did. Petitions are visible (read-only) so a moderator
+    # can open the one whose signatures they export.
+    MODERATOR: (
+        *_crud("petitions", "signature", "view", "change"),
+        *_crud("letters", "individualsignature", "view", "change"),
+        *_crud("accounts", "organization", "view", "change"),
+        *_crud("letters", "organizationsignature", "view", "change"),
+        *_crud("letters", "statement", "view", "change"),
+        "petitions.view_petition",
+        "petitions.export_signatures",
+        "admin.view_logentry",
+    ),
+    # Campaigns and what is said around them. Organizations are visible (read-only) because a
+    # petition's sponsors and a letter's lead organizations are picked from them.
+    CAMPAIGN_EDITOR: (
+        *_crud("petitions", "petition", "add", "change", "view"),
+        *_crud("petitions", "petitionupdate", "add", "change", "view"),
+        *_crud("petitions", "target", "add", "change", "view"),
+        *_crud("petitions", "topic", "add", "change", "view"),
+        *_crud("petitions", "response", "add", "change", "view"),
+        *_crud("letters", "openletter", "add", "change", "view"),
+        *_crud("letters", "letterupdate", "add", "change", "view"),
+        "petitions.view_delivery",
+        "letters.view_letterdelivery",
+        "accounts.view_organization",
+    ),
+}
+
+
+class UnknownPermission(LookupError):
+    """A role names a permission that does not exist: a typo, or a model renamed."""
+
+
+def roles_apply(*, group_model: Any, permission_model: Any) -> None:
+    """Create the groups and give each exactly its role's permissions (extra ones are removed).
+
+    Takes the Group and Permission models as arguments so a migration can pass its historical
+    ones; permissions must exist already (`create_permissions`).
+    """
+    for name, perms in ROLES.items():
+        wanted = {tuple(perm.split(".", 1)) for perm in perms}
+        found = {
+            (app_label, codename): pk
+            for pk, app_label, codename in permission_model.objects.filter(
+                content_type__app_label__in={app for app, _ in wanted},
+                codename__in={codename for _, codename in wanted},
+            ).values_list("pk", "content_type__app_label", "codename")
+        }
+        missing = wanted - found.keys()
+        if missing:
+            raise UnknownPermission(
+                f"Role {name!r} names permissions that do not exist: "
+                + ", ".join(sorted(".".join(perm) for perm in missing))
+            )
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set([found[perm] for perm in wanted])

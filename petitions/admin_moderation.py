@@ -1,0 +1,183 @@
+"""Admin pieces for moderating signatures, shared by petitions' and letters' admins: the flag
+filter, the reason page and the bulk actions, each calling a moderation service and telling the
+moderator what it did and what it left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import AbuseFlag
+from petitions.exports import flag_labels
+from petitions.moderation import REASON_MAX_LENGTH, Moderated
+
+
+class AbuseFlagFilter(admin.SimpleListFilter):
+    """Why signatures were held: one abuse signal at a time."""
+
+    title = _("flag reason")
+    parameter_name = "flag"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(AbuseFlag.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in AbuseFlag.values:
+            # No flag code is part of another, so containment matches exactly one signal.
+            return queryset.filter(flags__contains=self.value())
+        return queryset
+
+
+class ModerationReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_(
+            "Kept with the signatures and in the audit log for other staff; the signers are "
+            "not told."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ModerationServices:
+    """The moderation writes of one kind of signature (petitions or letters moderation)."""
+
+    confirm: Callable[..., Moderated]
+    reject: Callable[..., Moderated]
+    mark_spam: Callable[..., Moderated]
+    resend_confirmation: Callable[..., Moderated]
+
+
+class SignatureModerationAdmin(admin.ModelAdmin):
+    """Bulk moderation actions over a changelist of signatures; every one reports what it did
+    and what it left alone. Subclasses name their services in `moderation`."""
+
+    moderation: ModerationServices
+    actions = ("confirm", "reject_with_reason", "mark_spam", "resend_confirmation")
+
+    @admin.display(description=_("flags"))
+    def flag_reasons(self, signature: Any) -> str:
+        return flag_labels(signature.flags) or "-"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Signatures come from signers confirming by email, never from staff typing them in.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Deleting would drift the counts and erase what the audit log refers to: reject or
+        # mark as spam instead (withdrawal and retention have their own paths).
+        return False
+
+    def _report(self, request: HttpRequest, result: Moderated, done: str, skipped: str) -> None:
+        self.message_user(request, done, messages.SUCCESS if result.done else messages.WARNING)
+        if result.skipped:
+            self.message_user(request, skipped, messages.WARNING)
+
+    @admin.action(description=_("Approve the selected signatures"), permissions=("change",))
+    def confirm(self, request: HttpRequest, queryset: QuerySet) -> None:
+        result = self.moderation.confirm(signature_ids=_ids(queryset), moderator=request.user)
+        self._report(
+            request,
+            result,
+            ngettext("Approved %d signature.", "Approved %d signatures.", result.done)
+            % result.done,
+            ngettext(
+                "%d was neither awaiting confirmation nor held, and was left as it was.",
+                "%d were neither awaiting confirmation nor held, and were left as they were.",
+                result.skipped,
+            )
+            % result.skipped,
+        )
+
+    @admin.action(
+        description=_("Reject the selected signatures, with a reason"), permissions=("change",)
+    )
+    def reject_with_reason(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """An intermediate page asks for the reason; its form posts back to this action."""
+        form = ModerationReasonForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Reject signatures with a reason"),
+                "form": form,
+                "queryset": queryset,
+                "action": "reject_with_reason",
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": self.media,
+            }
+            return TemplateResponse(
+                request,
+                "admin/reject_with_reason.html",
+                context,
+                status=400 if form.is_bound else 200,
+            )
+        result = self.moderation.reject(
+            signature_ids=_ids(queryset),
+            moderator=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        self._report(
+            request,
+            result,
+            ngettext("Rejected %d signature.", "Rejected %d signatures.", result.done)
+            % result.done,
+            ngettext("%d was already rejected.", "%d were already rejected.", result.skipped)
+            % result.skipped,
+        )
+        return None
+
+    @admin.action(description=_("Mark the selected signatures as spam"), permissions=("change",))
+    def mark_spam(self, request: HttpRequest, queryset: QuerySet) -> None:
+        result = self.moderation.mark_spam(signature_ids=_ids(queryset), moderator=request.user)
+        self._report(
+            request,
+            result,
+            ngettext("Marked %d signature as spam.", "Marked %d signatures as spam.", result.done)
+            % result.done,
+            ngettext(
+                "%d was already marked as spam.", "%d were already marked as spam.", result.skipped
+            )
+            % result.skipped,
+        )
+
+    @admin.action(
+        description=_("Send the confirmation email again (signatures awaiting confirmation)"),
+        permissions=("change",),
+    )
+    def resend_confirmation(self, request: HttpRequest, queryset: QuerySet) -> None:
+        result = self.moderation.resend_confirmation(
+            signature_ids=_ids(queryset), moderator=request.user
+        )
+        self._report(
+            request,
+            result,
+            ngettext(
+                "Sending the confirmation email again to %d signer.",
+                "Sending the confirmation email again to %d signers.",
+                result.done,
+            )
+            % result.done,
+            ngettext(
+                "%d was not awaiting confirmation and was not emailed.",
+                "%d were not awaiting confirmation and were not emailed.",
+                result.skipped,
+            )
+            % result.skipped,
+        )
+
+
+def _ids(queryset: QuerySet) -> list[int]:
+    return list(queryset.values_list("pk", flat=True))

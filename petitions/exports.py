@@ -1,0 +1,103 @@
+"""Reads for staff exports: a petition's signatures as CSV, streamed.
+
+The rows come from a server-side cursor (`.iterator()` on PostgreSQL) a chunk at a time and go
+out as they are written, so memory stays flat however many people signed. Every cell passes
+through `csv_cell`, so a name like `=HYPERLINK(...)` reaches the spreadsheet as text.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.utils.translation import gettext
+
+from accounts.models import AbuseFlag
+from accounts.spreadsheet import csv_cell
+from petitions.models import Signature
+
+# Rows fetched per round trip from the server-side cursor.
+EXPORT_CHUNK_SIZE = 2000
+
+_COLUMNS = (
+    "name",
+    "email",
+    "display",
+    "postal_code",
+    "country",
+    "locality",
+    "status",
+    "held",
+    "flags",
+    "created_at",
+    "confirmed_at",
+    "language",
+    "consent_updates",
+)
+
+
+class _Line:
+    """A file-like object for csv.writer that hands back each line instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _header() -> list[str]:
+    return [
+        gettext("Name"),
+        gettext("Email"),
+        gettext("Name shown as"),
+        gettext("Postal code"),
+        gettext("Country"),
+        gettext("Locality"),
+        gettext("Status"),
+        gettext("Held for review"),
+        gettext("Flags"),
+        gettext("Signed at"),
+        gettext("Confirmed at"),
+        gettext("Language"),
+        gettext("Consents to updates"),
+    ]
+
+
+def flag_labels(flags: str) -> str:
+    """Space-separated AbuseFlag codes as the words a moderator reads."""
+    labels = dict(AbuseFlag.choices)
+    return ", ".join(str(labels.get(code, code)) for code in flags.split())
+
+
+def petition_signatures_csv(
+    *, petition_id: int, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[str]:
+    """The lines of a CSV file of every signature of a petition, oldest first, header first."""
+    writer = csv.writer(_Line())
+    # A byte-order mark, so spreadsheets open accented and non-Latin names as UTF-8.
+    yield "\ufeff" + writer.writerow([csv_cell(cell) for cell in _header()])
+    displays = {key: str(label) for key, label in Signature.Display.choices}
+    statuses = {key: str(label) for key, label in Signature.Status.choices}
+    yes, no = gettext("yes"), gettext("no")
+    rows = (
+        Signature.objects.filter(petition_id=petition_id)
+        .order_by("pk")
+        .values_list(*_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )
+    for row in rows:
+        values = dict(zip(_COLUMNS, row, strict=True))
+        cells = [
+            values["name"],
+            values["email"],
+            displays.get(values["display"], values["display"]),
+            values["postal_code"],
+            values["country"],
+            values["locality"],
+            statuses.get(values["status"], values["status"]),
+            yes if values["held"] else no,
+            flag_labels(values["flags"]),
+            values["created_at"].isoformat(),
+            values["confirmed_at"].isoformat() if values["confirmed_at"] else "",
+            values["language"],
+            yes if values["consent_updates"] else no,
+        ]
+        yield writer.writerow([csv_cell(cell) for cell in cells])
