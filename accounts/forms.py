@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
+from accounts.abuse import HoneypotMixin
 from accounts.validators import (
     validate_deliverable_email,
     validate_no_control_characters,
@@ -49,7 +50,7 @@ def _email_field(
     )
 
 
-class OrganizationJoinForm(forms.Form):
+class OrganizationJoinForm(HoneypotMixin, forms.Form):
     name = forms.CharField(
         label=_("Organization name"),
         max_length=200,

@@ -13,7 +13,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts import selectors, services
+from accounts import abuse, selectors, services
 from accounts.forms import (
     InviteForm,
     LoginForm,
@@ -37,7 +37,13 @@ def _add_errors(form: Form, error: ValidationError) -> None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def organization_join(request: HttpRequest) -> HttpResponse:
     form = OrganizationJoinForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and abuse.rate_limited(request, action="join"):
+        context = {"form": form, "rate_limit_message": abuse.rate_limit_message("join")}
+        return render(request, "accounts/organization_join.html", context, status=429)
     if form.is_bound and form.is_valid():
+        if form.human_check.honeypot_filled:
+            # A bot: it gets the answer a person would, and nothing is written.
+            return redirect("accounts:organization_check_inbox")
         try:
             # The language the contact reads: LocaleMiddleware set it from the URL prefix.
             services.organization_register(language=request.LANGUAGE_CODE, **form.cleaned_data)
@@ -167,6 +173,17 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Counted before the password is checked, so guessing costs the guesser, not the server.
+        if abuse.rate_limited(request, action="login"):
+            # Unbound, so the password is not checked at all; the typed address is kept.
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
+            context = self.get_context_data(
+                form=form, rate_limit_message=abuse.rate_limit_message("login")
+            )
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -197,6 +214,14 @@ class PasswordLinkView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     form_class = PasswordLinkForm
     success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if abuse.rate_limited(request, action="new_link"):
+            context = self.get_context_data(
+                form=self.get_form(), rate_limit_message=abuse.rate_limit_message("new_link")
+            )
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: PasswordLinkForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -25,3 +25,6 @@ STORAGES = {
 # Static files are served from the source folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Browser journeys and view tests fill a form in milliseconds, like a bot: the fill-time check
+# is off here (0 disables it) and tests/accounts/test_abuse.py switches it on where it is tested.
+ABUSE_MIN_FILL_SECONDS = 0

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.abuse import HumanCheckMixin
 from accounts.models import Organization, User
 from accounts.validators import (
     validate_deliverable_email,
@@ -68,7 +69,7 @@ class CosignForm(forms.Form):
         return data
 
 
-class IndividualSignatureForm(forms.Form):
+class IndividualSignatureForm(HumanCheckMixin, forms.Form):
     name = _text(
         _("Your name"),
         validators=[validate_no_control_characters, validate_not_an_email],

@@ -4,6 +4,7 @@ withdrawal, individuals signing and confirming by email, publication."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 
 from django.conf import settings
@@ -233,10 +234,16 @@ def individual_signature_create(
     affiliation: str = "",
     withhold_name: bool = False,
     language: str = settings.LANGUAGE_CODE,
+    ip_hash: str = "",
+    flags: Collection[str] = (),
     now: datetime | None = None,
 ) -> IndividualSignature:
     """A pending signature and its confirmation email, as on a petition: one INSERT, and the
-    same answer whether or not the address had signed (a repeat is simply mailed again)."""
+    same answer whether or not the address had signed (a repeat is simply mailed again).
+
+    `flags` (accounts.models.AbuseFlag codes) hold the signature for a moderator: confirmed like
+    any other, but not counted or listed until approved. A repeat keeps the first one's flags.
+    """
     if not letter.accepts_signatures or not letter.individuals_may_sign:
         raise LetterNotOpen
     individual_email_check(letter=letter, email=email)
@@ -250,6 +257,9 @@ def individual_signature_create(
         affiliation=affiliation,
         withhold_name=withhold_name and letter.names_may_be_withheld,
         language=language,
+        ip_hash=ip_hash,
+        flags=" ".join(flags),
+        held=bool(flags),
         created_at=now,
     )
     signature.full_clean(exclude=["letter"], validate_unique=False, validate_constraints=False)

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import abuse
 from accounts.spreadsheet import csv_cell
 from accounts.tokens import TokenExpired, TokenInvalid
 from letters import selectors, services
@@ -42,6 +43,7 @@ def _detail(
     *,
     form: IndividualSignatureForm | None = None,
     status: int = 200,
+    rate_limit_message: str = "",
 ) -> HttpResponse:
     url = f"{settings.SITE_URL}{letter.get_absolute_url()}"
     organizations = selectors.letter_organizations_public(letter=letter)
@@ -60,6 +62,7 @@ def _detail(
         "canonical_url": url,
         "share_links": share_links(title=letter.title, url=url),
         "preview": letter.status == OpenLetter.Status.DRAFT,
+        "rate_limit_message": rate_limit_message,
     }
     return render(request, "letters/detail.html", context, status=status)
 
@@ -75,10 +78,30 @@ def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not (letter.individuals_may_sign and letter.accepts_signatures):
         return _detail(request, letter, status=409)
     form = _individual_form(letter, request.POST)
+    if abuse.rate_limited(request, action="letter_sign", scope=str(letter.pk)):
+        # The typed values stay in the form; nothing is validated or written.
+        message = abuse.rate_limit_message("letter_sign")
+        return _detail(request, letter, form=form, status=429, rate_limit_message=message)
     if not form.is_valid():
         return _detail(request, letter, form=form, status=400)
+    if form.human_check.honeypot_filled:
+        # A bot: it gets the answer a person would, and nothing is written.
+        return redirect("letters:check_inbox", slug=letter.slug)
+    flags = abuse.signing_flags(
+        request=request,
+        form=form,
+        scope=f"letter:{letter.pk}",
+        email=form.cleaned_data["email"],
+        name=form.cleaned_data["name"],
+        # A letter signed by one employer's staff expects a crowd from its domains.
+        trusted_domains=letter.required_domains,
+    )
     services.individual_signature_create(
-        letter=letter, language=request.LANGUAGE_CODE, **form.cleaned_data
+        letter=letter,
+        language=request.LANGUAGE_CODE,
+        ip_hash=abuse.request_ip_hash(request),
+        flags=flags,
+        **form.cleaned_data,
     )
     # The same answer for a new address and one that had signed: the form never tells.
     return redirect("letters:check_inbox", slug=letter.slug)

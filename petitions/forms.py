@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.abuse import HumanCheckMixin
 from accounts.models import Organization
 from accounts.validators import (
     validate_deliverable_email,
@@ -49,7 +50,7 @@ def _helper(*, action: str | None, submit: Submit) -> FormHelper:
     return helper
 
 
-class SignatureForm(forms.Form):
+class SignatureForm(HumanCheckMixin, forms.Form):
     name = _name_field()
     email = forms.EmailField(
         label=_("Email"),

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import abuse
 from accounts.models import Organization
-from accounts.network import client_ip, ip_hash
 from accounts.tokens import TokenExpired, TokenInvalid
 from petitions import campaign_services, routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
@@ -44,6 +46,7 @@ def _detail(
     *,
     form: SignatureForm | None = None,
     status: int = 200,
+    rate_limit_message: str = "",
 ) -> HttpResponse:
     sponsors = list(petition.sponsors.all())
     # Canonical and shared links use SITE_URL, never the request's Host header.
@@ -63,6 +66,7 @@ def _detail(
         "canonical_url": url,
         "share_links": share_links(title=petition.title, url=url),
         "preview": petition.status == Petition.Status.DRAFT,
+        "rate_limit_message": rate_limit_message,
     }
     return render(request, "petitions/detail.html", context, status=status)
 
@@ -77,14 +81,29 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_public(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
+    if abuse.rate_limited(request, action="sign", scope=str(petition.pk)):
+        # The typed values stay in the form; nothing is validated or written.
+        message = abuse.rate_limit_message("sign")
+        return _detail(request, petition, form=form, status=429, rate_limit_message=message)
     if not form.is_valid():
         return _detail(request, petition, form=form, status=400)
+    if form.human_check.honeypot_filled:
+        # A bot: it gets the answer a person would, and nothing is written.
+        return redirect("petitions:check_inbox", slug=petition.slug)
+    flags = abuse.signing_flags(
+        request=request,
+        form=form,
+        scope=f"petition:{petition.pk}",
+        email=form.cleaned_data["email"],
+        name=form.cleaned_data["name"],
+    )
     try:
         services.signature_create(
             petition=petition,
             # Set by LocaleMiddleware from the URL prefix, always one of LANGUAGES.
             language=request.LANGUAGE_CODE,
-            ip_hash=ip_hash(client_ip(request)),
+            ip_hash=abuse.request_ip_hash(request),
+            flags=flags,
             **form.cleaned_data,
         )
     except services.PetitionNotOpen:
@@ -144,21 +163,31 @@ def _confirm_page(
 
 
 def _link_problem(
-    request: HttpRequest, petition: Petition, *, token: str, expired: bool
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    token: str,
+    expired: bool,
+    rate_limited: bool = False,
 ) -> HttpResponse:
     context = {
         "petition": petition,
         "expired": expired,
         "token": token,
         "form": _new_link_form(petition),
+        # The one-click renewal's refusal, shown where the person clicked.
+        "rate_limit_message": abuse.rate_limit_message("new_link") if rate_limited else "",
     }
-    return render(request, "petitions/link_problem.html", context, status=400)
+    status = 429 if rate_limited else 400
+    return render(request, "petitions/link_problem.html", context, status=status)
 
 
 @require_POST
 def signature_renew(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """One click from an expired link's page: mail a fresh link to the address it was sent to."""
     petition = selectors.petition_get_public(slug=slug)
+    if abuse.rate_limited(request, action="new_link", scope=str(petition.pk)):
+        return _link_problem(request, petition, token=token, expired=True, rate_limited=True)
     try:
         selectors.signature_from_token(petition=petition, token=token)
     except TokenExpired as expired:
@@ -172,13 +201,19 @@ def signature_renew(request: HttpRequest, slug: str, token: str) -> HttpResponse
 def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_public(slug=slug)
     form = _new_link_form(petition, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    rate_limit_message = ""
+    if request.method == "POST" and abuse.rate_limited(
+        request, action="new_link", scope=str(petition.pk)
+    ):
+        rate_limit_message = abuse.rate_limit_message("new_link")
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         services.signature_new_link_request(petition=petition, email=form.cleaned_data["email"])
         return redirect("petitions:check_inbox", slug=petition.slug)
-    status = 400 if form.is_bound else 200
-    return render(
-        request, "petitions/new_link.html", {"petition": petition, "form": form}, status=status
-    )
+    else:
+        status = 400 if form.is_bound else 200
+    context = {"petition": petition, "form": form, "rate_limit_message": rate_limit_message}
+    return render(request, "petitions/new_link.html", context, status=status)
 
 
 # RFC 8058: a mail program's one-click unsubscribe POSTs to the link with no CSRF token; the
@@ -198,3 +233,19 @@ def signature_unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpRe
         campaign_services.signature_unsubscribe(signature_id=signature.pk)
         return render(request, "petitions/unsubscribed.html", {"petition": petition})
     return render(request, "petitions/unsubscribe.html", {"petition": petition})
+
+
+# The one page other sites may frame: campaigners put the widget on their own pages. It shows
+# only what the public page shows, takes no input, and its Sign link opens our page in a new tab,
+# so a framing site cannot overlay a form of ours (the reason every other page refuses frames).
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+@require_safe
+def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = selectors.petition_get_public(slug=slug)
+    context = {
+        "petition": petition,
+        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+        "accepting": petition.is_accepting_signatures(),
+    }
+    return render(request, "petitions/embed.html", context)
