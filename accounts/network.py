@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from accounts.models import IpHashKey
+
+logger = logging.getLogger(__name__)
+
+# How the rotation period of IP_HASH_KEY_ROTATION is written in IpHashKey.period. Labels of one
+# rotation sort in time order, which the pruning relies on only through ip_hash_periods_kept.
+PERIOD_FORMATS = {"day": "%Y-%m-%d", "week": "%G-W%V", "month": "%Y-%m"}
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -26,11 +41,126 @@ def client_ip(request: HttpRequest) -> str:
         return ""
 
 
-def ip_hash(ip: str) -> str:
-    """A keyed hash of an address: equal for equal addresses, useless without the key.
+# --- Rotating keys ----------------------------------------------------------------------------
 
-    The raw address is never stored; with the key gone, the hash links to no one.
+
+def _period_start(moment: datetime) -> datetime:
+    """The first instant (UTC) of the rotation period that contains `moment`."""
+    moment = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rotation = settings.IP_HASH_KEY_ROTATION
+    if rotation == "month":
+        return moment.replace(day=1)
+    if rotation == "week":
+        return moment - timedelta(days=moment.weekday())
+    return moment
+
+
+def ip_hash_period(*, now: datetime | None = None) -> str:
+    """The label of the rotation period `now` falls in: "2026-11" for a monthly rotation."""
+    moment = (now or timezone.now()).astimezone(UTC)
+    return moment.strftime(PERIOD_FORMATS[settings.IP_HASH_KEY_ROTATION])
+
+
+@dataclass(frozen=True)
+class KeptPeriods:
+    labels: tuple[str, ...]
+    # Hashes made before this were made with a key no longer kept.
+    since: datetime
+
+
+def ip_hash_periods_kept(*, now: datetime | None = None) -> KeptPeriods:
+    """The current period and the IP_HASH_KEYS_KEPT - 1 before it, newest first."""
+    start = _period_start(now or timezone.now())
+    labels = []
+    for _ in range(settings.IP_HASH_KEYS_KEPT):
+        labels.append(ip_hash_period(now=start))
+        oldest = start
+        start = _period_start(start - timedelta(microseconds=1))
+    return KeptPeriods(labels=tuple(labels), since=oldest)
+
+
+# One (period, secret) per process: the sign form hashes on every POST and must not read the
+# database for it. Only the current period is held, so a key deleted by the pruning task does not
+# live on in a long-running web process beyond the end of its period.
+_cached: tuple[str, str] | None = None
+_cache_lock = threading.Lock()
+
+
+def _period_secret(period: str) -> str:
+    global _cached
+    cached = _cached
+    if cached is not None and cached[0] == period:
+        return cached[1]
+    with _cache_lock:
+        secret, created = _secret_get_or_create(period)
+        # A row created inside a transaction that may yet roll back is not cached: the next call
+        # reads it again, so this process never keeps a secret the database does not have.
+        if not (created and transaction.get_connection().in_atomic_block):
+            _cached = (period, secret)
+    return secret
+
+
+def _secret_get_or_create(period: str) -> tuple[str, bool]:
+    # Two processes starting a period at once both try to create its row; the unique period lets
+    # one win and get_or_create reads the winner's secret. A second try covers the rare case where
+    # the winner's row was not yet visible to our read.
+    for attempt in range(2):
+        try:
+            key, created = IpHashKey.objects.get_or_create(
+                period=period, defaults={"secret": secrets.token_hex(32)}
+            )
+        except IntegrityError:
+            if attempt:
+                raise
+            continue
+        return key.secret, created
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def ip_hash_cache_clear() -> None:
+    """Forget the cached key (tests, and after pruning in the same process)."""
+    global _cached
+    with _cache_lock:
+        _cached = None
+
+
+def ip_hash(ip: str, *, now: datetime | None = None) -> str:
+    """A keyed hash of an address: equal for equal addresses within one rotation period, useless
+    without the key.
+
+    The key is IP_HASH_KEY together with the period's random secret (accounts.models.IpHashKey).
+    The raw address is never stored; once the period's secret is deleted, the hash links to no one,
+    not even to us: recomputing it for a suspect address is no longer possible.
     """
     if not ip:
         return ""
-    return salted_hmac("cosign.ip", ip, secret=settings.IP_HASH_KEY, algorithm="sha256").hexdigest()
+    secret = f"{settings.IP_HASH_KEY}:{_period_secret(ip_hash_period(now=now))}"
+    return salted_hmac("cosign.ip", ip, secret=secret, algorithm="sha256").hexdigest()
+
+
+@dataclass(frozen=True)
+class Pruned:
+    keys_deleted: int
+    hashes_cleared: int
+
+
+def ip_hash_keys_prune(*, now: datetime | None = None) -> Pruned:
+    """Delete the keys of periods no longer kept, and blank the IP hashes made with them.
+
+    Those hashes can no longer be matched with anything once their key is gone; keeping them
+    would only keep a column of noise about people.
+    """
+    from accounts.personal_data import ip_hashes_clear
+
+    kept = ip_hash_periods_kept(now=now)
+    deleted, _ = IpHashKey.objects.exclude(period__in=kept.labels).delete()
+    cleared = ip_hashes_clear(created_before=kept.since)
+    if deleted:
+        ip_hash_cache_clear()
+    logger.info(
+        "IP hash keys: kept %s, deleted %d old keys, blanked %d old hashes",
+        ", ".join(kept.labels),
+        deleted,
+        cleared,
+    )
+    return Pruned(keys_deleted=deleted, hashes_cleared=cleared)

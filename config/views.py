@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from config.forms import CatalogForm
 from letters.selectors import letter_catalog
+from petitions import delivery_services
+from petitions.models import Signature
 from petitions.selectors import petition_catalog, topic_list
 
 CATALOG_PAGE_SIZE = 24
@@ -48,3 +54,42 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# How often the IP hash key changes, and how long a span of kept keys is, per rotation setting.
+_ROTATION_EVERY = {
+    "day": _("every day at midnight UTC"),
+    "week": _("every week, on Monday at midnight UTC"),
+    "month": _("every month, on the 1st at midnight UTC"),
+}
+_ROTATION_SPAN = {
+    "day": lambda n: ngettext("%(count)d day", "%(count)d days", n) % {"count": n},
+    "week": lambda n: ngettext("%(count)d week", "%(count)d weeks", n) % {"count": n},
+    "month": lambda n: ngettext("%(count)d month", "%(count)d months", n) % {"count": n},
+}
+# The example signer the page shows each "show my name as" choice with.
+_EXAMPLE_NAME = "Maria Rossi"
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    """What we keep, why, for how long and who sees it: read from the settings and the code that
+    acts on them, so the page cannot promise what the platform does not do."""
+    rotation = settings.IP_HASH_KEY_ROTATION
+    link_hours = int(settings.MY_SIGNATURES_LINK_MAX_AGE.total_seconds() // 3600)
+    context = {
+        "retention_days": settings.SIGNATURE_RETENTION_DAYS,
+        "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE.days,
+        "link_hours": link_hours,
+        "rotation_every": _ROTATION_EVERY[rotation],
+        "keys_span": _ROTATION_SPAN[rotation](settings.IP_HASH_KEYS_KEPT),
+        "delivery_columns": [str(column) for column in delivery_services.DELIVERY_CSV_COLUMNS],
+        "display_choices": [
+            (label, Signature(name=_EXAMPLE_NAME, display=value).public_name)
+            for value, label in Signature.Display.choices
+        ],
+        "example_name": _EXAMPLE_NAME,
+        "my_signatures_url": reverse("accounts:my_signatures"),
+        "staff_2fa": settings.STAFF_REQUIRE_2FA,
+    }
+    return render(request, "privacy.html", context)

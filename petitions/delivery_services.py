@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.mail import PERMANENT_MAIL_ERRORS, absolute_url, mail_send
 from accounts.spreadsheet import csv_cell
@@ -51,6 +52,16 @@ PENDING_GRACE = timedelta(minutes=3)
 RETRY_GRACE = timedelta(minutes=15)
 SWEEP_LIMIT = 1000
 CSV_CHUNK_SIZE = 2000
+# What an official receives about each signer, in this order: the privacy page lists these, so
+# adding a column here tells the public at once.
+DELIVERY_CSV_COLUMNS = (
+    gettext_lazy("name"),
+    gettext_lazy("locality"),
+    gettext_lazy("region"),
+    gettext_lazy("date confirmed"),
+    # The sign form tells signers their comment is delivered with their signature.
+    gettext_lazy("comment"),
+)
 
 # Levels whose targets answer to the people of a place; the others hear from every signer.
 _PLACE_LEVELS = (Target.Level.LOCAL, Target.Level.STATE, Target.Level.NATIONAL)
@@ -318,10 +329,9 @@ def delivery_csv(*, signatures: QuerySet[Signature]) -> str:
     Call in the reader's language (the header, "Name withheld")."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = (_("name"), _("locality"), _("region"), _("date confirmed"))
-    writer.writerow([csv_cell(cell) for cell in header])
+    writer.writerow([csv_cell(str(cell)) for cell in DELIVERY_CSV_COLUMNS])
     rows = (
-        signatures.only("name", "display", "locality", "region", "confirmed_at")
+        signatures.only("name", "display", "locality", "region", "confirmed_at", "comment")
         .order_by("confirmed_at", "pk")
         .iterator(chunk_size=CSV_CHUNK_SIZE)
     )
@@ -332,6 +342,7 @@ def delivery_csv(*, signatures: QuerySet[Signature]) -> str:
                 csv_cell(signature.locality),
                 csv_cell(signature.region),
                 csv_cell(timezone.localdate(signature.confirmed_at).isoformat()),
+                csv_cell(signature.comment),
             ]
         )
     return buffer.getvalue()

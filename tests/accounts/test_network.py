@@ -1,7 +1,34 @@
-import pytest
-from django.test import RequestFactory, override_settings
+from datetime import UTC, datetime
 
-from accounts.network import client_ip, ip_hash
+import pytest
+from django.db import transaction
+from django.test import RequestFactory, override_settings
+from django.utils.crypto import salted_hmac
+
+from accounts.models import IpHashKey
+from accounts.network import (
+    client_ip,
+    ip_hash,
+    ip_hash_cache_clear,
+    ip_hash_keys_prune,
+    ip_hash_period,
+    ip_hash_periods_kept,
+)
+from tests.factories import IndividualSignatureFactory, SignatureFactory
+
+ADDRESS = "203.0.113.9"
+SEPTEMBER = datetime(2026, 9, 15, 12, tzinfo=UTC)
+OCTOBER = datetime(2026, 10, 10, 12, tzinfo=UTC)
+NOVEMBER = datetime(2026, 11, 20, 12, tzinfo=UTC)
+DECEMBER = datetime(2026, 12, 1, 0, 0, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_key():
+    """The key cache lives in the process; the database rows it mirrors are rolled back."""
+    ip_hash_cache_clear()
+    yield
+    ip_hash_cache_clear()
 
 
 def _request(remote: str, forwarded: str | None = None):
@@ -26,6 +53,7 @@ def test_client_ip_rejects_garbage() -> None:
     assert client_ip(_request("not-an-ip")) == ""
 
 
+@pytest.mark.django_db
 def test_ip_hash_is_keyed_stable_and_not_the_address() -> None:
     first = ip_hash("203.0.113.9")
     assert first == ip_hash("203.0.113.9")
@@ -40,7 +68,115 @@ def test_ip_hash_of_nothing_is_empty() -> None:
     assert ip_hash("") == ""
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("address", ["::1", "2001:db8::1"])
 def test_ipv6_addresses_are_kept_as_hashes_too(address: str) -> None:
     assert client_ip(_request(address)) == address
     assert len(ip_hash(address)) == 64
+
+
+# --- Rotation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_same_address_next_month_hashes_differently() -> None:
+    november = ip_hash(ADDRESS, now=NOVEMBER)
+    assert ip_hash(ADDRESS, now=NOVEMBER) == november
+    december = ip_hash(ADDRESS, now=DECEMBER)
+    assert december != november
+    assert sorted(IpHashKey.objects.values_list("period", flat=True)) == ["2026-11", "2026-12"]
+    secrets = set(IpHashKey.objects.values_list("secret", flat=True))
+    assert len(secrets) == 2
+    assert all(len(secret) == 64 for secret in secrets)
+
+
+@pytest.mark.django_db
+def test_the_key_is_read_once_per_period_not_on_every_request(django_assert_num_queries) -> None:
+    IpHashKey.objects.create(period="2026-11", secret="committed-earlier")
+    ip_hash(ADDRESS, now=NOVEMBER)
+    with django_assert_num_queries(0):
+        for last in range(1, 50):
+            ip_hash(f"198.51.100.{last}", now=NOVEMBER)
+
+
+@pytest.mark.django_db
+def test_a_key_made_in_a_transaction_that_rolled_back_is_not_remembered() -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lost = ip_hash(ADDRESS, now=NOVEMBER)
+        raise RuntimeError("the request failed")
+    assert not IpHashKey.objects.exists()
+    # A fresh secret, this time in the database, where other processes and the pruning see it.
+    assert ip_hash(ADDRESS, now=NOVEMBER) != lost
+    assert IpHashKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_another_process_created_is_used_not_replaced() -> None:
+    IpHashKey.objects.create(period="2026-11", secret="made-by-another-worker")
+    expected = salted_hmac(
+        "cosign.ip", ADDRESS, secret="test-key:made-by-another-worker", algorithm="sha256"
+    ).hexdigest()
+    with override_settings(IP_HASH_KEY="test-key"):
+        assert ip_hash(ADDRESS, now=NOVEMBER) == expected
+    assert IpHashKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_pruning_makes_an_old_hash_unmatchable() -> None:
+    september_hash = ip_hash(ADDRESS, now=SEPTEMBER)
+    october_hash = ip_hash(ADDRESS, now=OCTOBER)
+    ip_hash(ADDRESS, now=NOVEMBER)
+    old = SignatureFactory(ip_hash=september_hash, created_at=SEPTEMBER)
+    old_expert = IndividualSignatureFactory(ip_hash=september_hash, created_at=SEPTEMBER)
+    recent = SignatureFactory(ip_hash=october_hash, created_at=OCTOBER)
+
+    pruned = ip_hash_keys_prune(now=NOVEMBER)
+
+    assert pruned.keys_deleted == 1
+    assert pruned.hashes_cleared == 2
+    assert sorted(IpHashKey.objects.values_list("period", flat=True)) == ["2026-10", "2026-11"]
+    old.refresh_from_db()
+    old_expert.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.ip_hash == old_expert.ip_hash == ""
+    assert recent.ip_hash == october_hash
+    # Recomputing the September hash of a suspect address now needs a key nobody has: a new one
+    # is made, and the result matches nothing we ever stored.
+    ip_hash_cache_clear()
+    assert ip_hash(ADDRESS, now=SEPTEMBER) != september_hash
+    # The kept month still matches, so rate limits and abuse signals keep working.
+    assert ip_hash(ADDRESS, now=OCTOBER) == october_hash
+
+
+@pytest.mark.django_db
+def test_pruning_twice_deletes_nothing_more() -> None:
+    ip_hash(ADDRESS, now=SEPTEMBER)
+    ip_hash(ADDRESS, now=NOVEMBER)
+    assert ip_hash_keys_prune(now=NOVEMBER).keys_deleted == 1
+    assert ip_hash_keys_prune(now=NOVEMBER).keys_deleted == 0
+    assert list(IpHashKey.objects.values_list("period", flat=True)) == ["2026-11"]
+
+
+@pytest.mark.django_db
+@override_settings(IP_HASH_KEYS_KEPT=1)
+def test_keeping_one_key_deletes_last_month_too() -> None:
+    ip_hash(ADDRESS, now=OCTOBER)
+    ip_hash(ADDRESS, now=NOVEMBER)
+    ip_hash_keys_prune(now=NOVEMBER)
+    assert list(IpHashKey.objects.values_list("period", flat=True)) == ["2026-11"]
+
+
+@override_settings(IP_HASH_KEY_ROTATION="week", IP_HASH_KEYS_KEPT=3)
+def test_weekly_rotation_keeps_the_last_weeks() -> None:
+    # Wednesday 25 November 2026 is in ISO week 48, which began on Monday the 23rd.
+    wednesday = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    assert ip_hash_period(now=wednesday) == "2026-W48"
+    kept = ip_hash_periods_kept(now=wednesday)
+    assert kept.labels == ("2026-W48", "2026-W47", "2026-W46")
+    assert kept.since == datetime(2026, 11, 9, tzinfo=UTC)
+
+
+def test_monthly_periods_cross_the_year() -> None:
+    kept = ip_hash_periods_kept(now=datetime(2027, 1, 3, tzinfo=UTC))
+    assert kept.labels == ("2027-01", "2026-12")
+    assert kept.since == datetime(2026, 12, 1, tzinfo=UTC)

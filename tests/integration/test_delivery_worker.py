@@ -78,7 +78,7 @@ def test_a_worker_sends_each_official_of_a_petition_one_email(
     assert message["Subject"] == f"2 constituents ask: {DEMAND}"
     assert "2 of your constituents have signed" in text_body(message)
     header, *rows = _csv_rows(message)
-    assert header == ["name", "locality", "region", "date confirmed"]
+    assert header == ["name", "locality", "region", "date confirmed", "comment"]
     assert sorted(row[0] for row in rows) == ["John Smith", "Maria Rossi"]
     assert not Delivery.objects.filter(target=berkeley).exists()
 
@@ -208,5 +208,5 @@ def test_a_delivery_whose_worker_is_killed_mid_send_is_sent_once_by_the_next_wor
     assert message["To"] == mayor.email
     assert "3 of your constituents have signed" in text_body(message)
     header, *rows = _csv_rows(message)
-    assert header == ["name", "locality", "region", "date confirmed"]
+    assert header == ["name", "locality", "region", "date confirmed", "comment"]
     assert sorted(row[0] for row in rows) == ["Ada Byron", "John Smith", "Maria Rossi"]

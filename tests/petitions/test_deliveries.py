@@ -233,8 +233,8 @@ def test_the_csv_lists_names_as_chosen_and_places_never_addresses_and_no_formula
 ) -> None:
     mayor = TargetFactory()
     petition = _petition(mayor, slug="end-ring-oakland")
-    _signer(petition, name="Maria Rossi", display="full", postal_code="94612")
-    _signer(petition, name="John Smith", display="short", postal_code="94607")
+    _signer(petition, name="Maria Rossi", display="full", postal_code="94612", comment="Not here.")
+    _signer(petition, name="John Smith", display="short", postal_code="94607", comment="-1+1")
     _signer(petition, name="Jane Roe", display="withheld", postal_code="94610")
     _signer(petition, name="=HYPERLINK(1)", display="full")
     _signer(petition, name="Elsewhere Person", locality="Berkeley")
@@ -245,14 +245,14 @@ def test_the_csv_lists_names_as_chosen_and_places_never_addresses_and_no_formula
     assert attachment.filename == "end-ring-oakland-2026-11-24.csv"
     assert attachment.mimetype == "text/csv"
     header, *rows = _csv_rows(message)
-    assert header == ["name", "locality", "region", "date confirmed"]
+    assert header == ["name", "locality", "region", "date confirmed", "comment"]
     today = timezone.localdate().isoformat()
     assert sorted(rows) == sorted(
         [
-            ["Maria Rossi", "Oakland", "CA", today],
-            ["John S.", "Oakland", "CA", today],
-            ["Name withheld", "Oakland", "CA", today],
-            ["'=HYPERLINK(1)", "Oakland", "CA", today],
+            ["Maria Rossi", "Oakland", "CA", today, "Not here."],
+            ["John S.", "Oakland", "CA", today, "'-1+1"],
+            ["Name withheld", "Oakland", "CA", today, ""],
+            ["'=HYPERLINK(1)", "Oakland", "CA", today, ""],
         ]
     )
     content = attachment.content

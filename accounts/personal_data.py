@@ -1,0 +1,240 @@
+"""Everything we keep about a person, wherever an app keeps it.
+
+Apps that store signers' personal data (petitions, letters) register a provider here from their
+AppConfig.ready(); accounts never imports them. Self-service (see, download, withdraw), retention
+and IP-key pruning go through the registry, so a new kind of record cannot be forgotten by one of
+them without being forgotten by all, which a test would see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.emails import email_canonicalize
+
+logger = logging.getLogger(__name__)
+
+# Enough anchors for a link to keep working while its owner withdraws signatures one by one.
+MAX_TOKEN_REFS = 20
+MY_SIGNATURES_TOKEN_PURPOSE = "accounts.my_signatures"  # noqa: S105 (a salt, not a secret)
+
+
+@dataclass(frozen=True)
+class PersonalRecord:
+    """One record about a person, as they see it and as they download it."""
+
+    kind: str  # the provider's key
+    pk: int
+    campaign_title: str
+    campaign_url: str
+    shown_as: str  # what the public sees where signers are listed
+    status: str  # human-readable, in the active language
+    signed_at: datetime
+    # Everything personal we keep in this record, JSON-ready (strings, numbers, lists).
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.pk}"
+
+
+class PersonalDataProvider(Protocol):
+    """What an app that keeps personal data about signers implements."""
+
+    key: str  # short and unique: "petition", "letter"
+
+    def records(self, *, canonical_email: str) -> list[PersonalRecord]:
+        """The person's records not yet anonymized."""
+        ...
+
+    def owner_email(self, *, pk: int) -> tuple[str, str] | None:
+        """(the address typed, its canonical form) of a record not yet anonymized."""
+        ...
+
+    def withdraw(self, *, canonical_email: str, pks: Collection[int] | None) -> int:
+        """Delete the person's records (all of them when `pks` is None) and what hangs off
+        them, keeping counts exact. Records of anyone else are never touched."""
+        ...
+
+    def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:
+        """Remove personal data from records of campaigns closed before `closed_before`, one
+        transaction per batch; yields each batch's size."""
+        ...
+
+    def ip_hashes_clear(self, *, created_before: datetime) -> int:
+        """Blank the IP hashes of records created before `created_before`."""
+        ...
+
+
+_providers: dict[str, PersonalDataProvider] = {}
+
+
+def provider_register(provider: PersonalDataProvider) -> None:
+    # ready() can run twice (tests that reload apps); the same key replaces, never duplicates.
+    _providers[provider.key] = provider
+
+
+def providers() -> list[PersonalDataProvider]:
+    return list(_providers.values())
+
+
+# --- Self-service ----------------------------------------------------------------------------
+
+
+def personal_records_list(*, canonical_email: str) -> list[PersonalRecord]:
+    """All of a person's records, newest first."""
+    if not canonical_email:
+        # Anonymized rows have an empty canonical email: nobody owns them.
+        return []
+    found = [
+        record
+        for provider in providers()
+        for record in provider.records(canonical_email=canonical_email)
+    ]
+    return sorted(found, key=lambda record: record.signed_at, reverse=True)
+
+
+def personal_data_export(*, canonical_email: str, now: datetime | None = None) -> dict[str, Any]:
+    """The JSON a person downloads: every record and every personal field we keep in it."""
+    return {
+        "exported_at": (now or timezone.now()).isoformat(),
+        "site": settings.SITE_URL,
+        "records": [
+            {
+                "type": record.kind,
+                "id": record.pk,
+                "campaign": record.campaign_title,
+                "campaign_url": record.campaign_url,
+                "shown_publicly_as": record.shown_as,
+                **record.data,
+            }
+            for record in personal_records_list(canonical_email=canonical_email)
+        ],
+    }
+
+
+class UnknownRecord(Exception):
+    """A reference that names no provider, or is not "kind:number"."""
+
+
+def _parse_ref(ref: str) -> tuple[PersonalDataProvider, int]:
+    kind, _, number = ref.partition(":")
+    provider = _providers.get(kind)
+    if provider is None or not number.isdigit() or len(number) > 18:
+        raise UnknownRecord(ref)
+    return provider, int(number)
+
+
+def personal_records_withdraw(*, canonical_email: str, refs: Collection[str] | None) -> int:
+    """Withdraw the named records of this person (all when `refs` is None); returns how many.
+
+    A ref of someone else's record withdraws nothing: each provider filters by the owner's
+    canonical email as well as by id.
+    """
+    if not canonical_email:
+        return 0
+    if refs is None:
+        return sum(
+            provider.withdraw(canonical_email=canonical_email, pks=None) for provider in providers()
+        )
+    wanted: dict[str, set[int]] = {}
+    for ref in refs:
+        provider, pk = _parse_ref(ref)
+        wanted.setdefault(provider.key, set()).add(pk)
+    return sum(
+        _providers[key].withdraw(canonical_email=canonical_email, pks=pks)
+        for key, pks in wanted.items()
+    )
+
+
+def my_signatures_refs(*, canonical_email: str) -> list[str]:
+    """What the emailed link carries: references to some of the person's records, never their
+    address, so neither the link nor a log of it says whose it is."""
+    records = personal_records_list(canonical_email=canonical_email)
+    return [record.ref for record in records[:MAX_TOKEN_REFS]]
+
+
+@dataclass(frozen=True)
+class LinkOwner:
+    email: str  # where to send a new link
+    canonical_email: str
+
+
+def link_owner(*, refs: object) -> LinkOwner | None:
+    """Whose records a link's references point to: the first one that still exists. None once
+    the person has withdrawn everything (or retention anonymized it)."""
+    if not isinstance(refs, list):
+        return None
+    for ref in refs:
+        try:
+            provider, pk = _parse_ref(str(ref))
+        except UnknownRecord:
+            continue
+        owner = provider.owner_email(pk=pk)
+        if owner is not None and owner[1]:
+            return LinkOwner(email=owner[0], canonical_email=owner[1])
+    return None
+
+
+def my_signatures_link_send(*, email: str, language: str) -> bool:
+    """Mail a link to someone's signatures if that address has any; nothing otherwise.
+
+    Runs in a task, so the request page answers at the same speed either way.
+    """
+    refs = my_signatures_refs(canonical_email=email_canonicalize(email))
+    if not refs:
+        return False
+    from accounts.privacy_emails import my_signatures_email_send
+
+    my_signatures_email_send(email=email, language=language, refs=refs)
+    return True
+
+
+# --- Retention --------------------------------------------------------------------------------
+
+
+def retention_cutoff(*, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=settings.SIGNATURE_RETENTION_DAYS)
+
+
+def personal_data_anonymize_expired(
+    *,
+    now: datetime | None = None,
+    batch_size: int = 1000,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Anonymize the records of every campaign closed more than SIGNATURE_RETENTION_DAYS ago.
+
+    Safe to run again at any time: an anonymized record is not selected twice, and a run cut off
+    mid-way leaves whole batches done and the rest for the next run. `progress(kind, batch,
+    total so far)` is called after each batch. Returns how many records each provider anonymized.
+    """
+    closed_before = retention_cutoff(now=now)
+    done: dict[str, int] = {}
+    for provider in providers():
+        total = 0
+        for batch in provider.anonymize_expired(closed_before=closed_before, batch_size=batch_size):
+            total += batch
+            logger.info(
+                "Retention: anonymized %d %s records (%d so far)", batch, provider.key, total
+            )
+            if progress is not None:
+                progress(provider.key, batch, total)
+        done[provider.key] = total
+    logger.info(
+        "Retention: campaigns closed before %s done: %s",
+        closed_before.isoformat(),
+        ", ".join(f"{count} {key}" for key, count in done.items()) or "no providers",
+    )
+    return done
+
+
+def ip_hashes_clear(*, created_before: datetime) -> int:
+    return sum(provider.ip_hashes_clear(created_before=created_before) for provider in providers())

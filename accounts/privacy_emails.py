@@ -1,0 +1,32 @@
+"""The email that brings a signer to their signatures: see them, download them, withdraw them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.mail import absolute_url, mail_send
+from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE
+from accounts.tokens import token_make
+
+
+def my_signatures_url(*, refs: list[str], language: str) -> str:
+    token = token_make(purpose=MY_SIGNATURES_TOKEN_PURPOSE, value=refs)
+    with translation.override(language):
+        path = reverse("accounts:my_signatures_list", kwargs={"token": token})
+    return absolute_url(path)
+
+
+def my_signatures_email_send(*, email: str, language: str, refs: list[str]) -> None:
+    max_age = settings.MY_SIGNATURES_LINK_MAX_AGE
+    mail_send(
+        to=[email],
+        language=language,
+        template="accounts/email/my_signatures",
+        context={
+            "email": email,
+            "link": my_signatures_url(refs=refs, language=language),
+            "valid_hours": int(max_age.total_seconds() // 3600),
+        },
+    )

@@ -1,0 +1,163 @@
+"""Petition signatures in the personal-data registry (accounts.personal_data): what a signer
+sees and downloads, withdrawing, and anonymizing after retention."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterator
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.personal_data import PersonalRecord
+from petitions.models import Petition, Signature, SponsorOptIn
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _status(signature: Signature) -> str:
+    # A held signature waits for a moderator whatever its email status; saying so is more useful
+    # to its signer than "confirmed" for a signature that does not count yet.
+    if signature.held and signature.status in (
+        Signature.Status.PENDING,
+        Signature.Status.CONFIRMED,
+    ):
+        return _("Awaiting review")
+    return str(signature.get_status_display())
+
+
+def _record(signature: Signature) -> PersonalRecord:
+    petition = signature.petition
+    return PersonalRecord(
+        kind=PetitionSignatures.key,
+        pk=signature.pk,
+        campaign_title=petition.title,
+        campaign_url=petition.get_absolute_url(),
+        shown_as=signature.public_name,
+        status=_status(signature),
+        signed_at=signature.created_at,
+        data={
+            "name": signature.name,
+            "email": signature.email,
+            "postal_code": signature.postal_code,
+            "country": signature.country.code or "",
+            "region": signature.region,
+            "locality": signature.locality,
+            "show_name_as": signature.display,
+            "comment": signature.comment,
+            "wants_updates": signature.consent_updates,
+            "language": signature.language,
+            "status": signature.status,
+            "counted": signature.counted,
+            "held_for_review": signature.held,
+            "review_flags": signature.flags.split(),
+            "moderation_reason": signature.moderation_reason,
+            # Kept until its key is deleted (see the privacy page); it cannot be turned back into
+            # the address, but it is data about this person, so it is theirs to see.
+            "ip_hash": signature.ip_hash,
+            "signed_at": _iso(signature.created_at),
+            "confirmed_at": _iso(signature.confirmed_at),
+            "sponsors_allowed_to_contact": [
+                opt_in.organization.name for opt_in in signature.sponsor_opt_ins.all()
+            ],
+            "updates_emailed": [
+                {"update": sent.update.title, "sent_at": _iso(sent.sent_at)}
+                for sent in signature.update_emails.all()
+                if sent.sent_at
+            ],
+        },
+    )
+
+
+class PetitionSignatures:
+    key = "petition"
+
+    def records(self, *, canonical_email: str) -> list[PersonalRecord]:
+        signatures = (
+            Signature.objects.filter(canonical_email=canonical_email, anonymized_at__isnull=True)
+            .select_related("petition")
+            .prefetch_related("sponsor_opt_ins__organization", "update_emails__update")
+            .order_by("-created_at")
+        )
+        return [_record(signature) for signature in signatures]
+
+    def owner_email(self, *, pk: int) -> tuple[str, str] | None:
+        return (
+            Signature.objects.filter(pk=pk, anonymized_at__isnull=True)
+            .values_list("email", "canonical_email")
+            .first()
+        )
+
+    def withdraw(self, *, canonical_email: str, pks: Collection[int] | None) -> int:
+        """Delete the signatures (their opt-ins and update emails go with them) and take the
+        counted ones off their petitions' counts, in one transaction.
+
+        The rows are locked first: the batched counter claims uncounted rows with SKIP LOCKED, so
+        it either counted a row before we locked it (we then read counted=True and subtract it)
+        or skips it and never sees it again.
+        """
+        if not canonical_email:
+            return 0
+        with transaction.atomic():
+            rows = Signature.objects.filter(
+                canonical_email=canonical_email, anonymized_at__isnull=True
+            )
+            if pks is not None:
+                rows = rows.filter(pk__in=list(pks))
+            locked = list(
+                rows.order_by("pk").select_for_update().values_list("pk", "petition_id", "counted")
+            )
+            if not locked:
+                return 0
+            Signature.objects.filter(pk__in=[pk for pk, _, _ in locked]).delete()
+            counted = Counter(petition_id for _, petition_id, was in locked if was)
+            # Petitions in a fixed order, like the counter, so the two never deadlock.
+            for petition_id in sorted(counted):
+                Petition.objects.filter(pk=petition_id).update(
+                    # Never below zero: a drifted count is the nightly recount's to correct.
+                    signature_count=Greatest(F("signature_count") - counted[petition_id], Value(0))
+                )
+        return len(locked)
+
+    def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:
+        while True:
+            with transaction.atomic():
+                # SKIP LOCKED: a row a signer is withdrawing right now is theirs to delete.
+                pks = list(
+                    Signature.objects.filter(
+                        anonymized_at__isnull=True, petition__closed_at__lt=closed_before
+                    )
+                    .order_by("pk")
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if not pks:
+                    return
+                SponsorOptIn.objects.filter(signature_id__in=pks).delete()
+                # Status, counted, country, region, locality and the dates stay: counts and
+                # "signatures from your area" keep adding up after the people are gone.
+                Signature.objects.filter(pk__in=pks).update(
+                    name="",
+                    email="",
+                    canonical_email="",
+                    postal_code="",
+                    comment="",
+                    ip_hash="",
+                    display=Signature.Display.WITHHELD,
+                    consent_updates=False,
+                    anonymized_at=timezone.now(),
+                )
+            yield len(pks)
+
+    def ip_hashes_clear(self, *, created_before: datetime) -> int:
+        return (
+            Signature.objects.filter(created_at__lt=created_before)
+            .exclude(ip_hash="")
+            .update(ip_hash="")
+        )
