@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import privacy_views, two_factor, views
 
 app_name = "accounts"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("accounts/password/", views.PasswordLinkView.as_view(), name="password_reset"),
     path(
         "accounts/password/sent/",
@@ -41,5 +43,28 @@ urlpatterns = [
         "accounts/set-password/<uidb64>/<token>/",
         views.PasswordSetView.as_view(),
         name="password_set",
+    ),
+    # Self-service for signers (no account): see, download and withdraw their signatures.
+    path("my-signatures/", privacy_views.my_signatures_request, name="my_signatures"),
+    path("my-signatures/sent/", privacy_views.my_signatures_sent, name="my_signatures_sent"),
+    path(
+        "my-signatures/<str:token>/",
+        privacy_views.my_signatures_list,
+        name="my_signatures_list",
+    ),
+    path(
+        "my-signatures/<str:token>/download/",
+        privacy_views.my_signatures_download,
+        name="my_signatures_download",
+    ),
+    path(
+        "my-signatures/<str:token>/withdraw/",
+        privacy_views.my_signatures_withdraw,
+        name="my_signatures_withdraw",
+    ),
+    path(
+        "my-signatures/<str:token>/renew/",
+        privacy_views.my_signatures_renew,
+        name="my_signatures_renew",
     ),
 ]

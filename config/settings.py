@@ -9,6 +9,7 @@ surprising us later.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -97,7 +98,8 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 INSTALLED_APPS = [
     # Before the admin, so the admin's forms know the per-language fields it adds.
     "modeltranslation",
-    "django.contrib.admin",
+    # Django's admin on Cosign's own site, which asks staff for a second factor (config/apps.py).
+    "config.apps.CosignAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -109,12 +111,18 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_countries",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "petitions",
     "letters",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every answer carries them: also the 400 that CommonMiddleware gives a request
+    # for a host not in ALLOWED_HOSTS, which never passes the middleware below it.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,9 +130,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: it marks request.user verified when this session passed a TOTP code.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "config.middleware.MethodNotAllowedPageMiddleware",
 ]
 
@@ -243,6 +251,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 60},
     },
+    # Privacy: old IP hash keys go (and the hashes made with them), and signers' personal data
+    # goes SIGNATURE_RETENTION_DAYS after their campaign closed.
+    "privacy-prune-ip-hash-keys": {
+        "task": "accounts.tasks.ip_hash_keys_prune",
+        "schedule": crontab(hour=2, minute=7),
+    },
+    "privacy-anonymize-expired": {
+        "task": "accounts.tasks.personal_data_anonymize_expired",
+        "schedule": crontab(hour=2, minute=37),
+    },
 }
 # A delivery email claimed by a worker that died is sent again after this many seconds. Keep it
 # above CELERY_TASK_TIME_LIMIT, or a slow send still in progress could be claimed a second time.
@@ -278,14 +296,81 @@ IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 # a minimum fill time and a self-hosted proof of work. Signals flag a signature for a moderator;
 # only rate limits and the honeypot refuse.
 
+
+def env_rates(name: str, default: list[str]) -> list[str]:
+    """Comma-separated "COUNT/PERIOD" rates (10/m, 60/h, 300/s, 5/10m); empty switches off."""
+    rates = env_list(name, default)
+    for rate in rates:
+        if not re.fullmatch(r"[1-9]\d*/(?:[1-9]\d*)?[smhd]", rate):
+            raise ImproperlyConfigured(f"{name}: {rate!r} is not a rate like 10/m or 5/10m")
+    return rates
+
+
+# Per action, three tiers counted in Redis (accounts.abuse.rate_limited): one keyed IP hash, one
+# campaign (petition or letter), and the whole site; each a burst and a sustained window. The
+# campaign and site limits only stop a flood: a viral petition takes hundreds per second.
+_RATE_DEFAULTS = {
+    "sign": (["10/m", "60/h"], ["300/s", "200000/h"], ["500/s", "1000000/h"]),
+    "letter_sign": (["10/m", "60/h"], ["300/s", "200000/h"], ["500/s", "1000000/h"]),
+    "join": (["5/m", "20/h"], [], ["60/m", "1000/h"]),
+    "new_link": (["5/m", "30/h"], ["60/m", "2000/h"], ["100/s"]),
+    "login": (["10/m", "50/h"], [], ["100/s"]),
+    "my_data": (["5/m", "30/h"], [], ["100/s"]),
+}
+RATE_LIMITS = {
+    action: {
+        "ip": env_rates(f"RATE_LIMIT_{action.upper()}_PER_IP", ip),
+        "campaign": env_rates(f"RATE_LIMIT_{action.upper()}_PER_CAMPAIGN", campaign),
+        "global": env_rates(f"RATE_LIMIT_{action.upper()}_GLOBAL", site),
+    }
+    for action, (ip, campaign, site) in _RATE_DEFAULTS.items()
+}
+# Redis may die at any moment and the database is the source of truth: a counter that cannot be
+# read lets the request through (django-ratelimit's own setting, used by accounts.abuse).
+RATELIMIT_FAIL_OPEN = True
+# Counters and used proof-of-work challenges live under this cache prefix (tests vary it).
+ABUSE_CACHE_PREFIX = "abuse:"
+# A form sent sooner than this after its page was rendered is flagged `too_fast`; 0 switches the
+# fill-time check off entirely (a missing timestamp is then no signal either).
+ABUSE_MIN_FILL_SECONDS = env_int("ABUSE_MIN_FILL_SECONDS", 3)
+# Proof of work (ALTCHA v1, SHA-256): the solver tries on average half this many hashes, about a
+# second on an old phone. Challenges expire; a solved one is accepted once.
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 100_000, minimum=1)
+ALTCHA_EXPIRES_SECONDS = env_int("ALTCHA_EXPIRES_SECONDS", 1800, minimum=60)
+# Signals that flag, as "more than COUNT in PERIOD" on one campaign: signatures from one IP hash,
+# from one email domain (big free-mail providers get their own, higher threshold) and with
+# near-identical names (2/10m: the third such name within ten minutes is flagged).
+ABUSE_IP_BURST = env_rates("ABUSE_IP_BURST", ["5/10m"])
+ABUSE_DOMAIN_BURST = env_rates("ABUSE_DOMAIN_BURST", ["20/10m"])
+ABUSE_FREE_MAIL_BURST = env_rates("ABUSE_FREE_MAIL_BURST", ["1000/10m"])
+ABUSE_NEAR_DUPLICATE = env_rates("ABUSE_NEAR_DUPLICATE", ["2/10m"])
+
 # --- Privacy --------------------------------------------------------------------------------------
 # Signers' names, emails, postal codes and IP hashes are removed this long after their campaign
 # closed; counts, places and dates stay.
 SIGNATURE_RETENTION_DAYS = env_int("SIGNATURE_RETENTION_DAYS", 180, minimum=1)
+# IP hashes mix IP_HASH_KEY with a random secret per period (accounts.network); a daily task
+# deletes the secrets of all but the last IP_HASH_KEYS_KEPT periods, after which hashes made with
+# them link to no one, and blanks those hashes.
+IP_HASH_KEY_ROTATION = env_str("IP_HASH_KEY_ROTATION", "month").lower()
+if IP_HASH_KEY_ROTATION not in ("day", "week", "month"):
+    raise ImproperlyConfigured(
+        f"IP_HASH_KEY_ROTATION={IP_HASH_KEY_ROTATION!r} must be day, week or month"
+    )
+IP_HASH_KEYS_KEPT = env_int("IP_HASH_KEYS_KEPT", 2, minimum=1)
+# How long the emailed "your signatures" link (see, download, withdraw) works.
+MY_SIGNATURES_LINK_MAX_AGE = timedelta(
+    hours=env_int("MY_SIGNATURES_LINK_MAX_AGE_HOURS", 24, minimum=1)
+)
 
 # --- Staff accounts -------------------------------------------------------------------------------
 # Staff must pass a TOTP second factor to use the admin; on by default in production.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=not DEBUG)
+# The account's label in authenticator apps; the host tells apart staff accounts on several sites.
+OTP_TOTP_ISSUER = f"Cosign {urlsplit(SITE_URL).hostname or ''}".strip()
+# Nobody, superusers included, reads a staff member's TOTP key back from the admin: a lost device
+# is reset by deleting it, and the owner enrols a new one on their next admin visit.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Internationalization -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -344,13 +429,33 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Pages are never framed, except the petition widget (/p/<slug>/embed/), which its view exempts
+# and whose CSP allows any frame-ancestor: campaigners put it on their own sites.
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+_HTTPS = SITE_URL.startswith("https://")
+# "Production" for transport security: DEBUG off and the site's public address on https. An
+# http:// SITE_URL with DEBUG off is a local trial, where redirecting to https would lock it out.
+_PRODUCTION_HTTPS = _HTTPS and not DEBUG
+# Off behind a proxy that redirects http to https itself (with TRUST_X_FORWARDED_PROTO set, leaving
+# it on is also right: the proxy's header tells Django which requests already came over https).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=_PRODUCTION_HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = _HTTPS
+# Lax, not Strict: a supporter opens the confirmation link from their mail program, a cross-site
+# navigation; with Strict a staff member following a link from a mail would arrive logged out.
+# Lax still withholds the cookies from cross-site POSTs, frames and images.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+# A year, once the site is on https in production; 0 turns HSTS off.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _PRODUCTION_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a promise for the whole registrable domain, hard to take back, and impossible for
+# a site on a subdomain (as most Cosign sites are): the operator of the domain opts in.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# `check --deploy` warns while preload is off (security.W021); for the reason above that is the
+# operator's choice, not a misconfiguration. Every other deployment check stays on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

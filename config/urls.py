@@ -2,16 +2,20 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import abuse_views
 from config import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
+    # Outside the language prefix: one challenge endpoint whatever the page's language.
+    path("abuse/challenge", abuse_views.pow_challenge, name="abuse_challenge"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("privacy/", views.privacy, name="privacy"),
     path("p/", include("petitions.urls")),
     path("letters/", include("letters.urls")),
     path("", include("accounts.urls")),

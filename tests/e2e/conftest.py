@@ -2,8 +2,9 @@
 server (a real HTTP server on 127.0.0.1 over the test database).
 
 Every page a test opens is watched: a console error (a Content-Security-Policy refusal among
-them), an uncaught script error, a request to another host or a 5xx answer fails the test, so
-a broken template or a third-party asset cannot slip through a journey that "only" clicks.
+them), an uncaught script error, a request to another host, a 5xx answer or a page of ours
+without its Content-Security-Policy header fails the test, so a broken template or a
+third-party asset cannot slip through a journey that "only" clicks.
 Screenshots land in test-artifacts/screenshots/ (not committed) for a person to review.
 """
 
@@ -119,6 +120,14 @@ class Watch:
         page_itself = response.request.resource_type == "document"
         if response.status >= 500 or (response.status >= 400 and not page_itself):
             self.problems.append(f"{response.status} from {response.url}")
+        # Every page of ours (an iframe's too, a redirect too) carries the policy: one without
+        # it would run whatever script an injection put there.
+        if page_itself and response.url.startswith(self.origin + "/"):
+            # `headers`, not `all_headers()`: the latter is a round trip to the browser, which
+            # must not happen inside an event handler (it can wait for ever).
+            policy = response.headers.get("content-security-policy", "")
+            if "script-src 'self'" not in policy:
+                self.problems.append(f"no Content-Security-Policy on {response.url}")
 
 
 class Browse:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership, Organization, User
+from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, my_signatures_refs
+from accounts.tokens import token_make
 from letters.models import (
     IndividualSignature,
     LetterUpdate,
@@ -237,6 +239,27 @@ def _organization_members(page: Page, campaigns: Campaigns) -> None:
     expect(page.get_by_role("button", name="Invite")).to_be_visible()
 
 
+def _my_signatures_path(campaigns: Campaigns, *, suffix: str = "") -> str:
+    """The emailed self-service link of the pending signer (Maria Rossi)."""
+    refs = my_signatures_refs(canonical_email=campaigns.pending.canonical_email)
+    token = token_make(purpose=MY_SIGNATURES_TOKEN_PURPOSE, value=refs)
+    return f"/en/my-signatures/{token}/{suffix}"
+
+
+def _my_signatures_errors(page: Page, campaigns: Campaigns) -> None:
+    visit(page, "/en/my-signatures/")
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _my_signatures_expired(page: Page, campaigns: Campaigns) -> None:
+    two_days_ago = time.time() - 48 * 3600
+    with mock.patch.object(signing.time, "time", return_value=two_days_ago):
+        path = _my_signatures_path(campaigns)
+    visit(page, path, status=400)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired")
+
+
 def _go(path: Callable[[Campaigns], str], *, status: int = 200):
     return lambda page, campaigns: visit(page, path(campaigns), status=status)
 
@@ -250,6 +273,8 @@ PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "petition": _go(lambda c: c.open.get_absolute_url()),
     "petition-italian": _go(lambda c: f"/it/p/{c.open.slug}/"),
     "petition-closed": _go(lambda c: c.closed.get_absolute_url()),
+    "petition-embed": _go(lambda c: f"/en/p/{c.open.slug}/embed/"),
+    "petition-embed-closed": _go(lambda c: f"/en/p/{c.closed.slug}/embed/"),
     "sign-form-errors": _sign_with_errors,
     "check-inbox": _go(lambda c: f"/en/p/{c.open.slug}/check-your-inbox/"),
     "confirm": _go(lambda c: c.confirm_path),
@@ -276,6 +301,15 @@ PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "organization-members": _organization_members,
     "not-found": _go(lambda c: "/en/p/no-such-campaign/", status=404),
     "form-only-address": _go(lambda c: f"/en/p/{c.open.slug}/sign/", status=405),
+    "privacy": _go(lambda c: "/en/privacy/"),
+    "privacy-italian": _go(lambda c: "/it/privacy/"),
+    "my-signatures": _go(lambda c: "/en/my-signatures/"),
+    "my-signatures-errors": _my_signatures_errors,
+    "my-signatures-sent": _go(lambda c: "/en/my-signatures/sent/"),
+    "my-signatures-list": _go(_my_signatures_path),
+    "my-signatures-withdraw": _go(lambda c: _my_signatures_path(c, suffix="withdraw/?all=1")),
+    "my-signatures-expired": _my_signatures_expired,
+    "my-signatures-broken": _go(lambda c: "/en/my-signatures/not-a-token/", status=400),
 }
 
 

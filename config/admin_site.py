@@ -1,0 +1,85 @@
+"""The admin site: Django's, plus a second factor for staff when STAFF_REQUIRE_2FA is on.
+
+A staff password alone opens every supporter's name and email, so a leaked or guessed password
+must not be enough: the admin also wants a TOTP device verified in this session. The setting is
+read on each request, not at import, so tests (and a deployment that flips it) see it at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def second_factor_pending(request: HttpRequest) -> bool:
+    """Whether this request comes from active staff who gave the password but, though the
+    setting asks for it, no second factor yet."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    if not settings.STAFF_REQUIRE_2FA:
+        return False
+    # OTPMiddleware installs is_verified(); without it (a request that skipped the middleware)
+    # nobody counts as verified: the admin fails closed.
+    is_verified = getattr(user, "is_verified", None)
+    return not (callable(is_verified) and is_verified())
+
+
+class CosignAdminSite(admin.AdminSite):
+    site_header = _("Cosign administration")
+    site_title = _("Cosign admin")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and not second_factor_pending(request)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # Imported here: this module is loaded while the app registry is still filling.
+        from accounts.two_factor import second_factor_redirect
+
+        default_next = reverse("admin:index", current_app=self.name)
+        if second_factor_pending(request):
+            # Already past the password: straight on to the code, never the password form again.
+            next_url = request.GET.get(REDIRECT_FIELD_NAME) or default_next
+            return second_factor_redirect(request, next_url=next_url)
+        response = super().login(request, extra_context)
+        if (
+            request.method == "POST"
+            and isinstance(response, HttpResponseRedirect)
+            and second_factor_pending(request)
+        ):
+            # The password was right; where the login form would go next, the code goes first.
+            return second_factor_redirect(request, next_url=response.url)
+        return response
+
+
+def totp_devices_for_superusers_only(site: admin.AdminSite) -> None:
+    """Swap django-otp's device admin for one only superusers may use: anyone else allowed to
+    add a device could enrol their own phone on a colleague's account (or remove its factor)."""
+    from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    class SuperusersOnlyTOTPDeviceAdmin(TOTPDeviceAdmin):
+        def has_module_permission(self, request: HttpRequest) -> bool:
+            return request.user.is_superuser
+
+        def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+            return request.user.is_superuser
+
+        def has_add_permission(self, request: HttpRequest) -> bool:
+            return request.user.is_superuser
+
+        def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+            return request.user.is_superuser
+
+        def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+            return request.user.is_superuser
+
+    if site.is_registered(TOTPDevice):
+        site.unregister(TOTPDevice)
+    site.register(TOTPDevice, SuperusersOnlyTOTPDeviceAdmin)
