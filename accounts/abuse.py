@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache as _memoize
 from typing import Any
 
 import altcha
@@ -33,6 +34,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
+from publicsuffixlist import PublicSuffixList
 
 from accounts import network
 from accounts.domains import domain_is_free_mail, domain_normalize, domain_within, email_domain
@@ -57,6 +59,9 @@ _DEFAULT_RATE_LIMIT_MESSAGE = _(
 )
 
 _STARTED_SALT = "cosign.abuse.form-started"
+# A form left open longer than this is sent with a timestamp that counts as missing: a token
+# harvested once must not serve a bot for ever.
+STARTED_MAX_AGE = timedelta(days=1)
 _PROOF_MAX_LENGTH = 2000
 
 
@@ -235,12 +240,14 @@ def form_started_token(*, now: float | None = None) -> str:
 
 
 def fill_too_fast(token: str, *, now: float | None = None) -> bool:
-    """Sent sooner than ABUSE_MIN_FILL_SECONDS after rendering, or with no valid timestamp."""
+    """Sent sooner than ABUSE_MIN_FILL_SECONDS after rendering, or with no valid timestamp
+    (a missing, forged, or older than STARTED_MAX_AGE one)."""
     minimum = settings.ABUSE_MIN_FILL_SECONDS
     if minimum <= 0:
         return False
     try:
-        started = signing.loads(token, salt=_STARTED_SALT)
+        # SignatureExpired is a BadSignature.
+        started = signing.loads(token, salt=_STARTED_SALT, max_age=STARTED_MAX_AGE)
     except (signing.BadSignature, ValueError, TypeError, UnicodeError):
         return True
     if not isinstance(started, int):
@@ -266,6 +273,9 @@ def pow_challenge_create() -> dict[str, Any]:
 class Proof:
     MISSING = "missing"
     EXPIRED = "expired"
+    # A genuine proof already spent: a person's back button and resubmit does this as surely as
+    # a bot, so it counts as no proof, never as a bad one.
+    REPLAYED = "replayed"
     BAD = "bad"
     GOOD = "good"
 
@@ -273,16 +283,25 @@ class Proof:
 _PROOF_TYPES = {"algorithm": str, "challenge": str, "number": int, "salt": str, "signature": str}
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _proof_parse(payload: str) -> dict[str, Any] | None:
+    """The proof as a flat JSON object of the expected fields, or None."""
     if len(payload) > _PROOF_MAX_LENGTH:
         return None
     try:
-        data = json.loads(base64.b64decode(payload, validate=True).decode())
-    except (ValueError, binascii.Error, UnicodeError):
+        text = base64.b64decode(payload, validate=True).decode()
+        # Even under the length cap, "[[[[..." nests deeper than the parser's recursion limit.
+        data = json.loads(text)
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return None
     if not isinstance(data, dict) or any(
         type(data.get(key)) is not kind for key, kind in _PROOF_TYPES.items()
     ):
+        return None
+    # A real proof is flat; anything nested is not one, whatever else it carries.
+    if not all(isinstance(value, _SCALARS) for value in data.values()):
         return None
     return data
 
@@ -290,8 +309,9 @@ def _proof_parse(payload: str) -> dict[str, Any] | None:
 def pow_verify(payload: str) -> str:
     """Check a solved challenge: one of the `Proof` values, and a good one only once.
 
-    An expired proof counts as no proof (a person who left the page open for an hour is no
-    bot), never as a bad one; a forged or replayed proof is bad.
+    An expired or replayed proof counts as no proof (a person who left the page open for an hour,
+    or went back and sent the form again, is no bot), never as a bad one; only a forged or
+    malformed proof is bad.
     """
     if not payload:
         return Proof.MISSING
@@ -315,7 +335,7 @@ def pow_verify(payload: str) -> str:
     except Exception:
         logger.warning("Cannot record a used proof of work, accepting it", exc_info=True)
         return Proof.GOOD
-    return Proof.GOOD if first_use else Proof.BAD
+    return Proof.GOOD if first_use else Proof.REPLAYED
 
 
 # --- Signals that flag ----------------------------------------------------------------------------
@@ -325,6 +345,18 @@ def email_is_disposable(email: str) -> bool:
     """The address's domain, or any domain it is under, is a known throwaway-mail provider."""
     labels = domain_normalize(email_domain(email)).split(".")
     return any(".".join(labels[i:]) in _DISPOSABLE_DOMAINS for i in range(len(labels) - 1))
+
+
+@_memoize
+def _public_suffixes() -> PublicSuffixList:
+    # Parsing the bundled list takes a moment: once per process, on first use.
+    return PublicSuffixList()
+
+
+def registrable_domain(domain: str) -> str:
+    """The domain someone registered ("spam.example" for "s1.spam.example", "b.co.uk" for
+    "a.b.co.uk"), or the domain itself when the list knows no such thing (a bare suffix)."""
+    return _public_suffixes().privatesuffix(domain) or domain
 
 
 def name_skeleton(name: str) -> str:
@@ -348,7 +380,8 @@ def signing_flags(
     Call after validation and only for a signature that will be written: it counts the bursts and
     spends the proof of work. `trusted_domains` are ones the campaign expects many signers from (a
     letter signed by one company's employees): no domain burst for them. A missing proof of work
-    (JavaScript off) is added only when another signal fired.
+    (JavaScript off; an expired or replayed one counts alike) is added only when another signal
+    fired.
     """
     check = form.human_check
     flags: set[str] = set()
@@ -370,7 +403,11 @@ def signing_flags(
             if domain_is_free_mail(domain)
             else settings.ABUSE_DOMAIN_BURST
         )
-        if _over_any(request, group=f"domain:{scope}", value=domain, rates=rates):
+        # Keyed on the registrable domain: with a wildcard MX a spammer can mint a subdomain per
+        # signature.
+        if _over_any(
+            request, group=f"domain:{scope}", value=registrable_domain(domain), rates=rates
+        ):
             flags.add(AbuseFlag.DOMAIN_BURST)
     if _over_any(
         request,
@@ -380,7 +417,38 @@ def signing_flags(
     ):
         flags.add(AbuseFlag.NEAR_DUPLICATE)
 
-    if flags and proof in (Proof.MISSING, Proof.EXPIRED):
+    if flags and proof in (Proof.MISSING, Proof.EXPIRED, Proof.REPLAYED):
         flags.add(AbuseFlag.NO_PROOF_OF_WORK)
     # In AbuseFlag's own order, so equal signals always read the same.
     return [code for code in AbuseFlag.values if code in flags]
+
+
+# --- Per-recipient cooldown -----------------------------------------------------------------------
+
+
+def _cooldown_key(purpose: str, canonical_email: str) -> str:
+    # An HMAC, never the address: a Redis dump must not list who asked for what.
+    digest = salted_hmac(f"cosign.abuse.cooldown.{purpose}", canonical_email).hexdigest()
+    return f"{settings.ABUSE_CACHE_PREFIX}cooldown:{purpose}:{digest}"
+
+
+def recipient_cooldown_claim(*, purpose: str, canonical_email: str) -> bool:
+    """Whether a `purpose` email may go to this address now: True at most once per
+    SIGNATURE_NOTICE_INTERVAL, so a form anyone can post (from as many networks as they like)
+    cannot flood a known person's inbox. Fails open: with the cache down the email goes."""
+    interval = int(settings.SIGNATURE_NOTICE_INTERVAL.total_seconds())
+    if interval <= 0:
+        return True
+    try:
+        return bool(cache.add(_cooldown_key(purpose, canonical_email), 1, interval))
+    except Exception:
+        logger.warning("Recipient cooldown unavailable, sending anyway", exc_info=True)
+        return True
+
+
+def recipient_cooldown_release(*, purpose: str, canonical_email: str) -> None:
+    """Give a claim back (the email could not be sent), so the retry may send."""
+    try:
+        cache.delete(_cooldown_key(purpose, canonical_email))
+    except Exception:
+        logger.warning("Recipient cooldown unavailable", exc_info=True)

@@ -124,18 +124,41 @@ def ip_hash_cache_clear() -> None:
         _cached = None
 
 
+# One IPv6 host (a home router's LAN, a cloud VM) is usually given a whole /64 and can take a
+# fresh address from it for every request: the /64 is the unit that stands for one subscriber.
+IPV6_PREFIX_LENGTH = 64
+
+
+def ip_hashed_part(ip: str) -> str:
+    """What of an address is hashed: an IPv4 address whole (an IPv4-mapped IPv6 address as the
+    IPv4 one it carries), an IPv6 address by its /64 network. "" for no valid address."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network((address, IPV6_PREFIX_LENGTH), strict=False)
+        return str(network)
+    return str(address)
+
+
 def ip_hash(ip: str, *, now: datetime | None = None) -> str:
-    """A keyed hash of an address: equal for equal addresses within one rotation period, useless
-    without the key.
+    """A keyed hash of an address: equal for equal addresses (for IPv6, addresses of one /64)
+    within one rotation period, useless without the key.
 
     The key is IP_HASH_KEY together with the period's random secret (accounts.models.IpHashKey).
     The raw address is never stored; once the period's secret is deleted, the hash links to no one,
-    not even to us: recomputing it for a suspect address is no longer possible.
+    not even to us: recomputing it for a suspect address is no longer possible. Rate limits,
+    bursts and the stored hash all use this, so an IPv6 host cannot dodge them address by address,
+    and what we keep is less precise.
     """
-    if not ip:
+    part = ip_hashed_part(ip)
+    if not part:
         return ""
     secret = f"{settings.IP_HASH_KEY}:{_period_secret(ip_hash_period(now=now))}"
-    return salted_hmac("cosign.ip", ip, secret=secret, algorithm="sha256").hexdigest()
+    return salted_hmac("cosign.ip", part, secret=secret, algorithm="sha256").hexdigest()
 
 
 @dataclass(frozen=True)

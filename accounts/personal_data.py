@@ -9,6 +9,7 @@ them without being forgotten by all, which a test would see.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
 from accounts.emails import email_canonicalize
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,11 @@ class PersonalDataProvider(Protocol):
     def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:
         """Remove personal data from records of campaigns closed before `closed_before`, one
         transaction per batch; yields each batch's size."""
+        ...
+
+    def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
+        """Delete never-confirmed records whose last confirmation link was sent before
+        `last_link_before`, one transaction per batch; yields each batch's size."""
         ...
 
     def ip_hashes_clear(self, *, created_before: datetime) -> int:
@@ -124,10 +131,14 @@ class UnknownRecord(Exception):
     """A reference that names no provider, or is not "kind:number"."""
 
 
+# ASCII digits only (str.isdigit accepts "²", which int() refuses), and few enough for a bigint.
+_REF_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
 def _parse_ref(ref: str) -> tuple[PersonalDataProvider, int]:
     kind, _, number = ref.partition(":")
     provider = _providers.get(kind)
-    if provider is None or not number.isdigit() or len(number) > 18:
+    if provider is None or not _REF_NUMBER.fullmatch(number):
         raise UnknownRecord(ref)
     return provider, int(number)
 
@@ -183,17 +194,36 @@ def link_owner(*, refs: object) -> LinkOwner | None:
     return None
 
 
-def my_signatures_link_send(*, email: str, language: str) -> bool:
-    """Mail a link to someone's signatures if that address has any; nothing otherwise.
+MY_SIGNATURES_NOTICE = "my_signatures"
 
-    Runs in a task, so the request page answers at the same speed either way.
+
+def my_signatures_link_send(*, email: str, language: str) -> bool:
+    """Mail a link to someone's signatures if that address has any, at most once per
+    SIGNATURE_NOTICE_INTERVAL; nothing otherwise. Returns whether it mailed.
+
+    Runs in a task, so the request page answers at the same speed either way. The link goes to
+    the address stored with the records, not the one typed: "mariarossi+x@gmail.com"
+    canonicalizes like "Maria.Rossi@gmail.com", and only the address that signed may receive it.
     """
     refs = my_signatures_refs(canonical_email=email_canonicalize(email))
-    if not refs:
+    owner = link_owner(refs=refs)
+    if owner is None:
+        return False
+    if not recipient_cooldown_claim(
+        purpose=MY_SIGNATURES_NOTICE, canonical_email=owner.canonical_email
+    ):
+        logger.info("My signatures: a link was sent to this address a moment ago; not again")
         return False
     from accounts.privacy_emails import my_signatures_email_send
 
-    my_signatures_email_send(email=email, language=language, refs=refs)
+    try:
+        my_signatures_email_send(email=owner.email, language=language, refs=refs)
+    except Exception:
+        # The task retries a failed send: the cooldown must not swallow the retry.
+        recipient_cooldown_release(
+            purpose=MY_SIGNATURES_NOTICE, canonical_email=owner.canonical_email
+        )
+        raise
     return True
 
 
@@ -204,36 +234,86 @@ def retention_cutoff(*, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.SIGNATURE_RETENTION_DAYS)
 
 
+def unconfirmed_cutoff(*, now: datetime | None = None) -> datetime:
+    """Records never confirmed whose last link was sent before this are deleted: the link
+    stopped working UNCONFIRMED_RETENTION_DAYS ago."""
+    return (
+        (now or timezone.now())
+        - settings.SIGNATURE_CONFIRM_MAX_AGE
+        - timedelta(days=settings.UNCONFIRMED_RETENTION_DAYS)
+    )
+
+
+@dataclass(frozen=True)
+class RetentionDone:
+    """How many records each provider anonymized, and how many never-confirmed ones it
+    deleted."""
+
+    anonymized: dict[str, int]
+    unconfirmed_deleted: dict[str, int]
+
+
+def _batches(
+    kind: str,
+    batches: Iterator[int],
+    *,
+    verb: str,
+    progress: Callable[[str, int, int], None] | None,
+) -> int:
+    total = 0
+    for batch in batches:
+        total += batch
+        logger.info("Retention: %s %d %s records (%d so far)", verb, batch, kind, total)
+        if progress is not None:
+            progress(kind, batch, total)
+    return total
+
+
 def personal_data_anonymize_expired(
     *,
     now: datetime | None = None,
     batch_size: int = 1000,
     progress: Callable[[str, int, int], None] | None = None,
-) -> dict[str, int]:
-    """Anonymize the records of every campaign closed more than SIGNATURE_RETENTION_DAYS ago.
+    unconfirmed_progress: Callable[[str, int, int], None] | None = None,
+) -> RetentionDone:
+    """Delete the records never confirmed whose link expired more than UNCONFIRMED_RETENTION_DAYS
+    ago (an address someone typed, perhaps not its owner's, has no reason to stay), then
+    anonymize the records of every campaign closed more than SIGNATURE_RETENTION_DAYS ago.
 
     Safe to run again at any time: an anonymized record is not selected twice, and a run cut off
     mid-way leaves whole batches done and the rest for the next run. `progress(kind, batch,
-    total so far)` is called after each batch. Returns how many records each provider anonymized.
+    total so far)` is called after each anonymized batch, `unconfirmed_progress` after each
+    deleted one.
     """
+    last_link_before = unconfirmed_cutoff(now=now)
     closed_before = retention_cutoff(now=now)
-    done: dict[str, int] = {}
-    for provider in providers():
-        total = 0
-        for batch in provider.anonymize_expired(closed_before=closed_before, batch_size=batch_size):
-            total += batch
-            logger.info(
-                "Retention: anonymized %d %s records (%d so far)", batch, provider.key, total
-            )
-            if progress is not None:
-                progress(provider.key, batch, total)
-        done[provider.key] = total
+    deleted = {
+        provider.key: _batches(
+            provider.key,
+            provider.unconfirmed_delete(last_link_before=last_link_before, batch_size=batch_size),
+            verb="deleted never-confirmed",
+            progress=unconfirmed_progress,
+        )
+        for provider in providers()
+    }
+    anonymized = {
+        provider.key: _batches(
+            provider.key,
+            provider.anonymize_expired(closed_before=closed_before, batch_size=batch_size),
+            verb="anonymized",
+            progress=progress,
+        )
+        for provider in providers()
+    }
     logger.info(
-        "Retention: campaigns closed before %s done: %s",
+        "Retention: campaigns closed before %s anonymized: %s; links sent before %s and never "
+        "confirmed deleted: %s",
         closed_before.isoformat(),
-        ", ".join(f"{count} {key}" for key, count in done.items()) or "no providers",
+        ", ".join(f"{count} {key}" for key, count in anonymized.items()) or "no providers",
+        last_link_before.isoformat(),
+        ", ".join(f"{count} {key}" for key, count in deleted.items()) or "no providers",
     )
-    return done
+    return RetentionDone(anonymized=anonymized, unconfirmed_deleted=deleted)
 
 
 def ip_hashes_clear(*, created_before: datetime) -> int:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import organization_emails as emails
 from accounts import selectors
+from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
 from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
 from accounts.models import Membership, Organization, User
 
@@ -364,14 +365,32 @@ def membership_invitation_send(
     return True
 
 
+PASSWORD_LINK_NOTICE = "password_link"  # noqa: S105 (a cooldown's name, not a secret)
+
+
 def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE) -> None:
-    """Email a link to choose a password to the account with this address, if there is one (an
-    active one). Says nothing either way, so the form does not tell who has an account."""
+    """Have a link to choose a password emailed to the account with this address, if there is
+    an active one. Only queues a task, the same for any address: a lookup here would make the
+    page answer at another speed for an account holder, and so tell who has an account."""
+    enqueue_after_commit(_tasks().user_send_password_link_to_address, email, language)
+
+
+def password_link_send_to_address(*, email: str, language: str) -> bool:
+    """The lookup password_link_request leaves to a task. At most one link per address per
+    SIGNATURE_NOTICE_INTERVAL: anyone may post the form, from as many networks as they like."""
     user = User.objects.filter(
         email__iexact=User.objects.login_email(email), is_active=True
     ).first()
-    if user is not None:
-        enqueue_after_commit(_tasks().user_send_password_link, user.pk, language)
+    if user is None:
+        return False
+    if not recipient_cooldown_claim(purpose=PASSWORD_LINK_NOTICE, canonical_email=user.email):
+        return False
+    try:
+        return password_link_send(user_id=user.pk, language=language)
+    except Exception:
+        # The task retries a failed send: the cooldown must not swallow the retry.
+        recipient_cooldown_release(purpose=PASSWORD_LINK_NOTICE, canonical_email=user.email)
+        raise
 
 
 def password_link_send(*, user_id: int, language: str) -> bool:

@@ -35,9 +35,16 @@ def membership_send_invitation(membership_id: int, inviter_id: int | None, langu
     )
 
 
+# No longer queued by this code; kept so tasks queued before an upgrade still run.
 @shared_task(**MAIL_RETRY)
 def user_send_password_link(user_id: int, language: str) -> bool:
     return services.password_link_send(user_id=user_id, language=language)
+
+
+@shared_task(**MAIL_RETRY)
+def user_send_password_link_to_address(email: str, language: str) -> bool:
+    # Takes the typed address, not an id: whether it names an account is the task's to find out.
+    return services.password_link_send_to_address(email=email, language=language)
 
 
 # --- Privacy ----------------------------------------------------------------------------------
@@ -62,7 +69,8 @@ def ip_hash_keys_prune() -> dict[str, int]:
 # Retention after a long outage may have many campaigns to catch up on; it works in committed
 # batches, so a run that hits even this limit leaves the rest to the next day's run.
 @shared_task(soft_time_limit=1800, time_limit=1860)
-def personal_data_anonymize_expired() -> dict[str, int]:
+def personal_data_anonymize_expired() -> dict[str, dict[str, int]]:
     from accounts.personal_data import personal_data_anonymize_expired as anonymize
 
-    return anonymize()
+    done = anonymize()
+    return {"anonymized": done.anonymized, "unconfirmed_deleted": done.unconfirmed_deleted}

@@ -358,6 +358,9 @@ if IP_HASH_KEY_ROTATION not in ("day", "week", "month"):
         f"IP_HASH_KEY_ROTATION={IP_HASH_KEY_ROTATION!r} must be day, week or month"
     )
 IP_HASH_KEYS_KEPT = env_int("IP_HASH_KEYS_KEPT", 2, minimum=1)
+# A signature never confirmed (perhaps typed by someone else than the address's owner) is deleted
+# this long after its last confirmation link stopped working (SIGNATURE_CONFIRM_MAX_AGE).
+UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30, minimum=1)
 # How long the emailed "your signatures" link (see, download, withdraw) works.
 MY_SIGNATURES_LINK_MAX_AGE = timedelta(
     hours=env_int("MY_SIGNATURES_LINK_MAX_AGE_HOURS", 24, minimum=1)

@@ -80,6 +80,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     context = {
         "retention_days": settings.SIGNATURE_RETENTION_DAYS,
         "confirm_days": settings.SIGNATURE_CONFIRM_MAX_AGE.days,
+        "unconfirmed_days": settings.UNCONFIRMED_RETENTION_DAYS,
         "link_hours": link_hours,
         "rotation_every": _ROTATION_EVERY[rotation],
         "keys_span": _ROTATION_SPAN[rotation](settings.IP_HASH_KEYS_KEPT),

@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,8 +49,9 @@ def _record(signature: IndividualSignature) -> PersonalRecord:
             "name_withheld": signature.withhold_name,
             "language": signature.language,
             "status": signature.status,
+            # Held or not, never why: which signal fired would tell a bot's operator what to
+            # change. The flags are for staff.
             "held_for_review": signature.held,
-            "review_flags": signature.flags.split(),
             "moderation_reason": signature.moderation_reason,
             "ip_hash": signature.ip_hash,
             "signed_at": _iso(signature.created_at),
@@ -112,9 +114,36 @@ class LetterSignatures:
                     title="",
                     affiliation="",
                     ip_hash="",
+                    # A moderator's note may name the person.
+                    moderation_reason="",
                     withhold_name=True,
                     anonymized_at=timezone.now(),
                 )
+            yield len(pks)
+
+    def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
+        # Never listed or counted while pending. Its last link went out when it was made or,
+        # signed again, re-sent (confirmation_sent_at): both before the cutoff.
+        while True:
+            with transaction.atomic():
+                pks = list(
+                    IndividualSignature.objects.filter(
+                        status=IndividualSignature.Status.PENDING,
+                        created_at__lt=last_link_before,
+                    )
+                    .filter(
+                        Q(confirmation_sent_at__isnull=True)
+                        | Q(confirmation_sent_at__lt=last_link_before)
+                    )
+                    .order_by("pk")
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if not pks:
+                    return
+                IndividualSignature.objects.filter(
+                    pk__in=pks, status=IndividualSignature.Status.PENDING
+                ).delete()
             yield len(pks)
 
     def ip_hashes_clear(self, *, created_before: datetime) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,8 +55,9 @@ def _record(signature: Signature) -> PersonalRecord:
             "language": signature.language,
             "status": signature.status,
             "counted": signature.counted,
+            # Held or not, never why: which signal fired would tell a bot's operator what to
+            # change. The flags are for staff.
             "held_for_review": signature.held,
-            "review_flags": signature.flags.split(),
             "moderation_reason": signature.moderation_reason,
             # Kept until its key is deleted (see the privacy page); it cannot be turned back into
             # the address, but it is data about this person, so it is theirs to see.
@@ -149,10 +150,37 @@ class PetitionSignatures:
                     postal_code="",
                     comment="",
                     ip_hash="",
+                    # A moderator's note may name the person ("her brother signed for her").
+                    moderation_reason="",
                     display=Signature.Display.WITHHELD,
                     consent_updates=False,
                     anonymized_at=timezone.now(),
                 )
+            yield len(pks)
+
+    def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
+        # A pending signature is never counted (a CHECK constraint), so no count changes. Its
+        # last link went out when it was made (created_at), sent (confirmation_sent_at) or
+        # re-sent on request (notice_at): all of them before the cutoff.
+        while True:
+            with transaction.atomic():
+                pks = list(
+                    Signature.objects.filter(
+                        status=Signature.Status.PENDING, created_at__lt=last_link_before
+                    )
+                    .filter(Q(notice_at__isnull=True) | Q(notice_at__lt=last_link_before))
+                    .filter(
+                        Q(confirmation_sent_at__isnull=True)
+                        | Q(confirmation_sent_at__lt=last_link_before)
+                    )
+                    .order_by("pk")
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if not pks:
+                    return
+                # The status again: a row confirmed since it was read is not deleted.
+                Signature.objects.filter(pk__in=pks, status=Signature.Status.PENDING).delete()
             yield len(pks)
 
     def ip_hashes_clear(self, *, created_before: datetime) -> int:

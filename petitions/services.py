@@ -114,7 +114,7 @@ def signature_create(
                     for pk in sorted(set(sponsor_opt_ins))
                 )
     except IntegrityError:
-        existing = _signature_of(petition=petition, canonical_email=signature.canonical_email)
+        existing = _signature_of(petition_id=petition.pk, canonical_email=signature.canonical_email)
         if existing is None:
             raise
         signature_notice_request(signature=existing, now=now)
@@ -126,9 +126,9 @@ def signature_create(
     return signature
 
 
-def _signature_of(*, petition: Petition, canonical_email: str) -> Signature | None:
+def _signature_of(*, petition_id: int, canonical_email: str) -> Signature | None:
     return Signature.objects.filter(
-        petition=petition, canonical_email=canonical_email, anonymized_at__isnull=True
+        petition_id=petition_id, canonical_email=canonical_email, anonymized_at__isnull=True
     ).first()
 
 
@@ -151,13 +151,24 @@ def signature_notice_request(*, signature: Signature, now: datetime | None = Non
 
 
 def signature_new_link_request(*, petition: Petition, email: str) -> None:
-    """Someone lost or broke their link and typed their address: mail them if they have signed.
+    """Someone lost or broke their link and typed their address: have them mailed if they signed.
 
-    Says nothing either way, like the sign form.
+    Only queues a task, the same one for any address: looking the address up here would make
+    the page answer more slowly for a signer than for anyone else, and so tell who signed.
     """
-    signature = _signature_of(petition=petition, canonical_email=email_canonicalize(email))
-    if signature is not None:
-        signature_notice_request(signature=signature)
+    from petitions.tasks import signature_send_new_link
+
+    enqueue_after_commit(signature_send_new_link, petition.pk, email)
+
+
+def signature_new_link_send(*, petition_id: int, email: str) -> bool:
+    """The lookup signature_new_link_request leaves to a task: mail the signer of `petition_id`
+    with this address a fresh link (or "already signed"), rate limited per signature like any
+    notice. Returns whether a notice was allowed."""
+    signature = _signature_of(petition_id=petition_id, canonical_email=email_canonicalize(email))
+    if signature is None:
+        return False
+    return signature_notice_request(signature=signature)
 
 
 def signature_confirmation_send(*, signature_id: int) -> bool:
@@ -222,7 +233,9 @@ def signature_confirm(
     """Confirm a signature from its emailed link, with the name and display the mailbox owner
     chose on the confirmation page. Confirming twice changes nothing.
 
-    The count itself is raised by the batched counter, not here.
+    The count itself is raised by the batched counter, not here. Raises Signature.DoesNotExist
+    when the signature is gone, even half-way: its signer may withdraw it (or retention delete
+    it) while the confirmation is being posted.
     """
     now = now or timezone.now()
     signature = Signature.objects.select_related("petition").get(pk=signature_id)

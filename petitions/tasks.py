@@ -20,6 +20,12 @@ def signature_send_notice(signature_id: int) -> str:
 
 
 @shared_task
+def signature_send_new_link(petition_id: int, email: str) -> bool:
+    # Takes the typed address, not an id: which signature it names is the task's to find out.
+    return services.signature_new_link_send(petition_id=petition_id, email=email)
+
+
+@shared_task
 def signature_confirmations_sweep() -> int:
     return services.signature_confirmations_resend_lost()
 

@@ -209,6 +209,22 @@ def test_a_timestamp_signed_for_something_else_is_too_fast(settings) -> None:
     assert abuse.fill_too_fast(other)
 
 
+def test_a_timestamp_older_than_a_day_counts_as_missing(settings) -> None:
+    # A token harvested once must not serve a bot for ever.
+    settings.ABUSE_MIN_FILL_SECONDS = 3
+    rendered_at = time.time()
+    token = abuse.form_started_token(now=rendered_at)
+
+    def read_at(moment: float) -> bool:
+        # The signature's own timestamp is checked against signing's clock.
+        with mock.patch.object(abuse.signing, "time", SimpleNamespace(time=lambda: moment)):
+            return abuse.fill_too_fast(token, now=moment)
+
+    max_age = abuse.STARTED_MAX_AGE.total_seconds()
+    assert not read_at(rendered_at + max_age - 60)
+    assert read_at(rendered_at + max_age + 60)
+
+
 def test_zero_seconds_switches_the_fill_time_check_off(settings) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 0
     assert not abuse.fill_too_fast("")
@@ -244,10 +260,13 @@ def test_the_challenge_endpoint_gives_a_fresh_uncacheable_challenge(client, chea
     assert client.post("/abuse/challenge").status_code == 405
 
 
-def test_a_solved_challenge_is_good_once_and_a_replay_is_bad(cheap_pow) -> None:
+def test_a_solved_challenge_is_good_once_and_a_replay_is_no_proof_not_a_bad_one(
+    cheap_pow,
+) -> None:
+    # Back button and resubmit in the same browser sends the spent proof again.
     payload = _solved(abuse.pow_challenge_create())
     assert abuse.pow_verify(payload) == Proof.GOOD
-    assert abuse.pow_verify(payload) == Proof.BAD
+    assert abuse.pow_verify(payload) == Proof.REPLAYED
 
 
 def test_a_wrong_number_is_bad(cheap_pow) -> None:
@@ -294,6 +313,22 @@ def test_an_expired_proof_counts_as_none_not_as_bad(cheap_pow) -> None:
             ).encode()
         ).decode(),
         "A" * 5000,
+        # Under the length cap, yet nested deeper than the JSON parser's recursion limit.
+        base64.b64encode(b"[" * 1490).decode(),
+        base64.b64encode(b'{"a": ' * 300 + b"1" + b"}" * 300).decode(),
+        # The right fields, and something nested beside them: not a flat object.
+        base64.b64encode(
+            json.dumps(
+                {
+                    "algorithm": "SHA-256",
+                    "challenge": "a",
+                    "number": 1,
+                    "salt": "s",
+                    "signature": "x",
+                    "extra": [[1]],
+                }
+            ).encode()
+        ).decode(),
     ],
 )
 def test_a_malformed_proof_is_bad_never_an_error(payload) -> None:
@@ -386,6 +421,17 @@ def test_a_bad_proof_is_flagged_on_its_own() -> None:
     assert _flags(proof="forged") == ["bad_pow"]
 
 
+def test_a_replayed_proof_counts_as_no_proof(cheap_pow) -> None:
+    proof = _solved(abuse.pow_challenge_create())
+    assert _flags(proof=proof) == []
+    # Alone it flags nothing, like a missing proof; beside another signal it is no_pow.
+    assert _flags(email="bruno@example.org", name="Bruno", proof=proof) == []
+    assert _flags(email="maria@mailinator.com", name="Carla", proof=proof) == [
+        "disposable",
+        "no_pow",
+    ]
+
+
 def test_too_fast_is_flagged_when_the_check_is_on(settings) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 3
     assert _flags() == ["too_fast", "no_pow"]
@@ -412,6 +458,35 @@ def test_a_burst_from_one_email_domain_is_flagged_with_a_higher_bar_for_free_mai
     assert [sign("corp.example", n) for n in range(3)] == [[], [], ["domain_burst", "no_pow"]]
     assert [sign("gmail.com", n) for n in range(4)] == [[], [], [], []]
     assert sign("gmail.com", 5) == ["domain_burst", "no_pow"]
+
+
+def test_subdomains_of_one_domain_count_towards_one_domain_burst(settings) -> None:
+    # A spammer with a wildcard MX mints a subdomain per signature.
+    settings.ABUSE_DOMAIN_BURST = ["2/m"]
+    results = [
+        _flags(email=f"p{n}@s{n}.spam.example", name=f"Person {chr(65 + n)}", ip=f"192.0.2.{n}")
+        for n in range(3)
+    ]
+    assert "domain_burst" in results[2]
+    assert results[:2] == [[], []]
+
+
+@pytest.mark.parametrize(
+    ("domain", "registrable"),
+    [
+        ("s1.spam.example", "spam.example"),
+        ("spam.example", "spam.example"),
+        ("a.b.example.co.uk", "example.co.uk"),
+        ("lists.eff.org", "eff.org"),
+        # Each project under a shared suffix is its own registrant.
+        ("alice.github.io", "alice.github.io"),
+        # A bare public suffix names no registrant: counted as itself.
+        ("co.uk", "co.uk"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_the_domain_burst_counts_the_registrable_domain(domain, registrable) -> None:
+    assert abuse.registrable_domain(domain) == registrable
 
 
 def test_domains_a_letter_expects_are_no_burst(settings) -> None:

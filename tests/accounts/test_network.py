@@ -13,6 +13,7 @@ from accounts.network import (
     ip_hash_keys_prune,
     ip_hash_period,
     ip_hash_periods_kept,
+    ip_hashed_part,
 )
 from tests.factories import IndividualSignatureFactory, SignatureFactory
 
@@ -73,6 +74,37 @@ def test_ip_hash_of_nothing_is_empty() -> None:
 def test_ipv6_addresses_are_kept_as_hashes_too(address: str) -> None:
     assert client_ip(_request(address)) == address
     assert len(ip_hash(address)) == 64
+
+
+@pytest.mark.django_db
+def test_ipv6_addresses_of_one_64_share_a_hash_and_other_64s_do_not() -> None:
+    # One host usually holds a whole /64 and may take a fresh address for every request.
+    first = ip_hash("2001:db8:1:2::1")
+    assert ip_hash("2001:db8:1:2:ffff:ffff:ffff:ffff") == first
+    assert ip_hash("2001:db8:1:3::1") != first
+    assert ip_hash("2001:db8:2:2::1") != first
+
+
+@pytest.mark.parametrize(
+    ("address", "hashed"),
+    [
+        ("2001:db8:1:2:a:b:c:d", "2001:db8:1:2::/64"),
+        ("::1", "::/64"),
+        ("203.0.113.9", "203.0.113.9"),
+        # A dual-stack socket reports IPv4 clients this way: still one address, not a /64.
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("not-an-ip", ""),
+        ("", ""),
+    ],
+)
+def test_ipv4_is_hashed_per_address_and_ipv6_per_64(address: str, hashed: str) -> None:
+    assert ip_hashed_part(address) == hashed
+
+
+@pytest.mark.django_db
+def test_ipv4_neighbours_do_not_share_a_hash() -> None:
+    assert ip_hash("203.0.113.9") != ip_hash("203.0.113.8")
+    assert ip_hash("::ffff:203.0.113.9") == ip_hash("203.0.113.9")
 
 
 # --- Rotation ---------------------------------------------------------------------------------

@@ -88,6 +88,21 @@ def test_the_export_holds_every_personal_field() -> None:
     assert record["confirmed_at"] == signature.confirmed_at.isoformat()
 
 
+def test_a_held_signature_says_it_awaits_review_but_never_which_signal_fired() -> None:
+    # The flag codes would tell a bot's operator what to change; they are for staff.
+    _petition_signature(flags="disposable ip_burst", held=True, confirmed=True)
+    IndividualSignatureFactory(email=MARIA, flags="too_fast no_pow", held=True)
+
+    records = personal_records_list(canonical_email=MARIA)
+    exported = personal_data_export(canonical_email=MARIA)["records"]
+
+    assert [record.status for record in records] == ["Awaiting review", "Awaiting review"]
+    assert [record["held_for_review"] for record in exported] == [True, True]
+    text = repr(records) + repr(exported)
+    for code in ("disposable", "ip_burst", "too_fast", "no_pow"):
+        assert code not in text
+
+
 def test_withdrawing_a_counted_signature_takes_it_off_the_count() -> None:
     petition = PetitionFactory(signature_count=2)
     mine = _petition_signature(petition, confirmed=True, counted=True)
@@ -146,7 +161,26 @@ def test_someone_elses_record_cannot_be_withdrawn_by_its_id() -> None:
     assert petition.signature_count == 1
 
 
-@pytest.mark.parametrize("ref", ["", "petition", "petition:", "petition:x", "club:1", "letter:-1"])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "",
+        "petition",
+        "petition:",
+        "petition:x",
+        "club:1",
+        "letter:-1",
+        "petition:+1",
+        "petition: 1",
+        "petition:1\n",
+        # Unicode digits str.isdigit accepts and int() refuses or reads.
+        "petition:\u00b2",
+        "petition:\u0661\u0662",
+        "petition:\uff11",
+        # More digits than a bigint holds.
+        "petition:" + "9" * 19,
+    ],
+)
 def test_a_malformed_reference_is_refused(ref: str) -> None:
     with pytest.raises(UnknownRecord):
         personal_records_withdraw(canonical_email=MARIA, refs=[ref])

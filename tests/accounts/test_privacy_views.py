@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -14,8 +15,14 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as h_settings
 from hypothesis import strategies as st
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, my_signatures_refs
+from accounts import abuse
+from accounts.personal_data import (
+    MY_SIGNATURES_TOKEN_PURPOSE,
+    my_signatures_link_send,
+    my_signatures_refs,
+)
 from accounts.tokens import token_make
 from petitions.models import Petition, Signature
 from tests.accounts.conftest import link_in
@@ -87,7 +94,8 @@ def test_known_and_unknown_addresses_get_the_same_answer(
     assert _without_csrf(known) == _without_csrf(unknown)
     # The view only queues: the lookup happens in the task, for both addresses alike.
     assert len(known_callbacks) == len(unknown_callbacks) == 1
-    assert [message.to for message in outbox] == [["maria.rossi@example.org"]]
+    # To the address she signed with, not the one typed.
+    assert [message.to for message in outbox] == [["Maria.Rossi@example.org"]]
 
 
 def test_the_email_links_to_every_signature(
@@ -107,6 +115,90 @@ def test_the_email_links_to_every_signature(
     assert "Maria R." in text
     assert "Confirmed" in text
     assert page["Cache-Control"].startswith("max-age=0")
+
+
+def test_the_link_goes_to_the_stored_address_not_the_typed_one(
+    client, outbox, django_capture_on_commit_callbacks
+) -> None:
+    # Gmail ignores dots and "+tags": "mariarossi+x@gmail.com" canonicalizes like the address
+    # Maria signed with, yet only her own address may receive her link.
+    SignatureFactory(email="Maria.Rossi@gmail.com", confirmed=True)
+    _ask(client, django_capture_on_commit_callbacks, "mariarossi+anything@gmail.com")
+
+    assert [message.to for message in outbox] == [["Maria.Rossi@gmail.com"]]
+
+
+def test_asking_again_and_again_does_not_flood_a_signers_inbox(
+    outbox, django_capture_on_commit_callbacks
+) -> None:
+    # The request is limited per network; a per-address cooldown stops anyone who asks from
+    # many networks.
+    SignatureFactory(email="maria@example.org", confirmed=True)
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = Client().post(
+                REQUEST_URL, {"email": "maria@example.org"}, REMOTE_ADDR=f"192.0.2.{n}"
+            )
+        assert response.status_code == 302
+
+    assert len(outbox) == 1
+
+
+def test_the_cooldown_is_per_address_and_ends_with_the_notice_interval(settings, outbox) -> None:
+    SignatureFactory(email="maria@example.org", confirmed=True)
+    SignatureFactory(email="bruno@example.org", confirmed=True)
+    assert my_signatures_link_send(email="maria@example.org", language="en")
+    assert not my_signatures_link_send(email="Maria@Example.org", language="en")
+    assert my_signatures_link_send(email="bruno@example.org", language="en")
+
+    settings.SIGNATURE_NOTICE_INTERVAL = timedelta(0)
+    assert my_signatures_link_send(email="maria@example.org", language="en")
+    assert [message.to for message in outbox] == [
+        ["maria@example.org"],
+        ["bruno@example.org"],
+        ["maria@example.org"],
+    ]
+
+
+def test_the_cooldown_keeps_no_address_in_the_cache(settings) -> None:
+    SignatureFactory(email="maria@example.org", confirmed=True)
+    with mock.patch.object(abuse.cache, "add", return_value=True) as add:
+        assert my_signatures_link_send(email="maria@example.org", language="en")
+    (key, *_rest), _kwargs = add.call_args
+    assert key.startswith(settings.ABUSE_CACHE_PREFIX)
+    assert "maria" not in key
+    assert "example" not in key
+
+
+def test_with_the_cache_down_the_link_is_sent_anyway(outbox) -> None:
+    SignatureFactory(email="maria@example.org", confirmed=True)
+    with (
+        mock.patch.object(abuse.cache, "add", side_effect=RedisConnectionError("down")),
+        mock.patch.object(abuse.logger, "warning") as warning,
+    ):
+        assert my_signatures_link_send(email="maria@example.org", language="en")
+        assert my_signatures_link_send(email="maria@example.org", language="en")
+    assert len(outbox) == 2
+    assert warning.called
+
+
+def test_a_failed_send_gives_the_cooldown_back_for_the_retry(outbox) -> None:
+    SignatureFactory(email="maria@example.org", confirmed=True)
+    with (
+        mock.patch(
+            "accounts.privacy_emails.mail_send", side_effect=ConnectionError("mail server down")
+        ),
+        pytest.raises(ConnectionError),
+    ):
+        my_signatures_link_send(email="maria@example.org", language="en")
+
+    assert my_signatures_link_send(email="maria@example.org", language="en")
+    assert len(outbox) == 1
+
+
+def test_unknown_addresses_are_mailed_nothing(outbox) -> None:
+    assert not my_signatures_link_send(email="nobody@example.org", language="en")
+    assert outbox == []
 
 
 def test_a_mistyped_address_is_shown_again_with_a_message(client, outbox) -> None:
@@ -244,7 +336,16 @@ def test_another_persons_signature_cannot_be_withdrawn_with_my_link(client, mari
 
 
 @pytest.mark.parametrize(
-    "record", ["", "petition:abc", "nonsense", "petition:99999999999999999999"]
+    "record",
+    [
+        "",
+        "petition:abc",
+        "nonsense",
+        "petition:99999999999999999999",
+        # Digits to str.isdigit, not to int(): once a 500.
+        "petition:\u00b2",
+        "petition:\u0661\u0662",
+    ],
 )
 def test_a_nonsense_record_withdraws_nothing(client, maria_signed, record: str) -> None:
     response = client.post(_withdraw_url(_token()), {"record": record})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -369,6 +370,33 @@ def test_a_password_link_goes_only_to_an_existing_account(
     assert link_in(outbox[0], "/en/accounts/set-password/")
 
 
+def test_a_password_link_request_queues_the_same_task_for_any_address(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+) -> None:
+    # A lookup in the request would answer at another speed for an account holder.
+    UserFactory(email="jane@example.org")
+    with (
+        mock.patch("accounts.tasks.user_send_password_link_to_address.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_num_queries(0),
+    ):
+        services.password_link_request(email="nobody@example.org", language="en")
+        services.password_link_request(email="jane@example.org", language="en")
+    assert delay.call_args_list == [
+        mock.call("nobody@example.org", "en"),
+        mock.call("jane@example.org", "en"),
+    ]
+
+
+def test_password_links_to_one_account_are_at_most_one_per_interval(settings, outbox) -> None:
+    UserFactory(email="jane@example.org")
+    assert services.password_link_send_to_address(email="jane@example.org", language="en")
+    assert not services.password_link_send_to_address(email="JANE@example.org", language="en")
+    settings.SIGNATURE_NOTICE_INTERVAL = timedelta(0)
+    assert services.password_link_send_to_address(email="jane@example.org", language="en")
+    assert len(outbox) == 2
+
+
 def test_mail_tasks_retry_transient_errors_with_backoff_and_stop() -> None:
     for task in (
         tasks.organization_send_contact_confirmation,
@@ -376,6 +404,7 @@ def test_mail_tasks_retry_transient_errors_with_backoff_and_stop() -> None:
         tasks.organization_send_decision,
         tasks.membership_send_invitation,
         tasks.user_send_password_link,
+        tasks.user_send_password_link_to_address,
     ):
         assert task.autoretry_for == mail.TRANSIENT_MAIL_ERRORS
         assert task.dont_autoretry_for == mail.PERMANENT_MAIL_ERRORS
@@ -389,6 +418,7 @@ def test_tasks_for_rows_that_are_gone_send_nothing(outbox) -> None:
     assert not tasks.organization_send_decision(123456, "verified")
     assert not tasks.membership_send_invitation(123456, None, "en")
     assert not tasks.user_send_password_link(123456, "en")
+    assert not tasks.user_send_password_link_to_address("nobody@example.org", "en")
     confirmed = PendingOrganizationFactory(contact_confirmed_at=timezone.now())
     assert not tasks.organization_send_contact_confirmation(confirmed.pk)
     assert outbox == []

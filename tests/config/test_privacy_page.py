@@ -31,6 +31,10 @@ def test_the_page_states_the_defaults(client) -> None:
     assert "We keep the keys of the last 2 months" in text
     assert "Your IP address itself is never stored" in text
     assert "A confirmation link works for 7 days" in text
+    assert (
+        "30 days after its last confirmation link stopped working, we delete a signature that "
+        "was never confirmed" in text
+    )
     assert "it works for 24 hours" in text
     assert "Only staff see email addresses and postal codes" in text
     assert "comments, which reach the officials" in text
@@ -43,6 +47,7 @@ def test_the_page_follows_the_settings(client) -> None:
         IP_HASH_KEYS_KEPT=3,
         SIGNATURE_CONFIRM_MAX_AGE=timedelta(days=1),
         MY_SIGNATURES_LINK_MAX_AGE=timedelta(hours=6),
+        UNCONFIRMED_RETENTION_DAYS=1,
     ):
         text = _text(client)
     assert "30 days after a campaign closes" in text
@@ -51,6 +56,7 @@ def test_the_page_follows_the_settings(client) -> None:
     assert "We keep the keys of the last 3 weeks" in text
     assert "A confirmation link works for 1 day." in text
     assert "it works for 6 hours" in text
+    assert "1 day after its last confirmation link stopped working, we delete" in text
 
 
 def test_what_officials_receive_is_read_from_the_delivery_code(client, monkeypatch) -> None:

@@ -3,9 +3,11 @@ tests/petitions/test_sign_abuse.py)."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts import abuse
@@ -95,6 +97,18 @@ def test_a_flagged_signature_is_held_confirmed_and_not_listed(
     listed = _individuals(client, letter)
     assert "Ada Lovelace" in listed
     assert "Dana Whitfield" not in listed
+
+
+def test_a_deeply_nested_proof_of_work_payload_is_held_not_a_500(letter) -> None:
+    # Valid base64, under the length cap, and JSON nested deeper than the recursion limit.
+    deep = base64.b64encode(b"[" * 1490).decode()
+    server = Client(raise_request_exception=False)  # the 500 page a browser would see
+
+    response = server.post(_sign_url(letter), SIGNER | {abuse.PROOF_FIELD: deep})
+
+    assert response.status_code == 302
+    signature = IndividualSignature.objects.get()
+    assert (signature.flags, signature.held) == ("bad_pow", True)
 
 
 def test_a_letter_signed_from_one_employers_domain_is_no_domain_burst(client, settings) -> None:

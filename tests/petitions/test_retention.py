@@ -41,6 +41,7 @@ def _signer(petition: Petition, **fields) -> Signature:
         comment="My street has three of these cameras.",
         consent_updates=True,
         ip_hash="a" * 64,
+        moderation_reason="Approved after a call: her neighbour Tom Baker typed it for her.",
         confirmed=True,
         counted=True,
         **fields,
@@ -70,6 +71,7 @@ def _snapshot(signature: Signature) -> dict:
         ("postal_code", ""),
         ("comment", ""),
         ("ip_hash", ""),
+        ("moderation_reason", ""),
         ("display", Signature.Display.WITHHELD),
         ("consent_updates", False),
     ],
@@ -127,7 +129,7 @@ def test_campaigns_closed_less_long_ago_and_open_ones_are_untouched() -> None:
     draft = _signer(PetitionFactory(status=Petition.Status.DRAFT))
     before = [_snapshot(signature) for signature in (recent, open_one, draft)]
 
-    assert personal_data_anonymize_expired() == {"petition": 0, "letter": 0}
+    assert personal_data_anonymize_expired().anonymized == {"petition": 0, "letter": 0}
 
     assert [_snapshot(signature) for signature in (recent, open_one, draft)] == before
     assert SponsorOptIn.objects.count() == 3
@@ -143,7 +145,7 @@ def test_counts_and_the_public_count_stay(client) -> None:
 
     done = personal_data_anonymize_expired(batch_size=2)
 
-    assert done["petition"] == 3
+    assert done.anonymized["petition"] == 3
     petition.refresh_from_db()
     assert petition.signature_count == 2
     assert (
@@ -160,7 +162,7 @@ def test_a_second_run_changes_nothing() -> None:
     personal_data_anonymize_expired()
     after_first = [_snapshot(signature) for signature in expired]
 
-    assert personal_data_anonymize_expired() == {"petition": 0, "letter": 0}
+    assert personal_data_anonymize_expired().anonymized == {"petition": 0, "letter": 0}
     assert [_snapshot(signature) for signature in expired] == after_first
 
 
@@ -196,12 +198,95 @@ def test_the_command_shows_progress_and_a_summary() -> None:
     assert lines[0].startswith("Anonymizing signatures of campaigns closed before")
     assert "  petition: 2 anonymized (2 so far)" in lines
     assert "  petition: 1 anonymized (3 so far)" in lines
-    assert "Done: anonymized 3 petition signature(s), 0 letter signature(s)" in lines[-1]
+    assert lines[-1].startswith(
+        "Done: anonymized 3 petition signature(s), 0 letter signature(s); deleted 0 petition "
+        "signature(s), 0 letter signature(s) never confirmed"
+    )
     assert not Signature.objects.filter(anonymized_at__isnull=True).exists()
 
 
 def test_the_daily_task_anonymizes() -> None:
     signature = _signer(_closed(181))
-    assert anonymize_task.apply().get() == {"petition": 1, "letter": 0}
+    assert anonymize_task.apply().get() == {
+        "anonymized": {"petition": 1, "letter": 0},
+        "unconfirmed_deleted": {"petition": 0, "letter": 0},
+    }
     signature.refresh_from_db()
     assert signature.anonymized_at is not None
+
+
+# --- Signatures never confirmed -------------------------------------------------------------------
+
+
+def _pending(*, sent_days_ago: float, **fields) -> Signature:
+    moment = timezone.now() - timedelta(days=sent_days_ago)
+    return SignatureFactory(
+        created_at=moment, notice_at=moment, confirmation_sent_at=moment, **fields
+    )
+
+
+def test_a_signature_never_confirmed_goes_a_month_after_its_link_expired() -> None:
+    # The link works 7 days (SIGNATURE_CONFIRM_MAX_AGE); 30 more (UNCONFIRMED_RETENTION_DAYS)
+    # and an address someone typed, perhaps not its owner, has no reason to stay.
+    gone = _pending(sent_days_ago=7 + 30 + 1)
+    SponsorOptIn.objects.create(signature=gone, organization=OrganizationFactory())
+    held = _pending(sent_days_ago=90, flags="disposable", held=True)
+    kept = _pending(sent_days_ago=7 + 30 - 1)
+    confirmed = SignatureFactory(
+        created_at=timezone.now() - timedelta(days=400), confirmed=True, counted=True
+    )
+    rejected = _pending(sent_days_ago=90, status=Signature.Status.REJECTED)
+
+    done = personal_data_anonymize_expired()
+
+    assert done.unconfirmed_deleted == {"petition": 2, "letter": 0}
+    assert set(Signature.objects.values_list("pk", flat=True)) == {
+        kept.pk,
+        confirmed.pk,
+        rejected.pk,
+    }
+    assert not SponsorOptIn.objects.filter(signature_id__in=[gone.pk, held.pk]).exists()
+
+
+@pytest.mark.parametrize("resent", ["notice_at", "confirmation_sent_at"])
+def test_a_link_sent_again_recently_keeps_a_signature_never_confirmed(resent: str) -> None:
+    signature = _pending(sent_days_ago=100)
+    Signature.objects.filter(pk=signature.pk).update(**{resent: timezone.now() - timedelta(days=2)})
+
+    assert personal_data_anonymize_expired().unconfirmed_deleted["petition"] == 0
+    assert Signature.objects.filter(pk=signature.pk).exists()
+
+
+@override_settings(UNCONFIRMED_RETENTION_DAYS=2)
+def test_how_long_a_signature_never_confirmed_stays_is_a_setting() -> None:
+    _pending(sent_days_ago=7 + 3)
+    kept = _pending(sent_days_ago=7 + 1)
+
+    personal_data_anonymize_expired()
+
+    assert list(Signature.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_deleting_signatures_never_confirmed_changes_no_count() -> None:
+    petition = PetitionFactory(signature_count=1)
+    SignatureFactory(petition=petition, confirmed=True, counted=True)
+    for _ in range(3):
+        _pending(sent_days_ago=60, petition=petition)
+
+    done = personal_data_anonymize_expired(batch_size=2)
+
+    assert done.unconfirmed_deleted["petition"] == 3
+    petition.refresh_from_db()
+    assert petition.signature_count == 1
+    assert Signature.objects.filter(petition=petition).count() == 1
+
+
+def test_the_command_reports_signatures_never_confirmed_it_deleted() -> None:
+    _pending(sent_days_ago=60)
+    out = StringIO()
+
+    call_command("anonymize_expired", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert "  petition: 1 never confirmed, deleted (1 so far)" in lines
+    assert "deleted 1 petition signature(s), 0 letter signature(s) never confirmed" in lines[-1]

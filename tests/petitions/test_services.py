@@ -206,9 +206,26 @@ def test_sweep_resends_confirmations_that_were_never_sent(
     assert [m.to for m in outbox] == [[lost.email]]
 
 
-def test_new_link_request_says_nothing_for_unknown_addresses(petition, outbox) -> None:
-    services.signature_new_link_request(petition=petition, email="nobody@example.org")
+def test_new_link_request_only_queues_a_task_with_the_typed_address(
+    petition, django_capture_on_commit_callbacks, django_assert_num_queries
+) -> None:
+    with (
+        mock.patch("petitions.tasks.signature_send_new_link.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_num_queries(0),
+    ):
+        services.signature_new_link_request(petition=petition, email="nobody@example.org")
+    delay.assert_called_once_with(petition.pk, "nobody@example.org")
+
+
+def test_new_link_request_says_nothing_for_unknown_addresses(
+    petition, django_capture_on_commit_callbacks, outbox
+) -> None:
+    SignatureFactory(petition=PetitionFactory(), email="nobody@example.org")  # another petition
+    with django_capture_on_commit_callbacks(execute=True):
+        services.signature_new_link_request(petition=petition, email="nobody@example.org")
     assert outbox == []
+    assert not services.signature_new_link_send(petition_id=petition.pk, email="nobody@example.org")
 
 
 def test_new_link_request_mails_a_pending_signer(

@@ -11,6 +11,7 @@ import time
 
 import altcha
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts import abuse
@@ -162,7 +163,7 @@ def test_flagged_and_clean_signers_see_exactly_the_same_pages(client, petition) 
     assert clean == flagged
 
 
-def test_a_solved_proof_of_work_is_not_flagged_and_its_replay_is(
+def test_a_solved_proof_of_work_is_not_flagged_and_its_replay_counts_as_no_proof(
     client, petition, cheap_pow
 ) -> None:
     proof = _solved_proof(client)
@@ -174,7 +175,44 @@ def test_a_solved_proof_of_work_is_not_flagged_and_its_replay_is(
     first = Signature.objects.get(email="maria@example.org")
     replay = Signature.objects.get(email="again@example.org")
     assert (first.flags, first.held) == ("", False)
-    assert (replay.flags, replay.held) == ("bad_pow", True)
+    # Back button and resubmit: like a form sent without JavaScript, not a forgery.
+    assert (replay.flags, replay.held) == ("", False)
+    client.post(
+        _sign_url(petition),
+        VALID | {"email": "x@mailinator.com", "name": "Carla", abuse.PROOF_FIELD: proof},
+    )
+    assert Signature.objects.get(email="x@mailinator.com").flags == "disposable no_pow"
+
+
+def test_a_deeply_nested_proof_of_work_payload_is_a_bad_proof_not_a_500(petition) -> None:
+    # Valid base64, under the length cap, and JSON nested deeper than the recursion limit.
+    deep = base64.b64encode(b"[" * 1490).decode()
+    server = Client(raise_request_exception=False)  # the 500 page a browser would see
+
+    response = server.post(_sign_url(petition), VALID | {abuse.PROOF_FIELD: deep})
+
+    assert response.status_code == 302
+    assert Signature.objects.get().flags.split() == ["bad_pow"]
+
+
+def test_addresses_of_one_ipv6_64_share_the_per_network_limit(petition, settings) -> None:
+    # One host usually holds a whole /64 and can take a fresh address for every request.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign": NO_LIMIT | {"ip": ["1/m"]}}
+    client = Client()
+    first = client.post(
+        _sign_url(petition), VALID | {"email": "a@example.org"}, REMOTE_ADDR="2001:db8:1:2::1"
+    )
+    assert first.status_code == 302
+
+    second = client.post(
+        _sign_url(petition), VALID | {"email": "b@example.org"}, REMOTE_ADDR="2001:db8:1:2::2"
+    )
+    other_64 = client.post(
+        _sign_url(petition), VALID | {"email": "c@example.org"}, REMOTE_ADDR="2001:db8:1:3::1"
+    )
+
+    assert second.status_code == 429
+    assert other_64.status_code == 302
 
 
 def test_a_form_sent_too_fast_is_flagged_and_a_patient_one_is_not(

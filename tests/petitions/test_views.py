@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from petitions import services
 from petitions.emails import confirmation_url
 from petitions.models import Petition, Signature
 from tests.factories import PetitionFactory, SignatureFactory
@@ -318,6 +319,32 @@ def test_tampered_link_gets_a_clear_page_that_offers_a_new_email(
     assert len(outbox) == 1
 
 
+@pytest.mark.parametrize("when", ["before", "half-way"])
+def test_a_signature_withdrawn_while_its_confirmation_is_posted_gets_the_broken_link_page(
+    petition, when
+) -> None:
+    # The signer withdraws it from "your signatures" (or retention deletes it) between the
+    # view's lookup and the service's reads.
+    signature = SignatureFactory(petition=petition)
+    path = _confirm_path(signature)
+    server = Client(raise_request_exception=False)  # the 500 page a browser would see
+    # Patched where the view and the service look them up: the row goes just before the
+    # service runs, or after its first read and before its last.
+    target = "signature_confirm" if when == "before" else "signature_place_resolve"
+    real = getattr(services, target)
+
+    def withdraw_then_go_on(**kwargs):
+        Signature.objects.filter(pk=signature.pk).delete()
+        return real(**kwargs)
+
+    with mock.patch.object(services, target, side_effect=withdraw_then_go_on):
+        response = server.post(path, CONFIRM)
+
+    assert response.status_code == 400
+    assert "This link does not work" in response.content.decode()
+    assert not Signature.objects.filter(status=Signature.Status.CONFIRMED).exists()
+
+
 def test_link_of_a_rejected_signature_confirms_nothing(client, petition) -> None:
     signature = SignatureFactory(petition=petition, status=Signature.Status.REJECTED)
     response = client.post(_confirm_path(signature), CONFIRM)
@@ -345,6 +372,25 @@ def test_new_link_form_answers_the_same_for_unknown_addresses(client, petition, 
     bad = client.post(new_link, {"email": "stranger@"})
     assert bad.status_code == 400
     assert "Enter a valid email address" in bad.content.decode()
+
+
+def test_the_new_link_form_does_the_same_work_for_known_and_unknown_addresses(
+    petition, django_capture_on_commit_callbacks, outbox
+) -> None:
+    # Reading, updating and queueing in the request for a signer only would let the response
+    # time tell whether an address signed: the request queues one task for any address.
+    SignatureFactory(petition=petition, email="maria@example.org")
+    url = reverse("petitions:new_link", kwargs={"slug": petition.slug})
+    with django_capture_on_commit_callbacks() as known:
+        assert Client().post(url, {"email": "maria@example.org"}).status_code == 302
+    with django_capture_on_commit_callbacks() as unknown:
+        assert Client().post(url, {"email": "nobody@example.org"}).status_code == 302
+
+    assert len(known) == len(unknown) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in known + unknown:
+            callback()
+    assert [message.to for message in outbox] == [["maria@example.org"]]
 
 
 def test_pages_send_a_strict_content_security_policy(client, petition) -> None:
