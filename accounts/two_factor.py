@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 import django_otp
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -41,6 +43,24 @@ DEVICE_NAME = "Authenticator app"
 
 
 # --- Services -------------------------------------------------------------------------------------
+def staff_verified(user: User | AnonymousUser, *, perm: str | None = None) -> bool:
+    """Whether `user` may use staff rights (and `perm`, when named) on this request: active
+    staff who, when STAFF_REQUIRE_2FA is on, gave their second factor in this session.
+
+    Every staff right outside the admin asks this, so a stolen password alone opens no more on
+    the public site than in the admin. OTPMiddleware installs `is_verified` on the request's
+    user; a user that did not pass through it counts as unverified (fail closed).
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    if perm is not None and not user.has_perm(perm):
+        return False
+    if not settings.STAFF_REQUIRE_2FA:
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return callable(is_verified) and bool(is_verified())
+
+
 @dataclass(frozen=True)
 class CodeCheck:
     """The outcome of one code: the device that took it, or why none did."""

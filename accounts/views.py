@@ -23,6 +23,7 @@ from accounts.forms import (
 )
 from accounts.models import Membership, Organization
 from accounts.tokens import TokenExpired, TokenInvalid
+from accounts.two_factor import staff_verified
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -104,7 +105,7 @@ def _organization_for_member(
     who see every organization."""
     organization = get_object_or_404(Organization, slug=slug)
     membership = selectors.membership_get(user=request.user, organization=organization)
-    if membership is None and not request.user.is_staff:
+    if membership is None and not staff_verified(request.user):
         raise Http404
     return organization, membership
 
@@ -120,7 +121,7 @@ def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
     organization, membership = _organization_for_member(request, slug)
     # Only a verified organization's admins invite: an organization that registered itself
     # but that staff have not verified could otherwise use Cosign to mail anyone.
-    may_invite = request.user.has_perm("accounts.add_membership") or (
+    may_invite = staff_verified(request.user, perm="accounts.add_membership") or (
         membership is not None
         and membership.role == Membership.Role.ADMIN
         and organization.is_verified
@@ -176,8 +177,10 @@ class LoginView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Counted before the password is checked, so guessing costs the guesser, not the server.
         if abuse.rate_limited(request, action="login"):
-            # Unbound, so the password is not checked at all; the typed address is kept.
-            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
+            # Unbound, so the password is not checked at all; the typed address is kept. The
+            # view's own form class (LoginForm), which carries the button, not Django's default.
+            form_class = self.get_form_class()
+            form = form_class(request, initial={"username": request.POST.get("username", "")})
             context = self.get_context_data(
                 form=form, rate_limit_message=abuse.rate_limit_message("login")
             )

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,15 +20,14 @@ from django.utils.translation import gettext_lazy as _
 def second_factor_pending(request: HttpRequest) -> bool:
     """Whether this request comes from active staff who gave the password but, though the
     setting asks for it, no second factor yet."""
+    # Imported here: this module is loaded while the app registry is still filling.
+    from accounts.two_factor import staff_verified
+
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return False
-    if not settings.STAFF_REQUIRE_2FA:
-        return False
-    # OTPMiddleware installs is_verified(); without it (a request that skipped the middleware)
-    # nobody counts as verified: the admin fails closed.
-    is_verified = getattr(user, "is_verified", None)
-    return not (callable(is_verified) and is_verified())
+    # One rule for the admin and for staff rights on the public site (staff_verified).
+    return not staff_verified(user)
 
 
 class CosignAdminSite(admin.AdminSite):
@@ -36,10 +35,17 @@ class CosignAdminSite(admin.AdminSite):
     site_title = _("Cosign admin")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return super().has_permission(request) and not second_factor_pending(request)
+        if not super().has_permission(request):
+            return False
+        # Leaving asks no second factor: staff stopped at the code page must be able to log out
+        # here, not be sent round to the code page again.
+        if request.path == reverse("admin:logout", current_app=self.name):
+            return True
+        return not second_factor_pending(request)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # Imported here: this module is loaded while the app registry is still filling.
+        from accounts import abuse
         from accounts.two_factor import second_factor_redirect
 
         default_next = reverse("admin:index", current_app=self.name)
@@ -47,6 +53,10 @@ class CosignAdminSite(admin.AdminSite):
             # Already past the password: straight on to the code, never the password form again.
             next_url = request.GET.get(REDIRECT_FIELD_NAME) or default_next
             return second_factor_redirect(request, next_url=next_url)
+        # Counted like the site's login (the same action, so the same budget): the admin's form
+        # would otherwise take unlimited guesses at staff passwords.
+        if request.method == "POST" and abuse.rate_limited(request, action="login"):
+            return self._login_refused(request, extra_context, default_next=default_next)
         response = super().login(request, extra_context)
         if (
             request.method == "POST"
@@ -56,6 +66,37 @@ class CosignAdminSite(admin.AdminSite):
             # The password was right; where the login form would go next, the code goes first.
             return second_factor_redirect(request, next_url=response.url)
         return response
+
+    def _login_refused(
+        self,
+        request: HttpRequest,
+        extra_context: dict[str, Any] | None,
+        *,
+        default_next: str,
+    ) -> TemplateResponse:
+        """The admin's login page again, with the rate-limit message and the typed address,
+        without the password being checked at all."""
+        from django.contrib.admin.forms import AdminAuthenticationForm
+
+        from accounts import abuse
+
+        form_class = self.login_form or AdminAuthenticationForm
+        form = form_class(request, initial={"username": request.POST.get("username", "")})
+        # The admin's base template shows messages; its login template knows no other notice.
+        messages.error(request, abuse.rate_limit_message("login"))
+        context = {
+            **self.each_context(request),
+            "title": _("Log in"),
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+            "form": form,
+            REDIRECT_FIELD_NAME: request.POST.get(REDIRECT_FIELD_NAME) or default_next,
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        template = self.login_template or "admin/login.html"
+        return TemplateResponse(request, template, context, status=429)
 
 
 def totp_devices_for_superusers_only(site: admin.AdminSite) -> None:

@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +23,7 @@ from letters.models import (
     Statement,
 )
 from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
+from petitions.moderation import audit_log
 
 
 class ReasonForm(forms.Form):
@@ -61,30 +61,14 @@ def _decide_many(
             return TemplateResponse(request, "admin/reject_with_reason.html", context)
         reason = form.cleaned_data["reason"]
     pending = [obj for obj in queryset if obj.status == "pending"]
-    decided, failed = [], False
+    # Each decision writes its own audit entry (letters.services), as it does from the
+    # letter's page, so what was decided before an error is logged too.
     for obj in pending:
         try:
-            result = decide(**{id_name: obj.pk}, user=request.user, approve=approve, reason=reason)
+            decide(**{id_name: obj.pk}, user=request.user, approve=approve, reason=reason)
         except ValidationError as error:
             admin_view.message_user(request, " ".join(error.messages), messages.ERROR)
-            failed = True
-            break
-        if result.status != "pending":
-            decided.append(obj)
-    # The audit log: who decided what, and why; written for what was decided before any error.
-    if decided:
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk,
-            queryset=decided,
-            action_flag=CHANGE,
-            change_message=(
-                gettext("Approved.")
-                if approve
-                else gettext("Rejected. Reason: %(reason)s") % {"reason": reason}
-            ),
-        )
-    if failed:
-        return None
+            return None
     done = len(pending)
     admin_view.message_user(
         request,
@@ -165,9 +149,17 @@ class OpenLetterAdmin(TranslationAdmin):
         description=_("Publish, and tell the signing organizations"), permissions=("change",)
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[OpenLetter]) -> None:
-        done = sum(
-            services.letter_publish(letter_id=pk) for pk in queryset.values_list("pk", flat=True)
+        published = [
+            pk
+            for pk in queryset.values_list("pk", flat=True)
+            if services.letter_publish(letter_id=pk)
+        ]
+        audit_log(
+            moderator=request.user,
+            objects=list(OpenLetter.objects.filter(pk__in=published)),
+            message=gettext("Published, and the signing organizations told."),
         )
+        done = len(published)
         self.message_user(
             request, ngettext("Published %d letter.", "Published %d letters.", done) % done
         )
@@ -187,7 +179,17 @@ class OrganizationSignatureAdmin(admin.ModelAdmin):
     list_filter = ("status", "letter", "organization__verification")
     search_fields = ("organization__name", "letter__slug")
     list_select_related = ("organization", "letter", "signed_by")
-    readonly_fields = ("created_at", "decided_at", "decided_by", "withdrawn_at", "signed_by")
+    # Decisions go through the actions (letters.services.cosignature_decide), which tell the
+    # organization, record who decided and write the audit log; an edited status would not.
+    readonly_fields = (
+        "status",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "rejection_reason",
+        "withdrawn_at",
+        "signed_by",
+    )
     autocomplete_fields = ("organization",)
     inlines = (StatementInline,)
     actions = ("approve", "reject")
@@ -229,7 +231,8 @@ class StatementAdmin(admin.ModelAdmin):
     list_filter = ("status", "signature__letter")
     search_fields = ("speaker_name", "signature__organization__name")
     list_select_related = ("signature__organization", "signature__letter")
-    readonly_fields = ("signature", "decided_at")
+    # As for co-signatures: decided through the actions only (letters.services.statement_decide).
+    readonly_fields = ("signature", "status", "decided_at", "rejection_reason")
     actions = ("approve", "reject")
 
     @admin.display(description=_("organization"))
@@ -275,10 +278,17 @@ class LetterDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the failed deliveries"), permissions=("change",))
     def retry(self, request: HttpRequest, queryset: QuerySet[LetterDelivery]) -> None:
-        done = sum(
-            delivery.letter_delivery_retry(delivery_id=pk)
+        retried = [
+            pk
             for pk in queryset.values_list("pk", flat=True)
+            if delivery.letter_delivery_retry(delivery_id=pk)
+        ]
+        audit_log(
+            moderator=request.user,
+            objects=list(LetterDelivery.objects.filter(pk__in=retried)),
+            message=gettext("Failed delivery sent again."),
         )
+        done = len(retried)
         self.message_user(request, ngettext("Retrying %d.", "Retrying %d.", done) % done)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.abuse import HumanCheckMixin
 from accounts.models import Organization, User
+from accounts.two_factor import staff_verified
 from accounts.validators import (
     validate_deliverable_email,
     validate_no_control_characters,
@@ -52,7 +53,7 @@ class CosignForm(forms.Form):
         super().__init__(*args, **kwargs)
         organizations = (
             Organization.objects.all()
-            if user.has_perm("letters.add_organizationsignature")
+            if staff_verified(user, perm="letters.add_organizationsignature")
             else user.organizations.all()
         )
         self.fields["organization"].queryset = organizations.order_by("name")

@@ -28,7 +28,12 @@ def individual_signatures_confirm(
 ) -> Moderated:
     """Approve pending or held signatures; they show on the letter at once."""
     return moderation_confirm(
-        model=IndividualSignature, signature_ids=signature_ids, moderator=moderator, now=now
+        model=IndividualSignature,
+        signature_ids=signature_ids,
+        moderator=moderator,
+        campaign="letter",
+        campaign_open=lambda letter, now: letter.accepts_signatures,
+        now=now,
     )
 
 

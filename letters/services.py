@@ -9,14 +9,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_get
+from accounts.two_factor import staff_verified
 from letters import delivery, emails
 from letters.models import (
     IndividualSignature,
@@ -24,6 +26,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from petitions.moderation import audit_log
 from petitions.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -44,17 +47,22 @@ class AlreadySigned(Exception):
 
 
 def user_may_sign_for(*, user: User, organization: Organization) -> bool:
-    """Its members; and staff whose role lets them manage co-signatures."""
+    """Its members; and staff whose role lets them manage co-signatures (with their second
+    factor, when staff need one)."""
     return user.is_active and (
         membership_get(user=user, organization=organization) is not None
-        or user.has_perm("letters.add_organizationsignature")
+        or staff_verified(user, perm="letters.add_organizationsignature")
     )
+
+
+def _decides_as_staff(user: User) -> bool:
+    return staff_verified(user, perm="letters.change_organizationsignature")
 
 
 def user_leads(*, user: User, letter: OpenLetter) -> bool:
     """Staff, or a member of one of the letter's lead organizations: who approves co-signers."""
     return user.is_active and (
-        user.has_perm("letters.change_organizationsignature")
+        _decides_as_staff(user)
         or Membership.objects.filter(
             user=user, organization__in=letter.lead_organizations.all()
         ).exists()
@@ -127,6 +135,19 @@ def _decide(user: User, letter: OpenLetter) -> None:
         raise PermissionDenied(_("Only the lead organizations and staff approve co-signers."))
 
 
+def _audit_decision(*, user: User, decided: models.Model, approve: bool, reason: str) -> None:
+    """Staff decisions go to the audit log, from the admin or the letter's own page alike; a
+    lead organization deciding on its own letter is not staff and is not logged there."""
+    if not _decides_as_staff(user):
+        return
+    message = (
+        gettext("Approved.")
+        if approve
+        else gettext("Rejected. Reason: %(reason)s") % {"reason": reason}
+    )
+    audit_log(moderator=user, objects=[decided], message=message)
+
+
 def cosignature_decide(
     *, signature_id: int, user: User, approve: bool, reason: str = ""
 ) -> OrganizationSignature:
@@ -136,17 +157,21 @@ def cosignature_decide(
     if not approve and not reason.strip():
         raise ValidationError(_("Say why the signature is rejected; the organization is told."))
     new = _APPROVED if approve else OrganizationSignature.Status.REJECTED
-    decided = OrganizationSignature.objects.filter(
-        pk=signature_id, status=OrganizationSignature.Status.PENDING
-    ).update(
-        status=new,
-        decided_at=timezone.now(),
-        decided_by=user,
-        rejection_reason="" if approve else reason.strip(),
-    )
+    # The decision and its audit entry together, or neither.
+    with transaction.atomic():
+        decided = OrganizationSignature.objects.filter(
+            pk=signature_id, status=OrganizationSignature.Status.PENDING
+        ).update(
+            status=new,
+            decided_at=timezone.now(),
+            decided_by=user,
+            rejection_reason="" if approve else reason.strip(),
+        )
+        signature.refresh_from_db()
+        if decided:
+            _audit_decision(user=user, decided=signature, approve=approve, reason=reason.strip())
     if decided and not approve:
         _tell_rejected(signature_id=signature_id)
-    signature.refresh_from_db()
     return signature
 
 
@@ -163,14 +188,17 @@ def statement_decide(
     _decide(user, statement.signature.letter)
     if not approve and not reason.strip():
         raise ValidationError(_("Say why the statement is rejected; the organization is told."))
-    decided = Statement.objects.filter(pk=statement_id, status=Statement.Status.PENDING).update(
-        status=Statement.Status.APPROVED if approve else Statement.Status.REJECTED,
-        decided_at=timezone.now(),
-        rejection_reason="" if approve else reason.strip(),
-    )
+    with transaction.atomic():
+        decided = Statement.objects.filter(pk=statement_id, status=Statement.Status.PENDING).update(
+            status=Statement.Status.APPROVED if approve else Statement.Status.REJECTED,
+            decided_at=timezone.now(),
+            rejection_reason="" if approve else reason.strip(),
+        )
+        statement.refresh_from_db()
+        if decided:
+            _audit_decision(user=user, decided=statement, approve=approve, reason=reason.strip())
     if decided and not approve:
         _tell_rejected(signature_id=statement.signature_id, statement=True)
-    statement.refresh_from_db()
     return statement
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import abuse
 from accounts.spreadsheet import csv_cell
 from accounts.tokens import TokenExpired, TokenInvalid
+from accounts.two_factor import staff_verified
 from letters import selectors, services
 from letters.forms import (
     CosignForm,
@@ -24,12 +25,12 @@ from letters.forms import (
     IndividualConfirmForm,
     IndividualSignatureForm,
 )
-from letters.models import OpenLetter, OrganizationSignature, Statement
+from letters.models import IndividualSignature, OpenLetter, OrganizationSignature, Statement
 from petitions.sharing import share_links
 
 
 def _letter(request: HttpRequest, slug: str) -> OpenLetter:
-    return selectors.letter_get_public(slug=slug, preview=request.user.is_staff)
+    return selectors.letter_get_public(slug=slug, preview=staff_verified(request.user))
 
 
 def _individual_form(letter: OpenLetter, data: object = None) -> IndividualSignatureForm:
@@ -138,6 +139,10 @@ def individual_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespo
                 )
             except services.LetterNotOpen:
                 status = 409
+            except IndividualSignature.DoesNotExist:
+                # Withdrawn (or deleted by retention) between the link check and the confirmation.
+                context = {"letter": letter, "expired": False}
+                return render(request, "letters/link_problem.html", context, status=400)
         else:
             status = 400
     context = {"letter": letter, "signature": signature, "form": form}
@@ -294,7 +299,9 @@ def letter_organizations_csv(request: HttpRequest, slug: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{slugify(letter.slug)}-organizations.csv"'
     )
-    writer = csv.writer(response)
+    # Every cell quoted, so a ";" in a name never splits it into a new cell (and formula) in a
+    # spreadsheet whose list separator is ";"; csv_cell guards each cell's start.
+    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
     writer.writerow([_("Organization"), _("Website"), _("Lead"), _("Signed on")])
     for row in selectors.letter_organizations_public(letter=letter):
         writer.writerow(

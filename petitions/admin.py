@@ -31,6 +31,7 @@ from petitions.models import (
     Target,
     Topic,
 )
+from petitions.services import signature_place_resolve
 
 
 # Plain TranslationAdmin, not the tabbed one: its tabs load jQuery UI from a CDN, which our
@@ -171,11 +172,14 @@ class PetitionUpdateAdmin(TranslationAdmin):
         description=_("Publish, and email signers who asked for updates"), permissions=("change",)
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[PetitionUpdate]) -> None:
-        published = sum(
-            campaign_services.petition_update_publish(update_id=pk)
-            for pk in queryset.values_list("pk", flat=True)
+        ids = list(queryset.values_list("pk", flat=True))
+        done = [pk for pk in ids if campaign_services.petition_update_publish(update_id=pk)]
+        moderation.audit_log(
+            moderator=request.user,
+            objects=list(PetitionUpdate.objects.filter(pk__in=done)),
+            message=gettext("Published, and signers who asked for updates emailed."),
         )
-        skipped = queryset.count() - published
+        published, skipped = len(done), len(ids) - len(done)
         self.message_user(
             request,
             ngettext("Published %d update.", "Published %d updates.", published) % published,
@@ -346,6 +350,18 @@ class SignatureAdmin(SignatureModerationAdmin):
 
     inlines = (SponsorOptInInline,)
 
+    def save_model(
+        self, request: HttpRequest, obj: Signature, form: forms.ModelForm, change: bool
+    ) -> None:
+        # Region and locality route the signature to local and state targets: a corrected
+        # postal code or country must move it, as the signer's own confirmation placed it. A
+        # signature never confirmed has no place yet; its confirmation will look it up.
+        moved = {"postal_code", "country"} & set(form.changed_data)
+        if change and moved and obj.confirmed_at is not None:
+            for field, value in signature_place_resolve(signature=obj).items():
+                setattr(obj, field, value)
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(FlaggedSignature)
 class FlaggedSignatureAdmin(SignatureAdmin):
@@ -477,10 +493,14 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry failed deliveries"), permissions=("retry",))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        retried = sum(
-            delivery_services.delivery_retry(delivery_id=pk)
-            for pk in queryset.values_list("pk", flat=True)
+        ids = list(queryset.values_list("pk", flat=True))
+        done = [pk for pk in ids if delivery_services.delivery_retry(delivery_id=pk)]
+        moderation.audit_log(
+            moderator=request.user,
+            objects=list(Delivery.objects.filter(pk__in=done)),
+            message=gettext("Failed delivery sent again."),
         )
+        retried = len(done)
         self.message_user(
             request,
             ngettext(
@@ -489,7 +509,7 @@ class DeliveryAdmin(admin.ModelAdmin):
             % retried,
             messages.SUCCESS,
         )
-        skipped = queryset.count() - retried
+        skipped = len(ids) - retried
         if skipped:
             self.message_user(
                 request,
@@ -526,16 +546,20 @@ class ResponseAdmin(admin.ModelAdmin):
         description=_("Publish, and email signers who asked for updates"), permissions=("change",)
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
-        published = sum(
-            delivery_services.response_publish(response_id=pk)
-            for pk in queryset.values_list("pk", flat=True)
+        ids = list(queryset.values_list("pk", flat=True))
+        done = [pk for pk in ids if delivery_services.response_publish(response_id=pk)]
+        moderation.audit_log(
+            moderator=request.user,
+            objects=list(Response.objects.filter(pk__in=done).select_related("target")),
+            message=gettext("Published, and signers who asked for updates emailed."),
         )
+        published = len(done)
         self.message_user(
             request,
             ngettext("Published %d response.", "Published %d responses.", published) % published,
             messages.SUCCESS,
         )
-        skipped = queryset.count() - published
+        skipped = len(ids) - published
         if skipped:
             self.message_user(
                 request,

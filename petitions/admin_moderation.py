@@ -88,18 +88,38 @@ class SignatureModerationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Approve the selected signatures"), permissions=("change",))
     def confirm(self, request: HttpRequest, queryset: QuerySet) -> None:
         result = self.moderation.confirm(signature_ids=_ids(queryset), moderator=request.user)
-        self._report(
+        ineligible = result.skipped - result.closed
+        self.message_user(
             request,
-            result,
             ngettext("Approved %d signature.", "Approved %d signatures.", result.done)
             % result.done,
-            ngettext(
-                "%d was neither awaiting confirmation nor held, and was left as it was.",
-                "%d were neither awaiting confirmation nor held, and were left as they were.",
-                result.skipped,
-            )
-            % result.skipped,
+            messages.SUCCESS if result.done else messages.WARNING,
         )
+        if ineligible:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d was neither awaiting confirmation nor held, and was left as it was.",
+                    "%d were neither awaiting confirmation nor held, and were left as they were.",
+                    ineligible,
+                )
+                % ineligible,
+                messages.WARNING,
+            )
+        if result.closed:
+            # Said apart: the moderator may think these were simply missed.
+            self.message_user(
+                request,
+                ngettext(
+                    "%d was skipped: it was never confirmed by its signer, and the campaign no "
+                    "longer takes signatures.",
+                    "%d were skipped: they were never confirmed by their signers, and the "
+                    "campaign no longer takes signatures.",
+                    result.closed,
+                )
+                % result.closed,
+                messages.WARNING,
+            )
 
     @admin.action(
         description=_("Reject the selected signatures, with a reason"), permissions=("change",)

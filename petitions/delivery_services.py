@@ -328,7 +328,9 @@ def delivery_csv(*, signatures: QuerySet[Signature]) -> str:
     they confirmed. Never an email or postal address; every cell safe from formula injection.
     Call in the reader's language (the header, "Name withheld")."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Every cell quoted, so a ";" in a name never splits it into a new cell (and formula) in a
+    # spreadsheet whose list separator is ";"; csv_cell guards each cell's start.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow([csv_cell(str(cell)) for cell in DELIVERY_CSV_COLUMNS])
     rows = (
         signatures.only("name", "display", "locality", "region", "confirmed_at", "comment")

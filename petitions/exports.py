@@ -71,7 +71,9 @@ def petition_signatures_csv(
     *, petition_id: int, chunk_size: int = EXPORT_CHUNK_SIZE
 ) -> Iterator[str]:
     """The lines of a CSV file of every signature of a petition, oldest first, header first."""
-    writer = csv.writer(_Line())
+    # Every cell quoted: csv_cell guards the start of a cell, but a spreadsheet whose list
+    # separator is ";" (Italian Excel) splits an unquoted "a;=cmd()" and runs the second half.
+    writer = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
     # A byte-order mark, so spreadsheets open accented and non-Latin names as UTF-8.
     yield "\ufeff" + writer.writerow([csv_cell(cell) for cell in _header()])
     displays = {key: str(label) for key, label in Signature.Display.choices}

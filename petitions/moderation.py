@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
@@ -49,10 +50,12 @@ _BULK_BATCH = 500
 @dataclass(frozen=True)
 class Moderated:
     """What a moderation action did: `done` rows changed, `skipped` selected ids left alone
-    (already in that state, not eligible, or gone)."""
+    (already in that state, not eligible, or gone). `closed` counts those of the skipped that
+    awaited confirmation on a campaign that no longer takes signatures."""
 
     done: int
     skipped: int
+    closed: int = 0
 
 
 def audit_log(*, moderator: User, objects: Collection[models.Model], message: str) -> None:
@@ -87,6 +90,8 @@ def moderation_confirm(
     model: type[models.Model],
     signature_ids: Collection[int],
     moderator: User,
+    campaign: str,
+    campaign_open: Callable[[Any, datetime], bool],
     reason: str = "",
     place: Callable[[models.Model], dict[str, object]] | None = None,
     now: datetime | None = None,
@@ -94,20 +99,30 @@ def moderation_confirm(
     """Approve pending or held signatures: each becomes confirmed and not held.
 
     A pending one is confirmed by the moderator instead of by its email link (it gets its place
-    from `place`, as the link would have given it). Rejected and spam ones are not brought back:
-    the signer may have withdrawn, and a mistake is better undone by hand, one at a time.
-    Anonymized rows have no signer left to vouch for.
+    from `place`, as the link would have given it), but only while its campaign (the `campaign`
+    foreign key; `campaign_open(campaign, now)` says whether it takes signatures) is open: the
+    link itself no longer confirms once it closed. A held one the signer confirmed while it was
+    open may still be approved. Rejected and spam ones are not brought back: the signer may
+    have withdrawn, and a mistake is better undone by hand, one at a time. Anonymized rows have
+    no signer left to vouch for.
     """
     now = now or timezone.now()
     wanted = set(signature_ids)
     status = model.Status
     with transaction.atomic():
-        rows = list(
+        candidates = list(
             model._default_manager.filter(pk__in=wanted, anonymized_at__isnull=True)
             .filter(Q(status=status.PENDING) | Q(status=status.CONFIRMED, held=True))
-            .select_for_update()
+            .select_related(campaign)
+            # Only the signatures: the campaign row is read, and its lock is the counter's.
+            .select_for_update(of=("self",))
             .order_by("pk")
         )
+        rows = [
+            row
+            for row in candidates
+            if row.status != status.PENDING or campaign_open(getattr(row, campaign), now)
+        ]
         for row in rows:
             if row.status == status.PENDING:
                 row.status, row.confirmed_at = status.CONFIRMED, now
@@ -122,7 +137,9 @@ def moderation_confirm(
             objects=rows,
             message=_reason_message(gettext("Approved by a moderator."), reason),
         )
-    return Moderated(done=len(rows), skipped=len(wanted) - len(rows))
+    return Moderated(
+        done=len(rows), skipped=len(wanted) - len(rows), closed=len(candidates) - len(rows)
+    )
 
 
 def moderation_remove(
@@ -192,6 +209,8 @@ def signatures_confirm(
         model=Signature,
         signature_ids=signature_ids,
         moderator=moderator,
+        campaign="petition",
+        campaign_open=lambda petition, now: petition.is_accepting_signatures(now=now),
         place=lambda row: signature_place_resolve(signature=row),
         now=now,
     )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import abuse
 from accounts.models import Organization
 from accounts.tokens import TokenExpired, TokenInvalid
+from accounts.two_factor import staff_verified
 from petitions import campaign_services, routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
@@ -74,7 +75,8 @@ def _detail(
 @require_safe
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Staff see drafts, marked as a preview, to check them before they open.
-    return _detail(request, selectors.petition_get_public(slug=slug, preview=request.user.is_staff))
+    preview = staff_verified(request.user)
+    return _detail(request, selectors.petition_get_public(slug=slug, preview=preview))
 
 
 @require_POST
@@ -142,6 +144,9 @@ def signature_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespon
         signature = services.signature_confirm(signature_id=signature.pk, **form.cleaned_data)
     except services.PetitionNotOpen:
         return render(request, "petitions/confirm_closed.html", {"petition": petition}, status=409)
+    except Signature.DoesNotExist:
+        # Withdrawn while this was being posted: the link stands for nothing any more.
+        return _link_problem(request, petition, token=token, expired=False)
     context = {
         "petition": petition,
         "signature": signature,

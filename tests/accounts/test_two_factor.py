@@ -1,5 +1,6 @@
 """Staff give a TOTP code, as well as their password, before the admin opens (when the setting
-is on): enrolment, the code on later logins, throttling, and where they go afterwards."""
+is on): enrolment, the code on later logins, throttling, and where they go afterwards; staff
+rights on the public site, which ask the same; the admin's login rate limit and its logout."""
 
 from __future__ import annotations
 
@@ -9,19 +10,32 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
-from tests.factories import UserFactory
+from accounts.models import Membership, User
+from accounts.two_factor import staff_verified
+from letters import services as letter_services
+from letters.models import OpenLetter, OrganizationSignature
+from petitions.models import Petition
+from tests.factories import (
+    OpenLetterFactory,
+    OrganizationFactory,
+    OrganizationSignatureFactory,
+    PetitionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 SETUP = "/en/accounts/two-factor/setup/"
 VERIFY = "/en/accounts/two-factor/verify/"
 PASSWORD = "correct horse battery staple"
+NO_LIMIT = {"ip": [], "campaign": [], "global": []}
 
 
 @pytest.fixture(autouse=True)
@@ -275,3 +289,138 @@ def test_only_a_superuser_resets_a_lost_device_and_its_owner_then_enrols_again(
     client.force_login(colleague)
     response = client.get("/admin/", follow=True)
     assert response.redirect_chain[-1][0].startswith(SETUP)
+
+
+# --- Staff rights outside the admin follow the same rule ------------------------------------------
+
+
+def _verified_client(client, user: User):
+    """A session past both factors: the password, then the code on the verify page."""
+    device = confirmed_device(user)
+    client.force_login(user)
+    response = client.post(f"{VERIFY}?next=/admin/", {"code": code_for(device)})
+    assert response.status_code == 302
+    return client
+
+
+def test_staff_verified_asks_for_the_code_only_when_the_setting_does(settings) -> None:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    # A user that never passed OTPMiddleware has no is_verified(): it counts as unverified.
+    assert not staff_verified(staff)
+    staff.is_verified = lambda: True
+    assert staff_verified(staff)
+    assert staff_verified(staff, perm="letters.add_organizationsignature")
+    assert not staff_verified(UserFactory(is_staff=True), perm="accounts.add_membership")
+    assert not staff_verified(UserFactory(is_superuser=True, is_staff=False))
+
+    settings.STAFF_REQUIRE_2FA = False
+    assert staff_verified(UserFactory(is_staff=True))
+    assert not staff_verified(UserFactory())
+
+
+@pytest.mark.parametrize("kind", ["petition", "letter"])
+def test_staff_who_gave_only_their_password_do_not_see_drafts(client, moderator, kind) -> None:
+    """A stolen staff password alone must not open drafts, which the admin itself refuses."""
+    if kind == "petition":
+        draft = PetitionFactory(status=Petition.Status.DRAFT)
+    else:
+        draft = OpenLetterFactory(status=OpenLetter.Status.DRAFT)
+    client.force_login(moderator)  # password given, no second factor
+    assert client.get("/admin/").status_code == 302
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["petition", "letter"])
+def test_staff_who_gave_their_code_too_preview_drafts(client, moderator, kind) -> None:
+    if kind == "petition":
+        draft = PetitionFactory(status=Petition.Status.DRAFT)
+    else:
+        draft = OpenLetterFactory(status=OpenLetter.Status.DRAFT)
+    _verified_client(client, moderator)
+    assert client.get(draft.get_absolute_url()).status_code == 200
+
+
+def test_staff_who_gave_only_their_password_cannot_approve_cosignatures(client, moderator) -> None:
+    letter = OpenLetterFactory()
+    signature = OrganizationSignatureFactory(letter=letter)
+    client.force_login(moderator)
+    url = reverse(
+        "letters:decide_signature", kwargs={"slug": letter.slug, "signature_id": signature.pk}
+    )
+    assert client.post(url, {"decision": "approve"}).status_code == 404
+    manage = reverse("letters:manage", kwargs={"slug": letter.slug})
+    assert client.get(manage).status_code == 404
+    signature.refresh_from_db()
+    assert signature.status == OrganizationSignature.Status.PENDING
+    assert not LogEntry.objects.exists()
+
+
+def test_staff_who_gave_their_code_approve_cosignatures_and_it_is_logged(client, moderator) -> None:
+    letter = OpenLetterFactory()
+    signature = OrganizationSignatureFactory(letter=letter)
+    _verified_client(client, moderator)
+    url = reverse(
+        "letters:decide_signature", kwargs={"slug": letter.slug, "signature_id": signature.pk}
+    )
+    client.post(url, {"decision": "approve"})
+    signature.refresh_from_db()
+    assert signature.status == OrganizationSignature.Status.APPROVED
+    assert signature.decided_by == moderator
+    entry = LogEntry.objects.get(user=moderator)
+    assert (entry.object_id, entry.change_message) == (str(signature.pk), "Approved.")
+
+
+def test_staff_who_gave_only_their_password_see_no_other_organizations_members(client) -> None:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    organization = OrganizationFactory()
+    url = reverse("accounts:organization_members", kwargs={"slug": organization.slug})
+    client.force_login(staff)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"email": "new@example.org"}).status_code == 404
+    assert not Membership.objects.filter(organization=organization).exists()
+
+    _verified_client(client, staff)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["form"] is not None  # and may invite, with the code given
+
+
+def test_staff_who_gave_only_their_password_sign_for_no_organization(client) -> None:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    letter = OpenLetterFactory()
+    organization = OrganizationFactory()
+    client.force_login(staff)
+    url = reverse("letters:cosign", kwargs={"slug": letter.slug})
+    assert not client.get(url).context["form"].fields["organization"].queryset.exists()
+    response = client.post(url, {"organization": organization.pk})
+    assert response.status_code == 400
+    assert not OrganizationSignature.objects.exists()
+    with pytest.raises(PermissionDenied):
+        letter_services.letter_cosign(letter=letter, organization=organization, user=staff)
+
+
+# --- The admin's own login and logout -------------------------------------------------------------
+
+
+def test_the_admin_login_is_rate_limited_like_the_site_login(client, settings) -> None:
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": NO_LIMIT | {"ip": ["2/m"]}}
+    UserFactory(email="staff@cosign.test", password=PASSWORD, is_staff=True)
+    for _ in range(2):
+        wrong = client.post("/admin/login/", {"username": "staff@cosign.test", "password": "x"})
+        assert wrong.status_code == 200
+    # Refused before the password is looked at: even the right one does not log in.
+    third = client.post("/admin/login/", {"username": "staff@cosign.test", "password": PASSWORD})
+    assert third.status_code == 429
+    assert "Too many" in third.content.decode()
+    assert 'value="staff@cosign.test"' in third.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_waiting_for_their_code_can_log_out_of_the_admin(client, staff) -> None:
+    confirmed_device(staff)
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 302  # the admin waits for the code
+    response = client.post("/admin/logout/")
+    assert response.status_code == 302
+    assert not response["Location"].startswith((VERIFY, "/admin/"))
+    assert "_auth_user_id" not in client.session

@@ -332,6 +332,24 @@ def test_the_login_page_logs_a_member_in_and_back_to_where_they_were(client) -> 
     assert response["Location"] == target
 
 
+def test_the_rate_limited_login_page_still_has_its_log_in_button(settings) -> None:
+    # The 429 page must build the view's LoginForm (which carries the crispy button), not
+    # Django's AuthenticationForm.
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "login": {"ip": ["1/m"], "campaign": [], "global": []},
+    }
+    client = Client()
+    wrong = client.post("/en/accounts/login/", {"username": "a@example.org", "password": "x"})
+    assert wrong.status_code == 400
+    assert 'name="login"' in wrong.content.decode()
+
+    limited = client.post("/en/accounts/login/", {"username": "a@example.org", "password": "x"})
+
+    assert limited.status_code == 429
+    assert 'name="login"' in limited.content.decode()
+
+
 def test_the_header_offers_log_in_then_log_out(client) -> None:
     html = client.get(JOIN).content.decode()
     assert f'href="{reverse("accounts:login")}"' in html

@@ -6,13 +6,17 @@ import io
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organization, User
 from letters import selectors
 from letters.models import (
     IndividualSignature,
+    LetterDelivery,
     LetterUpdate,
     OpenLetter,
     OrganizationSignature,
@@ -22,8 +26,10 @@ from tests.factories import (
     IndividualSignatureFactory,
     LetterUpdateFactory,
     MembershipFactory,
+    OpenLetterFactory,
     OrganizationSignatureFactory,
     StatementFactory,
+    TargetFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +169,88 @@ def test_publish_action_publishes_and_emails_the_signing_organizations(
     assert sorted(message.to[0] for message in outbox) == sorted([lead_member.email, member.email])
     assert all(message.subject == f"Published: {letter.title}" for message in outbox)
     assert "Published 1 letter." in staff_client.get(response["Location"]).content.decode()
+
+
+# --- Decisions only through the actions, and every action in the audit log ---------------------
+
+
+def _logged(obj) -> list[str]:
+    return list(
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        ).values_list("change_message", flat=True)
+    )
+
+
+def test_decisions_are_read_only_in_the_cosignature_and_statement_change_forms(
+    client, moderator, letter
+) -> None:
+    """Moderators may change these rows, but a status typed in the form would skip the email
+    to the organization, who decided, and the audit log: decisions go through the actions."""
+    statement = StatementFactory(signature__letter=letter)
+    signature = statement.signature
+    client.force_login(moderator)
+    for url in (
+        reverse("admin:letters_organizationsignature_change", args=[signature.pk]),
+        reverse("admin:letters_statement_change", args=[statement.pk]),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200
+        form_fields = page.context["adminform"].form.fields
+        assert "status" not in form_fields
+        assert "rejection_reason" not in form_fields
+    # A crafted POST changes nothing either: read-only fields are not taken from the request.
+    saved = client.post(
+        reverse("admin:letters_statement_change", args=[statement.pk]),
+        {
+            "speaker_name": statement.speaker_name,
+            "speaker_title": statement.speaker_title,
+            "text": statement.text,
+            "status": "approved",
+        },
+    )
+    assert saved.status_code == 302
+    assert Statement.objects.get(pk=statement.pk).status == Statement.Status.PENDING
+
+
+def test_statement_decisions_from_the_admin_are_in_the_audit_log(staff_client, letter) -> None:
+    url = reverse("admin:letters_statement_changelist")
+    to_approve, to_reject = StatementFactory.create_batch(2, signature__letter=letter)
+    _action(staff_client, url, "approve", [to_approve])
+    _action(staff_client, url, "reject", [to_reject], apply="1", reason="Off topic.")
+    _action(staff_client, url, "approve", [to_approve])  # decided already: not logged again
+    assert _logged(to_approve) == ["Approved."]
+    assert _logged(to_reject) == ["Rejected. Reason: Off topic."]
+
+
+def test_publishing_a_letter_from_the_admin_is_in_the_audit_log(campaign_editor) -> None:
+    letter = OpenLetterFactory(status=OpenLetter.Status.OPEN)
+    client = Client()
+    client.force_login(campaign_editor)
+    for _ in range(2):  # the second finds it published and logs nothing
+        _action(client, reverse("admin:letters_openletter_changelist"), "publish", [letter])
+    letter.refresh_from_db()
+    assert letter.status == OpenLetter.Status.PUBLISHED
+    entries = LogEntry.objects.filter(user=campaign_editor)
+    assert [(e.object_id, e.change_message) for e in entries] == [
+        (str(letter.pk), "Published, and the signing organizations told.")
+    ]
+
+
+def test_retrying_letter_deliveries_logs_the_failed_ones_it_retried(staff_client, letter) -> None:
+    target = TargetFactory()
+    failed, sent = (
+        LetterDelivery.objects.create(
+            letter=letter, target=target, occasion=occasion, status=status
+        )
+        for occasion, status in (("published", "failed"), ("update-1", "pending"))
+    )
+    _action(
+        staff_client, reverse("admin:letters_letterdelivery_changelist"), "retry", [failed, sent]
+    )
+    assert LetterDelivery.objects.get(pk=failed.pk).status == LetterDelivery.Status.PENDING
+    assert _logged(failed) == ["Failed delivery sent again."]
+    assert _logged(sent) == []
 
 
 # --- Demo letters ------------------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
 
 from accounts.models import Organization, User
+from letters import services
 from letters.models import IndividualSignature, LetterUpdate, OpenLetter
 from tests.factories import (
     IndividualSignatureFactory,
@@ -303,7 +305,7 @@ def test_letter_without_individual_signers_has_no_form_and_refuses_a_post(client
     assert 'name="email"' not in client.get(_url(letter)).content.decode()
     response = client.post(_url(letter, "sign"), SIGNER | {"email": "dana@example.org"})
     assert response.status_code == 409
-    assert not IndividualSignature.objects.exists()
+    assert not IndividualSignature.objects.filter(email="dana@amazon.com").exists()
 
 
 def test_the_mailbox_owner_decides_on_withholding_at_confirmation(
@@ -333,3 +335,24 @@ def test_confirming_after_the_letter_closed_is_refused(
     assert client.post(path, {"name": "Dana Whitfield"}).status_code == 409
     signature = IndividualSignature.objects.get(email="dana@amazon.com")
     assert signature.status == IndividualSignature.Status.PENDING
+
+
+def test_a_signature_withdrawn_while_its_confirmation_is_posted_gets_the_broken_link_page(
+    client, employee_letter, django_capture_on_commit_callbacks, outbox, settings
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url(employee_letter, "sign"), SIGNER)
+    path = _confirm_path(outbox, settings)
+    real = services.individual_signature_confirm
+
+    def withdraw_then_go_on(**kwargs):
+        # The signer withdraws it from "your signatures" between the link check and the write.
+        IndividualSignature.objects.filter(email="dana@amazon.com").delete()
+        return real(**kwargs)
+
+    with mock.patch.object(services, "individual_signature_confirm", withdraw_then_go_on):
+        response = client.post(path, {"name": SIGNER["name"]})
+
+    assert response.status_code == 400
+    assert "This link does not work" in response.content.decode()
+    assert not IndividualSignature.objects.filter(email="dana@amazon.com").exists()

@@ -199,3 +199,15 @@ def test_csv_neutralizes_a_name_that_a_spreadsheet_would_run(client, letter, nam
     OrganizationSignatureFactory(letter=letter, organization=organization, approved=True)
     rows = _rows(client, letter)
     assert rows[1][0] == f"'{name}"
+
+
+def test_csv_quotes_every_cell_so_a_semicolon_never_starts_a_formula(client, letter) -> None:
+    """A spreadsheet whose list separator is ";" (Italian Excel) splits "Acme;=HYPERLINK(1)"
+    into two cells, the second a formula, unless it is quoted and neutralized."""
+    organization = OrganizationFactory(name="Acme;=HYPERLINK(1)", website="")
+    OrganizationSignatureFactory(letter=letter, organization=organization, approved=True)
+    text = client.get(_url(letter, "organizations_csv")).content.decode()
+    for line in text.splitlines():
+        cells = next(csv.reader(io.StringIO(line), delimiter=";"))
+        assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))]
+    assert '"Acme;\'=HYPERLINK(1)"' in text

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -20,13 +21,14 @@ from django.utils import timezone
 from accounts.models import Organization
 from letters.models import IndividualSignature, OrganizationSignature
 from petitions import services
-from petitions.models import Petition, Signature
+from petitions.models import Delivery, Petition, PetitionUpdate, Response, Signature
 from tests.factories import (
     IndividualSignatureFactory,
     OrganizationSignatureFactory,
     PendingOrganizationFactory,
     PetitionFactory,
     SignatureFactory,
+    TargetFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +169,28 @@ def test_mark_spam_confirm_and_resend_report_what_they_did(
     assert _messages(marked) == ["Marked 1 signature as spam.", "1 was already marked as spam."]
     pending.refresh_from_db()
     assert pending.status == Signature.Status.SPAM
+
+
+def test_approving_says_apart_which_pending_signatures_a_closed_petition_left_alone(
+    moderator_client,
+) -> None:
+    petition = PetitionFactory()
+    pending = SignatureFactory(petition=petition)
+    held = SignatureFactory(petition=petition, confirmed=True, held=True, flags="no_pow")
+    spam = SignatureFactory(petition=petition, status=Signature.Status.SPAM)
+    petition.status = Petition.Status.CLOSED
+    petition.save()
+
+    response = _act(moderator_client, SIGNATURES, "confirm", [pending, held, spam])
+
+    assert _messages(response) == [
+        "Approved 1 signature.",
+        "1 was neither awaiting confirmation nor held, and was left as it was.",
+        "1 was skipped: it was never confirmed by its signer, and the campaign no longer takes "
+        "signatures.",
+    ]
+    pending.refresh_from_db()
+    assert pending.status == Signature.Status.PENDING
 
 
 def test_the_change_form_shows_flags_and_moderation_read_only(moderator_client, moderator) -> None:
@@ -360,6 +384,21 @@ def test_export_streams_every_signature_with_formulas_neutralized(
     assert LogEntry.objects.filter(user=moderator, object_id=str(petition.pk)).exists()
 
 
+def test_export_quotes_every_cell_so_a_semicolon_never_starts_a_formula(moderator_client) -> None:
+    """Unquoted, "x;=HYPERLINK(A1)" becomes two cells, the second a formula, in a spreadsheet
+    whose list separator is ";" (Italian Excel): every cell is quoted, and what follows a ";"
+    gets an apostrophe as a cell's start does."""
+    petition = PetitionFactory()
+    SignatureFactory(petition=petition, name="Mario Rossi;=HYPERLINK(A1)&cmd|' /C calc'!A0")
+    response = moderator_client.get(_export_url(petition))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    header_line, data_line = body.splitlines()
+    for line in (header_line, data_line):
+        cells = next(csv.reader(io.StringIO(line), delimiter=";"))
+        assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))]
+    assert data_line.startswith("\"Mario Rossi;'=HYPERLINK(A1)")
+
+
 def test_export_needs_the_export_permission(editor_client, moderator_client) -> None:
     petition = PetitionFactory()
     change = reverse("admin:petitions_petition_change", args=[petition.pk])
@@ -418,3 +457,62 @@ def test_export_memory_stays_flat_as_signatures_grow(moderator_client) -> None:
     # Ten times the rows; read a chunk at a time, the peak barely moves (all at once, it
     # would be about ten times as high).
     assert large_peak < 2.5 * small_peak, (small_peak, large_peak)
+
+
+# --- The campaign and delivery actions are in the audit log too -------------------------------
+
+
+def _logged(user, obj) -> list[str]:
+    return list(
+        LogEntry.objects.filter(
+            user=user,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+        ).values_list("change_message", flat=True)
+    )
+
+
+def test_publishing_a_petition_update_from_the_admin_is_in_the_audit_log_once(
+    editor_client, campaign_editor
+) -> None:
+    update = PetitionUpdate.objects.create(
+        petition=PetitionFactory(), title="We delivered it", body="Thank you.", email_signers=False
+    )
+    url = reverse("admin:petitions_petitionupdate_changelist")
+    for _ in range(2):  # the second finds it published, and neither publishes nor logs
+        response = _act(editor_client, url, "publish", [update])
+        assert response.status_code == 200
+    update.refresh_from_db()
+    assert update.published_at is not None
+    assert _logged(campaign_editor, update) == [
+        "Published, and signers who asked for updates emailed."
+    ]
+
+
+def test_publishing_a_response_from_the_admin_is_in_the_audit_log(
+    editor_client, campaign_editor
+) -> None:
+    response = Response.objects.create(
+        petition=PetitionFactory(), target=TargetFactory(), text="We hear you."
+    )
+    _act(editor_client, reverse("admin:petitions_response_changelist"), "publish", [response])
+    response.refresh_from_db()
+    assert response.update_id is not None
+    assert _logged(campaign_editor, response) == [
+        "Published, and signers who asked for updates emailed."
+    ]
+
+
+def test_retrying_deliveries_from_the_admin_logs_the_failed_ones_it_retried(
+    admin_client, admin_user
+) -> None:
+    target = TargetFactory()
+    petition = PetitionFactory(targets=[target])
+    failed = Delivery.objects.create(petition=petition, target=target, period="a", status="failed")
+    sent = Delivery.objects.create(
+        petition=petition, target=target, period="b", status="sent", sent_at=timezone.now()
+    )
+    url = reverse("admin:petitions_delivery_changelist")
+    _act(admin_client, url, "retry_failed", [failed, sent])
+    assert _logged(admin_user, failed) == ["Failed delivery sent again."]
+    assert _logged(admin_user, sent) == []

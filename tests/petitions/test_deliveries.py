@@ -263,6 +263,21 @@ def test_the_csv_lists_names_as_chosen_and_places_never_addresses_and_no_formula
     assert "Jane" not in content
 
 
+def test_the_csv_quotes_every_cell_so_a_semicolon_never_starts_a_formula() -> None:
+    """A spreadsheet whose list separator is ";" (Italian Excel) splits "Rossi;=HYPERLINK(1)"
+    into two cells, the second a formula: every cell is quoted, and what follows a ";" gets
+    an apostrophe too, since a later cell's quotes may not keep it whole."""
+    petition = _petition()
+    _signer(petition, name="Maria Rossi;=HYPERLINK(1)", display="full", comment="a;@SUM(A1)")
+    text = delivery_services.delivery_csv(signatures=petition.signatures.all())
+    for line in text.splitlines():
+        cells = next(csv.reader(io.StringIO(line), delimiter=";"))
+        assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))]
+    data_line = text.splitlines()[1]
+    assert data_line.startswith('"Maria Rossi;\'=HYPERLINK(1)","Oakland"')
+    assert data_line.endswith('"a;\'@SUM(A1)"')
+
+
 def test_each_delivery_email_has_its_own_stable_message_id(outbox) -> None:
     mayor = TargetFactory()
     petition = _petition(mayor)

@@ -4,14 +4,17 @@ log."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from letters import moderation as letter_moderation
 from letters import selectors as letter_selectors
-from letters.models import IndividualSignature
+from letters.models import IndividualSignature, OpenLetter
 from petitions import moderation, routing, selectors, services
 from petitions.models import Petition, Signature
 from tests.factories import (
@@ -175,6 +178,36 @@ def test_approving_leaves_rejected_spam_and_confirmed_signatures_alone(moderator
     assert _count(petition) == 1
 
 
+def test_pending_signatures_are_not_approved_once_the_petition_has_closed(moderator) -> None:
+    """The signer's own link no longer confirms on a closed petition; a moderator's approval
+    must not either. A held signature the signer confirmed while it was open still may be."""
+    petition = PetitionFactory()
+    pending = SignatureFactory(petition=petition)
+    held = SignatureFactory(petition=petition, confirmed=True, held=True, flags="no_pow")
+    petition.status = Petition.Status.CLOSED
+    petition.save()
+
+    result = moderation.signatures_confirm(
+        signature_ids=[pending.pk, held.pk, 999_999], moderator=moderator
+    )
+
+    assert (result.done, result.skipped, result.closed) == (1, 2, 1)
+    pending.refresh_from_db()
+    held.refresh_from_db()
+    assert (pending.status, pending.moderated_by) == (Signature.Status.PENDING, None)
+    assert (held.status, held.held) == (Signature.Status.CONFIRMED, False)
+    assert [e.object_id for e in LogEntry.objects.all()] == [str(held.pk)]
+
+
+def test_pending_signatures_are_not_approved_after_the_petition_closing_date(moderator) -> None:
+    petition = PetitionFactory()
+    pending = SignatureFactory(petition=petition)
+    Petition.objects.filter(pk=petition.pk).update(closes_at=timezone.now() - timedelta(hours=1))
+    result = moderation.signatures_confirm(signature_ids=[pending.pk], moderator=moderator)
+    assert (result.done, result.closed) == (0, 1)
+    assert Signature.objects.get(pk=pending.pk).status == Signature.Status.PENDING
+
+
 def test_a_rejected_signer_disappears_from_the_public_list(moderator) -> None:
     petition = PetitionFactory()
     shown, hidden = _counted(petition, 2, display=Signature.Display.FULL)
@@ -249,6 +282,21 @@ def test_letter_signatures_are_approved_rejected_and_logged_alike(moderator) -> 
     assert again.done == 1  # rejected -> spam is a change; spam -> spam would not be
     assert IndividualSignature.objects.get(pk=held.pk).status == IndividualSignature.Status.SPAM
     assert LogEntry.objects.filter(user=moderator).count() == 4
+
+
+def test_pending_letter_signatures_are_not_approved_once_the_letter_has_closed(moderator) -> None:
+    pending = IndividualSignatureFactory()
+    letter = pending.letter
+    held = IndividualSignatureFactory(letter=letter, confirmed=True, held=True, flags="no_pow")
+    OpenLetter.objects.filter(pk=letter.pk).update(status=OpenLetter.Status.CLOSED)
+
+    result = letter_moderation.individual_signatures_confirm(
+        signature_ids=[pending.pk, held.pk], moderator=moderator
+    )
+
+    assert (result.done, result.skipped, result.closed) == (1, 1, 1)
+    assert IndividualSignature.objects.get(pk=pending.pk).status == "pending"
+    assert IndividualSignature.objects.get(pk=held.pk).held is False
 
 
 def test_letter_confirmation_is_resent_to_pending_signers(
