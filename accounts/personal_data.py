@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
 from accounts.emails import email_canonicalize
@@ -45,6 +46,26 @@ class PersonalRecord:
     @property
     def ref(self) -> str:
         return f"{self.kind}:{self.pk}"
+
+
+def iso_or_none(moment: datetime | None) -> str | None:
+    """A date as the JSON download writes it."""
+    return moment.isoformat() if moment else None
+
+
+def signature_status_shown(signature: Any) -> str:
+    """The status a signer reads for a petition's or a letter's signature (both have PENDING and
+    CONFIRMED statuses and a `held` flag).
+
+    A held signature waits for a moderator whatever its email status; saying so is more useful to
+    its signer than "confirmed" for a signature that does not count yet.
+    """
+    if signature.held and signature.status in (
+        signature.Status.PENDING,
+        signature.Status.CONFIRMED,
+    ):
+        return gettext("Awaiting review")
+    return str(signature.get_status_display())
 
 
 class PersonalDataProvider(Protocol):

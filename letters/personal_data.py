@@ -10,25 +10,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from accounts.personal_data import PersonalRecord
+from accounts.personal_data import PersonalRecord, iso_or_none, signature_status_shown
 from letters.models import IndividualSignature
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _status(signature: IndividualSignature) -> str:
-    # A held signature waits for a moderator whatever its email status; saying so is more useful
-    # to its signer than "confirmed" for a signature that does not count yet.
-    if signature.held and signature.status in (
-        IndividualSignature.Status.PENDING,
-        IndividualSignature.Status.CONFIRMED,
-    ):
-        return _("Awaiting review")
-    return str(signature.get_status_display())
 
 
 def _record(signature: IndividualSignature) -> PersonalRecord:
@@ -39,7 +23,7 @@ def _record(signature: IndividualSignature) -> PersonalRecord:
         campaign_title=letter.title,
         campaign_url=letter.get_absolute_url(),
         shown_as=signature.public_name,
-        status=_status(signature),
+        status=signature_status_shown(signature),
         signed_at=signature.created_at,
         data={
             "name": signature.name,
@@ -54,8 +38,8 @@ def _record(signature: IndividualSignature) -> PersonalRecord:
             "held_for_review": signature.held,
             "moderation_reason": signature.moderation_reason,
             "ip_hash": signature.ip_hash,
-            "signed_at": _iso(signature.created_at),
-            "confirmed_at": _iso(signature.confirmed_at),
+            "signed_at": iso_or_none(signature.created_at),
+            "confirmed_at": iso_or_none(signature.confirmed_at),
         },
     )
 

@@ -22,15 +22,18 @@ from typing import Any
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from petitions.models import Petition, Signature
-from petitions.services import enqueue_after_commit, signature_place_resolve
+from petitions.models import Signature
+from petitions.services import (
+    enqueue_after_commit,
+    petition_counts_subtract,
+    signature_place_resolve,
+)
 
 # What an approval sets on each row besides the place fields.
 _CONFIRM_FIELDS = (
@@ -191,14 +194,7 @@ def _uncount(rows: list[models.Model]) -> None:
     meanwhile, and the recount, which locks the petition first and only reads signatures, sees
     them either before or after this transaction, never half of it.
     """
-    counted = Counter(row.petition_id for row in rows if row.counted)
-    # Petitions in a fixed order, as the counter takes them, so the two never deadlock.
-    for petition_id in sorted(counted):
-        # Never below zero: a count that drifted low is the nightly recount's to correct,
-        # and a moderation action must not fail on it.
-        Petition.objects.filter(pk=petition_id).update(
-            signature_count=Greatest(F("signature_count") - counted[petition_id], Value(0))
-        )
+    petition_counts_subtract(removed=Counter(row.petition_id for row in rows if row.counted))
 
 
 def signatures_confirm(

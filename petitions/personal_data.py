@@ -8,28 +8,12 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from accounts.personal_data import PersonalRecord
-from petitions.models import Petition, Signature, SponsorOptIn
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _status(signature: Signature) -> str:
-    # A held signature waits for a moderator whatever its email status; saying so is more useful
-    # to its signer than "confirmed" for a signature that does not count yet.
-    if signature.held and signature.status in (
-        Signature.Status.PENDING,
-        Signature.Status.CONFIRMED,
-    ):
-        return _("Awaiting review")
-    return str(signature.get_status_display())
+from accounts.personal_data import PersonalRecord, iso_or_none, signature_status_shown
+from petitions.models import Signature, SponsorOptIn
+from petitions.services import petition_counts_subtract
 
 
 def _record(signature: Signature) -> PersonalRecord:
@@ -40,7 +24,7 @@ def _record(signature: Signature) -> PersonalRecord:
         campaign_title=petition.title,
         campaign_url=petition.get_absolute_url(),
         shown_as=signature.public_name,
-        status=_status(signature),
+        status=signature_status_shown(signature),
         signed_at=signature.created_at,
         data={
             "name": signature.name,
@@ -62,13 +46,13 @@ def _record(signature: Signature) -> PersonalRecord:
             # Kept until its key is deleted (see the privacy page); it cannot be turned back into
             # the address, but it is data about this person, so it is theirs to see.
             "ip_hash": signature.ip_hash,
-            "signed_at": _iso(signature.created_at),
-            "confirmed_at": _iso(signature.confirmed_at),
+            "signed_at": iso_or_none(signature.created_at),
+            "confirmed_at": iso_or_none(signature.confirmed_at),
             "sponsors_allowed_to_contact": [
                 opt_in.organization.name for opt_in in signature.sponsor_opt_ins.all()
             ],
             "updates_emailed": [
-                {"update": sent.update.title, "sent_at": _iso(sent.sent_at)}
+                {"update": sent.update.title, "sent_at": iso_or_none(sent.sent_at)}
                 for sent in signature.update_emails.all()
                 if sent.sent_at
             ],
@@ -117,13 +101,9 @@ class PetitionSignatures:
             if not locked:
                 return 0
             Signature.objects.filter(pk__in=[pk for pk, _, _ in locked]).delete()
-            counted = Counter(petition_id for _, petition_id, was in locked if was)
-            # Petitions in a fixed order, like the counter, so the two never deadlock.
-            for petition_id in sorted(counted):
-                Petition.objects.filter(pk=petition_id).update(
-                    # Never below zero: a drifted count is the nightly recount's to correct.
-                    signature_count=Greatest(F("signature_count") - counted[petition_id], Value(0))
-                )
+            petition_counts_subtract(
+                removed=Counter(petition_id for _, petition_id, was in locked if was)
+            )
         return len(locked)
 
     def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.emails import email_canonicalize
@@ -328,6 +329,21 @@ def petition_counts_update(*, batch_size: int = 5000, max_batches: int = 20) -> 
         if len(rows) < batch_size:
             break
     return dict(added)
+
+
+def petition_counts_subtract(*, removed: Counter[int]) -> None:
+    """Take signatures that leave the count (moderated away, withdrawn) off their petitions'
+    counts; the caller holds the signatures' row locks and clears their `counted` in the same
+    transaction.
+
+    Petitions are updated in a fixed order, as the counter takes them, so the two never deadlock.
+    Never below zero: a count that drifted low is the nightly recount's to correct, and a
+    moderation or a withdrawal must not fail on it.
+    """
+    for petition_id in sorted(removed):
+        Petition.objects.filter(pk=petition_id).update(
+            signature_count=Greatest(F("signature_count") - removed[petition_id], Value(0))
+        )
 
 
 @dataclass(frozen=True)
