@@ -16,7 +16,7 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 .PHONY: install install-dev run serve worker beat test lint format migrate clean messages \
-	makemessages browser
+	makemessages browser bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -82,6 +82,19 @@ beat: install
 
 test: install-dev browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Load, integrity and fault tests of the sign flow (bench/run.py; README "Benchmarks"). Needs this
+# machine's PostgreSQL; starts its own Redis, gunicorn, Celery and SMTP sink, and stops them.
+bench: install-dev /usr/bin/wrk $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run
+
+/usr/bin/wrk:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) wrk
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@touch $@
 
 lint: install-dev
 	$(BIN)/ruff check .

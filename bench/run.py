@@ -1,0 +1,665 @@
+"""`make bench`: the sign flow under load on this machine, against a baseline measured in the same
+run, with integrity checks after each scenario and faults injected into one of them.
+
+Run from the checkout with `python -m bench.run` (the Makefile does). Everything it starts (its own
+PostgreSQL database, its own Redis, gunicorn, a Celery worker and beat, an SMTP sink, wrk) is
+stopped and dropped at the end, on failure and on Ctrl-C too. Figures land in bench/results.json;
+README "Benchmarks" explains them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from bench import infra, report
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LUA = ROOT / "bench" / "lua"
+RESULTS = ROOT / "bench" / "results.json"
+
+SLUG = "bench-petition"
+PAGE_PATH = f"/en/p/{SLUG}/"
+EMBED_PATH = f"/en/p/{SLUG}/embed/"
+SIGN_PATH = f"/en/p/{SLUG}/sign/"
+BASELINE_PATH = "/bench/baseline/"
+# The production default of ABUSE_MIN_FILL_SECONDS, plus a margin for the whole-second timestamp.
+FILL_WAIT_SECONDS = 3.5
+TOKEN_POOL = 32
+
+
+@dataclass(frozen=True)
+class Config:
+    duration: int
+    connections: int
+    read_connections: int
+    workers: int
+    redis_port: int
+    database_url: str
+    profile: bool
+    recovery_timeout: int
+    drain_timeout: int
+
+    @classmethod
+    def from_env(cls) -> Config:
+        def number(name: str, default: int) -> int:
+            return int(os.environ.get(name) or default)
+
+        cores = os.cpu_count() or 2
+        return cls(
+            duration=number("BENCH_DURATION", 10),
+            connections=number("BENCH_CONNECTIONS", 10),
+            read_connections=number("BENCH_READ_CONNECTIONS", 10),
+            # gunicorn's advice for sync workers, and the README's: 2 x cores + 1.
+            workers=number("BENCH_WORKERS", 2 * cores + 1),
+            redis_port=number("BENCH_REDIS_PORT", 6390),
+            database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://localhost/cosign_bench"),
+            profile=os.environ.get("BENCH_PROFILE", "0") not in ("", "0"),
+            # The sweep resends a lost confirmation once it is 120 s old, every minute, and a
+            # dead worker's lease lasts 120 s: recovery after a fault takes up to about 4 minutes.
+            recovery_timeout=number("BENCH_RECOVERY_TIMEOUT", 300),
+            drain_timeout=number("BENCH_DRAIN_TIMEOUT", 120),
+        )
+
+
+@dataclass
+class Load:
+    """What one wrk run measured."""
+
+    name: str
+    requests: int
+    accepted: int
+    seconds: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: dict[str, int]
+    paths: dict[str, int]
+    socket_errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.requests - self.accepted + self.socket_errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rate": round(self.rate, 1), "errors": self.errors}
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+class Bench:
+    def __init__(self, cfg: Config, procs: infra.Processes, sink: infra.MailSink, work: Path):
+        self.cfg = cfg
+        self.procs = procs
+        self.sink = sink
+        self.work = work
+        self.port = infra.free_port()
+        self.redis_port = (
+            cfg.redis_port if not infra.port_open(cfg.redis_port) else infra.free_port()
+        )
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings_bench",
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SITE_URL": f"http://127.0.0.1:{self.port}",
+            "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+            "DATABASE_URL": cfg.database_url,
+            # Persistent connections, as in production (the settings' default, said explicitly).
+            "CONN_MAX_AGE": "60",
+            # DB 14 of a Redis of our own: we kill it, and other processes use the shared one.
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/14",
+            # All load comes from 127.0.0.1; each request claims its own client address in
+            # X-Forwarded-For, as production sees many signers behind one proxy.
+            "NUM_PROXIES": "1",
+            "BENCH_STATIC_ROOT": str(work / "static"),
+            "LOG_LEVEL": "WARNING",
+        }
+        self.events: list[dict[str, Any]] = []
+        self.t0 = time.time()
+
+    # --- Setting up -------------------------------------------------------------------------
+
+    def manage(self, *args: str) -> None:
+        name = f"manage-{args[0]}"
+        self.procs.start(name, [str(BIN / "python"), "manage.py", *args], env=self.env)
+        if self.procs.wait(name, timeout=300) != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed; see {self.work}/{name}.log")
+
+    def start_redis(self) -> None:
+        argv = [infra.tool("redis-server"), "--port", str(self.redis_port), "--bind", "127.0.0.1"]
+        # Nothing persists: a restart loses every queued task and counter, the worst case.
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.work)]
+        self.procs.start("redis", argv, env=self.env)
+        infra.wait_for(lambda: infra.port_open(self.redis_port), timeout=10, what="redis")
+
+    def start_worker(self) -> None:
+        argv = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING"]
+        self.procs.start(
+            "worker", [*argv, "--hostname", f"bench{int(time.time())}@%h"], env=self.env
+        )
+
+    def start(self) -> None:
+        self.start_redis()
+        self.procs.start(
+            "gunicorn",
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.cfg.workers),
+                "--worker-class",
+                "sync",
+                "--timeout",
+                "60",
+            ],
+            env=self.env,
+        )
+        self.start_worker()
+        beat = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=WARNING"]
+        self.procs.start(
+            "beat", [*beat, "--schedule", str(self.work / "beat-schedule")], env=self.env
+        )
+        infra.wait_for(self._healthy, timeout=60, what="gunicorn /healthz")
+        # Each worker process loads templates, URL patterns and the IP hash key on first use.
+        for _ in range(self.cfg.workers * 4):
+            infra.fetch(self.port, "GET", PAGE_PATH)
+            infra.fetch(self.port, "GET", EMBED_PATH)
+
+    def _healthy(self) -> bool:
+        self.procs.check_alive()
+        try:
+            return infra.fetch(self.port, "GET", "/healthz").status == 200
+        except OSError:
+            return False
+
+    # --- Load ---------------------------------------------------------------------------------
+
+    def wrk_start(self, name: str, script: str, args: list[str], connections: int, seconds: int):
+        argv = [infra.tool("wrk"), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+        argv += ["-s", str(LUA / script), f"http://127.0.0.1:{self.port}", "--", *args]
+        self.procs.start(name, argv, env=self.env)
+
+    def wrk_result(self, name: str) -> Load:
+        self.procs.wait(name, timeout=self.cfg.duration * 3 + 60)
+        output = (self.work / f"{name}.log").read_text()
+        line = next((x for x in output.splitlines() if x.startswith("BENCH_JSON ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk {name} printed no result:\n{output}")
+        data = json.loads(line.removeprefix("BENCH_JSON "))
+        errors = data["errors"]
+        return Load(
+            name=name,
+            requests=data["requests"],
+            accepted=data["accepted"],
+            seconds=data["duration_us"] / 1e6,
+            p50_ms=data["latency_us"]["p50"] / 1000,
+            p90_ms=data["latency_us"]["p90"] / 1000,
+            p99_ms=data["latency_us"]["p99"] / 1000,
+            max_ms=data["latency_us"]["max"] / 1000,
+            statuses=data["statuses"],
+            paths=data["paths"],
+            socket_errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        )
+
+    def form_tokens(self) -> Path:
+        """CSRF cookie/token pairs and form-start stamps from real page views, for sign.lua."""
+        rows = []
+        for _ in range(TOKEN_POOL):
+            page = infra.fetch(self.port, "GET", PAGE_PATH)
+            token = infra.hidden_input(page.body, "csrfmiddlewaretoken")
+            started = infra.hidden_input(page.body, "form_started")
+            rows.append(
+                f"{{cookie={json.dumps(page.cookies['csrftoken'])}, "
+                f"token={json.dumps(token)}, started={json.dumps(started)}}}"
+            )
+        path = self.work / "tokens.lua"
+        path.write_text("return {\n  " + ",\n  ".join(rows) + "\n}\n")
+        self.tokens_ready = time.monotonic() + FILL_WAIT_SECONDS
+        return path
+
+    def sign(self, name: str, tag: str, scenario: int, seconds: int) -> None:
+        # Tokens younger than the minimum fill time would flag every signature `too_fast`.
+        time.sleep(max(0.0, self.tokens_ready - time.monotonic()))
+        args = [str(self.tokens), tag, str(scenario), SIGN_PATH]
+        self.wrk_start(name, "sign.lua", args, self.cfg.connections, seconds)
+
+    def event(self, what: str) -> None:
+        print(f"  [{time.time() - self.t0:6.1f} s] {what}", flush=True)
+        self.events.append({"at": round(time.time() - self.t0, 2), "what": what})
+
+    # --- A signer the slow way: page, proof of work, wait, POST -------------------------------
+
+    def sign_as_a_person(self, n: int) -> str:
+        address = f"probe.{n}@probe-{n}.test"
+        headers = {"X-Forwarded-For": f"2001:db8:ffff:{n:x}::1"}
+        page = infra.fetch(self.port, "GET", PAGE_PATH, headers=headers)
+        shown = time.monotonic()
+        challenge = json.loads(infra.fetch(self.port, "GET", "/abuse/challenge").body)
+        import altcha
+
+        # Solved honestly at the configured difficulty, as static/js/proof-of-work.js does.
+        solution = altcha.solve_challenge_v1(
+            challenge["challenge"], challenge["salt"], "SHA-256", challenge["maxNumber"]
+        )
+        if solution is None:
+            raise RuntimeError("the proof-of-work challenge has no solution")
+        fields = {k: challenge[k] for k in ("algorithm", "challenge", "salt", "signature")}
+        proof = base64.b64encode(json.dumps({**fields, "number": solution.number}).encode())
+        time.sleep(max(0.0, shown + FILL_WAIT_SECONDS - time.monotonic()))
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
+                "form_started": infra.hidden_input(page.body, "form_started"),
+                "altcha": proof.decode(),
+                "name": f"Probe {_letters(n)}",
+                "email": address,
+                "display": "short",
+                "ref_code": "",
+            }
+        )
+        reply = infra.fetch(
+            self.port,
+            "POST",
+            SIGN_PATH,
+            body=body,
+            headers={
+                **headers,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+            },
+        )
+        if reply.status != 302:
+            raise RuntimeError(f"probe signature refused: {reply.status}")
+        return address
+
+    def confirm(self, url: str, n: int) -> float:
+        """The real confirmation: GET the page with the button, POST it. Returns when it
+        answered."""
+        path = urlsplit(url).path
+        page = infra.fetch(self.port, "GET", path)
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
+                "name": f"Confirmer {_letters(n)}",
+                "display": "short",
+            }
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+        }
+        reply = infra.fetch(self.port, "POST", path, body=body, headers=headers)
+        if reply.status != 200:
+            raise RuntimeError(f"confirmation refused: {reply.status}")
+        return time.time()
+
+    def public_count(self) -> int:
+        page = infra.fetch(self.port, "GET", PAGE_PATH)
+        match = re.search(r'id="signature-count">([\d,]+)<', page.body)
+        if match is None:
+            raise RuntimeError("no count on the petition page")
+        return int(match.group(1).replace(",", ""))
+
+    # --- Checks -------------------------------------------------------------------------------
+
+    def stored(self, tag: str) -> list[tuple[str, float, str]]:
+        from petitions.models import Signature
+
+        rows = Signature.objects.filter(email__startswith=f"{tag}.").values_list(
+            "email", "created_at", "flags"
+        )
+        return [(email.lower(), created.timestamp(), flags) for email, created, flags in rows]
+
+    def drain(self, tag: str, timeout: int) -> None:
+        """Wait until every stored signature of `tag` has mail in the sink, or the timeout."""
+        deadline = time.monotonic() + timeout
+        rows = self.stored(tag)
+        while time.monotonic() < deadline:
+            mails = self.sink.by_recipient()
+            missing = sum(1 for email, _, _ in rows if email not in mails)
+            if not missing:
+                return
+            time.sleep(1)
+        self.event(f"{tag}: stopped waiting for mail after {timeout} s")
+
+    def emails(self, tag: str) -> dict[str, Any]:
+        """Time from each signature's INSERT to its confirmation email reaching the sink."""
+        mails = self.sink.by_recipient()
+        latencies = []
+        missing = 0
+        twice = 0
+        for email, created, _ in self.stored(tag):
+            got = mails.get(email, [])
+            if not got:
+                missing += 1
+                continue
+            twice += len(got) > 1
+            latencies.append(min(m.arrived for m in got) - created)
+        return {
+            "sent": len(latencies),
+            "missing": missing,
+            "more_than_once": twice,
+            "p50_s": _percentile(latencies, 50),
+            "p95_s": _percentile(latencies, 95),
+            "max_s": max(latencies, default=0.0),
+            "within_30s": sum(x <= 30 for x in latencies) / len(latencies) if latencies else 0,
+        }
+
+    def integrity(self, tag: str, load: Load) -> dict[str, Any]:
+        from django.db.models import Count
+
+        from petitions.models import Signature
+
+        rows = self.stored(tag)
+        duplicates = (
+            Signature.objects.values("petition", "canonical_email")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .count()
+        )
+        flags = Counter(code for _, _, f in rows for code in f.split())
+        # wrk stops on time with requests in flight: the server may have stored up to one row per
+        # connection whose answer wrk never read. Fewer rows than answers would be a loss.
+        in_flight = len(rows) - load.accepted
+        return {
+            "accepted": load.accepted,
+            "stored": len(rows),
+            "lost": max(0, -in_flight),
+            "unanswered_at_stop": max(0, in_flight),
+            "duplicates": duplicates,
+            "held": sum(1 for _, _, f in rows if f),
+            "flags": dict(flags),
+            "ok": 0 <= in_flight <= self.cfg.connections and duplicates == 0,
+        }
+
+    def count_settled(self) -> dict[str, Any]:
+        """Once the batched counter has run, the public count equals a fresh recount."""
+        from petitions.models import Petition, Signature
+
+        confirmed = Signature.objects.filter(
+            petition__slug=SLUG, status=Signature.Status.CONFIRMED, held=False
+        )
+        infra.wait_for(
+            lambda: not confirmed.filter(counted=False).exists(), timeout=60, what="the counter"
+        )
+        stored = Petition.objects.get(slug=SLUG).signature_count
+        recount = confirmed.count()
+        public = self.public_count()
+        return {
+            "public": public,
+            "stored": stored,
+            "recount": recount,
+            "ok": public == stored == recount,
+        }
+
+    # --- Scenarios ----------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        d = self.cfg.duration
+        results: dict[str, Any] = {"config": asdict(self.cfg), "events": self.events}
+        self.tokens = self.form_tokens()
+        # Every worker parses the public suffix list, compiles regexes and opens its Redis and
+        # database connections on its first POST: not what a running site pays per signature.
+        self.event("warming up: signing for 2 s (not measured)")
+        self.sign("warm-up", "warm", 0, 2)
+        self.wrk_result("warm-up")
+
+        self.event(f"baseline: bare insert view, {d} s")
+        self.wrk_start("baseline", "baseline.lua", [BASELINE_PATH], self.cfg.connections, d)
+        baseline = self.wrk_result("baseline")
+        results["baseline"] = baseline.as_dict()
+
+        self.event(f"signing: the real form, {d} s")
+        self.sign("signing", "sign", 1, d)
+        profile = self.profile_start(d) if self.cfg.profile else None
+        signing = self.wrk_result("signing")
+        results["signing"] = signing.as_dict()
+        results["signing"]["integrity"] = self.integrity("sign", signing)
+        if profile:
+            results["profile"] = self.profile_read(profile)
+        self.drain("sign", self.cfg.drain_timeout)
+        results["signing"]["email"] = self.emails("sign")
+        results["signing"]["count"] = self.count_settled()
+
+        results["mixed"] = self.mixed(d)
+
+        results["faults"] = self.faults(max(d, 10))
+        results["baseline"]["integrity"] = self.baseline_integrity(baseline)
+        return results
+
+    def baseline_integrity(self, load: Load) -> dict[str, Any]:
+        from petitions.models import Signature
+
+        stored = Signature.objects.filter(petition__slug="bench-baseline").count()
+        in_flight = stored - load.accepted
+        return {"accepted": load.accepted, "stored": stored, "ok": 0 <= in_flight <= 64}
+
+    def mixed(self, d: int) -> dict[str, Any]:
+        """Signing and reading at once, while confirmations arrive: the count's freshness."""
+        self.event("mixed: 3 people sign with proof of work and wait for their links")
+        probes = [self.sign_as_a_person(n) for n in range(1, 4)]
+        self.drain("probe", 60)
+        mails = self.sink.by_recipient()
+        urls = [mails[p][0].confirm_url() for p in probes if p in mails]
+        # A few signatures from the load run too, those no signal held.
+        for email, _, flags in self.stored("sign")[:7]:
+            if not flags and email in mails:
+                urls.append(mails[email][0].confirm_url())
+        urls = [u for u in urls if u]
+
+        self.event(f"mixed: signing + reading the page and the widget for {d} s; confirming")
+        self.sign("mixed-signing", "mixed", 2, d)
+        self.wrk_start(
+            "mixed-reading", "read.lua", [PAGE_PATH, EMBED_PATH], self.cfg.read_connections, d
+        )
+        seen: list[tuple[float, int]] = []
+        stop = threading.Event()
+
+        def watch() -> None:
+            # What a reader sees: the public page, every 200 ms.
+            while not stop.is_set():
+                seen.append((time.time(), self.public_count()))
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        confirmed_at = []
+        for n, url in enumerate(urls, start=1):
+            confirmed_at.append(self.confirm(url, n))
+            time.sleep(max(0.2, (d - 1) / max(1, len(urls))))
+        signing = self.wrk_result("mixed-signing")
+        reading = self.wrk_result("mixed-reading")
+        try:
+            infra.wait_for(
+                lambda: bool(seen) and seen[-1][1] >= len(confirmed_at),
+                timeout=60,
+                what="the count to include every confirmation",
+            )
+        except RuntimeError as exc:
+            self.event(str(exc))
+        stop.set()
+        watcher.join()
+        # The counter adds everything confirmed before it runs, in one go, so the i-th
+        # confirmation is in the count once the count reaches i.
+        freshness = []
+        for i, at in enumerate(confirmed_at, start=1):
+            shown = next((t for t, count in seen if t >= at and count >= i), None)
+            freshness.append(shown - at if shown else float("inf"))
+        self.drain("mixed", self.cfg.drain_timeout)
+        return {
+            "signing": {**signing.as_dict(), "integrity": self.integrity("mixed", signing)},
+            "reading": reading.as_dict(),
+            "email": self.emails("mixed"),
+            "freshness": {
+                "confirmations": len(confirmed_at),
+                "p50_s": _percentile(freshness, 50),
+                "max_s": max(freshness, default=0.0),
+            },
+            "count": self.count_settled(),
+        }
+
+    def faults(self, d: int) -> dict[str, Any]:
+        self.event(f"faults: signing for {d} s; kill -9 the worker, then restart Redis")
+        self.sign("fault-signing", "fault", 3, d)
+        time.sleep(d * 0.2)
+        self.procs.kill("worker")
+        self.event("killed the Celery worker (SIGKILL to it and its pool)")
+        time.sleep(d * 0.2)
+        self.start_worker()
+        self.event("started a new Celery worker")
+        time.sleep(d * 0.2)
+        self.procs.kill("redis")
+        self.event("killed Redis (SIGKILL; nothing saved: queued tasks and counters lost)")
+        time.sleep(1)
+        self.start_redis()
+        self.event("started Redis again, empty")
+        signing = self.wrk_result("fault-signing")
+        self.event(f"faults: waiting up to {self.cfg.recovery_timeout} s for every confirmation")
+        self.drain("fault", self.cfg.recovery_timeout)
+        # A late duplicate (a redelivered task) would arrive after the first copy: give it time.
+        time.sleep(5)
+        email = self.emails("fault")
+        self.event(
+            f"faults: {email['sent']} signatures mailed, {email['missing']} missing, "
+            f"{email['more_than_once']} mailed more than once"
+        )
+        integrity = self.integrity("fault", signing)
+        return {
+            "signing": {**signing.as_dict(), "integrity": integrity},
+            "email": email,
+            "ok": integrity["ok"] and email["missing"] == 0 and email["more_than_once"] == 0,
+        }
+
+    # --- Profile ------------------------------------------------------------------------------
+
+    def profile_start(self, seconds: int) -> Path:
+        out = self.work / "profile.txt"
+        argv = [str(BIN / "py-spy"), "record", "--pid", str(self.procs.pid("gunicorn"))]
+        argv += ["--subprocesses", "--rate", "50", "--duration", str(seconds)]
+        self.procs.start("py-spy", [*argv, "--format", "raw", "--output", str(out)], env=self.env)
+        return out
+
+    def profile_read(self, out: Path) -> dict[str, Any]:
+        self.procs.wait("py-spy", timeout=60)
+        if not out.exists():
+            return {"error": f"py-spy wrote nothing; see {self.work}/py-spy.log"}
+        return report.profile_summary(out.read_text())
+
+
+def _letters(k: int) -> str:
+    """A number spelled in letters: a name's digits are ignored by the near-duplicate signal."""
+    s = ""
+    while True:
+        s = chr(97 + k % 26) + s
+        k //= 26
+        if not k:
+            return s.capitalize()
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def main() -> int:
+    cfg = Config.from_env()
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    # Explicitly: a shell starting us in the background would otherwise leave Ctrl-C ignored.
+    signal.signal(signal.SIGINT, _terminate)
+    # Logs and the beat schedule; kept when the run fails, to read.
+    work = Path(tempfile.mkdtemp(prefix="cosign-bench-"))
+    procs = infra.Processes(work)
+    sink = infra.MailSink()
+    failed = True
+    try:
+        bench = Bench(cfg, procs, sink, work)
+        os.environ.update(bench.env)
+        print(f"Cosign bench: logs in {work}; {cfg.workers} gunicorn sync workers", flush=True)
+        infra.database_recreate(cfg.database_url)
+        bench.manage("migrate", "--noinput")
+        bench.manage("collectstatic", "--noinput")
+        import django
+
+        django.setup()
+        _seed()
+        sink.start()
+        bench.start()
+        results = bench.run()
+        results["targets"] = report.targets(results)
+        RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        report.print_table(results)
+        print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+        failed = not report.integrity_ok(results)
+        return 1 if failed else 0
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"\nInterrupted ({exc or 'Ctrl-C'}); cleaning up", file=sys.stderr)
+        return 130
+    finally:
+        procs.stop_all()
+        sink.stop()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 (Django may not be set up yet; the drop forces anyway)
+            pass
+        infra.database_drop(cfg.database_url)
+        if failed:
+            print(f"Logs kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _seed() -> None:
+    from petitions.models import Petition
+
+    Petition.objects.create(
+        slug=SLUG,
+        title="Bench petition",
+        summary="A petition that the bench signs thousands of times.",
+        body="Signed by `make bench`.",
+        demand="Keep signing fast.",
+        status=Petition.Status.OPEN,
+    )
+    # A draft: nobody sees it; the baseline view writes to it without asking.
+    Petition.objects.create(
+        slug="bench-baseline", title="Baseline", summary="The baseline's rows.", status="draft"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
