@@ -215,7 +215,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
-COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 5, minimum=1)
+# The public count is at most COUNTER_INTERVAL_SECONDS + PETITION_PAGE_CACHE_SECONDS behind the
+# confirmations (5 s with the defaults): the counter adds them in batches, and anonymous readers
+# share a copy of the petition page that old (petitions.page_cache; 0 switches it off).
+COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
+PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 2)
 CELERY_BEAT_SCHEDULE = {
     "petitions-count-confirmed": {
         "task": "petitions.tasks.petition_counts_update",

@@ -28,3 +28,6 @@ WHITENOISE_AUTOREFRESH = True
 # Browser journeys and view tests fill a form in milliseconds, like a bot: the fill-time check
 # is off here (0 disables it) and tests/accounts/test_abuse.py switches it on where it is tested.
 ABUSE_MIN_FILL_SECONDS = 0
+# Tests change a petition and read its page again at once; a shared copy would show the old one.
+# tests/petitions/test_page_cache.py switches the copy on where it is tested.
+PETITION_PAGE_CACHE_SECONDS = 0

@@ -18,6 +18,7 @@ from accounts.two_factor import staff_verified
 from petitions import campaign_services, routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
+from petitions.page_cache import page_cached
 from petitions.sharing import share_links
 
 
@@ -74,9 +75,13 @@ def _detail(
 
 @require_safe
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    # Staff see drafts, marked as a preview, to check them before they open.
-    preview = staff_verified(request.user)
-    return _detail(request, selectors.petition_get_public(slug=slug, preview=preview))
+    def render_page() -> HttpResponse:
+        # Staff see drafts, marked as a preview, to check them before they open.
+        preview = staff_verified(request.user)
+        return _detail(request, selectors.petition_get_public(slug=slug, preview=preview))
+
+    # Readers of a viral petition refresh it: anonymous ones share a copy a few seconds old.
+    return page_cached(request, name=f"petition:{slug}", render=render_page)
 
 
 @require_POST
@@ -247,10 +252,14 @@ def signature_unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpRe
 @csp_replace({"frame-ancestors": ["*"]})
 @require_safe
 def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = selectors.petition_get_public(slug=slug)
-    context = {
-        "petition": petition,
-        "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
-        "accepting": petition.is_accepting_signatures(),
-    }
-    return render(request, "petitions/embed.html", context)
+    def render_widget() -> HttpResponse:
+        petition = selectors.petition_get_public(slug=slug)
+        context = {
+            "petition": petition,
+            "petition_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
+            "accepting": petition.is_accepting_signatures(),
+        }
+        return render(request, "petitions/embed.html", context)
+
+    # Embedded on campaigners' sites, every reader of theirs loads it too.
+    return page_cached(request, name=f"embed:{slug}", render=render_widget)

@@ -1,0 +1,159 @@
+"""Anonymous readers share a cached copy of a petition page: no database work on a hit, but
+their own CSRF token and form time, and never a copy of someone else's page."""
+
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts import abuse
+from petitions import page_cache
+from tests.factories import PetitionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+STARTED = re.compile(rf'name="{abuse.STARTED_FIELD}" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(settings):
+    settings.PETITION_PAGE_CACHE_SECONDS = 2
+
+
+@pytest.fixture
+def bucket():
+    """The cache's clock: its copies are keyed by the time bucket they were made in."""
+    clock = mock.Mock(return_value=1_800_000_000.0)
+    with mock.patch.object(page_cache, "_clock", clock):
+        yield clock
+
+
+def _url(petition) -> str:
+    return reverse("petitions:detail", kwargs={"slug": petition.slug})
+
+
+def test_a_second_reader_gets_the_copy_without_touching_the_database(
+    bucket, django_assert_num_queries
+) -> None:
+    petition = PetitionFactory(signature_count=41)
+    assert "41" in Client().get(_url(petition)).content.decode()
+
+    with django_assert_num_queries(0):
+        response = Client().get(_url(petition))
+
+    assert response.status_code == 200
+    assert "41" in response.content.decode()
+    assert "private" in response["Cache-Control"]
+    assert "max-age=2" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def test_the_count_is_no_older_than_the_copy(bucket) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    petition.signature_count = 42
+    petition.save(update_fields=["signature_count"])
+
+    assert 'id="signature-count">41<' in Client().get(_url(petition)).content.decode()
+    bucket.return_value += 2  # the next bucket: the copy has expired
+    assert 'id="signature-count">42<' in Client().get(_url(petition)).content.decode()
+
+
+def test_each_reader_gets_their_own_csrf_token_and_form_time_and_can_sign(bucket, settings) -> None:
+    petition = PetitionFactory()
+    first = Client(enforce_csrf_checks=True)
+    first.get(_url(petition))
+    later = abuse.form_started_token(now=1_800_000_060.0)
+    second = Client(enforce_csrf_checks=True)
+    with (
+        mock.patch.object(page_cache, "form_started_token", return_value=later),
+        mock.patch("petitions.views._detail", side_effect=AssertionError("not a hit")),
+    ):
+        html = second.get(_url(petition)).content.decode()
+    token = CSRF.search(html).group(1)
+    started = STARTED.search(html).group(1)
+    assert "\x00" not in html
+    # The second reader's page carries its own render time, not the first reader's.
+    assert started == later
+
+    response = second.post(
+        reverse("petitions:sign", kwargs={"slug": petition.slug}),
+        {
+            "csrfmiddlewaretoken": token,
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "display": "full",
+            abuse.STARTED_FIELD: started,
+        },
+    )
+    assert response.status_code == 302
+    assert petition.signatures.filter(email="ada@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    "cookies",
+    [{"sessionid": "x"}, {"messages": "x"}],
+    ids=["a session", "pending messages"],
+)
+def test_readers_with_something_of_their_own_are_not_served_the_copy(bucket, cookies) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    petition.signature_count = 42
+    petition.save(update_fields=["signature_count"])
+
+    reader = Client()
+    for name, value in cookies.items():
+        reader.cookies[name] = value
+    assert 'id="signature-count">42<' in reader.get(_url(petition)).content.decode()
+
+
+def test_staff_previewing_a_draft_never_leave_a_copy_for_the_public(bucket, client) -> None:
+    draft = PetitionFactory(status="draft")
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    assert client.get(_url(draft)).status_code == 200
+
+    assert Client().get(_url(draft)).status_code == 404
+
+
+def test_a_query_string_is_rendered_not_served_from_the_copy(bucket) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    petition.signature_count = 42
+    petition.save(update_fields=["signature_count"])
+
+    html = Client().get(_url(petition) + "?ref=newsletter").content.decode()
+    assert 'id="signature-count">42<' in html
+
+
+def test_each_language_has_its_own_copy(bucket) -> None:
+    petition = PetitionFactory()
+    Client().get(_url(petition))
+    italian = Client().get(f"/it/p/{petition.slug}/").content.decode()
+    assert 'lang="it"' in italian
+
+
+def test_a_cache_that_is_down_still_serves_the_page(bucket) -> None:
+    petition = PetitionFactory(signature_count=41)
+    with mock.patch.object(page_cache, "cache") as broken:
+        broken.get.side_effect = ConnectionError("redis is down")
+        broken.set.side_effect = ConnectionError("redis is down")
+        response = Client().get(_url(petition))
+    assert response.status_code == 200
+    assert 'id="signature-count">41<' in response.content.decode()
+
+
+def test_the_embedded_widget_is_shared_too(bucket, django_assert_num_queries) -> None:
+    petition = PetitionFactory(signature_count=41)
+    url = reverse("petitions:embed", kwargs={"slug": petition.slug})
+    Client().get(url)
+    with django_assert_num_queries(0):
+        response = Client().get(url)
+    assert "41" in response.content.decode()
+    # Still framable by any site, and only this page.
+    assert "X-Frame-Options" not in response
