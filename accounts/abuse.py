@@ -33,10 +33,10 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_ratelimit.core import get_usage
 from publicsuffixlist import PublicSuffixList
 
 from accounts import network
+from accounts.counters import counters_over
 from accounts.domains import domain_is_free_mail, domain_normalize, domain_within, email_domain
 from accounts.models import AbuseFlag
 
@@ -82,40 +82,6 @@ def request_ip_hash(request: HttpRequest) -> str:
     return cached
 
 
-# --- Counters -------------------------------------------------------------------------------------
-
-
-def _count(request: HttpRequest, *, group: str, value: str, rate: str) -> bool:
-    """Count one event in a fixed window of `rate`; True when it goes over. Fails open.
-
-    django-ratelimit keeps the counter (hashing `value` into the key, so neither an IP hash nor a
-    name is readable in Redis); after the first cache failure in a request the rest are skipped,
-    so a hung Redis costs one timeout, not one per counter.
-    """
-    if getattr(request, "_cosign_cache_down", False):
-        return False
-    try:
-        usage = get_usage(
-            request,
-            group=f"{settings.ABUSE_CACHE_PREFIX}{group}",
-            key=lambda _group, _request: value,
-            rate=rate,
-            increment=True,
-        )
-    except Exception:
-        # Any cache failure (connection refused, timeout, a full server): the counters are
-        # advisory, a signature is not.
-        logger.warning("Abuse counters unavailable, failing open", exc_info=True)
-        request._cosign_cache_down = True  # type: ignore[attr-defined]
-        return False
-    return bool(usage and usage["should_limit"])
-
-
-def _over_any(request: HttpRequest, *, group: str, value: str, rates: Collection[str]) -> bool:
-    # Stop at the first window exceeded: a refused request must not use up a longer window.
-    return any(_count(request, group=group, value=value, rate=rate) for rate in rates)
-
-
 def rate_limited(request: HttpRequest, *, action: str, scope: str = "") -> bool:
     """Count this request for `action` and say whether any of its limits is exceeded: per IP hash,
     per `scope` (a campaign id, when given) and site-wide, each over a burst and a sustained window
@@ -124,14 +90,13 @@ def rate_limited(request: HttpRequest, *, action: str, scope: str = "") -> bool:
     the site's budget for everyone else."""
     limits: Mapping[str, list[str]] = settings.RATE_LIMITS[action]
     ip = request_ip_hash(request)
-    # No address (a misconfigured proxy): one shared bucket would lock everybody out together.
-    if ip and _over_any(request, group=f"rl:{action}:ip", value=ip, rates=limits["ip"]):
-        return True
-    if scope and _over_any(
-        request, group=f"rl:{action}:campaign", value=str(scope), rates=limits["campaign"]
-    ):
-        return True
-    return _over_any(request, group=f"rl:{action}:global", value="site", rates=limits["global"])
+    checks = [
+        # No address (a misconfigured proxy): one shared bucket would lock everybody out together.
+        (f"rl:{action}:ip", ip, limits["ip"] if ip else ()),
+        (f"rl:{action}:campaign", str(scope), limits["campaign"] if scope else ()),
+        (f"rl:{action}:global", "site", limits["global"]),
+    ]
+    return bool(counters_over(request, checks, stop_all=True))
 
 
 # --- Honeypot, fill time and proof of work on a form ----------------------------------------------
@@ -394,8 +359,10 @@ def signing_flags(
         flags.add(AbuseFlag.DISPOSABLE_EMAIL)
 
     ip = request_ip_hash(request)
-    if ip and _over_any(request, group=f"ip:{scope}", value=ip, rates=settings.ABUSE_IP_BURST):
-        flags.add(AbuseFlag.IP_BURST)
+    # Each signal is a check of its own: one over its limit does not stop the others counting.
+    signals: list[tuple[str, tuple[str, str, Collection[str]]]] = []
+    if ip:
+        signals.append((AbuseFlag.IP_BURST, (f"ip:{scope}", ip, settings.ABUSE_IP_BURST)))
     domain = email_domain(email)
     if domain and not any(domain_within(domain, parent) for parent in trusted_domains):
         rates = (
@@ -405,17 +372,17 @@ def signing_flags(
         )
         # Keyed on the registrable domain: with a wildcard MX a spammer can mint a subdomain per
         # signature.
-        if _over_any(
-            request, group=f"domain:{scope}", value=registrable_domain(domain), rates=rates
-        ):
-            flags.add(AbuseFlag.DOMAIN_BURST)
-    if _over_any(
-        request,
-        group=f"name:{scope}",
-        value=name_skeleton(name),
-        rates=settings.ABUSE_NEAR_DUPLICATE,
-    ):
-        flags.add(AbuseFlag.NEAR_DUPLICATE)
+        signals.append(
+            (AbuseFlag.DOMAIN_BURST, (f"domain:{scope}", registrable_domain(domain), rates))
+        )
+    signals.append(
+        (
+            AbuseFlag.NEAR_DUPLICATE,
+            (f"name:{scope}", name_skeleton(name), settings.ABUSE_NEAR_DUPLICATE),
+        )
+    )
+    over = counters_over(request, [check for _flag, check in signals], stop_all=False)
+    flags.update(signals[n][0] for n in over)
 
     if flags and proof in (Proof.MISSING, Proof.EXPIRED, Proof.REPLAYED):
         flags.add(AbuseFlag.NO_PROOF_OF_WORK)

@@ -329,9 +329,6 @@ RATE_LIMITS = {
     }
     for action, (ip, campaign, site) in _RATE_DEFAULTS.items()
 }
-# Redis may die at any moment and the database is the source of truth: a counter that cannot be
-# read lets the request through (django-ratelimit's own setting, used by accounts.abuse).
-RATELIMIT_FAIL_OPEN = True
 # Counters and used proof-of-work challenges live under this cache prefix (tests vary it).
 ABUSE_CACHE_PREFIX = "abuse:"
 # A form sent sooner than this after its page was rendered is flagged `too_fast`; 0 switches the

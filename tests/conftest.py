@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -35,7 +34,8 @@ def _fresh_abuse_counters(settings) -> None:
 
 
 class RateLimitClock:
-    """django-ratelimit's windows read time.time(); moving this clock moves to a new window."""
+    """The abuse counters' windows read `accounts.counters._now()`; moving this clock moves to a new
+    window."""
 
     def __init__(self) -> None:
         # Just into an hour (and so a minute): windows end on the next round minute and hour.
@@ -56,8 +56,8 @@ def clock() -> Iterator[RateLimitClock]:
     """
     fake = RateLimitClock()
     with (
-        mock.patch("django_ratelimit.core.time", fake),
-        mock.patch("django_ratelimit.core.zlib", SimpleNamespace(crc32=lambda value: 0)),
+        mock.patch("accounts.counters._now", fake.time),
+        mock.patch("accounts.counters._window_offset", lambda value, period: 0),
     ):
         yield fake
 

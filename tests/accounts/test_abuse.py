@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 from unittest import mock
@@ -13,12 +15,15 @@ from unittest import mock
 import altcha
 import pytest
 from django import forms
+from django.core.cache import caches
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from redis.commands.core import Script
+from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from accounts import abuse
+from accounts import abuse, counters
 from accounts.abuse import HumanCheck, HumanCheckMixin, Proof
 from accounts.models import Organization, User
 
@@ -119,18 +124,81 @@ def test_every_named_action_has_limits(settings) -> None:
         assert settings.RATE_LIMITS[action]["ip"], action
 
 
-def test_rate_limits_fail_open_when_the_cache_raises(settings) -> None:
+def test_rate_limits_fail_open_when_redis_raises(settings) -> None:
     _limits(settings, ip=["1/m"], campaign=["1/m"], **{"global": ["1/m"]})
-    broken = mock.MagicMock()
-    broken.add.side_effect = RedisConnectionError("Redis went away")
     with (
-        mock.patch("django_ratelimit.core.caches", {"default": broken}),
-        mock.patch.object(abuse.logger, "warning") as warning,
+        mock.patch.object(
+            Script, "__call__", side_effect=RedisConnectionError("Redis went away")
+        ) as script,
+        mock.patch.object(counters.logger, "warning") as warning,
     ):
         assert _tries(3) == [False, False, False]
     assert warning.called
-    # After the first failure in a request the other counters are not tried (a hung Redis would
-    # otherwise cost one timeout per counter): one attempt per request.
+    # Every counter of a request goes in one script: one attempt per request.
+    assert script.call_count == 3
+
+
+def test_after_a_cache_failure_the_request_tries_no_other_counter(settings) -> None:
+    # A hung Redis would otherwise cost one timeout for the limits and another for the signals.
+    _limits(settings, ip=["1/m"])
+    request = _request()
+    form = SimpleNamespace(human_check=HumanCheck())
+    with (
+        mock.patch.object(Script, "__call__", side_effect=RedisConnectionError("down")) as script,
+        mock.patch.object(counters.logger, "warning"),
+    ):
+        assert abuse.rate_limited(request, action="sign", scope="1") is False
+        flags = abuse.signing_flags(
+            request=request, form=form, scope="petition:1", email="m@example.org", name="M"
+        )
+    assert flags == []
+    assert script.call_count == 1
+
+
+def test_each_counter_expires_soon_after_its_window(settings) -> None:
+    _limits(settings, ip=["2/m", "5/h"])
+    _tries(1)
+    backend = caches["default"]
+    redis = backend._cache.get_client(write=True)
+    ip = abuse.request_ip_hash(_request())
+    for rate, window in (("2/m", 60), ("5/h", 3600)):
+        counter = counters._counters([("rl:sign:ip", ip, [rate])])[0]
+        key = backend.make_and_validate_key(counter.key)
+        assert int(redis.get(key)) == 1
+        assert window < redis.ttl(key) <= window + 5
+
+
+@pytest.fixture
+def locmem(settings) -> None:
+    """Development without REDIS_URL: the counters go through the cache API, a call each."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def test_without_redis_the_tiers_count_alike(settings, locmem, clock) -> None:
+    _limits(settings, ip=["1/m", "3/h"], campaign=["3/m"])
+    assert _tries(3, ip="198.51.100.7") == [False, True, True]
+    assert _tries(1, ip="198.51.100.8") == [False]
+    assert _tries(1, ip="198.51.100.9") == [False]
+    assert _tries(1, ip="198.51.100.10") == [True]
+    clock.now += 60
+    # The two refused requests did not use up the hour's three.
+    assert _tries(3, ip="198.51.100.7", scope="2") == [False, True, True]
+    clock.now += 60
+    assert _tries(1, ip="198.51.100.7", scope="3") == [False]
+    clock.now += 60
+    assert _tries(1, ip="198.51.100.7", scope="4") == [True]
+
+
+def test_without_redis_the_counters_fail_open_when_the_cache_raises(settings) -> None:
+    _limits(settings, ip=["1/m"], campaign=["1/m"], **{"global": ["1/m"]})
+    broken = mock.MagicMock()
+    broken.add.side_effect = ConnectionError("cache went away")
+    with (
+        mock.patch.object(counters, "caches", {"default": broken}),
+        mock.patch.object(counters.logger, "warning") as warning,
+    ):
+        assert _tries(3) == [False, False, False]
+    assert warning.called
     assert broken.add.call_count == 3
 
 
@@ -512,13 +580,33 @@ def test_the_third_near_identical_name_is_flagged() -> None:
 
 def test_signals_fail_open_when_the_cache_raises(settings) -> None:
     settings.ABUSE_IP_BURST = ["1/m"]
-    broken = mock.MagicMock()
-    broken.add.side_effect = RedisConnectionError("Redis went away")
     with (
-        mock.patch("django_ratelimit.core.caches", {"default": broken}),
-        mock.patch.object(abuse.logger, "warning"),
+        mock.patch.object(Script, "__call__", side_effect=RedisConnectionError("Redis went away")),
+        mock.patch.object(counters.logger, "warning"),
     ):
         assert [_flags(name="Same Name") for _ in range(4)] == [[], [], [], []]
+
+
+def test_a_signal_over_its_limit_does_not_stop_the_others_counting(settings) -> None:
+    settings.ABUSE_IP_BURST = ["1/m"]
+    settings.ABUSE_DOMAIN_BURST = ["2/m"]
+    results = [_flags(email=f"p{n}@corp.example", name="John Smith") for n in range(3)]
+    assert results == [
+        [],
+        ["ip_burst", "no_pow"],
+        ["ip_burst", "domain_burst", "near_duplicate", "no_pow"],
+    ]
+
+
+def test_without_redis_the_signals_count_alike(settings, locmem) -> None:
+    settings.ABUSE_IP_BURST = ["1/m"]
+    settings.ABUSE_DOMAIN_BURST = ["2/m"]
+    results = [_flags(email=f"p{n}@corp.example", name="John Smith") for n in range(3)]
+    assert results == [
+        [],
+        ["ip_burst", "no_pow"],
+        ["ip_burst", "domain_burst", "near_duplicate", "no_pow"],
+    ]
 
 
 # --- The accounts forms: joining, logging in, asking for a password link ----------------------
@@ -586,3 +674,55 @@ def test_asking_for_a_password_link_past_the_rate_limit_is_a_429(client, setting
     response = client.post(url, {"email": "member@eff.org"})
     assert response.status_code == 429
     assert "Too many attempts from your network right now." in response.content.decode()
+
+
+# --- Round trips ----------------------------------------------------------------------------------
+
+
+class _RoundTrips:
+    """Counts what is sent to Redis, a packed pipeline or script being one round trip."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        original = AbstractConnection.send_packed_command
+
+        def send(connection, *args, **kwargs):
+            self.count += 1
+            return original(connection, *args, **kwargs)
+
+        with mock.patch.object(AbstractConnection, "send_packed_command", send):
+            yield
+
+
+def test_all_counters_of_a_sign_request_cost_one_round_trip_each_check(client, petition) -> None:
+    # Every tier of the production limits and every burst signal is counted.
+    url = reverse("petitions:sign", kwargs={"slug": petition.slug})
+    form = {"name": "Maria Rossi", "postal_code": "94612", "country": "US", "display": "short"}
+    # The first request may load the counting script into Redis.
+    assert client.post(url, form | {"email": "first@example.org"}).status_code == 302
+    trips = _RoundTrips()
+    spent: dict[str, int] = {}
+
+    def measured(name: str):
+        function = getattr(abuse, name)
+
+        def wrapper(*args, **kwargs):
+            before = trips.count
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] = trips.count - before
+
+        return wrapper
+
+    with (
+        mock.patch.object(abuse, "rate_limited", measured("rate_limited")),
+        mock.patch.object(abuse, "signing_flags", measured("signing_flags")),
+        trips.counting(),
+    ):
+        response = client.post(url, form | {"email": "second@example.org"})
+    assert response.status_code == 302
+    assert spent == {"rate_limited": 1, "signing_flags": 1}
