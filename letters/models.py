@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from petitions.models import Petition, Target, Topic
+from petitions.models import ModeratedSignature, Petition, Target, Topic
 from petitions.models_delivery import DeliveryRecord
 
 STATEMENT_MAX_LENGTH = 2000
@@ -215,7 +215,7 @@ class Statement(models.Model):
         return f"{self.speaker_name}, {self.speaker_title}"
 
 
-class IndividualSignature(models.Model):
+class IndividualSignature(ModeratedSignature):
     """An expert or employee signing in their own name, confirmed by email like a petition."""
 
     class Status(models.TextChoices):
@@ -242,24 +242,7 @@ class IndividualSignature(models.Model):
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The same abuse and moderation hooks as a petition signature (petitions.models.Signature).
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
-    flags = models.CharField(_("flags"), max_length=200, blank=True, editable=False)
-    held = models.BooleanField(_("held for review"), default=False, editable=False)
-    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True, editable=False)
-    moderated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        verbose_name=_("moderated by"),
-    )
-    moderation_reason = models.CharField(
-        _("moderation reason"), max_length=500, blank=True, editable=False
-    )
-    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("confirmed_at", "created_at")
@@ -276,10 +259,6 @@ class IndividualSignature(models.Model):
                 name="letters_individual_confirmed_has_date",
             ),
         ]
-
-    def __str__(self) -> str:
-        # No name: this string is kept in the admin's audit log, which retention does not rewrite.
-        return str(_("Signature %(id)s") % {"id": self.pk})
 
     @property
     def public_name(self) -> str:

@@ -226,7 +226,39 @@ class Petition(models.Model):
         return min(100, self.signature_count * 100 // self.current_goal)
 
 
-class Signature(models.Model):
+class ModeratedSignature(models.Model):
+    """What a petition's and a letter's individual signature share for abuse resistance,
+    moderation and retention (letters.models.IndividualSignature reuses it)."""
+
+    # Abuse signals (accounts.models.AbuseFlag codes, space-separated) that held this signature
+    # for a moderator. A held signature is not counted or shown until a moderator approves it.
+    flags = models.CharField(_("flags"), max_length=200, blank=True, editable=False)
+    held = models.BooleanField(_("held for review"), default=False, editable=False)
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+    moderation_reason = models.CharField(
+        _("moderation reason"), max_length=500, blank=True, editable=False
+    )
+    # Set when retention removed the signer's personal data; the row stays for counts and places.
+    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        # No name: this string is kept in the admin's audit log, which retention does not rewrite.
+        return str(_("Signature %(id)s") % {"id": self.pk})
+
+
+class Signature(ModeratedSignature):
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting email confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
@@ -273,25 +305,6 @@ class Signature(models.Model):
     confirmation_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     # Whether the batched counter has added this signature to petition.signature_count.
     counted = models.BooleanField(default=False, editable=False)
-    # Abuse signals (accounts.models.AbuseFlag codes, space-separated) that held this signature
-    # for a moderator. A held signature is not counted or shown until a moderator approves it.
-    flags = models.CharField(_("flags"), max_length=200, blank=True, editable=False)
-    held = models.BooleanField(_("held for review"), default=False, editable=False)
-    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True, editable=False)
-    moderated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        verbose_name=_("moderated by"),
-    )
-    moderation_reason = models.CharField(
-        _("moderation reason"), max_length=500, blank=True, editable=False
-    )
-    # Set when retention removed the signer's personal data; the row stays for counts and places.
-    anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at",)
@@ -346,10 +359,6 @@ class Signature(models.Model):
                 name="petitions_sig_place",
             ),
         ]
-
-    def __str__(self) -> str:
-        # No name: this string is kept in the admin's audit log, which retention does not rewrite.
-        return str(_("Signature %(id)s") % {"id": self.pk})
 
     @property
     def public_name(self) -> str:
