@@ -119,6 +119,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outside everything: a hit on a shared copy of a public page needs none of what follows, and
+    # the copy keeps the headers the middleware below gave it (petitions.page_cache).
+    "petitions.page_cache.PageCacheMiddleware",
     # Outermost, so every answer carries them: also the 400 that CommonMiddleware gives a request
     # for a host not in ALLOWED_HOSTS, which never passes the middleware below it.
     "csp.middleware.CSPMiddleware",
@@ -216,10 +219,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
 # The public count is at most COUNTER_INTERVAL_SECONDS + PETITION_PAGE_CACHE_SECONDS behind the
-# confirmations (5 s with the defaults): the counter adds them in batches, and anonymous readers
-# share a copy of the petition page that old (petitions.page_cache; 0 switches it off).
+# confirmations (4 s with the defaults; the target is 5): the counter adds them in batches, and
+# anonymous readers share a copy of the petition page that old (petitions.page_cache; 0 switches
+# it off). One second is enough for the copy: at 2,000 readers a second it is rendered once.
 COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
-PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 2)
+PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 1)
 CELERY_BEAT_SCHEDULE = {
     "petitions-count-confirmed": {
         "task": "petitions.tasks.petition_counts_update",

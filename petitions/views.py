@@ -81,7 +81,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return _detail(request, selectors.petition_get_public(slug=slug, preview=preview))
 
     # Readers of a viral petition refresh it: anonymous ones share a copy a few seconds old.
-    return page_cached(request, name=f"petition:{slug}", render=render_page)
+    return page_cached(request, render=render_page)
 
 
 @require_POST
@@ -262,4 +262,4 @@ def petition_embed(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "petitions/embed.html", context)
 
     # Embedded on campaigners' sites, every reader of theirs loads it too.
-    return page_cached(request, name=f"embed:{slug}", render=render_widget)
+    return page_cached(request, render=render_widget)

@@ -7,6 +7,7 @@ import re
 from unittest import mock
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -23,6 +24,10 @@ STARTED = re.compile(rf'name="{abuse.STARTED_FIELD}" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def _page_cache_on(settings):
     settings.PETITION_PAGE_CACHE_SECONDS = 2
+    # Each worker keeps its copies in memory too: no test may see another's.
+    page_cache._local.clear()
+    yield
+    page_cache._local.clear()
 
 
 @pytest.fixture
@@ -157,3 +162,77 @@ def test_the_embedded_widget_is_shared_too(bucket, django_assert_num_queries) ->
     assert "41" in response.content.decode()
     # Still framable by any site, and only this page.
     assert "X-Frame-Options" not in response
+
+
+def _headers(response) -> dict[str, str]:
+    return {k.lower(): v for k, v in response.items() if k.lower() != "content-length"}
+
+
+def test_a_copy_carries_the_headers_a_rendered_page_has(bucket) -> None:
+    petition = PetitionFactory()
+    rendered = Client().get(_url(petition))
+    with mock.patch("petitions.views._detail", side_effect=AssertionError("not a hit")):
+        copy = Client().get(_url(petition))
+    assert _headers(copy) == _headers(rendered)
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy"):
+        assert copy[header] == rendered[header]
+    assert copy["Content-Length"] == str(len(copy.content))
+
+
+def test_a_reader_keeps_their_own_csrf_cookie_and_a_bad_one_is_replaced(bucket) -> None:
+    petition = PetitionFactory()
+    Client().get(_url(petition))
+
+    returning = Client(enforce_csrf_checks=True)
+    first = returning.get(f"/it/p/{petition.slug}/")  # another page: sets their cookie
+    secret = first.cookies["csrftoken"].value
+    Client().get(_url(petition))
+    hit = returning.get(_url(petition))
+    assert hit.cookies["csrftoken"].value == secret
+
+    broken = Client()
+    broken.cookies["csrftoken"] = "not-a-token!"
+    replaced = broken.get(_url(petition))
+    assert replaced.status_code == 200
+    assert replaced.cookies["csrftoken"].value not in ("", "not-a-token!")
+
+
+def test_each_worker_keeps_the_copy_and_a_fresh_worker_takes_it_from_redis(
+    bucket, django_assert_num_queries
+) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+
+    # This worker answers from its own memory: not even Redis is asked.
+    with mock.patch.object(page_cache.cache, "get", side_effect=AssertionError("asked Redis")):
+        assert 'id="signature-count">41<' in Client().get(_url(petition)).content.decode()
+
+    # Another worker (no copy in memory) takes the shared one: still no database work.
+    page_cache._local.clear()
+    with django_assert_num_queries(0):
+        html = Client().get(_url(petition)).content.decode()
+    assert 'id="signature-count">41<' in html
+    # A copy of an older bucket is dropped when the next one is kept.
+    bucket.return_value += 2
+    Client().get(_url(petition))
+    assert len(page_cache._local) == 1
+
+
+def test_a_host_that_is_not_allowed_gets_djangos_refusal_not_a_copy(bucket) -> None:
+    petition = PetitionFactory()
+    Client().get(_url(petition))
+    assert Client().get(_url(petition), HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_page_that_sets_a_cookie_of_its_own_is_not_shared(bucket, rf) -> None:
+    def view(request):
+        response = page_cache.page_cached(request, render=lambda: HttpResponse("<p>page</p>"))
+        if request.path.endswith("/session/"):
+            response.set_cookie("sessionid", "someone-elses")
+        return response
+
+    middleware = page_cache.PageCacheMiddleware(view)
+    middleware(rf.get("/en/p/x/session/"))
+    assert page_cache._local == {}
+    middleware(rf.get("/en/p/x/"))
+    assert list(page_cache._local) == ["page:testserver:/en/p/x/:900000000"]
