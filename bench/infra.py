@@ -260,3 +260,44 @@ def hidden_input(html: str, name: str) -> str:
     if match is None:
         raise RuntimeError(f"no {name} field on the page")
     return match.group(1)
+
+
+# --- CPU accounting -------------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(groups: Mapping[str, int], *, by_name: Sequence[str] = ()) -> dict[str, float]:
+    """CPU time (user + system) used so far by each of our children, whole (every process in the
+    session it leads, so gunicorn's and Celery's workers count), and by every process on the
+    machine whose command is one of `by_name` (PostgreSQL's backends are not our children).
+
+    Exited processes are not counted, so take two readings around a load and subtract: what a
+    scenario costs, per part, is where its two cores went."""
+    sessions = {sid: name for name, sid in groups.items()}
+    used: dict[str, float] = dict.fromkeys([*groups, *by_name], 0.0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        # The command sits in parentheses and may hold spaces: split after the last ")".
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # Fields from 3 (state): session is field 6, utime 14 and stime 15 (proc(5)).
+        session, utime, stime = int(fields[3]), int(fields[11]), int(fields[12])
+        name = sessions.get(session) or (comm if comm in by_name else None)
+        if name is not None:
+            used[name] += (utime + stime) / _TICKS
+    return used
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent not idle (every core, the kernel's own work included):
+    what our processes account for, subtracted from this, is the rest (mostly the kernel's
+    network stack, which a request per TCP connection keeps busy)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / _TICKS

@@ -36,13 +36,18 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     base = results["baseline"]["rate"] or 1
     signing = results["signing"]
     mixed = results["mixed"]
+    faults = results["faults"]
     checks = {
         "signing throughput >= 0.5 x baseline": (
             round(signing["rate"] / base, 2),
             signing["rate"] / base >= SIGNING_RATIO,
         ),
         "signing p99 < 250 ms": (signing["p99_ms"], signing["p99_ms"] < SIGNING_P99_MS),
-        "petition page >= 2,000 req/s (with signing)": (
+        "petition page >= 2,000 req/s (reading alone)": (
+            round(_page_rate(results["reading"])),
+            _page_rate(results["reading"]) >= PAGE_RPS,
+        ),
+        "petition page >= 2,000 req/s (while signing runs)": (
             round(_page_rate(mixed["reading"])),
             _page_rate(mixed["reading"]) >= PAGE_RPS,
         ),
@@ -55,7 +60,10 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             signing["email"]["p95_s"] <= EMAIL_P95_S and not signing["email"]["missing"],
         ),
         "nothing lost or duplicated": (None, integrity_ok(results)),
-        "faults: every signature mailed exactly once": (None, results["faults"]["ok"]),
+        "faults: every signature mailed exactly once": (
+            "skipped (BENCH_FAULTS=0)" if faults is None else None,
+            bool(faults and faults["ok"]),
+        ),
     }
     return {name: {"value": value, "met": met} for name, (value, met) in checks.items()}
 
@@ -68,7 +76,7 @@ def integrity_ok(results: dict[str, Any]) -> bool:
             results["signing"]["count"]["ok"],
             results["mixed"]["signing"]["integrity"]["ok"],
             results["mixed"]["count"]["ok"],
-            results["faults"]["ok"],
+            results["faults"] is None or results["faults"]["ok"],
         )
     )
 
@@ -79,9 +87,11 @@ def print_table(results: dict[str, Any]) -> None:
         ("baseline: bare INSERT view", results["baseline"]),
         ("signing (real form)", results["signing"]),
         ("signing, with readers", results["mixed"]["signing"]),
+        ("reading: the page alone", results["reading"]),
         ("reading page + widget", results["mixed"]["reading"]),
-        ("signing, with faults", results["faults"]["signing"]),
     ]
+    if results["faults"]:
+        rows.append(("signing, with faults", results["faults"]["signing"]))
     print(f"\n{'scenario':<30}{'ok/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x base':>8}")
     for name, row in rows:
         ratio = f"{row['rate'] / base:.2f}" if "reading" not in name else "-"
@@ -94,13 +104,26 @@ def print_table(results: dict[str, Any]) -> None:
     for name, email in (
         ("signing", results["signing"]["email"]),
         ("signing with readers", results["mixed"]["email"]),
-        ("signing with faults", results["faults"]["email"]),
+        ("signing with faults", (results["faults"] or {}).get("email")),
     ):
+        if email is None:
+            continue
         print(
             f"email, {name}: p50 {email['p50_s']:.1f} s, p95 {email['p95_s']:.1f} s, "
             f"max {email['max_s']:.1f} s, within 30 s {email['within_30s']:.0%}, "
             f"missing {email['missing']}, sent twice {email['more_than_once']}"
         )
+    print("\ncores busy per part during the load (2.0 = the whole machine)")
+    for name, cpu in (
+        ("baseline", results["baseline"].get("cpu")),
+        ("signing", results["signing"].get("cpu")),
+        ("reading", results["reading"].get("cpu")),
+        ("signing + reading", results["mixed"].get("cpu")),
+    ):
+        if cpu:
+            parts = sorted(cpu.items(), key=lambda kv: -kv[1])
+            shown = ", ".join(f"{part} {cores:.2f}" for part, cores in parts if cores >= 0.01)
+            print(f"  {name}: total {sum(cpu.values()):.2f}: {shown}")
     fresh = results["mixed"]["freshness"]
     print(
         f"count freshness: p50 {fresh['p50_s']:.1f} s, max {fresh['max_s']:.1f} s "
@@ -110,8 +133,10 @@ def print_table(results: dict[str, Any]) -> None:
     for name, section in (
         ("signing", results["signing"]),
         ("with readers", results["mixed"]["signing"]),
-        ("with faults", results["faults"]["signing"]),
+        ("with faults", (results["faults"] or {}).get("signing")),
     ):
+        if section is None:
+            continue
         i = section["integrity"]
         print(
             f"  {name}: {i['accepted']} accepted, {i['stored']} stored "

@@ -59,6 +59,7 @@ class Config:
     redis_port: int
     database_url: str
     profile: bool
+    faults: bool
     recovery_timeout: int
     drain_timeout: int
 
@@ -77,6 +78,8 @@ class Config:
             redis_port=number("BENCH_REDIS_PORT", 6390),
             database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://localhost/cosign_bench"),
             profile=os.environ.get("BENCH_PROFILE", "0") not in ("", "0"),
+            # BENCH_FAULTS=0 skips the fault run (and its wait of minutes) while tuning.
+            faults=os.environ.get("BENCH_FAULTS", "1") not in ("", "0"),
             # The sweep resends a lost confirmation once it is 120 s old, every minute, and a
             # dead worker's lease lasts 120 s: recovery after a fault takes up to about 4 minutes.
             recovery_timeout=number("BENCH_RECOVERY_TIMEOUT", 300),
@@ -253,6 +256,31 @@ class Bench:
         path.write_text("return {\n  " + ",\n  ".join(rows) + "\n}\n")
         self.tokens_ready = time.monotonic() + FILL_WAIT_SECONDS
         return path
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each part; wrk and other finished children are reaped into
+        this process's own children's times."""
+        groups = {name: proc.pid for name, proc in self.procs.running.items()}
+        used = infra.cpu_seconds(groups, by_name=("postgres",))
+        times = os.times()
+        used["wrk"] = times.children_user + times.children_system + used.pop("mixed-reading", 0.0)
+        used["bench driver"] = times.user + times.system
+        for name in [n for n in used if "sign" in n]:
+            used["wrk"] += used.pop(name)
+        used["machine"] = infra.machine_busy_seconds()
+        return used
+
+    def cpu_since(self, before: dict[str, float], seconds: float) -> dict[str, float]:
+        """Cores each part kept busy since `before` (2.0 is all of this machine)."""
+        after = self.cpu()
+        cores = {
+            name: round((after.get(name, 0.0) - used) / seconds, 2)
+            for name, used in before.items()
+            if name in after
+        }
+        machine = cores.pop("machine")
+        cores["kernel and the rest"] = round(max(0.0, machine - sum(cores.values())), 2)
+        return cores
 
     def sign(self, name: str, tag: str, scenario: int, seconds: int) -> None:
         # Tokens younger than the minimum fill time would flag every signature `too_fast`.
@@ -442,9 +470,11 @@ class Bench:
         self.wrk_result("warm-up")
 
         self.event(f"baseline: bare insert view, {d} s")
+        cpu = self.cpu()
         self.wrk_start("baseline", "baseline.lua", [BASELINE_PATH], self.cfg.connections, d)
         baseline = self.wrk_result("baseline")
         results["baseline"] = baseline.as_dict()
+        results["baseline"]["cpu"] = self.cpu_since(cpu, baseline.seconds)
         results["baseline"]["integrity"] = self.baseline_integrity(baseline)
         # The baseline's rows look like signatures never mailed. Left in place, the sweep (oldest
         # first, 1,000 a minute) would spend the fault run mailing thousands of them before any
@@ -453,10 +483,12 @@ class Bench:
         self.baseline_rows_delete()
 
         self.event(f"signing: the real form, {d} s")
+        cpu = self.cpu()
         self.sign("signing", "sign", 1, d)
         profile = self.profile_start(d) if self.cfg.profile else None
         signing = self.wrk_result("signing")
         results["signing"] = signing.as_dict()
+        results["signing"]["cpu"] = self.cpu_since(cpu, signing.seconds)
         results["signing"]["integrity"] = self.integrity("sign", signing)
         if profile:
             results["profile"] = self.profile_read(profile)
@@ -464,9 +496,15 @@ class Bench:
         results["signing"]["email"] = self.emails("sign")
         results["signing"]["count"] = self.count_settled()
 
+        self.event(f"reading: the petition page alone, {d} s")
+        cpu = self.cpu()
+        self.wrk_start("reading", "read.lua", [PAGE_PATH], self.cfg.read_connections, d)
+        reading = self.wrk_result("reading")
+        results["reading"] = {**reading.as_dict(), "cpu": self.cpu_since(cpu, reading.seconds)}
+
         results["mixed"] = self.mixed(d)
 
-        results["faults"] = self.faults(max(d, 10))
+        results["faults"] = self.faults(max(d, 10)) if self.cfg.faults else None
         return results
 
     def baseline_rows_delete(self) -> None:
@@ -496,6 +534,7 @@ class Bench:
         urls = [u for u in urls if u]
 
         self.event(f"mixed: signing + reading the page and the widget for {d} s; confirming")
+        cpu = self.cpu()
         self.sign("mixed-signing", "mixed", 2, d)
         self.wrk_start(
             "mixed-reading", "read.lua", [PAGE_PATH, EMBED_PATH], self.cfg.read_connections, d
@@ -517,6 +556,7 @@ class Bench:
             time.sleep(max(0.2, (d - 1) / max(1, len(urls))))
         signing = self.wrk_result("mixed-signing")
         reading = self.wrk_result("mixed-reading")
+        cpu_used = self.cpu_since(cpu, reading.seconds)
         try:
             infra.wait_for(
                 lambda: bool(seen) and seen[-1][1] >= len(confirmed_at),
@@ -537,6 +577,7 @@ class Bench:
         return {
             "signing": {**signing.as_dict(), "integrity": self.integrity("mixed", signing)},
             "reading": reading.as_dict(),
+            "cpu": cpu_used,
             "email": self.emails("mixed"),
             "freshness": {
                 "confirmations": len(confirmed_at),
