@@ -86,7 +86,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = selectors.petition_get_public(slug=slug)
+    petition = selectors.petition_get_for_signing(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
     if abuse.rate_limited(request, action="sign", scope=str(petition.pk)):
         # The typed values stay in the form; nothing is validated or written.
@@ -121,7 +121,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def signature_check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = selectors.petition_get_public(slug=slug)
+    petition = selectors.petition_get_for_signing(slug=slug)
     return render(request, "petitions/check_inbox.html", {"petition": petition})
 
 

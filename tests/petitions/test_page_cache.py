@@ -236,3 +236,45 @@ def test_a_page_that_sets_a_cookie_of_its_own_is_not_shared(bucket, rf) -> None:
     assert page_cache._local == {}
     middleware(rf.get("/en/p/x/"))
     assert list(page_cache._local) == ["page:testserver:/en/p/x/:900000000"]
+
+
+# --- The sign POST reads its petition once per bucket ----------------------------------------
+
+
+@pytest.fixture
+def signing_clock():
+    from petitions import selectors
+
+    selectors._for_signing.clear()
+    clock = mock.Mock(return_value=1_800_000_000.0)
+    with mock.patch.object(selectors, "_clock", clock):
+        yield clock
+    selectors._for_signing.clear()
+
+
+def _sign(petition, n: int):
+    return Client().post(
+        reverse("petitions:sign", kwargs={"slug": petition.slug}),
+        {"name": f"Signer {'abcdefgh'[n]}", "email": f"s{n}@example.org", "display": "full"},
+    )
+
+
+def test_signers_in_one_bucket_share_one_read_of_the_petition(signing_clock) -> None:
+    petition = PetitionFactory()
+    assert _sign(petition, 0).status_code == 302
+    with mock.patch(
+        "petitions.selectors.petition_get_public", side_effect=AssertionError("read again")
+    ):
+        assert _sign(petition, 1).status_code == 302
+    assert petition.signatures.count() == 2
+
+
+def test_a_closed_petition_refuses_signers_once_the_bucket_ends(signing_clock) -> None:
+    petition = PetitionFactory()
+    assert _sign(petition, 0).status_code == 302
+    petition.status = "closed"
+    petition.save(update_fields=["status"])
+
+    signing_clock.return_value += 2
+    assert _sign(petition, 1).status_code == 409
+    assert petition.signatures.count() == 1
