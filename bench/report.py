@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from typing import Any
 
@@ -32,34 +33,63 @@ def _page_rate(reading: dict[str, Any]) -> float:
     return reading["rate"] * reading["paths"].get("1", 0) / total
 
 
+def _spread(values: list[float]) -> tuple[float, float, float]:
+    """Min, median and max over the rounds."""
+    ordered = sorted(values)
+    return ordered[0], statistics.median(ordered), ordered[-1]
+
+
+def _ratio(round_: dict[str, Any], section: dict[str, Any]) -> float:
+    # Against the baseline of the same round: the machine's drift between rounds cancels out.
+    return section["rate"] / (round_["baseline"]["rate"] or 1)
+
+
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures the targets are judged on: the median round's, with min and max beside."""
+    rounds = results["rounds"]
+    return {
+        "baseline_rate": _spread([r["baseline"]["rate"] for r in rounds]),
+        "signing_rate": _spread([r["signing"]["rate"] for r in rounds]),
+        "signing_ratio": _spread([_ratio(r, r["signing"]) for r in rounds]),
+        "signing_p99_ms": _spread([r["signing"]["p99_ms"] for r in rounds]),
+        "page_alone_rate": _spread([_page_rate(r["reading"]) for r in rounds]),
+        "page_mixed_rate": _spread([_page_rate(r["mixed"]["reading"]) for r in rounds]),
+        "mixed_signing_rate": _spread([r["mixed"]["signing"]["rate"] for r in rounds]),
+        "freshness_max_s": _spread([r["mixed"]["freshness"]["max_s"] for r in rounds]),
+        "email_p95_s": _spread([r["signing"]["email"]["p95_s"] for r in rounds]),
+    }
+
+
 def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    base = results["baseline"]["rate"] or 1
-    signing = results["signing"]
-    mixed = results["mixed"]
+    fig = summary(results)
     faults = results["faults"]
+    emails_all_sent = all(not r["signing"]["email"]["missing"] for r in results["rounds"])
     checks = {
-        "signing throughput >= 0.5 x baseline": (
-            round(signing["rate"] / base, 2),
-            signing["rate"] / base >= SIGNING_RATIO,
+        "signing throughput >= 0.5 x baseline (median)": (
+            round(fig["signing_ratio"][1], 2),
+            fig["signing_ratio"][1] >= SIGNING_RATIO,
         ),
-        "signing p99 < 250 ms": (signing["p99_ms"], signing["p99_ms"] < SIGNING_P99_MS),
-        "petition page >= 2,000 req/s (reading alone)": (
-            round(_page_rate(results["reading"])),
-            _page_rate(results["reading"]) >= PAGE_RPS,
+        "signing p99 < 250 ms (median)": (
+            round(fig["signing_p99_ms"][1]),
+            fig["signing_p99_ms"][1] < SIGNING_P99_MS,
         ),
-        "petition page >= 2,000 req/s (while signing runs)": (
-            round(_page_rate(mixed["reading"])),
-            _page_rate(mixed["reading"]) >= PAGE_RPS,
+        "petition page >= 2,000 req/s, read alone (median)": (
+            round(fig["page_alone_rate"][1]),
+            fig["page_alone_rate"][1] >= PAGE_RPS,
         ),
-        "count at most 5 s stale": (
-            round(mixed["freshness"]["max_s"], 1),
-            mixed["freshness"]["max_s"] <= COUNT_STALE_S,
+        "petition page >= 2,000 req/s while signing runs (median)": (
+            round(fig["page_mixed_rate"][1]),
+            fig["page_mixed_rate"][1] >= PAGE_RPS,
         ),
-        "95% of emails within 30 s (signing at full speed)": (
-            round(signing["email"]["p95_s"], 1),
-            signing["email"]["p95_s"] <= EMAIL_P95_S and not signing["email"]["missing"],
+        "count at most 5 s stale (worst round)": (
+            round(fig["freshness_max_s"][2], 1),
+            fig["freshness_max_s"][2] <= COUNT_STALE_S,
         ),
-        "nothing lost or duplicated": (None, integrity_ok(results)),
+        "95% of emails within 30 s, signing at full speed (worst round)": (
+            round(fig["email_p95_s"][2], 1),
+            fig["email_p95_s"][2] <= EMAIL_P95_S and emails_all_sent,
+        ),
+        "nothing lost or duplicated (every round)": (None, integrity_ok(results)),
         "faults: every signature mailed exactly once": (
             "skipped (BENCH_FAULTS=0)" if faults is None else None,
             bool(faults and faults["ok"]),
@@ -69,106 +99,132 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def integrity_ok(results: dict[str, Any]) -> bool:
-    return all(
-        (
-            results["baseline"]["integrity"]["ok"],
-            results["signing"]["integrity"]["ok"],
-            results["signing"]["count"]["ok"],
-            results["mixed"]["signing"]["integrity"]["ok"],
-            results["mixed"]["count"]["ok"],
-            results["faults"] is None or results["faults"]["ok"],
+    per_round = (
+        check
+        for r in results["rounds"]
+        for check in (
+            r["baseline"]["integrity"]["ok"],
+            r["signing"]["integrity"]["ok"],
+            r["signing"]["count"]["ok"],
+            r["mixed"]["signing"]["integrity"]["ok"],
+            r["mixed"]["count"]["ok"],
         )
     )
+    return all(per_round) and (results["faults"] is None or results["faults"]["ok"])
+
+
+def _cores(cpu: dict[str, float] | None) -> str:
+    if not cpu:
+        return "-"
+    parts = sorted(cpu.items(), key=lambda kv: -kv[1])
+    shown = ", ".join(f"{part} {cores:.2f}" for part, cores in parts if cores >= 0.01)
+    return f"total {sum(cpu.values()):.2f}: {shown}"
 
 
 def print_table(results: dict[str, Any]) -> None:
-    base = results["baseline"]["rate"] or 1
-    rows = [
-        ("baseline: bare INSERT view", results["baseline"]),
-        ("signing (real form)", results["signing"]),
-        ("signing, with readers", results["mixed"]["signing"]),
-        ("reading: the page alone", results["reading"]),
-        ("reading page + widget", results["mixed"]["reading"]),
+    rounds = results["rounds"]
+    n = len(rounds)
+    rows: list[tuple[str, Any]] = [
+        ("baseline: bare INSERT view", lambda r: r["baseline"]),
+        ("signing (real form)", lambda r: r["signing"]),
+        ("reading: the page alone", lambda r: r["reading"]),
+        ("mixed: signing", lambda r: r["mixed"]["signing"]),
+        ("mixed: reading page + widget", lambda r: r["mixed"]["reading"]),
     ]
-    if results["faults"]:
-        rows.append(("signing, with faults", results["faults"]["signing"]))
-    print(f"\n{'scenario':<30}{'ok/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'x base':>8}")
-    for name, row in rows:
-        ratio = f"{row['rate'] / base:.2f}" if "reading" not in name else "-"
-        print(
-            f"{name:<30}{row['rate']:>9.1f}{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-            f"{row['errors']:>8}{ratio:>8}"
-        )
-    reading = results["mixed"]["reading"]
-    print(f"  (reading: petition page {_page_rate(reading):.0f}/s, the rest the widget)")
-    for name, email in (
-        ("signing", results["signing"]["email"]),
-        ("signing with readers", results["mixed"]["email"]),
-        ("signing with faults", (results["faults"] or {}).get("email")),
-    ):
-        if email is None:
-            continue
-        print(
-            f"email, {name}: p50 {email['p50_s']:.1f} s, p95 {email['p95_s']:.1f} s, "
-            f"max {email['max_s']:.1f} s, within 30 s {email['within_30s']:.0%}, "
-            f"missing {email['missing']}, sent twice {email['more_than_once']}"
-        )
-    print("\ncores busy per part during the load (2.0 = the whole machine)")
-    for name, cpu in (
-        ("baseline", results["baseline"].get("cpu")),
-        ("signing", results["signing"].get("cpu")),
-        ("reading", results["reading"].get("cpu")),
-        ("signing + reading", results["mixed"].get("cpu")),
-    ):
-        if cpu:
-            parts = sorted(cpu.items(), key=lambda kv: -kv[1])
-            shown = ", ".join(f"{part} {cores:.2f}" for part, cores in parts if cores >= 0.01)
-            print(f"  {name}: total {sum(cpu.values()):.2f}: {shown}")
-    fresh = results["mixed"]["freshness"]
+    print(f"\n{n} round(s); rates as min / median / max; latencies and ratios of the median round")
     print(
-        f"count freshness: p50 {fresh['p50_s']:.1f} s, max {fresh['max_s']:.1f} s "
-        f"over {fresh['confirmations']} confirmations"
+        f"{'scenario':<30}{'ok/s min/med/max':>24}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+        f"{'x base':>8}"
     )
+    for name, pick in rows:
+        sections = [pick(r) for r in rounds]
+        low, mid, high = _spread([x["rate"] for x in sections])
+        median_round = min(range(n), key=lambda i: abs(sections[i]["rate"] - mid))
+        row = sections[median_round]
+        ratios = "-"
+        if "reading" not in name:
+            ratios = f"{statistics.median(_ratio(r, pick(r)) for r in rounds):.2f}"
+        rates = f"{low:.0f} / {mid:.0f} / {high:.0f}"
+        print(
+            f"{name:<30}{rates:>24}{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}"
+            f"{sum(x['errors'] for x in sections):>7}{ratios:>8}"
+        )
+    fig = summary(results)
+    mixed, alone = fig["page_mixed_rate"], fig["page_alone_rate"]
+    print(
+        f"  petition page while signing: {mixed[0]:.0f} / {mixed[1]:.0f} / {mixed[2]:.0f} per s "
+        f"(the rest the widget); read alone: {alone[0]:.0f} / {alone[1]:.0f} / {alone[2]:.0f}"
+    )
+    if results["faults"]:
+        f = results["faults"]["signing"]
+        print(
+            f"signing with faults: {f['rate']:.0f}/s, p99 {f['p99_ms']:.0f} ms, "
+            f"{f['errors']} errors"
+        )
+
+    print("\nemail: time from signing to the mail arriving")
+    for i, r in enumerate(rounds, start=1):
+        for name, email in (("signing", r["signing"]["email"]), ("mixed", r["mixed"]["email"])):
+            print(f"  round {i}, {name}: {_email(email)}")
+    if results["faults"]:
+        print(f"  with faults: {_email(results['faults']['email'])}")
+    print(
+        "count freshness, worst confirmation per round: "
+        + ", ".join(f"{r['mixed']['freshness']['max_s']:.1f} s" for r in rounds)
+        + f" (p50 of round 1: {rounds[0]['mixed']['freshness']['p50_s']:.1f} s)"
+    )
+
+    print("\ncores busy per part during the load, round 1 (2.0 = the whole machine)")
+    for name, key in (("baseline", "baseline"), ("signing", "signing"), ("reading", "reading")):
+        print(f"  {name}: {_cores(rounds[0][key].get('cpu'))}")
+    print(f"  mixed: {_cores(rounds[0]['mixed'].get('cpu'))}")
+
     print("\nintegrity")
-    for name, section in (
-        ("signing", results["signing"]),
-        ("with readers", results["mixed"]["signing"]),
-        ("with faults", (results["faults"] or {}).get("signing")),
-    ):
-        if section is None:
-            continue
-        i = section["integrity"]
-        print(
-            f"  {name}: {i['accepted']} accepted, {i['stored']} stored "
-            f"({i['unanswered_at_stop']} unanswered at stop, {i['lost']} lost), "
-            f"{i['duplicates']} duplicates, {i['held']} held {i['flags'] or ''}"
-            f" -> {'ok' if i['ok'] else 'FAILED'}"
-        )
-    for name, count in (
-        ("after signing", results["signing"]["count"]),
-        ("after readers", results["mixed"]["count"]),
-    ):
-        print(
-            f"  count {name}: public {count['public']}, stored {count['stored']}, "
-            f"recount {count['recount']} -> {'ok' if count['ok'] else 'FAILED'}"
-        )
-    print("\nfaults injected")
-    for event in results["events"]:
-        if any(word in event["what"] for word in ("kill", "started", "faults:")):
-            print(f"  {event['at']:>6.1f} s  {event['what']}")
+    for i, r in enumerate(rounds, start=1):
+        for name, section in (("signing", r["signing"]), ("mixed", r["mixed"]["signing"])):
+            print(f"  round {i}, {name}: {_integrity(section['integrity'])}")
+        for name, count in (("signing", r["signing"]["count"]), ("mixed", r["mixed"]["count"])):
+            print(
+                f"  round {i}, count after {name}: public {count['public']}, stored "
+                f"{count['stored']}, recount {count['recount']} -> "
+                f"{'ok' if count['ok'] else 'FAILED'}"
+            )
+    if results["faults"]:
+        print(f"  with faults: {_integrity(results['faults']['signing']['integrity'])}")
+        print("\nfaults injected")
+        for event in results["events"]:
+            if any(word in event["what"] for word in ("kill", "started", "faults:")):
+                print(f"  {event['at']:>6.1f} s  {event['what']}")
     print("\ntargets (../shared/DESIGN.md)")
     for name, verdict in results["targets"].items():
         value = "" if verdict["value"] is None else f" ({verdict['value']})"
         print(f"  {'met ' if verdict['met'] else 'MISS'}  {name}{value}")
-    if "profile" in results:
+    profile = rounds[0].get("profile")
+    if profile:
         print("\nprofile of the gunicorn workers while signing (py-spy, share of samples)")
-        for name, share in results["profile"].get("own", [])[:12]:
+        for name, share in profile.get("own", [])[:12]:
             print(f"  {share:5.1%} own  {name}")
-        for name, share in results["profile"].get("inclusive", [])[:12]:
+        for name, share in profile.get("inclusive", [])[:12]:
             print(f"  {share:5.1%} incl {name}")
     print()
     for note in NOTES:
         print(f"* {note}")
+
+
+def _email(email: dict[str, Any]) -> str:
+    return (
+        f"p50 {email['p50_s']:.1f} s, p95 {email['p95_s']:.1f} s, max {email['max_s']:.1f} s, "
+        f"within 30 s {email['within_30s']:.0%}, missing {email['missing']}, "
+        f"sent twice {email['more_than_once']}"
+    )
+
+
+def _integrity(i: dict[str, Any]) -> str:
+    return (
+        f"{i['accepted']} accepted, {i['stored']} stored ({i['unanswered_at_stop']} unanswered "
+        f"at stop, {i['lost']} lost), {i['duplicates']} duplicates, {i['held']} held "
+        f"{i['flags'] or ''} -> {'ok' if i['ok'] else 'FAILED'}"
+    )
 
 
 _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")

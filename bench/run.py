@@ -9,10 +9,8 @@ README "Benchmarks" explains them.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -20,99 +18,29 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
-from bench import infra, report
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-LUA = ROOT / "bench" / "lua"
-RESULTS = ROOT / "bench" / "results.json"
-
-SLUG = "bench-petition"
-PAGE_PATH = f"/en/p/{SLUG}/"
-EMBED_PATH = f"/en/p/{SLUG}/embed/"
-SIGN_PATH = f"/en/p/{SLUG}/sign/"
-BASELINE_PATH = "/bench/baseline/"
-# The production default of ABUSE_MIN_FILL_SECONDS, plus a margin for the whole-second timestamp.
-FILL_WAIT_SECONDS = 3.5
-TOKEN_POOL = 32
-
-
-def _celery_loglevel() -> str:
-    # BENCH_LOGLEVEL=INFO keeps every task the worker received and beat sent in the logs, to
-    # follow a fault's recovery; the default keeps them small.
-    return os.environ.get("BENCH_LOGLEVEL", "WARNING")
-
-
-@dataclass(frozen=True)
-class Config:
-    duration: int
-    connections: int
-    read_connections: int
-    workers: int
-    redis_port: int
-    database_url: str
-    profile: bool
-    faults: bool
-    recovery_timeout: int
-    drain_timeout: int
-
-    @classmethod
-    def from_env(cls) -> Config:
-        def number(name: str, default: int) -> int:
-            return int(os.environ.get(name) or default)
-
-        cores = os.cpu_count() or 2
-        return cls(
-            duration=number("BENCH_DURATION", 10),
-            connections=number("BENCH_CONNECTIONS", 10),
-            read_connections=number("BENCH_READ_CONNECTIONS", 10),
-            # gunicorn's advice for sync workers, and the README's: 2 x cores + 1.
-            workers=number("BENCH_WORKERS", 2 * cores + 1),
-            redis_port=number("BENCH_REDIS_PORT", 6390),
-            database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://localhost/cosign_bench"),
-            profile=os.environ.get("BENCH_PROFILE", "0") not in ("", "0"),
-            # BENCH_FAULTS=0 skips the fault run (and its wait of minutes) while tuning.
-            faults=os.environ.get("BENCH_FAULTS", "1") not in ("", "0"),
-            # The sweep resends a lost confirmation once it is 120 s old, every minute, and a
-            # dead worker's lease lasts 120 s: recovery after a fault takes up to about 4 minutes.
-            recovery_timeout=number("BENCH_RECOVERY_TIMEOUT", 300),
-            drain_timeout=number("BENCH_DRAIN_TIMEOUT", 120),
-        )
-
-
-@dataclass
-class Load:
-    """What one wrk run measured."""
-
-    name: str
-    requests: int
-    accepted: int
-    seconds: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    statuses: dict[str, int]
-    paths: dict[str, int]
-    socket_errors: int
-
-    @property
-    def rate(self) -> float:
-        return self.accepted / self.seconds if self.seconds else 0.0
-
-    @property
-    def errors(self) -> int:
-        return self.requests - self.accepted + self.socket_errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "rate": round(self.rate, 1), "errors": self.errors}
+from bench import checks, infra, people, report
+from bench.config import (
+    BASELINE_PATH,
+    BIN,
+    EMBED_PATH,
+    FILL_WAIT_SECONDS,
+    LUA,
+    PAGE_PATH,
+    RESULTS,
+    ROOT,
+    SIGN_PATH,
+    SLUG,
+    TOKEN_POOL,
+    Config,
+    Load,
+    celery_loglevel,
+    percentile,
+)
 
 
 class Interrupted(Exception):
@@ -171,7 +99,7 @@ class Bench:
         infra.wait_for(lambda: infra.port_open(self.redis_port), timeout=10, what="redis")
 
     def start_worker(self) -> None:
-        argv = [str(BIN / "celery"), "-A", "config", "worker", f"--loglevel={_celery_loglevel()}"]
+        argv = [str(BIN / "celery"), "-A", "config", "worker", f"--loglevel={celery_loglevel()}"]
         self.procs.start(
             "worker", [*argv, "--hostname", f"bench{int(time.time())}@%h"], env=self.env
         )
@@ -195,7 +123,7 @@ class Bench:
             env=self.env,
         )
         self.start_worker()
-        beat = [str(BIN / "celery"), "-A", "config", "beat", f"--loglevel={_celery_loglevel()}"]
+        beat = [str(BIN / "celery"), "-A", "config", "beat", f"--loglevel={celery_loglevel()}"]
         self.procs.start(
             "beat", [*beat, "--schedule", str(self.work / "beat-schedule")], env=self.env
         )
@@ -222,7 +150,8 @@ class Bench:
     def wrk_result(self, name: str) -> Load:
         self.procs.wait(name, timeout=self.cfg.duration * 3 + 60)
         output = (self.work / f"{name}.log").read_text()
-        line = next((x for x in output.splitlines() if x.startswith("BENCH_JSON ")), None)
+        # The log is appended to by every load of this name (one per round): the last line is ours.
+        line = next((x for x in reversed(output.splitlines()) if x.startswith("BENCH_JSON ")), None)
         if line is None:
             raise RuntimeError(f"wrk {name} printed no result:\n{output}")
         data = json.loads(line.removeprefix("BENCH_JSON "))
@@ -282,103 +211,22 @@ class Bench:
         cores["kernel and the rest"] = round(max(0.0, machine - sum(cores.values())), 2)
         return cores
 
-    def sign(self, name: str, tag: str, scenario: int, seconds: int) -> None:
+    def sign(self, name: str, tag: str, scenario: int, seconds: int, connections: int = 0) -> None:
+        """Signers through the real form. `scenario` must differ between loads: it makes the
+        names and client addresses of one load unlike any other's."""
         # Tokens younger than the minimum fill time would flag every signature `too_fast`.
         time.sleep(max(0.0, self.tokens_ready - time.monotonic()))
         args = [str(self.tokens), tag, str(scenario), SIGN_PATH]
-        self.wrk_start(name, "sign.lua", args, self.cfg.connections, seconds)
+        self.wrk_start(name, "sign.lua", args, connections or self.cfg.connections, seconds)
 
     def event(self, what: str) -> None:
         print(f"  [{time.time() - self.t0:6.1f} s] {what}", flush=True)
         self.events.append({"at": round(time.time() - self.t0, 2), "what": what})
 
-    # --- A signer the slow way: page, proof of work, wait, POST -------------------------------
-
-    def sign_as_a_person(self, n: int) -> str:
-        address = f"probe.{n}@probe-{n}.test"
-        headers = {"X-Forwarded-For": f"2001:db8:ffff:{n:x}::1"}
-        page = infra.fetch(self.port, "GET", PAGE_PATH, headers=headers)
-        shown = time.monotonic()
-        challenge = json.loads(infra.fetch(self.port, "GET", "/abuse/challenge").body)
-        import altcha
-
-        # Solved honestly at the configured difficulty, as static/js/proof-of-work.js does.
-        solution = altcha.solve_challenge_v1(
-            challenge["challenge"], challenge["salt"], "SHA-256", challenge["maxNumber"]
-        )
-        if solution is None:
-            raise RuntimeError("the proof-of-work challenge has no solution")
-        fields = {k: challenge[k] for k in ("algorithm", "challenge", "salt", "signature")}
-        proof = base64.b64encode(json.dumps({**fields, "number": solution.number}).encode())
-        time.sleep(max(0.0, shown + FILL_WAIT_SECONDS - time.monotonic()))
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
-                "form_started": infra.hidden_input(page.body, "form_started"),
-                "altcha": proof.decode(),
-                "name": f"Probe {_letters(n)}",
-                "email": address,
-                "display": "short",
-                "ref_code": "",
-            }
-        )
-        reply = infra.fetch(
-            self.port,
-            "POST",
-            SIGN_PATH,
-            body=body,
-            headers={
-                **headers,
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={page.cookies['csrftoken']}",
-            },
-        )
-        if reply.status != 302:
-            raise RuntimeError(f"probe signature refused: {reply.status}")
-        return address
-
-    def confirm(self, url: str, n: int) -> float:
-        """The real confirmation: GET the page with the button, POST it. Returns when it
-        answered."""
-        path = urlsplit(url).path
-        page = infra.fetch(self.port, "GET", path)
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
-                "name": f"Confirmer {_letters(n)}",
-                "display": "short",
-            }
-        )
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={page.cookies['csrftoken']}",
-        }
-        reply = infra.fetch(self.port, "POST", path, body=body, headers=headers)
-        if reply.status != 200:
-            raise RuntimeError(f"confirmation refused: {reply.status}")
-        return time.time()
-
-    def public_count(self) -> int:
-        page = infra.fetch(self.port, "GET", PAGE_PATH)
-        match = re.search(r'id="signature-count">([\d,]+)<', page.body)
-        if match is None:
-            raise RuntimeError("no count on the petition page")
-        return int(match.group(1).replace(",", ""))
-
-    # --- Checks -------------------------------------------------------------------------------
-
-    def stored(self, tag: str) -> list[tuple[str, float, str]]:
-        from petitions.models import Signature
-
-        rows = Signature.objects.filter(email__startswith=f"{tag}.").values_list(
-            "email", "created_at", "flags"
-        )
-        return [(email.lower(), created.timestamp(), flags) for email, created, flags in rows]
-
     def drain(self, tag: str, timeout: int) -> None:
         """Wait until every stored signature of `tag` has mail in the sink, or the timeout."""
         deadline = time.monotonic() + timeout
-        rows = self.stored(tag)
+        rows = checks.stored(tag)
         while time.monotonic() < deadline:
             mails = self.sink.by_recipient()
             missing = sum(1 for email, _, _ in rows if email not in mails)
@@ -386,76 +234,6 @@ class Bench:
                 return
             time.sleep(1)
         self.event(f"{tag}: stopped waiting for mail after {timeout} s")
-
-    def emails(self, tag: str) -> dict[str, Any]:
-        """Time from each signature's INSERT to its confirmation email reaching the sink."""
-        mails = self.sink.by_recipient()
-        latencies = []
-        missing = 0
-        twice = 0
-        for email, created, _ in self.stored(tag):
-            got = mails.get(email, [])
-            if not got:
-                missing += 1
-                continue
-            twice += len(got) > 1
-            latencies.append(min(m.arrived for m in got) - created)
-        return {
-            "sent": len(latencies),
-            "missing": missing,
-            "more_than_once": twice,
-            "p50_s": _percentile(latencies, 50),
-            "p95_s": _percentile(latencies, 95),
-            "max_s": max(latencies, default=0.0),
-            "within_30s": sum(x <= 30 for x in latencies) / len(latencies) if latencies else 0,
-        }
-
-    def integrity(self, tag: str, load: Load) -> dict[str, Any]:
-        from django.db.models import Count
-
-        from petitions.models import Signature
-
-        rows = self.stored(tag)
-        duplicates = (
-            Signature.objects.values("petition", "canonical_email")
-            .annotate(n=Count("id"))
-            .filter(n__gt=1)
-            .count()
-        )
-        flags = Counter(code for _, _, f in rows for code in f.split())
-        # wrk stops on time with requests in flight: the server may have stored up to one row per
-        # connection whose answer wrk never read. Fewer rows than answers would be a loss.
-        in_flight = len(rows) - load.accepted
-        return {
-            "accepted": load.accepted,
-            "stored": len(rows),
-            "lost": max(0, -in_flight),
-            "unanswered_at_stop": max(0, in_flight),
-            "duplicates": duplicates,
-            "held": sum(1 for _, _, f in rows if f),
-            "flags": dict(flags),
-            "ok": 0 <= in_flight <= self.cfg.connections and duplicates == 0,
-        }
-
-    def count_settled(self) -> dict[str, Any]:
-        """Once the batched counter has run, the public count equals a fresh recount."""
-        from petitions.models import Petition, Signature
-
-        confirmed = Signature.objects.filter(
-            petition__slug=SLUG, status=Signature.Status.CONFIRMED, held=False
-        )
-        infra.wait_for(
-            lambda: not confirmed.filter(counted=False).exists(), timeout=60, what="the counter"
-        )
-        stored = Petition.objects.get(slug=SLUG).signature_count
-        recount = confirmed.count()
-        public = self.public_count()
-        return {
-            "public": public,
-            "stored": stored,
-            "recount": recount,
-            "ok": public == stored == recount,
-        }
 
     # --- Scenarios ----------------------------------------------------------------------------
 
@@ -468,8 +246,20 @@ class Bench:
         self.event("warming up: signing for 2 s (not measured)")
         self.sign("warm-up", "warm", 0, 2)
         self.wrk_result("warm-up")
+        # The baseline sends no mail: its worker must not be busy mailing the warm-up's signers.
+        self.drain("warm", self.cfg.drain_timeout)
 
-        self.event(f"baseline: bare insert view, {d} s")
+        results["rounds"] = [self.round(r) for r in range(1, self.cfg.runs + 1)]
+        # Scenario 1: the warm-up is 0, round r's loads are 2r and 2r + 1.
+        results["faults"] = self.faults(max(d, 10)) if self.cfg.faults else None
+        return results
+
+    def round(self, r: int) -> dict[str, Any]:
+        """Every scenario once; run BENCH_RUNS times, so that the noise shows."""
+        d = self.cfg.duration
+        results: dict[str, Any] = {}
+        of = f"round {r}/{self.cfg.runs}"
+        self.event(f"{of}: baseline: bare insert view, {d} s")
         cpu = self.cpu()
         self.wrk_start("baseline", "baseline.lua", [BASELINE_PATH], self.cfg.connections, d)
         baseline = self.wrk_result("baseline")
@@ -482,30 +272,34 @@ class Bench:
         # lost mail.
         self.baseline_rows_delete()
 
-        self.event(f"signing: the real form, {d} s")
+        self.event(f"{of}: signing: the real form, {d} s")
         cpu = self.cpu()
-        self.sign("signing", "sign", 1, d)
-        profile = self.profile_start(d) if self.cfg.profile else None
+        tag = f"sign{r}"
+        self.sign("signing", tag, 2 * r, d)
+        profile = self.profile_start(d) if self.cfg.profile and r == 1 else None
         signing = self.wrk_result("signing")
         results["signing"] = signing.as_dict()
         results["signing"]["cpu"] = self.cpu_since(cpu, signing.seconds)
-        results["signing"]["integrity"] = self.integrity("sign", signing)
+        results["signing"]["integrity"] = checks.integrity(
+            tag, signing, connections=self.cfg.connections
+        )
         if profile:
             results["profile"] = self.profile_read(profile)
-        self.drain("sign", self.cfg.drain_timeout)
-        results["signing"]["email"] = self.emails("sign")
-        results["signing"]["count"] = self.count_settled()
+        self.drain(tag, self.cfg.drain_timeout)
+        results["signing"]["email"] = checks.emails(self.sink, tag)
+        results["signing"]["count"] = checks.count_settled(self.port)
 
-        self.event(f"reading: the petition page alone, {d} s")
+        self.event(f"{of}: reading: the petition page alone, {d} s")
         cpu = self.cpu()
         self.wrk_start("reading", "read.lua", [PAGE_PATH], self.cfg.read_connections, d)
         reading = self.wrk_result("reading")
         results["reading"] = {**reading.as_dict(), "cpu": self.cpu_since(cpu, reading.seconds)}
 
-        results["mixed"] = self.mixed(d)
-
-        results["faults"] = self.faults(max(d, 10)) if self.cfg.faults else None
+        results["mixed"] = self.mixed(d, r, signed=tag)
         return results
+
+    def integrity(self, tag: str, load: Load) -> dict[str, Any]:
+        return checks.integrity(tag, load, connections=self.cfg.connections)
 
     def baseline_rows_delete(self) -> None:
         from petitions.models import Signature
@@ -520,22 +314,28 @@ class Bench:
         in_flight = stored - load.accepted
         return {"accepted": load.accepted, "stored": stored, "ok": 0 <= in_flight <= 64}
 
-    def mixed(self, d: int) -> dict[str, Any]:
+    def mixed(self, d: int, r: int, *, signed: str) -> dict[str, Any]:
         """Signing and reading at once, while confirmations arrive: the count's freshness."""
-        self.event("mixed: 3 people sign with proof of work and wait for their links")
-        probes = [self.sign_as_a_person(n) for n in range(1, 4)]
+        self.event(f"round {r}: 3 people sign with proof of work and wait for their links")
+        probes = [people.sign_as_a_person(self.port, n) for n in range(10 * r + 1, 10 * r + 4)]
         self.drain("probe", 60)
         mails = self.sink.by_recipient()
         urls = [mails[p][0].confirm_url() for p in probes if p in mails]
         # A few signatures from the load run too, those no signal held.
-        for email, _, flags in self.stored("sign")[:7]:
+        for email, _, flags in checks.stored(signed)[:7]:
             if not flags and email in mails:
                 urls.append(mails[email][0].confirm_url())
         urls = [u for u in urls if u]
 
-        self.event(f"mixed: signing + reading the page and the widget for {d} s; confirming")
+        signers = self.cfg.mixed_sign_connections
+        self.event(
+            f"round {r}: {signers} signing + {self.cfg.read_connections} reading the page and the "
+            f"widget for {d} s; confirming"
+        )
+        counted_before = people.public_count(self.port)
         cpu = self.cpu()
-        self.sign("mixed-signing", "mixed", 2, d)
+        tag = f"mixed{r}"
+        self.sign("mixed-signing", tag, 2 * r + 1, d, connections=signers)
         self.wrk_start(
             "mixed-reading", "read.lua", [PAGE_PATH, EMBED_PATH], self.cfg.read_connections, d
         )
@@ -545,21 +345,21 @@ class Bench:
         def watch() -> None:
             # What a reader sees: the public page, every 200 ms.
             while not stop.is_set():
-                seen.append((time.time(), self.public_count()))
+                seen.append((time.time(), people.public_count(self.port)))
                 time.sleep(0.2)
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         confirmed_at = []
         for n, url in enumerate(urls, start=1):
-            confirmed_at.append(self.confirm(url, n))
+            confirmed_at.append(people.confirm(self.port, url, 10 * r + n))
             time.sleep(max(0.2, (d - 1) / max(1, len(urls))))
         signing = self.wrk_result("mixed-signing")
         reading = self.wrk_result("mixed-reading")
         cpu_used = self.cpu_since(cpu, reading.seconds)
         try:
             infra.wait_for(
-                lambda: bool(seen) and seen[-1][1] >= len(confirmed_at),
+                lambda: bool(seen) and seen[-1][1] >= counted_before + len(confirmed_at),
                 timeout=60,
                 what="the count to include every confirmation",
             )
@@ -571,25 +371,28 @@ class Bench:
         # confirmation is in the count once the count reaches i.
         freshness = []
         for i, at in enumerate(confirmed_at, start=1):
-            shown = next((t for t, count in seen if t >= at and count >= i), None)
+            shown = next((t for t, count in seen if t >= at and count >= counted_before + i), None)
             freshness.append(shown - at if shown else float("inf"))
-        self.drain("mixed", self.cfg.drain_timeout)
+        self.drain(tag, self.cfg.drain_timeout)
         return {
-            "signing": {**signing.as_dict(), "integrity": self.integrity("mixed", signing)},
+            "signing": {
+                **signing.as_dict(),
+                "integrity": self.integrity(tag, signing),
+            },
             "reading": reading.as_dict(),
             "cpu": cpu_used,
-            "email": self.emails("mixed"),
+            "email": checks.emails(self.sink, tag),
             "freshness": {
                 "confirmations": len(confirmed_at),
-                "p50_s": _percentile(freshness, 50),
+                "p50_s": percentile(freshness, 50),
                 "max_s": max(freshness, default=0.0),
             },
-            "count": self.count_settled(),
+            "count": checks.count_settled(self.port),
         }
 
     def faults(self, d: int) -> dict[str, Any]:
         self.event(f"faults: signing for {d} s; kill -9 the worker, then restart Redis")
-        self.sign("fault-signing", "fault", 3, d)
+        self.sign("fault-signing", "fault", 1, d)
         time.sleep(d * 0.2)
         self.procs.kill("worker")
         self.event("killed the Celery worker (SIGKILL to it and its pool)")
@@ -607,7 +410,7 @@ class Bench:
         self.drain("fault", self.cfg.recovery_timeout)
         # A late duplicate (a redelivered task) would arrive after the first copy: give it time.
         time.sleep(5)
-        email = self.emails("fault")
+        email = checks.emails(self.sink, "fault")
         self.event(
             f"faults: {email['sent']} signatures mailed, {email['missing']} missing, "
             f"{email['more_than_once']} mailed more than once"
@@ -633,23 +436,6 @@ class Bench:
         if not out.exists():
             return {"error": f"py-spy wrote nothing; see {self.work}/py-spy.log"}
         return report.profile_summary(out.read_text())
-
-
-def _letters(k: int) -> str:
-    """A number spelled in letters: a name's digits are ignored by the near-duplicate signal."""
-    s = ""
-    while True:
-        s = chr(97 + k % 26) + s
-        k //= 26
-        if not k:
-            return s.capitalize()
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
 def main() -> int:

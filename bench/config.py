@@ -1,0 +1,119 @@
+"""What every part of the bench shares: where things are, the petition it signs, the knobs read
+from the environment, and what one wrk load measured."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LUA = ROOT / "bench" / "lua"
+RESULTS = ROOT / "bench" / "results.json"
+
+SLUG = "bench-petition"
+PAGE_PATH = f"/en/p/{SLUG}/"
+EMBED_PATH = f"/en/p/{SLUG}/embed/"
+SIGN_PATH = f"/en/p/{SLUG}/sign/"
+BASELINE_PATH = "/bench/baseline/"
+# The production default of ABUSE_MIN_FILL_SECONDS, plus a margin for the whole-second timestamp.
+FILL_WAIT_SECONDS = 3.5
+TOKEN_POOL = 32
+
+
+def celery_loglevel() -> str:
+    # BENCH_LOGLEVEL=INFO keeps every task the worker received and beat sent in the logs, to
+    # follow a fault's recovery; the default keeps them small.
+    return os.environ.get("BENCH_LOGLEVEL", "WARNING")
+
+
+@dataclass(frozen=True)
+class Config:
+    duration: int
+    connections: int
+    read_connections: int
+    workers: int
+    redis_port: int
+    database_url: str
+    profile: bool
+    faults: bool
+    runs: int
+    mixed_sign_connections: int
+    recovery_timeout: int
+    drain_timeout: int
+
+    @classmethod
+    def from_env(cls) -> Config:
+        def number(name: str, default: int) -> int:
+            return int(os.environ.get(name) or default)
+
+        cores = os.cpu_count() or 2
+        return cls(
+            duration=number("BENCH_DURATION", 10),
+            connections=number("BENCH_CONNECTIONS", 10),
+            read_connections=number("BENCH_READ_CONNECTIONS", 10),
+            # gunicorn's advice for sync workers, and the README's: 2 x cores + 1.
+            workers=number("BENCH_WORKERS", 2 * cores + 1),
+            redis_port=number("BENCH_REDIS_PORT", 6390),
+            database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://localhost/cosign_bench"),
+            profile=os.environ.get("BENCH_PROFILE", "0") not in ("", "0"),
+            # BENCH_FAULTS=0 skips the fault run (and its wait of minutes) while tuning.
+            faults=os.environ.get("BENCH_FAULTS", "1") not in ("", "0"),
+            # Three rounds of every scenario, for the machine's noise: min, median and max.
+            runs=number("BENCH_RUNS", 3),
+            # Signers beside the readers in the mixed run: a viral petition has far more people
+            # reading than signing, and sync workers answer readers only between signatures.
+            mixed_sign_connections=number("BENCH_MIXED_SIGN_CONNECTIONS", 2),
+            # The sweep resends a lost confirmation once it is 120 s old, every minute, and a
+            # dead worker's lease lasts 120 s: recovery after a fault takes up to about 4 minutes.
+            recovery_timeout=number("BENCH_RECOVERY_TIMEOUT", 300),
+            drain_timeout=number("BENCH_DRAIN_TIMEOUT", 120),
+        )
+
+
+@dataclass
+class Load:
+    """What one wrk run measured."""
+
+    name: str
+    requests: int
+    accepted: int
+    seconds: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: dict[str, int]
+    paths: dict[str, int]
+    socket_errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.requests - self.accepted + self.socket_errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rate": round(self.rate, 1), "errors": self.errors}
+
+
+def letters(k: int) -> str:
+    """A number spelled in letters: a name's digits are ignored by the near-duplicate signal."""
+    s = ""
+    while True:
+        s = chr(97 + k % 26) + s
+        k //= 26
+        if not k:
+            return s.capitalize()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]

@@ -1,0 +1,87 @@
+"""A person's way through the site, for the bench: sign with the proof of work solved and the
+fill time waited out, confirm through the real confirmation page, read the public count."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from urllib.parse import urlencode, urlsplit
+
+from bench import infra
+from bench.config import FILL_WAIT_SECONDS, PAGE_PATH, SIGN_PATH, letters
+
+
+def sign_as_a_person(port: int, n: int) -> str:
+    address = f"probe.{n}@probe-{n}.test"
+    headers = {"X-Forwarded-For": f"2001:db8:ffff:{n:x}::1"}
+    page = infra.fetch(port, "GET", PAGE_PATH, headers=headers)
+    shown = time.monotonic()
+    challenge = json.loads(infra.fetch(port, "GET", "/abuse/challenge").body)
+    import altcha
+
+    # Solved honestly at the configured difficulty, as static/js/proof-of-work.js does.
+    solution = altcha.solve_challenge_v1(
+        challenge["challenge"], challenge["salt"], "SHA-256", challenge["maxNumber"]
+    )
+    if solution is None:
+        raise RuntimeError("the proof-of-work challenge has no solution")
+    fields = {k: challenge[k] for k in ("algorithm", "challenge", "salt", "signature")}
+    proof = base64.b64encode(json.dumps({**fields, "number": solution.number}).encode())
+    time.sleep(max(0.0, shown + FILL_WAIT_SECONDS - time.monotonic()))
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
+            "form_started": infra.hidden_input(page.body, "form_started"),
+            "altcha": proof.decode(),
+            "name": f"Probe {letters(n)}",
+            "email": address,
+            "display": "short",
+            "ref_code": "",
+        }
+    )
+    reply = infra.fetch(
+        port,
+        "POST",
+        SIGN_PATH,
+        body=body,
+        headers={
+            **headers,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+        },
+    )
+    if reply.status != 302:
+        raise RuntimeError(f"probe signature refused: {reply.status}")
+    return address
+
+
+def confirm(port: int, url: str, n: int) -> float:
+    """The real confirmation: GET the page with the button, POST it. Returns when it
+    answered."""
+    path = urlsplit(url).path
+    page = infra.fetch(port, "GET", path)
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
+            "name": f"Confirmer {letters(n)}",
+            "display": "short",
+        }
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+    }
+    reply = infra.fetch(port, "POST", path, body=body, headers=headers)
+    if reply.status != 200:
+        raise RuntimeError(f"confirmation refused: {reply.status}")
+    return time.time()
+
+
+def public_count(port: int) -> int:
+    page = infra.fetch(port, "GET", PAGE_PATH)
+    match = re.search(r'id="signature-count">([\d,]+)<', page.body)
+    if match is None:
+        raise RuntimeError("no count on the petition page")
+    return int(match.group(1).replace(",", ""))
