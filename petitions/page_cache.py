@@ -58,6 +58,11 @@ class _Copy:
 
 # This worker's copies, newest bucket only: most hits never leave the process.
 _local: dict[str, _Copy] = {}
+# Host and path of every page this worker has seen shared: only those are looked up in Redis, so
+# an anonymous reader of any other page costs no round trip. A worker learns a path by rendering
+# it once.
+_shared_paths: set[str] = set()
+_SHARED_PATHS_MAX = 10_000
 
 
 def page_cacheable(request: HttpRequest) -> bool:
@@ -88,6 +93,10 @@ def _key(request: HttpRequest) -> str | None:
         return None
     bucket = int(_clock() // settings.PETITION_PAGE_CACHE_SECONDS)
     return f"page:{host}:{request.path}:{bucket}"
+
+
+def _path_of(key: str) -> str:
+    return key.rsplit(":", 1)[0]
 
 
 def page_cached(request: HttpRequest, *, render: Callable[[], HttpResponse]) -> HttpResponse:
@@ -140,7 +149,7 @@ class PageCacheMiddleware:
 
     def _lookup(self, key: str) -> _Copy | None:
         copy = _local.get(key)
-        if copy is not None:
+        if copy is not None or _path_of(key) not in _shared_paths:
             return copy
         try:
             copy = cache.get(key)
@@ -169,6 +178,9 @@ class PageCacheMiddleware:
             charset=response.charset,
         )
         self._keep_locally(key, copy)
+        if len(_shared_paths) >= _SHARED_PATHS_MAX:
+            _shared_paths.clear()  # a bound against a flood of distinct paths; relearned at once
+        _shared_paths.add(_path_of(key))
         try:
             cache.set(key, copy, settings.PETITION_PAGE_CACHE_SECONDS)
         except Exception:

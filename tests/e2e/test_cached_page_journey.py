@@ -39,11 +39,13 @@ def page_cache_on(settings) -> Iterator[None]:
     settings.PETITION_PAGE_CACHE_SECONDS = 60
     # The live server runs in this process: its copies are in this module's memory (and Redis).
     page_cache._local.clear()
+    page_cache._shared_paths.clear()
     with mock.patch.object(page_cache, "_clock", return_value=time.time()):
         yield
     for key in list(page_cache._local):
         cache.delete(key)
     page_cache._local.clear()
+    page_cache._shared_paths.clear()
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ def _page_cache_on(settings):
     settings.PETITION_PAGE_CACHE_SECONDS = 2
     # Each worker keeps its copies in memory too: no test may see another's.
     page_cache._local.clear()
+    page_cache._shared_paths.clear()
     yield
     page_cache._local.clear()
+    page_cache._shared_paths.clear()
 
 
 @pytest.fixture
@@ -207,7 +209,8 @@ def test_each_worker_keeps_the_copy_and_a_fresh_worker_takes_it_from_redis(
     with mock.patch.object(page_cache.cache, "get", side_effect=AssertionError("asked Redis")):
         assert 'id="signature-count">41<' in Client().get(_url(petition)).content.decode()
 
-    # Another worker (no copy in memory) takes the shared one: still no database work.
+    # In the next bucket this worker's memory is empty; it knows the page is shared and takes
+    # another worker's copy from Redis: still no database work.
     page_cache._local.clear()
     with django_assert_num_queries(0):
         html = Client().get(_url(petition)).content.decode()
@@ -278,3 +281,13 @@ def test_a_closed_petition_refuses_signers_once_the_bucket_ends(signing_clock) -
     signing_clock.return_value += 2
     assert _sign(petition, 1).status_code == 409
     assert petition.signatures.count() == 1
+
+
+def test_a_page_never_shared_costs_no_cache_lookup(bucket) -> None:
+    petition = PetitionFactory()
+    with mock.patch.object(page_cache.cache, "get", side_effect=AssertionError("asked Redis")):
+        assert Client().get("/en/privacy/").status_code == 200
+        # The first reader of a shareable page renders it without asking Redis either...
+        assert Client().get(_url(petition)).status_code == 200
+    # ...and from then on the worker knows it is shared.
+    assert page_cache._shared_paths == {f"page:testserver:{_url(petition)}"}
