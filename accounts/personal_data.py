@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -99,6 +101,54 @@ class PersonalDataProvider(Protocol):
     def ip_hashes_clear(self, *, created_before: datetime) -> int:
         """Blank the IP hashes of records created before `created_before`."""
         ...
+
+
+class SignatureProviderBase:
+    """What every provider whose records are signature rows shares: `model` has email,
+    canonical_email, ip_hash, created_at and anonymized_at."""
+
+    model: type[Model]
+
+    def owner_email(self, *, pk: int) -> tuple[str, str] | None:
+        return (
+            self.model._default_manager.filter(pk=pk, anonymized_at__isnull=True)
+            .values_list("email", "canonical_email")
+            .first()
+        )
+
+    def ip_hashes_clear(self, *, created_before: datetime) -> int:
+        return (
+            self.model._default_manager.filter(created_at__lt=created_before)
+            .exclude(ip_hash="")
+            .update(ip_hash="")
+        )
+
+
+def locked_batches(
+    rows: QuerySet[Any],
+    *,
+    batch_size: int,
+    act: Callable[[list[int]], object],
+    of: tuple[str, ...] = (),
+) -> Iterator[int]:
+    """Claim `rows` a batch at a time and `act` on each batch's primary keys in the same
+    transaction, yielding each batch's size, until none are left.
+
+    SKIP LOCKED: a row a signer is withdrawing right now is theirs to delete, and two runs at
+    once share the work instead of waiting. `act` must make the rows leave `rows` (delete them,
+    mark them anonymized), or the loop would claim them again.
+    """
+    while True:
+        with transaction.atomic():
+            pks = list(
+                rows.order_by("pk")
+                .select_for_update(skip_locked=True, of=of)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not pks:
+                return
+            act(pks)
+        yield len(pks)
 
 
 _providers: dict[str, PersonalDataProvider] = {}

@@ -7,11 +7,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.personal_data import PersonalRecord, iso_or_none, signature_status_shown
+from accounts.personal_data import (
+    PersonalRecord,
+    SignatureProviderBase,
+    iso_or_none,
+    locked_batches,
+    signature_status_shown,
+)
 from letters.models import IndividualSignature
 
 
@@ -44,8 +49,9 @@ def _record(signature: IndividualSignature) -> PersonalRecord:
     )
 
 
-class LetterSignatures:
+class LetterSignatures(SignatureProviderBase):
     key = "letter"
+    model = IndividualSignature
 
     def records(self, *, canonical_email: str) -> list[PersonalRecord]:
         signatures = (
@@ -56,13 +62,6 @@ class LetterSignatures:
             .order_by("-created_at")
         )
         return [_record(signature) for signature in signatures]
-
-    def owner_email(self, *, pk: int) -> tuple[str, str] | None:
-        return (
-            IndividualSignature.objects.filter(pk=pk, anonymized_at__isnull=True)
-            .values_list("email", "canonical_email")
-            .first()
-        )
 
     def withdraw(self, *, canonical_email: str, pks: Collection[int] | None) -> int:
         # Letters count their signers when a page or a press release asks; no stored count to
@@ -78,61 +77,39 @@ class LetterSignatures:
         return deleted.get(IndividualSignature._meta.label, 0)
 
     def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:
-        while True:
-            with transaction.atomic():
-                pks = list(
-                    IndividualSignature.objects.filter(
-                        anonymized_at__isnull=True, letter__closed_at__lt=closed_before
-                    )
-                    .order_by("pk")
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .values_list("pk", flat=True)[:batch_size]
-                )
-                if not pks:
-                    return
-                # A title and an affiliation together often name a person as surely as a name.
-                IndividualSignature.objects.filter(pk__in=pks).update(
-                    name="",
-                    email="",
-                    canonical_email="",
-                    title="",
-                    affiliation="",
-                    ip_hash="",
-                    # A moderator's note may name the person.
-                    moderation_reason="",
-                    withhold_name=True,
-                    anonymized_at=timezone.now(),
-                )
-            yield len(pks)
+        def anonymize(pks: list[int]) -> None:
+            # A title and an affiliation together often name a person as surely as a name.
+            IndividualSignature.objects.filter(pk__in=pks).update(
+                name="",
+                email="",
+                canonical_email="",
+                title="",
+                affiliation="",
+                ip_hash="",
+                # A moderator's note may name the person.
+                moderation_reason="",
+                withhold_name=True,
+                anonymized_at=timezone.now(),
+            )
+
+        rows = IndividualSignature.objects.filter(
+            anonymized_at__isnull=True, letter__closed_at__lt=closed_before
+        )
+        return locked_batches(rows, batch_size=batch_size, act=anonymize, of=("self",))
 
     def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
         # Never listed or counted while pending. Its last link went out when it was made or,
         # signed again, re-sent (confirmation_sent_at): both before the cutoff.
-        while True:
-            with transaction.atomic():
-                pks = list(
-                    IndividualSignature.objects.filter(
-                        status=IndividualSignature.Status.PENDING,
-                        created_at__lt=last_link_before,
-                    )
-                    .filter(
-                        Q(confirmation_sent_at__isnull=True)
-                        | Q(confirmation_sent_at__lt=last_link_before)
-                    )
-                    .order_by("pk")
-                    .select_for_update(skip_locked=True)
-                    .values_list("pk", flat=True)[:batch_size]
-                )
-                if not pks:
-                    return
-                IndividualSignature.objects.filter(
-                    pk__in=pks, status=IndividualSignature.Status.PENDING
-                ).delete()
-            yield len(pks)
-
-    def ip_hashes_clear(self, *, created_before: datetime) -> int:
-        return (
-            IndividualSignature.objects.filter(created_at__lt=created_before)
-            .exclude(ip_hash="")
-            .update(ip_hash="")
+        rows = IndividualSignature.objects.filter(
+            status=IndividualSignature.Status.PENDING, created_at__lt=last_link_before
+        ).filter(
+            Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=last_link_before)
         )
+
+        def delete(pks: list[int]) -> None:
+            # The status again: a row confirmed since it was read is not deleted.
+            IndividualSignature.objects.filter(
+                pk__in=pks, status=IndividualSignature.Status.PENDING
+            ).delete()
+
+        return locked_batches(rows, batch_size=batch_size, act=delete)

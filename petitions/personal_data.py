@@ -11,7 +11,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.personal_data import PersonalRecord, iso_or_none, signature_status_shown
+from accounts.personal_data import (
+    PersonalRecord,
+    SignatureProviderBase,
+    iso_or_none,
+    locked_batches,
+    signature_status_shown,
+)
 from petitions.models import Signature, SponsorOptIn
 from petitions.services import petition_counts_subtract
 
@@ -60,8 +66,9 @@ def _record(signature: Signature) -> PersonalRecord:
     )
 
 
-class PetitionSignatures:
+class PetitionSignatures(SignatureProviderBase):
     key = "petition"
+    model = Signature
 
     def records(self, *, canonical_email: str) -> list[PersonalRecord]:
         signatures = (
@@ -71,13 +78,6 @@ class PetitionSignatures:
             .order_by("-created_at")
         )
         return [_record(signature) for signature in signatures]
-
-    def owner_email(self, *, pk: int) -> tuple[str, str] | None:
-        return (
-            Signature.objects.filter(pk=pk, anonymized_at__isnull=True)
-            .values_list("email", "canonical_email")
-            .first()
-        )
 
     def withdraw(self, *, canonical_email: str, pks: Collection[int] | None) -> int:
         """Delete the signatures (their opt-ins and update emails go with them) and take the
@@ -107,65 +107,45 @@ class PetitionSignatures:
         return len(locked)
 
     def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:
-        while True:
-            with transaction.atomic():
-                # SKIP LOCKED: a row a signer is withdrawing right now is theirs to delete.
-                pks = list(
-                    Signature.objects.filter(
-                        anonymized_at__isnull=True, petition__closed_at__lt=closed_before
-                    )
-                    .order_by("pk")
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .values_list("pk", flat=True)[:batch_size]
-                )
-                if not pks:
-                    return
-                SponsorOptIn.objects.filter(signature_id__in=pks).delete()
-                # Status, counted, country, region, locality and the dates stay: counts and
-                # "signatures from your area" keep adding up after the people are gone.
-                Signature.objects.filter(pk__in=pks).update(
-                    name="",
-                    email="",
-                    canonical_email="",
-                    postal_code="",
-                    comment="",
-                    ip_hash="",
-                    # A moderator's note may name the person ("her brother signed for her").
-                    moderation_reason="",
-                    display=Signature.Display.WITHHELD,
-                    consent_updates=False,
-                    anonymized_at=timezone.now(),
-                )
-            yield len(pks)
+        def anonymize(pks: list[int]) -> None:
+            SponsorOptIn.objects.filter(signature_id__in=pks).delete()
+            # Status, counted, country, region, locality and the dates stay: counts and
+            # "signatures from your area" keep adding up after the people are gone.
+            Signature.objects.filter(pk__in=pks).update(
+                name="",
+                email="",
+                canonical_email="",
+                postal_code="",
+                comment="",
+                ip_hash="",
+                # A moderator's note may name the person ("her brother signed for her").
+                moderation_reason="",
+                display=Signature.Display.WITHHELD,
+                consent_updates=False,
+                anonymized_at=timezone.now(),
+            )
+
+        rows = Signature.objects.filter(
+            anonymized_at__isnull=True, petition__closed_at__lt=closed_before
+        )
+        return locked_batches(rows, batch_size=batch_size, act=anonymize, of=("self",))
 
     def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
         # A pending signature is never counted (a CHECK constraint), so no count changes. Its
         # last link went out when it was made (created_at), sent (confirmation_sent_at) or
         # re-sent on request (notice_at): all of them before the cutoff.
-        while True:
-            with transaction.atomic():
-                pks = list(
-                    Signature.objects.filter(
-                        status=Signature.Status.PENDING, created_at__lt=last_link_before
-                    )
-                    .filter(Q(notice_at__isnull=True) | Q(notice_at__lt=last_link_before))
-                    .filter(
-                        Q(confirmation_sent_at__isnull=True)
-                        | Q(confirmation_sent_at__lt=last_link_before)
-                    )
-                    .order_by("pk")
-                    .select_for_update(skip_locked=True)
-                    .values_list("pk", flat=True)[:batch_size]
-                )
-                if not pks:
-                    return
-                # The status again: a row confirmed since it was read is not deleted.
-                Signature.objects.filter(pk__in=pks, status=Signature.Status.PENDING).delete()
-            yield len(pks)
-
-    def ip_hashes_clear(self, *, created_before: datetime) -> int:
-        return (
-            Signature.objects.filter(created_at__lt=created_before)
-            .exclude(ip_hash="")
-            .update(ip_hash="")
+        rows = (
+            Signature.objects.filter(
+                status=Signature.Status.PENDING, created_at__lt=last_link_before
+            )
+            .filter(Q(notice_at__isnull=True) | Q(notice_at__lt=last_link_before))
+            .filter(
+                Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=last_link_before)
+            )
         )
+
+        def delete(pks: list[int]) -> None:
+            # The status again: a row confirmed since it was read is not deleted.
+            Signature.objects.filter(pk__in=pks, status=Signature.Status.PENDING).delete()
+
+        return locked_batches(rows, batch_size=batch_size, act=delete)
