@@ -19,6 +19,7 @@ from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_get
 from accounts.two_factor import staff_verified
+from accounts.upsert import row_insert_or_find
 from letters import delivery, emails
 from letters.models import (
     IndividualSignature,
@@ -265,9 +266,10 @@ def individual_signature_create(
     ip_hash: str = "",
     flags: Collection[str] = (),
     now: datetime | None = None,
-) -> IndividualSignature:
-    """A pending signature and its confirmation email, as on a petition: one INSERT, and the
-    same answer whether or not the address had signed (a repeat is simply mailed again).
+) -> int:
+    """A pending signature and its confirmation email, as on a petition: one statement, the
+    same work and the same answer whether or not the address had signed (a pending repeat is
+    mailed its link again, at most once per notice interval). Returns the signature's id.
 
     `flags` (accounts.models.AbuseFlag codes) hold the signature for a moderator: confirmed like
     any other, but not counted or listed until approved. A repeat keeps the first one's flags.
@@ -291,26 +293,20 @@ def individual_signature_create(
         created_at=now,
     )
     signature.full_clean(exclude=["letter"], validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            signature.save(force_insert=True)
-    except IntegrityError:
-        existing = IndividualSignature.objects.filter(
-            letter=letter, canonical_email=signature.canonical_email, anonymized_at__isnull=True
-        ).first()
-        if existing is None:
-            raise
-        if existing.status == IndividualSignature.Status.PENDING:
-            _send_confirmation_later(existing.pk, resend=True)
-        return existing
-    _send_confirmation_later(signature.pk)
-    return signature
+    # One statement whatever the address (accounts.upsert): a repeat finds the existing row and
+    # changes nothing in it; the task decides whether a link is mailed again.
+    signature_id = row_insert_or_find(
+        instance=signature, constraint="letters_one_signature_per_person"
+    )
+    _send_confirmation_later(signature_id)
+    return signature_id
 
 
-def _send_confirmation_later(signature_id: int, *, resend: bool = False) -> None:
+def _send_confirmation_later(signature_id: int) -> None:
     from letters.tasks import individual_send_confirmation
 
-    enqueue_after_commit(individual_send_confirmation, signature_id, resend)
+    # Always as a possible repeat: for a new row "never sent" is what lets the first one go.
+    enqueue_after_commit(individual_send_confirmation, signature_id, True)
 
 
 def individual_confirmation_send(*, signature_id: int, resend: bool = False) -> bool:

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from celery import Task
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.emails import email_canonicalize
+from accounts.models import Organization
+from accounts.upsert import row_insert_or_find
 from petitions import emails
 from petitions.jurisdiction import postal_code_resolve
 from petitions.models import Petition, Signature, SponsorOptIn
@@ -67,20 +69,21 @@ def signature_create(
     ip_hash: str = "",
     flags: Collection[str] = (),
     now: datetime | None = None,
-) -> Signature:
-    """Record a pending signature and have its confirmation emailed.
+) -> int:
+    """Record a pending signature and have the signer mailed; returns the signature's id.
 
-    The hot path is one INSERT: no read first and no lock on the petition. A second signature by the
-    same person (same canonical email) hits the unique constraint instead; they get the confirmation
-    again or an "already signed" note, rate limited. Callers must not tell the two cases apart in
-    what they show, so that the form never reveals whether an address has signed.
+    The request does the same work whatever the address: one INSERT that, for an address that
+    has signed this petition (same canonical email), finds the existing row instead
+    (accounts.upsert), the same opt-in statement, and one task. The task, not the request, tells
+    the cases apart: a new signer gets the confirmation, a repeat a fresh link or an "already
+    signed" note, rate limited. The response time therefore says nothing about the address.
 
     `sponsor_opt_ins` are ids of sponsoring organizations the signer agreed to hear from; they are
     recorded with a new signature only (a repeat cannot change what the first one agreed to).
 
     `flags` are abuse signals (accounts.models.AbuseFlag codes): a flagged signature is held for
     a moderator, uncounted and unshown, yet mailed its confirmation like any other, so the signer
-    sees nothing different. A repeat keeps the first signature's flags.
+    sees nothing different. A repeat keeps the first signature's flags and everything else.
     """
     if not petition.is_accepting_signatures(now=now):
         raise PetitionNotOpen(petition)
@@ -106,31 +109,64 @@ def signature_create(
     # Field validation only: uniqueness is the database's job, done by the INSERT itself, and the
     # petition was just loaded (validating the foreign key would read it again on the hot path).
     signature.full_clean(exclude=["petition"], validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            signature.save(force_insert=True)
-            if sponsor_opt_ins:
-                SponsorOptIn.objects.bulk_create(
-                    SponsorOptIn(signature=signature, organization_id=pk, created_at=now)
-                    for pk in sorted(set(sponsor_opt_ins))
-                )
-    except IntegrityError:
-        existing = _signature_of(petition_id=petition.pk, canonical_email=signature.canonical_email)
-        if existing is None:
-            raise
-        signature_notice_request(signature=existing, now=now)
-        return existing
+    with transaction.atomic():
+        signature_id = row_insert_or_find(
+            instance=signature, constraint="petitions_signature_one_per_person"
+        )
+        if sponsor_opt_ins:
+            _sponsor_opt_ins_record(
+                signature_id=signature_id, created_at=now, organization_ids=sponsor_opt_ins
+            )
 
-    from petitions.tasks import signature_send_confirmation
+    from petitions.tasks import signature_mail_signer
 
-    enqueue_after_commit(signature_send_confirmation, signature.pk)
-    return signature
+    enqueue_after_commit(signature_mail_signer, signature_id)
+    return signature_id
+
+
+def _sponsor_opt_ins_record(
+    *, signature_id: int, created_at: datetime, organization_ids: Collection[int]
+) -> None:
+    """Record opt-ins for a signature this request created, in one statement that runs alike
+    for a repeat: the row it found then has an older `created_at`, and nothing is inserted."""
+    connection = connections[router.db_for_write(SponsorOptIn)]
+    quote = connection.ops.quote_name
+    timestamp = Signature._meta.get_field("created_at").get_db_prep_save(created_at, connection)
+    ids = sorted({int(pk) for pk in organization_ids})
+    opt_in = quote(SponsorOptIn._meta.db_table)
+    signatures = quote(Signature._meta.db_table)
+    organizations = quote(Organization._meta.db_table)
+    # Only quoted table names and placeholders are interpolated; values are parameters.
+    statement = (
+        f"INSERT INTO {opt_in} (signature_id, organization_id, created_at) "  # noqa: S608
+        f"SELECT s.id, o.id, %s FROM {signatures} s, {organizations} o "
+        f"WHERE s.id = %s AND s.created_at = %s AND o.id IN ({', '.join(['%s'] * len(ids))}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [timestamp, signature_id, timestamp, *ids])
 
 
 def _signature_of(*, petition_id: int, canonical_email: str) -> Signature | None:
     return Signature.objects.filter(
         petition_id=petition_id, canonical_email=canonical_email, anonymized_at__isnull=True
     ).first()
+
+
+def signature_signer_mail(*, signature_id: int) -> str:
+    """The email a sign POST owes its signer, decided here rather than in the request: the first
+    confirmation if it was never sent, otherwise a repeat notice (a fresh link to a pending
+    signer, "already signed" to a confirmed one) at most once per SIGNATURE_NOTICE_INTERVAL.
+    Returns what was done."""
+    if signature_confirmation_send(signature_id=signature_id):
+        return "confirmation"
+    signature = Signature.objects.filter(pk=signature_id).first()
+    if signature is None:
+        return "nothing"
+    if signature.status == Signature.Status.PENDING and signature.confirmation_sent_at is None:
+        # Its first confirmation is another worker's to send (or the sweep's): not a repeat.
+        return "nothing"
+    return "notice" if signature_notice_request(signature=signature) else "nothing"
 
 
 def signature_notice_request(*, signature: Signature, now: datetime | None = None) -> bool:

@@ -15,6 +15,12 @@ def signature_send_confirmation(signature_id: int) -> bool:
 
 
 @shared_task(**MAIL_RETRY)
+def signature_mail_signer(signature_id: int) -> str:
+    # Enqueued by every sign POST, new address or not: the request must not tell them apart.
+    return services.signature_signer_mail(signature_id=signature_id)
+
+
+@shared_task(**MAIL_RETRY)
 def signature_send_notice(signature_id: int) -> str:
     return services.signature_notice_send(signature_id=signature_id)
 

@@ -34,7 +34,10 @@ def employee_letter() -> OpenLetter:
 
 
 def _sign(letter: OpenLetter, email: str, **changes: object) -> IndividualSignature:
-    return services.individual_signature_create(letter=letter, email=email, **PERSON | changes)
+    signature_id = services.individual_signature_create(
+        letter=letter, email=email, **PERSON | changes
+    )
+    return IndividualSignature.objects.get(pk=signature_id)
 
 
 def test_signing_stores_a_pending_signature_and_sends_one_confirmation_email(
