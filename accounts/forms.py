@@ -14,6 +14,7 @@ from accounts.validators import (
     validate_no_control_characters,
     validate_not_an_email,
 )
+from accounts.web_urls import WebURLFormField
 
 
 def _helper(*, submit: Submit, action: str | None = None) -> FormHelper:
@@ -57,11 +58,11 @@ class OrganizationJoinForm(HoneypotMixin, forms.Form):
         validators=[validate_no_control_characters],
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
-    website = forms.URLField(
+    # Normalized as browsers read it (a website typed without a scheme is taken as https); its
+    # domain is what the contact's address must be at.
+    website = WebURLFormField(
         label=_("Website"),
         max_length=200,
-        # A website typed without a scheme is taken as https (Django 6's default, chosen now).
-        assume_scheme="https",
         help_text=_("For example https://www.eff.org"),
         widget=forms.URLInput(attrs={"autocomplete": "url"}),
     )

@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.web_urls import WebURLField
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -83,7 +85,7 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    website = models.URLField(_("website"), blank=True)
+    website = WebURLField(_("website"), blank=True)
     email_domain = models.CharField(
         _("email domain"),
         max_length=253,

@@ -20,6 +20,7 @@ from accounts import selectors
 from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
 from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
 from accounts.models import Membership, Organization, User
+from accounts.web_urls import web_url_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,15 @@ def _already_registered_error(organization: Organization) -> ValidationError:
         code="already_registered",
         params={"organization": organization.name, "domain": organization.email_domain},
     )
+
+
+def _website_normalized(website: str) -> str:
+    """The website as a browser reads it: the address we store and link to, and whose host the
+    contact's address must be at."""
+    try:
+        return web_url_normalize(website)
+    except ValidationError as error:
+        raise ValidationError({"website": error}) from None
 
 
 def _check_contact_email(*, website: str, contact_email: str) -> str:
@@ -142,6 +152,7 @@ def organization_register(
     they confirm it. Whoever reads the mailbox confirms the one they recognize.
     """
     contact_email = User.objects.login_email(contact_email)
+    website = _website_normalized(website)
     domain = _check_contact_email(website=website, contact_email=contact_email)
     fields = {
         "name": name,

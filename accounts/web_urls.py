@@ -38,9 +38,7 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zs", "Zl", "Zp
 
 _MESSAGES = {
     "invalid": _("Enter a valid web address, such as https://www.eff.org."),
-    "invisible": _(
-        "Remove the spaces, line breaks and invisible characters from this web address."
-    ),
+    "invisible": _("A web address cannot contain spaces, line breaks or invisible characters."),
     "backslash": _(
         "A web address cannot contain a backslash (\\). Check the address, and use / instead."
     ),
@@ -144,6 +142,28 @@ def web_url_or_blank(value: str) -> str:
         return ""
 
 
+def markup_href(value: str) -> str:
+    """The href to render for a link in text staff wrote (Markdown), or "" to drop the link.
+
+    The sanitizer has already refused schemes other than http, https and mailto. Web addresses
+    must pass `web_url_normalize`; a reference without a scheme stays on this site unless it
+    starts with two slashes (or a backslash, which browsers read as one), so those are dropped.
+    """
+    if any(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in value):
+        return ""
+    if "\\" in value:
+        return ""
+    scheme = _SCHEME.match(value)
+    if scheme is None:
+        return "" if value.startswith("//") else value
+    if scheme.group()[:-1].lower() in WEB_SCHEMES:
+        return web_url_or_blank(value)
+    try:
+        return ada_url.URL(value).href
+    except ValueError:
+        return ""
+
+
 def web_url_domain(value: str) -> str:
     """The domain a browser visits for this address; "" when the address is not safe, or its
     host is an IP address (no email address is at an IP address we could check)."""
@@ -182,11 +202,16 @@ class WebURLField(models.URLField):
     """A model's web address: normalized by `full_clean()`, checked in every form (the admin's
     included), and shown as a link there only once it is in normalized form."""
 
-    def to_python(self, value: Any) -> Any:
-        value = super().to_python(value)
-        if not value:
-            return value
-        return web_url_normalize(value)
+    def clean(self, value: Any, model_instance: models.Model | None) -> Any:
+        # Field.clean with the normalizing step added before the validators (so max_length
+        # applies to what is stored). Only full_clean() normalizes: saving a row or looking
+        # one up never raises or rewrites.
+        value = self.to_python(value)
+        if value:
+            value = web_url_normalize(value)
+        self.validate(value, model_instance)
+        self.run_validators(value)
+        return value
 
     def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         widget = kwargs.get("widget")

@@ -74,7 +74,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "fight-for-the-future",
         "name": "Fight for the Future",
-        "website": "https://www.fightforthefuture.org",
+        "website": "https://www.fightforthefuture.org/",
         "email_domain": "fightforthefuture.org",
         "description": (
             "A small, mostly online team that rallies large numbers of people against technology "
@@ -84,7 +84,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "media-alliance",
         "name": "Media Alliance",
-        "website": "https://media-alliance.org",
+        "website": "https://media-alliance.org/",
         "email_domain": "media-alliance.org",
         "description": (
             "A Bay Area resource center for media workers and community groups that campaigns on "
@@ -94,7 +94,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "restore-the-fourth",
         "name": "Restore The Fourth",
-        "website": "https://restorethe4th.com",
+        "website": "https://restorethe4th.com/",
         "email_domain": "restorethe4th.com",
         "description": (
             "A nonpartisan, volunteer-run group defending the right to be free of unreasonable "
@@ -104,7 +104,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "oakland-privacy",
         "name": "Oakland Privacy",
-        "website": "https://oaklandprivacy.org",
+        "website": "https://oaklandprivacy.org/",
         "email_domain": "oaklandprivacy.org",
         "description": (
             "A coalition of East Bay residents who examine local surveillance programs and press "
@@ -114,7 +114,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "secure-justice",
         "name": "Secure Justice",
-        "website": "https://www.secure-justice.org",
+        "website": "https://www.secure-justice.org/",
         "email_domain": "secure-justice.org",
         "description": (
             "An Oakland nonprofit that works with local governments to rein in surveillance and "
@@ -124,7 +124,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "media-justice",
         "name": "Media Justice",
-        "website": "https://mediajustice.org",
+        "website": "https://mediajustice.org/",
         "email_domain": "mediajustice.org",
         "description": (
             "A national organization helping communities of color gain a real say over the media "
@@ -134,7 +134,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "eff",
         "name": "Electronic Frontier Foundation",
-        "website": "https://www.eff.org",
+        "website": "https://www.eff.org/",
         "email_domain": "eff.org",
         "description": (
             "A nonprofit that defends civil liberties in the digital world through lawsuits, "
@@ -144,7 +144,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "access-now",
         "name": "Access Now",
-        "website": "https://www.accessnow.org",
+        "website": "https://www.accessnow.org/",
         "email_domain": "accessnow.org",
         "description": (
             "An international organization protecting and expanding the digital rights of people "
@@ -154,7 +154,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "aclu",
         "name": "ACLU",
-        "website": "https://www.aclu.org",
+        "website": "https://www.aclu.org/",
         "email_domain": "aclu.org",
         "description": (
             "A U.S. nonprofit that goes to court, to legislatures and to communities to defend the "
@@ -164,7 +164,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "amnesty-international",
         "name": "Amnesty International",
-        "website": "https://www.amnesty.org",
+        "website": "https://www.amnesty.org/",
         "email_domain": "amnesty.org",
         "description": (
             "A worldwide movement of people who investigate human rights abuses and campaign to "
@@ -174,7 +174,7 @@ ORGANIZATIONS: tuple[dict[str, str], ...] = (
     {
         "slug": "edri",
         "name": "EDRi",
-        "website": "https://edri.org",
+        "website": "https://edri.org/",
         "email_domain": "edri.org",
         "description": (
             "European Digital Rights, a network of civil and human rights groups across Europe "

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from accounts.web_urls import web_url_normalize
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import PostalArea, Target
 
@@ -46,7 +47,6 @@ BATCH_SIZE = 500
 # country's format (101, 00-950, SW1A 1AA, 1012 AB, 1193653471), narrow enough to catch a city
 # name or a phone number in the wrong column.
 _POSTAL_CODE_SHAPE = re.compile(r"(?=.*[0-9])[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
-_URL = URLValidator(schemes=("http", "https"))
 
 
 # What routing needs to know of a target's place, by level (the model's check constraints).
@@ -392,11 +392,12 @@ def targets_check(table: CsvTable, *, progress: Progress | None = None) -> Check
         contact_url = _text_check(cells, "contact_url", Target, reasons)
         if contact_url:
             try:
-                _URL(contact_url)
-            except ValidationError:
+                # Stored as a browser reads it, like an address typed in the admin.
+                contact_url = web_url_normalize(contact_url, assume_scheme=None)
+            except ValidationError as error:
                 reasons.append(
-                    _("malformed URL %(url)s (it must start with http:// or https://)")
-                    % {"url": repr(contact_url)}
+                    _("malformed URL %(url)s: %(problem)s")
+                    % {"url": repr(contact_url), "problem": error.messages[0]}
                 )
         target = TargetRow(
             row.line, name, title, level, country, region, locality, email, contact_url

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.web_urls import WebURLField
+
 
 class Target(models.Model):
     """A decision maker a campaign addresses, with the jurisdiction whose people they answer to."""
@@ -35,7 +37,7 @@ class Target(models.Model):
     )
     locality = models.CharField(_("locality"), max_length=100, blank=True)
     email = models.EmailField(_("delivery email"), blank=True)
-    contact_url = models.URLField(_("public contact page"), blank=True)
+    contact_url = WebURLField(_("public contact page"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

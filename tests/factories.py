@@ -24,7 +24,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Digital Rights Group {n}")
     slug = factory.Sequence(lambda n: f"digital-rights-group-{n}")
-    website = factory.LazyAttribute(lambda o: f"https://{o.slug}.example.org")
+    website = factory.LazyAttribute(lambda o: f"https://{o.slug}.example.org/")
     email_domain = factory.LazyAttribute(lambda o: f"{o.slug}.example.org")
     verification = Organization.Verification.VERIFIED
     verified_at = factory.LazyFunction(timezone.now)

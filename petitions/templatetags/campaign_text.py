@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
+from accounts.web_urls import web_url_or_blank
 from petitions.text import markdown_render
 
 register = template.Library()
@@ -11,3 +12,10 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> SafeString:
     return markdown_render(text)
+
+
+@register.filter(name="web_href")
+def web_href_filter(url: str) -> str:
+    """A stored web address in normalized form, or "" if it is not safe to link to: a link is
+    made only from this, whatever wrote the row."""
+    return web_url_or_blank(url)

@@ -136,3 +136,65 @@ def test_staff_cannot_give_a_second_organization_a_domain_already_on_cosign(
     assert "already verified or awaiting verification" in response.content.decode()
     other.refresh_from_db()
     assert other.email_domain != "EFF.org"
+
+
+def _organization_form(organization: Organization, **changes: str) -> dict[str, str]:
+    return {
+        "name": organization.name,
+        "slug": organization.slug,
+        "website": organization.website,
+        "email_domain": organization.email_domain,
+        "contact_name": organization.contact_name,
+        "contact_email": organization.contact_email,
+        "language": "en",
+        "verification": organization.verification,
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("website", "message"),
+    [
+        ("https://evil.example\\@eff.org", "cannot contain a backslash"),
+        ("https://staff:pw@eff.org", "Remove the part before the @ sign"),
+        ("javascript:alert(1)", "starts with http:// or https://"),
+    ],
+)
+def test_staff_cannot_give_an_organization_a_website_a_browser_reads_differently(
+    staff_client, website: str, message: str
+) -> None:
+    organization = PendingOrganizationFactory(website="https://eff.org/")
+    url = reverse("admin:accounts_organization_change", args=[organization.pk])
+    response = staff_client.post(url, _organization_form(organization, website=website))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert f'href="{website}"' not in html  # no "Currently:" link made of the typed text
+    organization.refresh_from_db()
+    assert organization.website == "https://eff.org/"
+
+
+def test_a_website_staff_type_is_stored_as_a_browser_reads_it(staff_client) -> None:
+    organization = PendingOrganizationFactory()
+    url = reverse("admin:accounts_organization_change", args=[organization.pk])
+    response = staff_client.post(url, _organization_form(organization, website="WWW.EFF.org"))
+    assert response.status_code == 302
+    organization.refresh_from_db()
+    assert organization.website == "https://www.eff.org/"
+
+
+def test_the_admin_links_a_stored_website_only_once_it_is_safe(staff_client) -> None:
+    # A row written around full_clean before the fix: shown in the field, never as a link.
+    spoof = PendingOrganizationFactory(website="https://evil.example\\@eff.org")
+    html = staff_client.get(
+        reverse("admin:accounts_organization_change", args=[spoof.pk])
+    ).content.decode()
+    assert "Currently:" not in html
+    assert 'value="https://evil.example\\@eff.org"' in html
+    fine = PendingOrganizationFactory(website="https://eff.org/")
+    html = staff_client.get(
+        reverse("admin:accounts_organization_change", args=[fine.pk])
+    ).content.decode()
+    assert 'Currently: <a href="https://eff.org/">' in html

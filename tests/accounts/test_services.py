@@ -146,6 +146,31 @@ def test_the_address_must_be_at_the_websites_domain(
         assert not Organization.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("website", "code"),
+    [
+        ("https://evil.example\\@eff.org", "backslash"),
+        ("https://evil.example%5C@eff.org", "userinfo"),
+        ("https://eff.org@evil.example", "userinfo"),
+        ("https://ev\til.example", "invisible"),
+        ("https:\\\\eff.org", "backslash"),
+    ],
+)
+def test_a_website_a_browser_reads_differently_is_refused_before_its_domain_is_trusted(
+    website: str, code: str, outbox
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        services.organization_register(**EFF | {"website": website, "contact_email": "a@eff.org"})
+    assert _error_codes(error) == {"website": [code]}
+    assert not Organization.objects.exists()
+    assert outbox == []
+
+
+def test_the_website_is_stored_as_a_browser_reads_it(register) -> None:
+    organization = register(website="HTTPS://WWW.EFF.ORG:443")
+    assert organization.website == "https://www.eff.org/"
+
+
 @pytest.mark.parametrize("factory", [OrganizationFactory, PendingOrganizationFactory])
 def test_a_domain_already_on_cosign_is_refused_with_the_organization_named(factory) -> None:
     factory(name="EFF", email_domain="EFF.org")

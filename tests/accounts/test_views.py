@@ -57,7 +57,7 @@ def test_an_organization_joins_confirms_chooses_a_password_and_logs_in(
     assert response["Location"] == reverse("accounts:organization_check_inbox")
     assert "Check your inbox" in client.get(response["Location"]).content.decode()
     organization = Organization.objects.get()
-    assert organization.website == "https://www.eff.org"
+    assert organization.website == "https://www.eff.org/"
     assert [m.to for m in outbox] == [["press@eff.org"]]
 
     # The emailed link shows one button and changes nothing (mail scanners follow links).
@@ -120,7 +120,7 @@ def test_joining_in_italian_keeps_the_italian_pages(
         ),
         ({"contact_email": "press@other.org"}, "other.org is not eff.org or one of its subdomains"),
         ({"contact_email": "press@"}, "Enter a valid email address"),
-        ({"website": "not a website"}, "Enter a valid URL"),
+        ({"website": "not a website"}, "A web address cannot contain spaces"),
         ({"contact_name": "press@eff.org"}, "not your email address"),
         ({"name": ""}, "This field is required"),
     ],
@@ -136,6 +136,32 @@ def test_bad_registrations_get_a_message_next_to_the_field_and_save_nothing(
     assert f'id="error_1_id_{field}"' in html
     assert "nothing was saved" in html
     assert f'value="{EFF["name"]}"' in html or field == "name"
+    assert not Organization.objects.exists()
+    assert outbox == []
+
+
+@pytest.mark.parametrize(
+    ("website", "message"),
+    [
+        # urlsplit read the host as eff.org; browsers go to evil.example.
+        ("https://evil.example\\@eff.org", "A web address cannot contain a backslash"),
+        ("evil.example\\@eff.org", "A web address cannot contain a backslash"),
+        ("https://evil.example%5C@eff.org", "Remove the part before the @ sign"),
+        ("https://press:x@eff.org", "Remove the part before the @ sign"),
+        ("https:/eff.org", "Enter a full web address"),
+        ("https://%65ff.org", "Write the site&#x27;s name plainly"),
+        ("javascript:alert(1)//eff.org", "starts with http:// or https://"),
+    ],
+)
+def test_a_website_a_browser_would_read_differently_is_refused_and_nothing_saved(
+    client, outbox, website: str, message: str
+) -> None:
+    response = client.post(JOIN, EFF | {"website": website})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert 'id="error_1_id_website"' in html
+    assert "nothing was saved" in html
     assert not Organization.objects.exists()
     assert outbox == []
 

@@ -122,3 +122,45 @@ def test_a_pending_signature_gets_its_place_only_when_confirmed(staff_client) ->
     services.signature_confirm(signature_id=signature.pk)
     signature.refresh_from_db()
     assert signature.locality == "New York"
+
+
+def _target_form(**changes: str) -> dict[str, str]:
+    return {
+        "name": "Barbara Lee",
+        "title": "Mayor of Oakland",
+        "level": "local",
+        "country": "US",
+        "region": "CA",
+        "locality": "Oakland",
+        "email": "mayor@oaklandca.example",
+        "active": "on",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("contact_url", "message"),
+    [
+        ("https://evil.example\\@oaklandca.gov", "cannot contain a backslash"),
+        ("https://mayor@evil.example", "Remove the part before the @ sign"),
+        ("https:/evil.example", "Enter a full web address"),
+        ("data:text/html,hi", "starts with http:// or https://"),
+    ],
+)
+def test_a_target_contact_page_a_browser_reads_differently_is_refused(
+    staff_client, contact_url: str, message: str
+) -> None:
+    response = staff_client.post(
+        reverse("admin:petitions_target_add"), _target_form(contact_url=contact_url)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Target.objects.exists()
+
+
+def test_a_target_contact_page_is_stored_as_a_browser_reads_it(staff_client) -> None:
+    response = staff_client.post(
+        reverse("admin:petitions_target_add"), _target_form(contact_url="OaklandCA.gov/Mayor")
+    )
+    assert response.status_code == 302
+    assert Target.objects.get().contact_url == "https://oaklandca.gov/Mayor"

@@ -208,6 +208,13 @@ def test_cells_are_stripped_and_formulas_kept_as_text(tmp_path) -> None:
     assert target.locality == "Oakland"
 
 
+def test_a_contact_page_is_stored_as_a_browser_reads_it(tmp_path) -> None:
+    row = "A,Mayor of Oakland,local,US,CA,Oakland,,HTTPS://WWW.OaklandCA.gov:443\n"
+    run = _run("import_targets", _csv(tmp_path, TARGETS_HEADER + row))
+    assert run.error is None
+    assert Target.objects.get().contact_url == "https://www.oaklandca.gov/"
+
+
 def test_targets_without_email_are_imported_with_a_warning(tmp_path) -> None:
     run = _run("import_targets", _csv(tmp_path, TARGETS_HEADER + OAKLAND_MAYOR + SENATE))
     assert run.error is None
@@ -259,6 +266,15 @@ def test_an_inactive_target_stays_inactive_when_updated(tmp_path) -> None:
         ("A,Mayor,local,US,CA,Oakland,mayor@,", "malformed email address 'mayor@'"),
         ("A,Mayor,local,US,CA,Oakland,,oaklandca.gov", "malformed URL 'oaklandca.gov'"),
         ("A,Mayor,local,US,CA,Oakland,,javascript:alert(1)", "malformed URL"),
+        (
+            "A,Mayor,local,US,CA,Oakland,,https://evil.example\\@oaklandca.gov",
+            "malformed URL 'https://evil.example\\\\@oaklandca.gov': A web address cannot contain "
+            "a backslash",
+        ),
+        (
+            "A,Mayor,local,US,CA,Oakland,,https://me@evil.example",
+            "malformed URL 'https://me@evil.example': Remove the part before the @ sign",
+        ),
         (",Mayor,local,US,CA,Oakland,,", "name is empty"),
         ("A,,local,US,CA,Oakland,,", "title is empty"),
         ("A,Mayor,local,US,CALIFORNIA-REPUBLIC-XX,Oakland,,", "region is longer than 20"),

@@ -1,0 +1,32 @@
+"""Organization websites parsed as browsers parse them (WHATWG): stored in normalized form,
+and blanked, with a report, where they could not be made safe (a user name before the host, a
+backslash, a disguised host)."""
+
+from django.db import migrations
+
+import accounts.web_urls
+
+
+def websites_normalize(apps, schema_editor):
+    Organization = apps.get_model("accounts", "Organization")
+    rewritten, blanked = accounts.web_urls.stored_web_urls_normalize(
+        Organization, field="website", label="name"
+    )
+    report = accounts.web_urls.stored_web_urls_report("Organization websites", rewritten, blanked)
+    if report:
+        print(f"\n{report}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0004_staff_roles"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="organization",
+            name="website",
+            field=accounts.web_urls.WebURLField(blank=True, verbose_name="website"),
+        ),
+        migrations.RunPython(websites_normalize, migrations.RunPython.noop, elidable=True),
+    ]
