@@ -3,6 +3,9 @@
 Markdown turns the text into HTML; nh3 (the Ammonia sanitizer) then keeps only the tags and
 attributes below. A script, an inline event handler, a style or a `javascript:` link never
 reaches the page, whoever typed it, so a stolen staff account cannot plant code in a petition.
+Each link's address is then read as a browser reads it and rendered in its normalized form:
+one that would lead somewhere other than it seems (`https://evil.example\\@eff.org`,
+`/\\evil.example`) loses its link.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.web_urls import markup_href
+
 # Headings start at h2: the page's h1 is the campaign's title.
 ALLOWED_TAGS = frozenset(
     {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4", "h5",
@@ -18,6 +23,12 @@ ALLOWED_TAGS = frozenset(
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href":
+        return markup_href(value) or None
+    return value
 
 
 def markdown_render(text: str) -> SafeString:
@@ -32,6 +43,7 @@ def markdown_render(text: str) -> SafeString:
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(ALLOWED_SCHEMES),
+        attribute_filter=_attribute_filter,
         link_rel="nofollow noopener noreferrer",
     )
     return mark_safe(clean)  # noqa: S308 (sanitized just above)

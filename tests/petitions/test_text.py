@@ -49,7 +49,7 @@ def test_image_with_an_event_handler_is_removed() -> None:
 
 def test_raw_link_keeps_its_href_but_not_its_event_handler() -> None:
     html = markdown_render('<a href="https://x.org" onclick="y()">x</a>')
-    assert 'href="https://x.org"' in html
+    assert 'href="https://x.org/"' in html  # the address as a browser reads it
     assert "onclick" not in html
     assert "y()" not in html
 
@@ -102,3 +102,29 @@ def test_petition_page_shows_markdown_body_without_its_script(client) -> None:
     assert "<strong>Bold</strong>" in html
     assert "<script>alert" not in html
     assert "alert(1)" not in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[EFF](https://evil.example\\@eff.org)",
+        "<https://evil.example\\@eff.org>",
+        '<a href="https://evil.example&#92;@eff.org">EFF</a>',
+        "[EFF](https://press@evil.example)",
+        "[EFF](https:/evil.example)",
+        "[EFF](/\\evil.example)",
+        "[EFF](//evil.example)",
+        '<a href="https://ev&#9;il.example">EFF</a>',
+    ],
+)
+def test_a_link_a_browser_would_follow_elsewhere_loses_its_href(text: str) -> None:
+    html = markdown_render(text)
+    assert "href" not in html
+    assert "<a " in html  # the words stay; only the link goes
+
+
+def test_links_are_rendered_as_a_browser_reads_them() -> None:
+    html = markdown_render("[EFF](HTTPS://WWW.EFF.ORG), [sign](#sign) and [more](/p/ring/)")
+    assert 'href="https://www.eff.org/"' in html
+    assert 'href="#sign"' in html
+    assert 'href="/p/ring/"' in html
