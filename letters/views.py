@@ -18,6 +18,7 @@ from accounts import abuse
 from accounts.spreadsheet import csv_cell
 from accounts.tokens import TokenExpired, TokenInvalid
 from accounts.two_factor import staff_verified
+from accounts.web_urls import web_url_or_blank
 from letters import selectors, services
 from letters.forms import (
     CosignForm,
@@ -307,7 +308,8 @@ def letter_organizations_csv(request: HttpRequest, slug: str) -> HttpResponse:
         writer.writerow(
             [
                 csv_cell(row.organization.name),
-                csv_cell(row.organization.website),
+                # Spreadsheets make a link of it: only ever the normalized address.
+                csv_cell(web_url_or_blank(row.organization.website)),
                 _("yes") if row.is_lead else "",
                 row.signature.created_at.date().isoformat(),
             ]

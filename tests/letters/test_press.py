@@ -201,6 +201,18 @@ def test_csv_neutralizes_a_name_that_a_spreadsheet_would_run(client, letter, nam
     assert rows[1][0] == f"'{name}"
 
 
+def test_csv_gives_a_website_only_in_its_normalized_form(client, letter) -> None:
+    # Rows stored before addresses were checked: the spoofed one is left out, not passed on.
+    for name, website in (
+        ("Plain", "https://PLAIN.example"),
+        ("Spoof", "https://evil.example\\@eff.org"),
+    ):
+        organization = OrganizationFactory(name=name, website=website)
+        OrganizationSignatureFactory(letter=letter, organization=organization, approved=True)
+    websites = {row[0]: row[1] for row in _rows(client, letter)[1:]}
+    assert websites == {"Plain": "https://plain.example/", "Spoof": ""}
+
+
 def test_csv_quotes_every_cell_so_a_semicolon_never_starts_a_formula(client, letter) -> None:
     """A spreadsheet whose list separator is ";" (Italian Excel) splits "Acme;=HYPERLINK(1)"
     into two cells, the second a formula, unless it is quoted and neutralized."""
