@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -24,21 +26,120 @@ logger = logging.getLogger(__name__)
 PERIOD_FORMATS = {"day": "%Y-%m-%d", "week": "%G-W%V", "month": "%Y-%m"}
 
 
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or the address our own NUM_PROXIES proxies saw, never one the client chose."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    if settings.NUM_PROXIES:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= settings.NUM_PROXIES:
-            remote = forwarded[-settings.NUM_PROXIES]
+# --- Who the client is -------------------------------------------------------------------------
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
+# A proxy on a UNIX socket (gunicorn --bind unix:...) connects with no address; it is on this host,
+# so where it has to stand for its client (see client_ip), the loopback address stands for it.
+_LOCAL_HOST = ipaddress.IPv4Address("127.0.0.1")
+
+
+def address_parse(value: str) -> Address | None:
+    """An address as servers and proxies write it: bare, `ipv4:port`, `[ipv6]` or `[ipv6]:port`
+    (some load balancers add the client's port to X-Forwarded-For). An IPv4-mapped IPv6 address
+    is the IPv4 address it carries and an IPv6 zone is dropped, so that one host is always
+    written one way. None for anything else: "unknown", RFC 7239's obfuscated "_hidden", a host
+    name, "", garbage."""
+    text = value.strip()
+    if text.startswith("["):
+        host, closed, port = text[1:].partition("]")
+        if not closed or ":" not in host:
+            return None
+        if port and not (port.startswith(":") and _PORT.fullmatch(port[1:])):
+            return None
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if not _PORT.fullmatch(port):
+            return None
+    else:
+        host = text
     try:
-        return str(ipaddress.ip_address(remote))
+        address = ipaddress.ip_address(host)
     except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id:
+            return ipaddress.IPv6Address(int(address))
+    return address
+
+
+@dataclass(frozen=True)
+class TrustedProxies:
+    networks: tuple[Network, ...]
+    # A connection with no address (a UNIX socket) is a trusted proxy: "unix" in the setting.
+    unix: bool
+
+    def __contains__(self, address: Address) -> bool:
+        return any(address in network for network in self.networks)
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_proxies(entries: tuple[str, ...]) -> TrustedProxies:
+    # config/settings.py has checked and normalized the entries; this only builds the objects,
+    # once per value of the setting rather than on every request.
+    return TrustedProxies(
+        networks=tuple(ipaddress.ip_network(entry) for entry in entries if entry != "unix"),
+        unix="unix" in entries,
+    )
+
+
+def _peer(request: HttpRequest, proxies: TrustedProxies) -> tuple[Address | None, bool]:
+    """The address this connection comes from (None when it has none or an invalid one), and
+    whether it is a trusted proxy."""
+    raw = request.META.get("REMOTE_ADDR", "")
+    peer = address_parse(raw)
+    if peer is None:
+        if proxies.unix and not raw.strip():
+            return _LOCAL_HOST, True
+        return None, False
+    return peer, peer in proxies
+
+
+def peer_is_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether this connection comes from one of settings.TRUSTED_PROXIES, so that what its
+    forwarding headers say about the client may be believed."""
+    return _peer(request, _trusted_proxies(tuple(settings.TRUSTED_PROXIES)))[1]
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, the only place that reads REMOTE_ADDR or X-Forwarded-For.
+
+    A connection that is not from one of settings.TRUSTED_PROXIES is its own client, whatever its
+    headers say. From a trusted proxy, X-Forwarded-For is walked from the right (each proxy
+    appends the address it saw, so only the right end is written by hops we trust) past every
+    trusted hop: the first address that is not a trusted proxy is the client; if every one is,
+    the leftmost. An entry that is not an address (a proxy's "unknown", garbage) leaves the chain
+    unreadable from there, and the connecting proxy stands for its client, so its clients share
+    one bucket rather than escaping every per-address limit. Empty list entries are skipped, as
+    RFC 9110 (5.6.1.2) has recipients do. "" only when the connection itself has no valid
+    address and is not a trusted proxy.
+
+    The standard `Forwarded` header (RFC 7239) is ignored on purpose: one header of record, which
+    the proxy is configured to set, leaves no question of which of two to believe (README,
+    "Behind a proxy or load balancer").
+    """
+    proxies = _trusted_proxies(tuple(settings.TRUSTED_PROXIES))
+    peer, trusted = _peer(request, proxies)
+    if peer is None:
         return ""
+    if not trusted:
+        return str(peer)
+    client = peer
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        if not entry.strip():
+            continue
+        hop = address_parse(entry)
+        if hop is None:
+            return str(peer)
+        client = hop
+        if hop not in proxies:
+            break
+    return str(client)
 
 
 # --- Rotating keys ----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ COUNT_STALE_S = 5
 EMAIL_P95_S = 30
 
 NOTES = (
-    "Each request claims its own client address (X-Forwarded-For, gunicorn with NUM_PROXIES=1): "
+    "Each request claims its own client address (X-Forwarded-For, believed because the load "
+    "comes from 127.0.0.1, listed in TRUSTED_PROXIES): "
     "that is how production sees many signers behind one proxy; per-IP limits stay at their "
     "production settings.",
     "Form tokens (CSRF, form start) come from real page views more than 3 s before use, so the "

@@ -74,9 +74,9 @@ class Bench:
             "CONN_MAX_AGE": "60",
             # DB 14 of a Redis of our own: we kill it, and other processes use the shared one.
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/14",
-            # All load comes from 127.0.0.1; each request claims its own client address in
-            # X-Forwarded-For, as production sees many signers behind one proxy.
-            "NUM_PROXIES": "1",
+            # All load comes from 127.0.0.1, which plays the proxy: each request claims its own
+            # client address in X-Forwarded-For, as production sees many signers behind one proxy.
+            "TRUSTED_PROXIES": "127.0.0.1",
             "BENCH_STATIC_ROOT": str(work / "static"),
             "LOG_LEVEL": "WARNING",
         }

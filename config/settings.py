@@ -8,6 +8,7 @@ surprising us later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -91,9 +92,58 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://")
 
-# How many reverse proxies append to X-Forwarded-For in front of us. 0 trusts only REMOTE_ADDR, so a
-# client cannot choose the address that rate limits and abuse signals see.
-NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def env_proxies(name: str) -> list[str]:
+    """Proxy addresses and networks (CIDR), IPv4 or IPv6, comma-separated, each written in its
+    canonical form; `unix` stands for a peer on a UNIX socket, which has no address. Anything
+    else stops start-up: a typo here would silently trust the wrong hosts or none."""
+    proxies = []
+    for item in env_list(name, []):
+        if item.lower() == "unix":
+            proxies.append("unix")
+            continue
+        try:
+            if "%" in item:
+                raise ValueError("a zone index (%) has no place here")
+            network = ipaddress.ip_network(item, strict=True)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network ({error}); write addresses "
+                "like 10.0.0.2 or 2001:db8::2 and networks like 10.0.0.0/8 or 2001:db8::/32"
+            ) from None
+        if network.prefixlen == 0:
+            # Every hop trusted means the leftmost X-Forwarded-For entry wins, which the client
+            # writes: it could claim any address.
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} would trust every address, letting any client choose the "
+                "address rate limits see; list only your own proxies"
+            )
+        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
+            # Addresses are compared in their IPv4 form (accounts.network), so this never matches.
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is an IPv4-mapped IPv6 network; write it in its IPv4 form"
+            )
+        proxies.append(str(network))
+    return proxies
+
+
+# The reverse proxies (or load balancers) in front of gunicorn. Their X-Forwarded-For is believed,
+# walked from the right while each hop is one of them: the first address that is not is the client
+# (accounts.network.client_ip). A connection from anywhere else is its own client, whatever its
+# headers say, so a client reaching gunicorn directly cannot choose the address that rate limits
+# and abuse signals see. Empty: no proxy, trust only the connecting address.
+TRUSTED_PROXIES = env_proxies("TRUSTED_PROXIES")
+# It counted hops by position, so a client that reached gunicorn directly chose its address, and a
+# proxy's "unknown" switched every per-address limit off; a stale value must not look honoured.
+if os.environ.get("NUM_PROXIES", "").strip():
+    raise ImproperlyConfigured(
+        "NUM_PROXIES is no longer read: list your proxies' addresses or networks in "
+        "TRUSTED_PROXIES instead, e.g. TRUSTED_PROXIES=127.0.0.1 (see .env.example), and remove "
+        "NUM_PROXIES"
+    )
 
 INSTALLED_APPS = [
     # Before the admin, so the admin's forms know the per-language fields it adds.
@@ -119,8 +169,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outside everything: a hit on a shared copy of a public page needs none of what follows, and
-    # the copy keeps the headers the middleware below gave it (petitions.page_cache).
+    # Before anything reads a forwarding header (the page cache asks whether a request is secure).
+    "config.middleware.ForwardedHeadersMiddleware",
+    # Outside everything else: a hit on a shared copy of a public page needs none of what follows,
+    # and the copy keeps the headers the middleware below gave it (petitions.page_cache).
     "petitions.page_cache.PageCacheMiddleware",
     # Outermost, so every answer carries them: also the 400 that CommonMiddleware gives a request
     # for a host not in ALLOWED_HOSTS, which never passes the middleware below it.
@@ -464,7 +516,15 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 # `check --deploy` warns while preload is off (security.W021); for the reason above that is the
 # operator's choice, not a misconfiguration. Every other deployment check stays on.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Django reads the header from any request; config.middleware.ForwardedHeadersMiddleware removes it
+# (with every other forwarding header) from connections that are not TRUSTED_PROXIES, so a client
+# reaching gunicorn directly cannot pass plain http off as https.
 if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
+    if not TRUSTED_PROXIES:
+        raise ImproperlyConfigured(
+            "TRUST_X_FORWARDED_PROTO needs TRUSTED_PROXIES: X-Forwarded-Proto is believed only "
+            "from the proxies listed there (see .env.example)"
+        )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

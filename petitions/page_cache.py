@@ -123,7 +123,8 @@ def _template_of(html: str) -> str:
 
 class PageCacheMiddleware:
     """Answers anonymous readers of shareable pages from the copy (see the module docstring).
-    Outermost in MIDDLEWARE, so that the stored headers are the ones readers would get anyway."""
+    Outermost in MIDDLEWARE but for ForwardedHeadersMiddleware (which adds no header), so that the
+    stored headers are the ones readers would get anyway."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

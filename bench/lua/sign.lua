@@ -4,7 +4,8 @@
 -- tokens.lua holds CSRF cookie/token pairs and form-start timestamps that bench/run.py fetched
 -- from the petition page (GET, as a browser does) more than ABUSE_MIN_FILL_SECONDS earlier, so the
 -- fill-time check sees people who took a few seconds to type. Each request claims its own client
--- address in X-Forwarded-For (gunicorn runs with NUM_PROXIES=1): that is how production sees many
+-- address in X-Forwarded-For (the bench sets TRUSTED_PROXIES=127.0.0.1, where wrk connects from,
+-- so Cosign believes the header as it would a proxy's): that is how production sees many
 -- signers behind one proxy, and the per-IP limits stay at their production settings. Each signer
 -- also has an address at a domain of its own and a name of its own, so neither the domain-burst
 -- nor the near-duplicate signal fires. No proof of work is sent (see bench/run.py).

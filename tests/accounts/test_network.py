@@ -32,11 +32,21 @@ def _no_cached_key():
     ip_hash_cache_clear()
 
 
-def _request(remote: str, forwarded: str | None = None):
-    extra = {"REMOTE_ADDR": remote}
+def _request(remote: str | None, forwarded: str | None = None, **headers: str):
+    request = RequestFactory().post("/", **headers)
+    if remote is None:
+        del request.META["REMOTE_ADDR"]
+    else:
+        request.META["REMOTE_ADDR"] = remote
     if forwarded is not None:
-        extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().post("/", **extra)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
+
+
+# --- Who the client is: REMOTE_ADDR, and X-Forwarded-For only from trusted proxies -------------
+
+PROXIES = ["10.0.0.0/8", "2001:db8:aaaa::/48"]
+CLIENT = "198.51.100.7"
 
 
 def test_client_ip_ignores_forwarded_header_without_proxies() -> None:
@@ -44,10 +54,142 @@ def test_client_ip_ignores_forwarded_header_without_proxies() -> None:
     assert client_ip(_request("203.0.113.9", "198.51.100.1")) == "203.0.113.9"
 
 
-@override_settings(NUM_PROXIES=1)
-def test_client_ip_takes_the_address_our_proxy_saw() -> None:
-    request = _request("10.0.0.2", "198.51.100.1, 203.0.113.9")
-    assert client_ip(request) == "203.0.113.9"
+@override_settings(TRUSTED_PROXIES=PROXIES)
+@pytest.mark.parametrize("remote", ["203.0.113.9", "2001:db8:bbbb::9"])
+def test_a_client_reaching_us_directly_cannot_choose_its_address(remote: str) -> None:
+    # It could name a trusted proxy as well, or anyone else: the connection is not one of ours.
+    for spoofed in ("198.51.100.1", "10.0.0.2", "198.51.100.1, 10.0.0.2", "unknown"):
+        assert client_ip(_request(remote, spoofed)) == remote
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+@pytest.mark.parametrize(
+    ("forwarded", "client"),
+    [
+        # One proxy, which overwrote the header with the address it saw.
+        (CLIENT, CLIENT),
+        # One proxy that appends: what the client sent stays on the left, and is not read.
+        (f"203.0.113.66, {CLIENT}", CLIENT),
+        (f"10.0.0.9, {CLIENT}", CLIENT),
+        # Several trusted proxies (a CDN node, then a load balancer), each appending.
+        (f"{CLIENT}, 10.0.0.5, 10.1.2.3", CLIENT),
+        (f"203.0.113.66, {CLIENT}, 10.0.0.5", CLIENT),
+        # Every hop trusted: the request began inside our own network, at the leftmost.
+        ("10.9.9.9, 10.0.0.5", "10.9.9.9"),
+        # Whatever a client wrote beyond the first untrusted hop does not matter, even garbage.
+        (f"unknown, {CLIENT}", CLIENT),
+        (f"not an address, {CLIENT}, 10.0.0.5", CLIENT),
+        # IPv6 clients and proxies, and an IPv6 proxy network.
+        ("2001:db8:1::7", "2001:db8:1::7"),
+        ("2001:db8:1::7, 2001:db8:aaaa::3", "2001:db8:1::7"),
+        ("2001:db8:1::7, 2001:db8:aaab::3", "2001:db8:aaab::3"),
+        # Ports, as some load balancers write them, are not part of the address.
+        (f"{CLIENT}:51234", CLIENT),
+        ("[2001:db8:1::7]:443", "2001:db8:1::7"),
+        ("[2001:db8:1::7]", "2001:db8:1::7"),
+        (f"{CLIENT}:51234, 10.0.0.5:8080, [2001:db8:aaaa::3]:443", CLIENT),
+        # An IPv4-mapped IPv6 address is its IPv4 address, and so is trusted like one.
+        (f"::ffff:{CLIENT}", CLIENT),
+        (f"{CLIENT}, ::ffff:10.0.0.5", CLIENT),
+        (f"[::ffff:{CLIENT}]:80", CLIENT),
+        # Empty list entries are nothing, not an address (RFC 9110, 5.6.1.2).
+        (f"{CLIENT},", CLIENT),
+        (f" , {CLIENT} , , 10.0.0.5 ,, ", CLIENT),
+        # A list spread over several header lines (joined with commas by the server), or tabs.
+        (f"203.0.113.66,{CLIENT}\t,10.0.0.5", CLIENT),
+    ],
+)
+def test_from_a_trusted_proxy_the_client_is_the_first_untrusted_hop_from_the_right(
+    forwarded: str, client: str
+) -> None:
+    assert client_ip(_request("10.0.0.2", forwarded)) == client
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        # What a proxy writes when it does not know, or will not say (RFC 7239 obfuscation).
+        "unknown",
+        "_hidden",
+        "UNKNOWN",
+        # A name, garbage, a network, and addresses written wrongly.
+        "client.example.org",
+        "garbage",
+        "198.51.100.0/24",
+        "198.51.100.7.1",
+        "198.51.100.256",
+        "0198.51.100.7",
+        # Ports that are not ports, brackets that are not an IPv6 address.
+        "198.51.100.7:",
+        "198.51.100.7:http",
+        "198.51.100.7:123456",
+        "198.51.100.7:\uff18\uff10",  # fullwidth digits
+        "[198.51.100.7]:80",
+        "[2001:db8:1::7",
+        "[2001:db8:1::7]80",
+        "[2001:db8:1::7]:",
+        "2001:db8:1::7]:80",
+        "[[2001:db8:1::7]]",
+        # The malformed entry is the one the walk reaches, behind trusted hops.
+        f"{CLIENT}, unknown",
+        f"{CLIENT}, unknown, 10.0.0.5",
+        f"{CLIENT}, 10.0.0.5:port",
+        f"{CLIENT}, 10.0.0.5 10.0.0.6",
+    ],
+)
+def test_a_malformed_chain_from_a_trusted_proxy_falls_back_to_the_proxy_not_to_nothing(
+    forwarded: str,
+) -> None:
+    # So "unknown" clients share the proxy's bucket instead of escaping every per-address limit.
+    assert client_ip(_request("10.0.0.2", forwarded)) == "10.0.0.2"
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+@pytest.mark.parametrize("forwarded", [None, "", " ", ",", " , ,"])
+def test_a_trusted_proxy_that_names_no_client_is_the_client(forwarded: str | None) -> None:
+    # Its own health checks, or a request it made itself.
+    assert client_ip(_request("10.0.0.2", forwarded)) == "10.0.0.2"
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_a_trusted_proxy_is_recognized_in_any_spelling_of_its_address() -> None:
+    # A dual-stack socket reports an IPv4 proxy as an IPv4-mapped IPv6 address.
+    assert client_ip(_request("::ffff:10.0.0.2", CLIENT)) == CLIENT
+    assert client_ip(_request("::ffff:10.0.0.2", "unknown")) == "10.0.0.2"
+    assert client_ip(_request("2001:db8:aaaa::2", CLIENT)) == CLIENT
+    assert client_ip(_request("2001:db8:aaaa::2", "unknown")) == "2001:db8:aaaa::2"
+    assert client_ip(_request("fe80::1%eth0")) == "fe80::1"
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+@pytest.mark.parametrize("remote", [None, "", "not-an-ip", "10.0.0.2.5", "unknown"])
+def test_a_connection_with_no_valid_address_is_no_one_and_its_headers_are_not_read(
+    remote: str | None,
+) -> None:
+    assert client_ip(_request(remote)) == ""
+    assert client_ip(_request(remote, CLIENT)) == ""
+
+
+@override_settings(TRUSTED_PROXIES=["unix"])
+def test_a_trusted_proxy_on_a_unix_socket_is_read_and_stands_in_as_this_host() -> None:
+    # gunicorn --bind unix:... leaves REMOTE_ADDR empty.
+    assert client_ip(_request("", CLIENT)) == CLIENT
+    assert client_ip(_request(None, f"203.0.113.66, {CLIENT}")) == CLIENT
+    assert client_ip(_request("", "unknown")) == "127.0.0.1"
+    assert client_ip(_request("")) == "127.0.0.1"
+    # An address is not a UNIX socket: 127.0.0.1 is not trusted by "unix".
+    assert client_ip(_request("127.0.0.1", CLIENT)) == "127.0.0.1"
+    assert client_ip(_request("garbage", CLIENT)) == ""
+
+
+@override_settings(TRUSTED_PROXIES=PROXIES)
+def test_the_forwarded_header_is_ignored_from_anyone() -> None:
+    # One header of record (X-Forwarded-For): Forwarded (RFC 7239) is not half-read beside it.
+    forwarded = {"HTTP_FORWARDED": "for=203.0.113.66;proto=https"}
+    assert client_ip(_request("10.0.0.2", **forwarded)) == "10.0.0.2"
+    assert client_ip(_request("10.0.0.2", CLIENT, **forwarded)) == CLIENT
+    assert client_ip(_request("203.0.113.9", **forwarded)) == "203.0.113.9"
 
 
 def test_client_ip_rejects_garbage() -> None:

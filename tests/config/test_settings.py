@@ -21,12 +21,12 @@ SHOW = (
 )
 
 
-def _settings(**env: str) -> subprocess.CompletedProcess[str]:
+def _settings(show: str = SHOW, **env: str) -> subprocess.CompletedProcess[str]:
     # Only what the interpreter needs: the caller's own settings must not leak into the case.
     clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     clean.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run(
-        [sys.executable, "-c", SHOW], cwd=ROOT, env=clean, capture_output=True, text=True
+        [sys.executable, "-c", show], cwd=ROOT, env=clean, capture_output=True, text=True
     )
 
 
@@ -97,4 +97,63 @@ def test_malformed_settings_stop_the_process_with_a_clear_message(env, complaint
     result = _settings(**env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr or "Error" in result.stderr
+    assert complaint in result.stderr
+
+
+# --- Trusted proxies --------------------------------------------------------------------------
+
+PROXIES_SHOW = (
+    "import json, django; from django.conf import settings as s; "
+    "print(json.dumps([s.TRUSTED_PROXIES, getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]))"
+)
+
+
+def test_trusted_proxies_are_addresses_and_networks_of_either_family() -> None:
+    result = _settings(
+        PROXIES_SHOW,
+        TRUSTED_PROXIES=" 127.0.0.1, 10.0.0.0/8,::1 , 2001:DB8:0::/32,fd00::2/128, unix",
+        TRUST_X_FORWARDED_PROTO="1",
+    )
+    assert result.returncode == 0, result.stderr
+    proxies, proto_header = json.loads(result.stdout)
+    assert proxies == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+        "2001:db8::/32",
+        "fd00::2/128",
+        "unix",
+    ]
+    assert proto_header == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_no_proxy_is_trusted_unless_listed() -> None:
+    result = _settings(PROXIES_SHOW)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [[], None]
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"TRUSTED_PROXIES": "10.0.0.1/8"}, "has host bits set"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "'10.0.0.0/33' is not an IP address or network"),
+        ({"TRUSTED_PROXIES": "127.0.0.1, proxy.internal"}, "'proxy.internal' is not an IP"),
+        ({"TRUSTED_PROXIES": "10.0.0.2 10.0.0.3"}, "is not an IP address or network"),
+        ({"TRUSTED_PROXIES": "10.0.0.2:8080"}, "is not an IP address or network"),
+        ({"TRUSTED_PROXIES": "2001:db8::/129"}, "is not an IP address or network"),
+        ({"TRUSTED_PROXIES": "fe80::1%eth0"}, "zone index"),
+        ({"TRUSTED_PROXIES": "0.0.0.0/0"}, "would trust every address"),
+        ({"TRUSTED_PROXIES": "::/0"}, "would trust every address"),
+        ({"TRUSTED_PROXIES": "::ffff:10.0.0.0/104"}, "write it in its IPv4 form"),
+        ({"NUM_PROXIES": "1"}, "NUM_PROXIES is no longer read"),
+        ({"NUM_PROXIES": "1", "TRUSTED_PROXIES": "10.0.0.2"}, "instead, e.g. TRUSTED_PROXIES="),
+        ({"TRUST_X_FORWARDED_PROTO": "1"}, "TRUST_X_FORWARDED_PROTO needs TRUSTED_PROXIES"),
+    ],
+)
+def test_malformed_proxy_settings_stop_the_process_naming_the_fix(env, complaint) -> None:
+    result = _settings(PROXIES_SHOW, **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "TRUSTED_PROXIES" in result.stderr
     assert complaint in result.stderr
