@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import organization_emails as emails
 from accounts import selectors
 from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
+from accounts.audit import audit_read, audit_save_record
 from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
 from accounts.models import Membership, Organization, User
 from accounts.web_urls import web_url_normalize
@@ -25,6 +26,9 @@ from accounts.web_urls import web_url_normalize
 logger = logging.getLogger(__name__)
 
 _SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
+# A member hears from the campaigns their organization sponsors or leads; an administrator also
+# brings in members. Who joins, and with what role, is audited (accounts.audit).
+MEMBERSHIP_AUDITED_FIELDS = ("user", "organization", "role")
 
 
 def enqueue_after_commit(task: Task, *args: object) -> None:
@@ -240,8 +244,22 @@ def organization_contact_confirm(
         user = _user_get_or_create(
             email=organization.contact_email, full_name=organization.contact_name
         )
-        Membership.objects.update_or_create(
+        existing = Membership.objects.filter(user=user, organization=organization).first()
+        before = (
+            audit_read(model=Membership, pk=existing.pk, fields=MEMBERSHIP_AUDITED_FIELDS)
+            if existing
+            else None
+        )
+        membership, _created = Membership.objects.update_or_create(
             user=user, organization=organization, defaults={"role": Membership.Role.ADMIN}
+        )
+        # By the contact themselves: confirming the address is what made them administrator.
+        audit_save_record(
+            user=user,
+            obj=membership,
+            fields=MEMBERSHIP_AUDITED_FIELDS,
+            before=before,
+            note=_("The organization's contact confirmed their address."),
         )
         enqueue_after_commit(_tasks().organization_send_admin_welcome, organization.pk, user.pk)
     return organization
@@ -347,6 +365,14 @@ def membership_invite(
             raise AlreadyMember(
                 Membership.objects.get(user=user, organization=organization)
             ) from None
+        if invited_by is not None:
+            audit_save_record(
+                user=invited_by,
+                obj=membership,
+                fields=MEMBERSHIP_AUDITED_FIELDS,
+                before=None,
+                note=_("Invited."),
+            )
         enqueue_after_commit(
             _tasks().membership_send_invitation,
             membership.pk,

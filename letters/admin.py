@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
+from accounts.audit import AuditedAdminMixin, audit_log
 from letters import delivery, moderation, services
 from letters.models import (
     IndividualSignature,
@@ -23,7 +24,6 @@ from letters.models import (
     Statement,
 )
 from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
-from petitions.moderation import audit_log
 
 
 class ReasonForm(forms.Form):
@@ -101,7 +101,7 @@ class LetterUpdateInline(TranslationTabularInline):
 
 
 @admin.register(OpenLetter)
-class OpenLetterAdmin(TranslationAdmin):
+class OpenLetterAdmin(AuditedAdminMixin, TranslationAdmin):
     list_display = ("title", "status", "published_at", "page")
     list_filter = ("status", "topic")
     search_fields = ("title_en", "title_it", "slug")
@@ -109,6 +109,9 @@ class OpenLetterAdmin(TranslationAdmin):
     autocomplete_fields = ("lead_organizations", "related_petition")
     inlines = (LetterUpdateInline,)
     actions = ("publish",)
+    # Lead organizations' members are told of each co-signer and approve them; targets receive
+    # the letter: who gets them is audited (accounts.audit).
+    audited_fields = ("lead_organizations", "targets")
     fieldsets = (
         (None, {"fields": ("slug", "status", "published_at", "topic", "lead_organizations")}),
         (_("Text"), {"fields": ("title", "summary", "addressed_to", "ask", "body")}),
@@ -155,7 +158,7 @@ class OpenLetterAdmin(TranslationAdmin):
             if services.letter_publish(letter_id=pk)
         ]
         audit_log(
-            moderator=request.user,
+            user=request.user,
             objects=list(OpenLetter.objects.filter(pk__in=published)),
             message=gettext("Published, and the signing organizations told."),
         )
@@ -284,7 +287,7 @@ class LetterDeliveryAdmin(admin.ModelAdmin):
             if delivery.letter_delivery_retry(delivery_id=pk)
         ]
         audit_log(
-            moderator=request.user,
+            user=request.user,
             objects=list(LetterDelivery.objects.filter(pk__in=retried)),
             message=gettext("Failed delivery sent again."),
         )

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.audit import audit_log
 from accounts.models import User
 from letters.models import IndividualSignature
 from petitions.moderation import (
     Moderated,
-    audit_log,
     moderation_confirm,
     moderation_reason_clean,
     moderation_remove,
@@ -91,7 +91,7 @@ def individual_signatures_resend_confirmation(
             moderation_reason="",
         )
         audit_log(
-            moderator=moderator,
+            user=moderator,
             objects=rows,
             message=gettext("Confirmation email sent again by a moderator."),
         )

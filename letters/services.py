@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_log
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_get
@@ -27,7 +28,6 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
-from petitions.moderation import audit_log
 from petitions.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def _audit_decision(*, user: User, decided: models.Model, approve: bool, reason:
         if approve
         else gettext("Rejected. Reason: %(reason)s") % {"reason": reason}
     )
-    audit_log(moderator=user, objects=[decided], message=message)
+    audit_log(user=user, objects=[decided], message=message)
 
 
 def cosignature_decide(

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, F, Q, QuerySet
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from modeltranslation.admin import TranslationAdmin
 
+from accounts.audit import AuditedAdminMixin, audit_log
 from petitions import campaign_services, delivery_services, moderation
 from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
 from petitions.exports import petition_signatures_csv
@@ -56,7 +56,7 @@ class PetitionUpdateInline(admin.TabularInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(TranslationAdmin):
+class PetitionAdmin(AuditedAdminMixin, TranslationAdmin):
     list_display = ("title", "status", "topic", "signature_count", "opens_at", "closes_at")
     list_filter = ("status", "topic", "language")
     search_fields = ("title_en", "title_it", "slug", "summary_en", "summary_it")
@@ -65,6 +65,9 @@ class PetitionAdmin(TranslationAdmin):
     # The count belongs to the counter and the recount command; editing it by hand would drift.
     readonly_fields = ("preview_link", "signature_count", "created_at", "updated_at")
     inlines = (PetitionUpdateInline,)
+    # Who receives signers' data: sponsors get the supporters who opted in and milestone mails,
+    # targets get their constituents' signatures on the schedule (accounts.audit).
+    audited_fields = ("sponsors", "offer_sponsor_opt_in", "targets", "delivery_schedule")
     fieldsets = (
         (None, {"fields": ("preview_link", "slug", "language", "topic", "sponsors")}),
         (_("Text"), {"fields": ("title", "summary", "demand", "addressed_to", "body")}),
@@ -115,11 +118,10 @@ class PetitionAdmin(TranslationAdmin):
         petition = self.get_object(request, str(petition_id))
         if petition is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(petition_id))
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk,
-            queryset=[petition],
-            action_flag=CHANGE,
-            change_message=gettext("Downloaded the signatures as CSV."),
+        audit_log(
+            user=request.user,
+            objects=[petition],
+            message=gettext("Downloaded the signatures as CSV."),
         )
         response = StreamingHttpResponse(
             petition_signatures_csv(petition_id=petition.pk), content_type="text/csv; charset=utf-8"
@@ -174,8 +176,8 @@ class PetitionUpdateAdmin(TranslationAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[PetitionUpdate]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         done = [pk for pk in ids if campaign_services.petition_update_publish(update_id=pk)]
-        moderation.audit_log(
-            moderator=request.user,
+        audit_log(
+            user=request.user,
             objects=list(PetitionUpdate.objects.filter(pk__in=done)),
             message=gettext("Published, and signers who asked for updates emailed."),
         )
@@ -397,7 +399,7 @@ class FlaggedSignatureAdmin(SignatureAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "name",
@@ -419,6 +421,9 @@ class TargetAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     ordering = ("level", "country", "region", "locality", "title")
     readonly_fields = ("created_at",)
+    # Where its deliveries go, and whose signatures they carry (its place decides who are its
+    # constituents): a changed address or place is audited (accounts.audit).
+    audited_fields = ("email", "level", "country", "region", "locality", "active")
 
     @admin.display(description=_("has email"), boolean=True, ordering="email")
     def has_email(self, target: Target) -> bool:
@@ -495,8 +500,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         done = [pk for pk in ids if delivery_services.delivery_retry(delivery_id=pk)]
-        moderation.audit_log(
-            moderator=request.user,
+        audit_log(
+            user=request.user,
             objects=list(Delivery.objects.filter(pk__in=done)),
             message=gettext("Failed delivery sent again."),
         )
@@ -548,8 +553,8 @@ class ResponseAdmin(admin.ModelAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         done = [pk for pk in ids if delivery_services.response_publish(response_id=pk)]
-        moderation.audit_log(
-            moderator=request.user,
+        audit_log(
+            user=request.user,
             objects=list(Response.objects.filter(pk__in=done).select_related("target")),
             message=gettext("Published, and signers who asked for updates emailed."),
         )

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import audit_log
 from accounts.models import User
 from petitions.models import Signature
 from petitions.services import (
@@ -59,14 +59,6 @@ class Moderated:
     done: int
     skipped: int
     closed: int = 0
-
-
-def audit_log(*, moderator: User, objects: Collection[models.Model], message: str) -> None:
-    """One admin LogEntry per object, written in one INSERT; shown in the read-only log admin."""
-    if objects:
-        LogEntry.objects.log_actions(
-            user_id=moderator.pk, queryset=objects, action_flag=CHANGE, change_message=message
-        )
 
 
 def moderation_reason_clean(reason: str, *, required: bool = False) -> str:
@@ -136,7 +128,7 @@ def moderation_confirm(
         fields = _CONFIRM_FIELDS + (_PLACE_FIELDS if place else ())
         model._default_manager.bulk_update(rows, fields, batch_size=_BULK_BATCH)
         audit_log(
-            moderator=moderator,
+            user=moderator,
             objects=rows,
             message=_reason_message(gettext("Approved by a moderator."), reason),
         )
@@ -183,7 +175,7 @@ def moderation_remove(
             if status == "spam"
             else gettext("Rejected by a moderator.")
         )
-        audit_log(moderator=moderator, objects=rows, message=_reason_message(action, reason))
+        audit_log(user=moderator, objects=rows, message=_reason_message(action, reason))
     return Moderated(done=len(rows), skipped=len(wanted) - len(rows))
 
 
@@ -276,7 +268,7 @@ def signatures_resend_confirmation(
             moderation_reason="",
         )
         audit_log(
-            moderator=moderator,
+            user=moderator,
             objects=rows,
             message=gettext("Confirmation email sent again by a moderator."),
         )
