@@ -19,7 +19,7 @@ from petitions import campaign_services, routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
 from petitions.page_cache import page_cached
-from petitions.sharing import share_links
+from petitions.sharing import embed_code, share_links
 
 
 def _sign_form(
@@ -67,6 +67,10 @@ def _detail(
         ),
         "canonical_url": url,
         "share_links": share_links(title=petition.title, url=url),
+        "embed_code": embed_code(
+            widget_url=f"{settings.SITE_URL}{reverse('petitions:embed', args=[petition.slug])}",
+            title=petition.title,
+        ),
         "preview": petition.status == Petition.Status.DRAFT,
         "rate_limit_message": rate_limit_message,
     }

@@ -4,6 +4,7 @@ widget, and the transport settings a production environment gets."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -276,11 +277,12 @@ def test_the_embed_widget_shows_no_draft(client, db) -> None:
 def test_the_petition_page_offers_the_embed_code(client, petition, settings) -> None:
     settings.SITE_URL = "https://cosign.example.org"
     page = client.get(petition.get_absolute_url()).content.decode()
-    snippet = (
-        f'&lt;iframe src="https://cosign.example.org/en/p/{petition.slug}/embed/" '
+    # The code to copy is the textarea's text: the page escapes it once (tests/test_escaping.py).
+    (code,) = re.findall(r'<textarea id="embed-code"[^>]*>([^<]*)</textarea>', page)
+    assert html.unescape(code).startswith(
+        f'<iframe src="https://cosign.example.org/en/p/{petition.slug}/embed/" '
         f'title="{petition.title}"'
     )
-    assert snippet in page
 
 
 # --- Production settings ----------------------------------------------------------------------
