@@ -11,8 +11,10 @@ Screenshots land in test-artifacts/screenshots/ (not committed) for a person to 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -177,3 +179,33 @@ def run_counter() -> Callable[[], None]:
 @pytest.fixture
 def worker_site_url(site: str) -> str:
     return site
+
+
+class _Campaigner(BaseHTTPRequestHandler):
+    """A campaigner's own site, on another origin of this machine, serving `body`. A real
+    server rather than a routed reply: Chromium lets only a page it fetched from a local address
+    frame a local one, as the live server is (local network access checks)."""
+
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def campaigner_site() -> Iterator[tuple[str, type[_Campaigner]]]:
+    handler = type("Handler", (_Campaigner,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", handler
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,10 +4,7 @@ another site's page, and our other pages refuse to be framed there."""
 from __future__ import annotations
 
 import re
-import threading
 from base64 import b32decode
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django_otp.oath import totp
@@ -75,35 +72,6 @@ def test_staff_enrol_an_app_then_give_its_code_at_the_next_login(
     again.get_by_role("button", name="Verify").click()
     expect(again).to_have_url(re.compile(r"/admin/$"))
     expect(again.get_by_role("heading", name="Site administration")).to_be_visible()
-
-
-class _Campaigner(BaseHTTPRequestHandler):
-    """A campaigner's own site, on another origin, with our widget (and, to show the contrast,
-    our full petition page) in iframes."""
-
-    body = b""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def campaigner_site() -> Iterator[tuple[str, type[_Campaigner]]]:
-    handler = type("Handler", (_Campaigner,), {})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", handler
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_widget_works_inside_another_site_and_the_full_page_refuses_to(
