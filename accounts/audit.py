@@ -23,6 +23,7 @@ from weakref import WeakKeyDictionary
 
 from django import forms
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
@@ -174,6 +175,39 @@ def audit_record(
         change_message=" ".join(lines),
         single_object=True,
     )
+
+
+def audit_changes_record_many(
+    *,
+    user: Any,
+    model: type[models.Model],
+    before: dict[Any, Snapshot],
+    fields: Sequence[str],
+    note: str = "",
+) -> int:
+    """After a bulk update of the rows in `before` (from `audit_read_many`, in the same
+    transaction): one entry for each row whose `fields` changed, written in batches. Returns
+    how many were written."""
+    after = audit_read_many(model=model, pks=list(before), fields=fields)
+    objects = model._default_manager.in_bulk(list(after))
+    content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+    entries = []
+    for pk, values in after.items():
+        lines = audit_changes(model=model, before=before[pk], after=values)
+        if not lines:
+            continue
+        entries.append(
+            LogEntry(
+                user_id=user.pk,
+                content_type_id=content_type.pk,
+                object_id=str(pk),
+                object_repr=str(objects[pk])[:200],
+                action_flag=CHANGE,
+                change_message=" ".join([str(note), *lines] if note else lines),
+            )
+        )
+    LogEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
 
 
 def audit_save_record(

@@ -31,6 +31,7 @@ from petitions.models import (
     Target,
     Topic,
 )
+from petitions.routing import TARGET_AUDITED_FIELDS
 from petitions.services import signature_place_resolve
 
 
@@ -421,9 +422,7 @@ class TargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     ordering = ("level", "country", "region", "locality", "title")
     readonly_fields = ("created_at",)
-    # Where its deliveries go, and whose signatures they carry (its place decides who are its
-    # constituents): a changed address or place is audited (accounts.audit).
-    audited_fields = ("email", "level", "country", "region", "locality", "active")
+    audited_fields = TARGET_AUDITED_FIELDS
 
     @admin.display(description=_("has email"), boolean=True, ordering="email")
     def has_email(self, target: Target) -> bool:

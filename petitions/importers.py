@@ -24,11 +24,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
+from accounts.audit import audit_changes_record_many, audit_read_many
+from accounts.models import User
 from accounts.web_urls import web_url_normalize
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import PostalArea, Target
+from petitions.routing import TARGET_AUDITED_FIELDS
 
 POSTAL_AREA_COLUMNS = ("country", "postal_code", "region", "locality")
 TARGET_COLUMNS = (
@@ -73,6 +77,11 @@ T = TypeVar("T")
 
 class FileRefused(Exception):
     """The file as a whole cannot be imported: not UTF-8, empty, or its header lacks a column."""
+
+
+class ImporterRequired(FileRefused):
+    """The file changes where existing targets' deliveries go, and no staff account was named to
+    answer for it in the audit log."""
 
 
 @dataclass(frozen=True)
@@ -440,7 +449,11 @@ def targets_check(table: CsvTable, *, progress: Progress | None = None) -> Check
 
 
 def targets_import(
-    *, data: bytes, skip_bad_rows: bool = False, progress: Progress | None = None
+    *,
+    data: bytes,
+    skip_bad_rows: bool = False,
+    progress: Progress | None = None,
+    imported_by: User | None = None,
 ) -> ImportResult:
     """Create targets from a CSV file, or update the one with the same level, country, region,
     locality and title (ignoring case).
@@ -448,6 +461,10 @@ def targets_import(
     With bad rows, nothing is imported unless `skip_bad_rows`; either way they are reported.
     Targets without an email are imported, with a warning. Raises FileRefused for a file that
     cannot be read at all.
+
+    An existing target whose delivery email or place the file changes gets an audit-log entry
+    naming the old and new values, by `imported_by`; without one, such a file is refused
+    (ImporterRequired) and nothing is imported.
     """
     table = csv_read(data, columns=TARGET_COLUMNS)
     with transaction.atomic():
@@ -462,7 +479,7 @@ def targets_import(
         if checked.bad and not skip_bad_rows:
             result.refused = True
             return result
-        _targets_save(checked.good, result=result, progress=progress)
+        _targets_save(checked.good, result=result, progress=progress, imported_by=imported_by)
     return result
 
 
@@ -479,7 +496,11 @@ def _existing_targets() -> dict[tuple[str, str, str, str, str], list[int]]:
 
 
 def _targets_save(
-    rows: list[TargetRow], *, result: ImportResult, progress: Progress | None
+    rows: list[TargetRow],
+    *,
+    result: ImportResult,
+    progress: Progress | None,
+    imported_by: User | None,
 ) -> None:
     existing = _existing_targets()
     current = Target.objects.in_bulk([existing[row.key][0] for row in rows if row.key in existing])
@@ -497,6 +518,9 @@ def _targets_save(
         for name, value in values.items():
             setattr(target, name, value)
         changed.append(target)
+    before = audit_read_many(
+        model=Target, pks=[target.pk for target in changed], fields=TARGET_AUDITED_FIELDS
+    )
     _bulk_save(
         Target,
         new=new,
@@ -505,6 +529,31 @@ def _targets_save(
         result=result,
         progress=progress,
         total=len(rows),
+    )
+    if imported_by is None:
+        # Compared inside the transaction, which the refusal rolls back.
+        after = audit_read_many(model=Target, pks=list(before), fields=TARGET_AUDITED_FIELDS)
+        redirected = sum(1 for pk, values in after.items() if values != before[pk])
+        if redirected:
+            raise ImporterRequired(
+                ngettext(
+                    "It changes the delivery email or place of %(count)d existing target: name "
+                    "the staff account importing it (--by EMAIL), and the audit log records "
+                    "the change.",
+                    "It changes the delivery email or place of %(count)d existing targets: name "
+                    "the staff account importing it (--by EMAIL), and the audit log records "
+                    "the changes.",
+                    redirected,
+                )
+                % {"count": redirected}
+            )
+        return
+    audit_changes_record_many(
+        user=imported_by,
+        model=Target,
+        before=before,
+        fields=TARGET_AUDITED_FIELDS,
+        note=_("Imported from a CSV file."),
     )
 
 

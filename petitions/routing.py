@@ -16,6 +16,10 @@ from django.db.models import Count, Q, QuerySet
 
 from petitions.models import Petition, Signature, Target
 
+# Where a target's deliveries go and whose signatures they carry (its level and place decide
+# who are its constituents); a change to any of them is audited (accounts.audit).
+TARGET_AUDITED_FIELDS = ("email", "level", "country", "region", "locality", "active")
+
 
 def constituents(*, petition_id: int, target: Target) -> QuerySet[Signature]:
     """The confirmed signatures of a petition that this target receives."""

@@ -33,6 +33,10 @@ class ImportCommand(BaseCommand):
     def imported_message(self, result: ImportResult, *, file: str) -> str:
         raise NotImplementedError
 
+    def importer_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """What else the importer is given, from this command's own options."""
+        return {}
+
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         # argparse needs a str, and the help is translated lazily, in the language then active.
         self.help = str(self.help)
@@ -64,7 +68,10 @@ class ImportCommand(BaseCommand):
             ) from error
         try:
             result = self.importer()(
-                data=data, skip_bad_rows=skip_bad_rows, progress=self._progress(progress_every)
+                data=data,
+                skip_bad_rows=skip_bad_rows,
+                progress=self._progress(progress_every),
+                **self.importer_options(options),
             )
         except FileRefused as error:
             raise CommandError(

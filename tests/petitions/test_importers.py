@@ -6,13 +6,16 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import models
 
+from accounts.models import User
 from petitions import importers
 from petitions.jurisdiction import Place, postal_code_resolve
 from petitions.models import PostalArea, Target
+from tests.admin_forms import audit_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +234,13 @@ def test_targets_reimport_updates_instead_of_duplicating(tmp_path) -> None:
     first = Target.objects.get(level=Target.Level.LOCAL)
     # A new mayor in the same office, the office written in another case.
     new_mayor = "Someone Else,MAYOR OF OAKLAND,local,US,ca,oakland,new@oaklandca.example,\n"
-    run = _run("import_targets", _csv(tmp_path, TARGETS_HEADER + new_mayor + CA_GOVERNOR + RING))
+    importer = User.objects.create_user("ops@cosign.test", is_staff=True)
+    run = _run(
+        "import_targets",
+        _csv(tmp_path, TARGETS_HEADER + new_mayor + CA_GOVERNOR + RING),
+        "--by",
+        "OPS@cosign.test",
+    )
     assert run.error is None
     assert "Imported 3 targets" in run.out
     assert "1 new, 1 updated, 1 unchanged." in run.out
@@ -242,6 +251,36 @@ def test_targets_reimport_updates_instead_of_duplicating(tmp_path) -> None:
         "new@oaklandca.example",
         "",
     )
+    # Where the mayor's deliveries go changed: the audit log says from what to what, and who.
+    [entry] = audit_entries(mayor)
+    assert entry.user == importer
+    assert entry.change_message == (
+        "Imported from a CSV file. "
+        "Delivery email changed from “mayor@oaklandca.example” to “new@oaklandca.example”. "
+        "Region changed from “CA” to “ca”. Locality changed from “Oakland” to “oakland”."
+    )
+    assert [audit_entries(target) for target in Target.objects.exclude(pk=mayor.pk)] == [[], []]
+
+
+def test_a_file_redirecting_a_target_without_saying_who_imports_it_is_refused(tmp_path) -> None:
+    _run("import_targets", _csv(tmp_path, TARGETS_HEADER + OAKLAND_MAYOR))
+    redirected = OAKLAND_MAYOR.replace("mayor@oaklandca.example", "me@evil.example")
+    run = _run("import_targets", _csv(tmp_path, TARGETS_HEADER + redirected + CA_GOVERNOR))
+    assert run.error is not None
+    assert "changes the delivery email or place of 1 existing target" in str(run.error)
+    assert "--by EMAIL" in str(run.error)
+    # Nothing imported, the new row neither.
+    assert list(Target.objects.values_list("email", flat=True)) == ["mayor@oaklandca.example"]
+    assert not LogEntry.objects.exists()
+
+
+def test_a_file_naming_an_importer_who_is_not_staff_is_refused(tmp_path) -> None:
+    User.objects.create_user("someone@example.org")
+    path = _csv(tmp_path, TARGETS_HEADER + OAKLAND_MAYOR)
+    run = _run("import_targets", path, "--by", "someone@example.org")
+    assert run.error is not None
+    assert "no active staff account" in str(run.error)
+    assert not Target.objects.exists()
 
 
 def test_an_inactive_target_stays_inactive_when_updated(tmp_path) -> None:
