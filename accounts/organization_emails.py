@@ -13,12 +13,26 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.mail import absolute_url, mail_send
+from accounts.mail import EmailKind, absolute_url, mail_send
 from accounts.models import Organization, User
 from accounts.tokens import token_make
 
 CONTACT_TOKEN_PURPOSE = "accounts.organization_contact"  # noqa: S105 (a salt, not a secret)
 CONTACT_CONFIRM_MAX_AGE = timedelta(days=7)
+
+# Anyone can register an organization with a stranger's address as its contact: the link carries
+# none of what they typed (the page it opens shows it), and one address gets one such email per
+# notice interval, however many organizations name it.
+CONTACT_CONFIRMATION = EmailKind(
+    "organization_contact_confirmation", cooldown="SIGNATURE_NOTICE_INTERVAL", unsolicited=True
+)
+# Sent once the contact confirmed: the organization's name is one they confirmed.
+ADMIN_WELCOME = EmailKind("organization_admin_welcome", cooldown=timedelta(days=1))
+DECISION = EmailKind("organization_decision", cooldown=timedelta(minutes=15))
+# An administrator can add any address as a member, of an organization staff may not have
+# verified yet: no typed name, and the organization's name only once staff verified it.
+INVITATION = EmailKind("organization_invitation", cooldown=timedelta(hours=1), unsolicited=True)
+PASSWORD_LINK = EmailKind("password_link", cooldown="SIGNATURE_NOTICE_INTERVAL", unsolicited=True)
 
 
 def _url(view: str, *, language: str, **kwargs: Any) -> str:
@@ -63,17 +77,23 @@ def _account_access(*, user: User, language: str) -> dict[str, Any]:
     }
 
 
-def _to_contact(*, organization: Organization, template: str, context: dict[str, Any]) -> None:
-    mail_send(
-        to=[organization.contact_email],
+def _to_contact(
+    *, kind: EmailKind, organization: Organization, template: str, context: dict[str, Any]
+) -> bool:
+    return mail_send(
+        kind=kind,
+        # One contact confirmation per address whatever the organization; others per organization.
+        about="" if kind is CONTACT_CONFIRMATION else f"{organization.pk}:{template}",
+        to=organization.contact_email,
         language=organization.language,
         template=f"accounts/email/{template}",
         context={"organization": organization, **context},
     )
 
 
-def contact_confirmation_email_send(*, organization: Organization) -> None:
-    _to_contact(
+def contact_confirmation_email_send(*, organization: Organization) -> bool:
+    return _to_contact(
+        kind=CONTACT_CONFIRMATION,
         organization=organization,
         template="contact_confirm",
         context={
@@ -83,37 +103,40 @@ def contact_confirmation_email_send(*, organization: Organization) -> None:
     )
 
 
-def admin_welcome_email_send(*, organization: Organization, user: User) -> None:
-    _to_contact(
+def admin_welcome_email_send(*, organization: Organization, user: User) -> bool:
+    return _to_contact(
+        kind=ADMIN_WELCOME,
         organization=organization,
         template="admin_welcome",
         context={"user": user, **_account_access(user=user, language=organization.language)},
     )
 
 
-def verified_email_send(*, organization: Organization) -> None:
-    _to_contact(
+def verified_email_send(*, organization: Organization) -> bool:
+    return _to_contact(
+        kind=DECISION,
         organization=organization,
         template="verified",
         context={"login_url": _url("accounts:login", language=organization.language)},
     )
 
 
-def rejected_email_send(*, organization: Organization) -> None:
-    _to_contact(organization=organization, template="rejected", context={})
+def rejected_email_send(*, organization: Organization) -> bool:
+    return _to_contact(kind=DECISION, organization=organization, template="rejected", context={})
 
 
-def invitation_email_send(
-    *, organization: Organization, user: User, inviter: User | None, language: str
-) -> None:
-    mail_send(
-        to=[user.email],
+def invitation_email_send(*, organization: Organization, user: User, language: str) -> bool:
+    return mail_send(
+        kind=INVITATION,
+        about=organization.pk,
+        to=user.email,
         language=language,
         template="accounts/email/invitation",
         context={
-            "organization": organization,
-            "user": user,
-            "inviter": inviter,
+            # Whatever its registrant typed, until staff have verified it.
+            "organization_name": organization.name
+            if organization.verification == Organization.Verification.VERIFIED
+            else "",
             "members_url": _url(
                 "accounts:organization_members", language=language, slug=organization.slug
             ),
@@ -122,13 +145,13 @@ def invitation_email_send(
     )
 
 
-def password_link_email_send(*, user: User, language: str) -> None:
-    mail_send(
-        to=[user.email],
+def password_link_email_send(*, user: User, language: str) -> bool:
+    return mail_send(
+        kind=PASSWORD_LINK,
+        to=user.email,
         language=language,
         template="accounts/email/password_link",
         context={
-            "user": user,
             "set_password_url": password_set_url(user=user, language=language),
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         },

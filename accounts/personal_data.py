@@ -21,7 +21,6 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
 from accounts.emails import email_canonicalize
 
 logger = logging.getLogger(__name__)
@@ -265,9 +264,6 @@ def link_owner(*, refs: object) -> LinkOwner | None:
     return None
 
 
-MY_SIGNATURES_NOTICE = "my_signatures"
-
-
 def my_signatures_link_send(*, email: str, language: str) -> bool:
     """Mail a link to someone's signatures if that address has any, at most once per
     SIGNATURE_NOTICE_INTERVAL; nothing otherwise. Returns whether it mailed.
@@ -280,22 +276,10 @@ def my_signatures_link_send(*, email: str, language: str) -> bool:
     owner = link_owner(refs=refs)
     if owner is None:
         return False
-    if not recipient_cooldown_claim(
-        purpose=MY_SIGNATURES_NOTICE, canonical_email=owner.canonical_email
-    ):
-        logger.info("My signatures: a link was sent to this address a moment ago; not again")
-        return False
     from accounts.privacy_emails import my_signatures_email_send
 
-    try:
-        my_signatures_email_send(email=owner.email, language=language, refs=refs)
-    except Exception:
-        # The task retries a failed send: the cooldown must not swallow the retry.
-        recipient_cooldown_release(
-            purpose=MY_SIGNATURES_NOTICE, canonical_email=owner.canonical_email
-        )
-        raise
-    return True
+    # At most one a notice interval per address: the email kind's cooldown (accounts.mail).
+    return my_signatures_email_send(email=owner.email, language=language, refs=refs)
 
 
 # --- Retention --------------------------------------------------------------------------------

@@ -6,9 +6,15 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.mail import absolute_url, mail_send
+from accounts.mail import EmailKind, absolute_url, mail_send
 from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE
 from accounts.tokens import token_make
+
+# Anyone can ask for the link to be sent to an address that has signed: at most one per notice
+# interval, and nothing typed in it.
+MY_SIGNATURES = EmailKind(
+    "my_signatures_link", cooldown="SIGNATURE_NOTICE_INTERVAL", unsolicited=True
+)
 
 
 def my_signatures_url(*, refs: list[str], language: str) -> str:
@@ -18,14 +24,14 @@ def my_signatures_url(*, refs: list[str], language: str) -> str:
     return absolute_url(path)
 
 
-def my_signatures_email_send(*, email: str, language: str, refs: list[str]) -> None:
+def my_signatures_email_send(*, email: str, language: str, refs: list[str]) -> bool:
     max_age = settings.MY_SIGNATURES_LINK_MAX_AGE
-    mail_send(
-        to=[email],
+    return mail_send(
+        kind=MY_SIGNATURES,
+        to=email,
         language=language,
         template="accounts/email/my_signatures",
         context={
-            "email": email,
             "link": my_signatures_url(refs=refs, language=language),
             "valid_hours": int(max_age.total_seconds() // 3600),
         },

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import organization_emails as emails
 from accounts import selectors
-from accounts.abuse import recipient_cooldown_claim, recipient_cooldown_release
 from accounts.audit import audit_read, audit_save_record
 from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
 from accounts.models import Membership, Organization, User
@@ -382,9 +381,7 @@ def membership_invite(
     return membership
 
 
-def membership_invitation_send(
-    *, membership_id: int, inviter_id: int | None, language: str
-) -> bool:
+def membership_invitation_send(*, membership_id: int, language: str) -> bool:
     membership = (
         Membership.objects.select_related("user", "organization")
         .filter(pk=membership_id, user__is_active=True)
@@ -392,17 +389,9 @@ def membership_invitation_send(
     )
     if membership is None:
         return False
-    inviter = User.objects.filter(pk=inviter_id).first() if inviter_id else None
-    emails.invitation_email_send(
-        organization=membership.organization,
-        user=membership.user,
-        inviter=inviter,
-        language=language,
+    return emails.invitation_email_send(
+        organization=membership.organization, user=membership.user, language=language
     )
-    return True
-
-
-PASSWORD_LINK_NOTICE = "password_link"  # noqa: S105 (a cooldown's name, not a secret)
 
 
 def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE) -> None:
@@ -414,28 +403,21 @@ def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE)
 
 def password_link_send_to_address(*, email: str, language: str) -> bool:
     """The lookup password_link_request leaves to a task. At most one link per address per
-    SIGNATURE_NOTICE_INTERVAL: anyone may post the form, from as many networks as they like."""
+    SIGNATURE_NOTICE_INTERVAL (the email kind's cooldown, accounts.mail): anyone may post the
+    form, from as many networks as they like."""
     user = User.objects.filter(
         email__iexact=User.objects.login_email(email), is_active=True
     ).first()
     if user is None:
         return False
-    if not recipient_cooldown_claim(purpose=PASSWORD_LINK_NOTICE, canonical_email=user.email):
-        return False
-    try:
-        return password_link_send(user_id=user.pk, language=language)
-    except Exception:
-        # The task retries a failed send: the cooldown must not swallow the retry.
-        recipient_cooldown_release(purpose=PASSWORD_LINK_NOTICE, canonical_email=user.email)
-        raise
+    return password_link_send(user_id=user.pk, language=language)
 
 
 def password_link_send(*, user_id: int, language: str) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return False
-    emails.password_link_email_send(user=user, language=language)
-    return True
+    return emails.password_link_email_send(user=user, language=language)
 
 
 def _tasks() -> ModuleType:

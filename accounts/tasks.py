@@ -30,9 +30,9 @@ def organization_send_decision(organization_id: int, verification: str) -> bool:
 
 @shared_task(**MAIL_RETRY)
 def membership_send_invitation(membership_id: int, inviter_id: int | None, language: str) -> bool:
-    return services.membership_invitation_send(
-        membership_id=membership_id, inviter_id=inviter_id, language=language
-    )
+    # `inviter_id` is no longer mailed (an inviter's typed name must not reach a stranger); the
+    # argument stays so that tasks queued before an upgrade still run.
+    return services.membership_invitation_send(membership_id=membership_id, language=language)
 
 
 # No longer queued by this code; kept so tasks queued before an upgrade still run.

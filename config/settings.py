@@ -340,6 +340,10 @@ DEFAULT_FROM_EMAIL = env_str(
     "DEFAULT_FROM_EMAIL", f"Cosign <noreply@{urlsplit(SITE_URL).hostname or 'localhost'}>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Emails that anyone can cause to be sent to an address never confirmed on Cosign (confirmation
+# links, organization contact links, invitations, password and "your signatures" links): at most
+# this many a day to one mailbox, from all campaigns and forms together (accounts.mail). 0: no cap.
+EMAIL_UNSOLICITED_PER_DAY = env_int("EMAIL_UNSOLICITED_PER_DAY", 20, minimum=0)
 
 # --- Signing --------------------------------------------------------------------------------------
 # How long a confirmation link works, and how often one address may be re-sent a link or an

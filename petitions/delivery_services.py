@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.mail import PERMANENT_MAIL_ERRORS, absolute_url, mail_send
 from accounts.spreadsheet import csv_cell
-from petitions import campaign_services, routing
+from petitions import campaign_services, emails, routing
 from petitions.models import (
     Delivery,
     DeliverySchedule,
@@ -300,7 +300,9 @@ def _delivery_email_send(*, delivery: Delivery, counted_at: datetime) -> tuple[i
         petition_url = absolute_url(petition.get_absolute_url())
         attachment = delivery_csv(signatures=signatures)
     mail_send(
-        to=[target.email],
+        kind=emails.DELIVERY,
+        about=delivery.pk,
+        to=target.email,
         language=petition.language,
         template="petitions/email/delivery",
         context={
