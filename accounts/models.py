@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.emails import email_address_normalize
 from accounts.web_urls import WebURLField
 
 
@@ -17,8 +18,10 @@ class UserManager(BaseUserManager["User"]):
 
     @classmethod
     def login_email(cls, email: str) -> str:
-        """Emails are stored lower-cased, so one person has one account however they type it."""
-        return cls.normalize_email(email).lower()
+        """Emails are stored lower-cased with the domain in its one IDNA form (accounts.emails),
+        so one person has one account however they type it, `bücher.example` or its xn--
+        spelling."""
+        return email_address_normalize(email)
 
     def _create(self, email: str, password: str | None, **fields: Any) -> User:
         if not email:
@@ -31,7 +34,7 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> User:
         # Emails are stored lower-cased (and unique ignoring case): match the login the same way.
-        return self.get(email__iexact=username)
+        return self.get(email__iexact=self.login_email(username or ""))
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.setdefault("is_staff", False)

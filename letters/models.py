@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.domains import domain_normalize
 from accounts.models import Organization
 from petitions.models import ModeratedSignature, Petition, Target, Topic
 from petitions.models_delivery import DeliveryRecord
@@ -122,8 +123,9 @@ class OpenLetter(models.Model):
 
     @property
     def required_domains(self) -> list[str]:
+        # In the one IDNA form addresses are compared in (accounts.domains).
         return [
-            domain.strip().lower().lstrip("@")
+            domain_normalize(domain.strip().lstrip("@"))
             for domain in self.individual_email_domains.split(",")
             if domain.strip()
         ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_log
+from accounts.domains import domain_within, email_domain
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
 from accounts.selectors import membership_get
@@ -245,8 +246,8 @@ def individual_email_check(*, letter: OpenLetter, email: str) -> None:
     domains = letter.required_domains
     if not domains:
         return
-    domain = email.rpartition("@")[2].lower()
-    if not any(domain == allowed or domain.endswith(f".{allowed}") for allowed in domains):
+    domain = email_domain(email)
+    if not any(domain_within(domain, allowed) for allowed in domains):
         raise DomainNotAllowed(
             _("This letter is signed from an address at %(domains)s.")
             % {"domains": ", ".join(domains)},
