@@ -82,21 +82,40 @@ def request_ip_hash(request: HttpRequest) -> str:
     return cached
 
 
-def rate_limited(request: HttpRequest, *, action: str, scope: str = "") -> bool:
-    """Count this request for `action` and say whether any of its limits is exceeded: per IP hash,
-    per `scope` (a campaign id, when given) and site-wide, each over a burst and a sustained window
-    (settings.RATE_LIMITS). Tiers are checked in that order and the first one exceeded ends the
-    count, so one flooding network is stopped by its own limit without using up the campaign's or
-    the site's budget for everyone else."""
+def rate_limited(request: HttpRequest, *, action: str) -> bool:
+    """Count this attempt against `action`'s per-address limits (settings.RATE_LIMITS "ip": a
+    burst and a sustained window) and say whether one is exceeded. Call it for every attempt,
+    valid or not, before anything else: it is the one budget a sender spends for themselves."""
     limits: Mapping[str, list[str]] = settings.RATE_LIMITS[action]
     ip = request_ip_hash(request)
+    # No address (a misconfigured proxy): one shared bucket would lock everybody out together.
+    checks = [(f"rl:{action}:ip", ip, limits["ip"])] if ip else []
+    return bool(counters_over(request, checks, stop_all=True))
+
+
+def submission_rate_limited(request: HttpRequest, *, action: str, scope: str = "") -> bool:
+    """Count a submission that passed validation (and the honeypot) against `action`'s shared
+    budgets: per `scope` (a campaign id, when given) and site-wide, each a burst and a sustained
+    window. Call it only once the form is valid: a budget everyone shares must not be spendable
+    by empty or malformed posts, which anyone can send in bulk (a review locked the organization
+    form for an hour with fifty). The campaign is checked first and stops the count, so a flood
+    on one campaign does not use up the site's budget for every other."""
+    limits: Mapping[str, list[str]] = settings.RATE_LIMITS[action]
     checks = [
-        # No address (a misconfigured proxy): one shared bucket would lock everybody out together.
-        (f"rl:{action}:ip", ip, limits["ip"] if ip else ()),
         (f"rl:{action}:campaign", str(scope), limits["campaign"] if scope else ()),
         (f"rl:{action}:global", "site", limits["global"]),
     ]
     return bool(counters_over(request, checks, stop_all=True))
+
+
+def login_rate_limited(request: HttpRequest) -> bool:
+    """A login post (the site's or the admin's form): counted per address whatever it holds,
+    and against the site-wide budget only when it is a guess at all, an address and a password,
+    so that empty posts cannot lock everybody out of logging in."""
+    if rate_limited(request, action="login"):
+        return True
+    guess = request.POST.get("username", "").strip() and request.POST.get("password", "")
+    return bool(guess) and submission_rate_limited(request, action="login")
 
 
 # --- Honeypot, fill time and proof of work on a form ----------------------------------------------
@@ -388,34 +407,3 @@ def signing_flags(
         flags.add(AbuseFlag.NO_PROOF_OF_WORK)
     # In AbuseFlag's own order, so equal signals always read the same.
     return [code for code in AbuseFlag.values if code in flags]
-
-
-# --- Per-recipient cooldown -----------------------------------------------------------------------
-
-
-def _cooldown_key(purpose: str, canonical_email: str) -> str:
-    # An HMAC, never the address: a Redis dump must not list who asked for what.
-    digest = salted_hmac(f"cosign.abuse.cooldown.{purpose}", canonical_email).hexdigest()
-    return f"{settings.ABUSE_CACHE_PREFIX}cooldown:{purpose}:{digest}"
-
-
-def recipient_cooldown_claim(*, purpose: str, canonical_email: str) -> bool:
-    """Whether a `purpose` email may go to this address now: True at most once per
-    SIGNATURE_NOTICE_INTERVAL, so a form anyone can post (from as many networks as they like)
-    cannot flood a known person's inbox. Fails open: with the cache down the email goes."""
-    interval = int(settings.SIGNATURE_NOTICE_INTERVAL.total_seconds())
-    if interval <= 0:
-        return True
-    try:
-        return bool(cache.add(_cooldown_key(purpose, canonical_email), 1, interval))
-    except Exception:
-        logger.warning("Recipient cooldown unavailable, sending anyway", exc_info=True)
-        return True
-
-
-def recipient_cooldown_release(*, purpose: str, canonical_email: str) -> None:
-    """Give a claim back (the email could not be sent), so the retry may send."""
-    try:
-        cache.delete(_cooldown_key(purpose, canonical_email))
-    except Exception:
-        logger.warning("Recipient cooldown unavailable", exc_info=True)

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import personal_data, tasks
-from accounts.abuse import rate_limit_message, rate_limited
+from accounts.abuse import rate_limit_message, rate_limited, submission_rate_limited
 from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, LinkOwner
 from accounts.privacy_forms import MySignaturesForm
 from accounts.tokens import TokenExpired, TokenInvalid, token_read
@@ -68,6 +68,9 @@ def my_signatures_request(request: HttpRequest) -> HttpResponse:
         return _request_page(request, form, status=429)
     if not form.is_valid():
         return _request_page(request, form, status=400)
+    # The site-wide budget counts only what passed validation: empty posts cannot spend it.
+    if submission_rate_limited(request, action=RATE_LIMIT_ACTION):
+        return _request_page(request, form, status=429)
     _enqueue_after_commit(
         tasks.my_signatures_send_link, form.cleaned_data["email"], request.LANGUAGE_CODE
     )
@@ -201,7 +204,10 @@ def my_signatures_renew(request: HttpRequest, token: str) -> HttpResponse:
     else:
         # Still valid: nothing to renew.
         return redirect("accounts:my_signatures_list", token=token)
-    if rate_limited(request, action=RATE_LIMIT_ACTION):
+    # A genuine link, only expired: per address, and then the budget everyone shares.
+    if rate_limited(request, action=RATE_LIMIT_ACTION) or submission_rate_limited(
+        request, action=RATE_LIMIT_ACTION
+    ):
         return _request_page(request, MySignaturesForm(), status=429)
     owner = personal_data.link_owner(refs=refs)
     if owner is not None:

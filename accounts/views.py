@@ -38,13 +38,16 @@ def _add_errors(form: Form, error: ValidationError) -> None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def organization_join(request: HttpRequest) -> HttpResponse:
     form = OrganizationJoinForm(request.POST if request.method == "POST" else None)
+    refused = {"form": form, "rate_limit_message": abuse.rate_limit_message("join")}
     if form.is_bound and abuse.rate_limited(request, action="join"):
-        context = {"form": form, "rate_limit_message": abuse.rate_limit_message("join")}
-        return render(request, "accounts/organization_join.html", context, status=429)
+        return render(request, "accounts/organization_join.html", refused, status=429)
     if form.is_bound and form.is_valid():
         if form.human_check.honeypot_filled:
             # A bot: it gets the answer a person would, and nothing is written.
             return redirect("accounts:organization_check_inbox")
+        # The site-wide budget counts only what passed validation: empty posts cannot spend it.
+        if abuse.submission_rate_limited(request, action="join"):
+            return render(request, "accounts/organization_join.html", refused, status=429)
         try:
             # The language the contact reads: LocaleMiddleware set it from the URL prefix.
             services.organization_register(language=request.LANGUAGE_CODE, **form.cleaned_data)
@@ -176,7 +179,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Counted before the password is checked, so guessing costs the guesser, not the server.
-        if abuse.rate_limited(request, action="login"):
+        if abuse.login_rate_limited(request):
             # Unbound, so the password is not checked at all; the typed address is kept. The
             # view's own form class (LoginForm), which carries the button, not Django's default.
             form_class = self.get_form_class()
@@ -220,11 +223,20 @@ class PasswordLinkView(auth_views.PasswordResetView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if abuse.rate_limited(request, action="new_link"):
-            context = self.get_context_data(
-                form=self.get_form(), rate_limit_message=abuse.rate_limit_message("new_link")
-            )
-            return self.render_to_response(context, status=429)
+            return self._refused(self.get_form())
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: PasswordLinkForm) -> HttpResponse:
+        # The site-wide budget counts only what passed validation: empty posts cannot spend it.
+        if abuse.submission_rate_limited(self.request, action="new_link"):
+            return self._refused(form)
+        return super().form_valid(form)
+
+    def _refused(self, form: PasswordLinkForm) -> HttpResponse:
+        context = self.get_context_data(
+            form=form, rate_limit_message=abuse.rate_limit_message("new_link")
+        )
+        return self.render_to_response(context, status=429)
 
     def form_invalid(self, form: PasswordLinkForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)

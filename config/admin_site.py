@@ -55,7 +55,7 @@ class CosignAdminSite(admin.AdminSite):
             return second_factor_redirect(request, next_url=next_url)
         # Counted like the site's login (the same action, so the same budget): the admin's form
         # would otherwise take unlimited guesses at staff passwords.
-        if request.method == "POST" and abuse.rate_limited(request, action="login"):
+        if request.method == "POST" and abuse.login_rate_limited(request):
             return self._login_refused(request, extra_context, default_next=default_next)
         response = super().login(request, extra_context)
         if (

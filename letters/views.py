@@ -80,15 +80,18 @@ def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not (letter.individuals_may_sign and letter.accepts_signatures):
         return _detail(request, letter, status=409)
     form = _individual_form(letter, request.POST)
-    if abuse.rate_limited(request, action="letter_sign", scope=str(letter.pk)):
+    message = abuse.rate_limit_message("letter_sign")
+    if abuse.rate_limited(request, action="letter_sign"):
         # The typed values stay in the form; nothing is validated or written.
-        message = abuse.rate_limit_message("letter_sign")
         return _detail(request, letter, form=form, status=429, rate_limit_message=message)
     if not form.is_valid():
         return _detail(request, letter, form=form, status=400)
     if form.human_check.honeypot_filled:
         # A bot: it gets the answer a person would, and nothing is written.
         return redirect("letters:check_inbox", slug=letter.slug)
+    # Only now the letter's and the site's budgets: invalid posts must not spend them.
+    if abuse.submission_rate_limited(request, action="letter_sign", scope=str(letter.pk)):
+        return _detail(request, letter, form=form, status=429, rate_limit_message=message)
     flags = abuse.signing_flags(
         request=request,
         form=form,

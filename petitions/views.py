@@ -92,15 +92,18 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_for_signing(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
-    if abuse.rate_limited(request, action="sign", scope=str(petition.pk)):
+    message = abuse.rate_limit_message("sign")
+    if abuse.rate_limited(request, action="sign"):
         # The typed values stay in the form; nothing is validated or written.
-        message = abuse.rate_limit_message("sign")
         return _detail(request, petition, form=form, status=429, rate_limit_message=message)
     if not form.is_valid():
         return _detail(request, petition, form=form, status=400)
     if form.human_check.honeypot_filled:
         # A bot: it gets the answer a person would, and nothing is written.
         return redirect("petitions:check_inbox", slug=petition.slug)
+    # Only now the petition's and the site's budgets: invalid posts must not spend them.
+    if abuse.submission_rate_limited(request, action="sign", scope=str(petition.pk)):
+        return _detail(request, petition, form=form, status=429, rate_limit_message=message)
     flags = abuse.signing_flags(
         request=request,
         form=form,
@@ -200,11 +203,14 @@ def _link_problem(
 def signature_renew(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """One click from an expired link's page: mail a fresh link to the address it was sent to."""
     petition = selectors.petition_get_public(slug=slug)
-    if abuse.rate_limited(request, action="new_link", scope=str(petition.pk)):
+    if abuse.rate_limited(request, action="new_link"):
         return _link_problem(request, petition, token=token, expired=True, rate_limited=True)
     try:
         selectors.signature_from_token(petition=petition, token=token)
     except TokenExpired as expired:
+        # A genuine link, only expired: the one kind of renewal the shared budgets count.
+        if abuse.submission_rate_limited(request, action="new_link", scope=str(petition.pk)):
+            return _link_problem(request, petition, token=token, expired=True, rate_limited=True)
         services.signature_notice_request(signature=expired.value)
     except TokenInvalid:
         return _link_problem(request, petition, token=token, expired=False)
@@ -216,8 +222,12 @@ def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_public(slug=slug)
     form = _new_link_form(petition, request.POST if request.method == "POST" else None)
     rate_limit_message = ""
-    if request.method == "POST" and abuse.rate_limited(
-        request, action="new_link", scope=str(petition.pk)
+    if request.method == "POST" and (
+        abuse.rate_limited(request, action="new_link")
+        or (
+            form.is_valid()
+            and abuse.submission_rate_limited(request, action="new_link", scope=str(petition.pk))
+        )
     ):
         rate_limit_message = abuse.rate_limit_message("new_link")
         status = 429
