@@ -159,7 +159,15 @@ def test_organization_joins_is_verified_and_signs_the_letter_with_a_statement(
     page.get_by_role("button", name="Register the organization").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
 
+    # The email carries nothing the registrant typed (issue 14): the page it opens shows it.
+    message = last_mail_to("tracy@oaklandprivacy.example")
+    for typed in ("Oakland Privacy", "Tracy Rosenberg", "oaklandprivacy.example/"):
+        assert typed not in message.subject + message.body + message.alternatives[0][0]
     visit(page, _link("tracy@oaklandprivacy.example", "/organizations/confirm/"))
+    registered = page.locator("dl")
+    expect(registered).to_contain_text("Oakland Privacy")
+    expect(registered).to_contain_text("Tracy Rosenberg")
+    expect(registered).to_contain_text("https://oaklandprivacy.example/")
     page.get_by_role("button", name="Confirm my address").click()
     visit(page, _link("tracy@oaklandprivacy.example", "/accounts/set-password/"))
     page.get_by_label(re.compile(r"New password\*?\s*$")).fill(PASSWORD)
