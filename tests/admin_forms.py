@@ -99,3 +99,8 @@ def audit_entries(obj) -> list[LogEntry]:
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
     ).order_by("pk")
     return [entry for entry in entries if not entry.change_message.startswith("[")]
+
+
+def assert_saved(response) -> None:
+    """The admin accepted the form (it redirects), or the test shows the form's errors."""
+    assert response.status_code == 302, response.context["adminform"].form.errors

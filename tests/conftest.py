@@ -7,6 +7,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
+from django.test import Client
 from django.utils import translation
 
 from accounts.models import User
@@ -91,3 +92,11 @@ def moderator(db) -> User:
 def campaign_editor(db) -> User:
     """A staff campaign editor: petitions, letters, updates, targets; no signatures."""
     return staff_in_role(CAMPAIGN_EDITOR, "editor@cosign.test")
+
+
+@pytest.fixture
+def editor_client(campaign_editor):
+    """A browser session of the campaign editor, past the admin's second factor in tests."""
+    client = Client()
+    client.force_login(campaign_editor)
+    return client

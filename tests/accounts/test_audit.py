@@ -20,7 +20,7 @@ from accounts.audit import audit_changes
 from accounts.models import Membership, Organization, User
 from accounts.roles import CAMPAIGN_EDITOR, MODERATOR
 from petitions.models import Target
-from tests.admin_forms import admin_edit, audit_entries, form_data
+from tests.admin_forms import admin_edit, assert_saved, audit_entries, form_data
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -42,10 +42,6 @@ def root_client(superuser) -> Client:
     client = Client()
     client.force_login(superuser)
     return client
-
-
-def _saved(response) -> None:
-    assert response.status_code == 302, response.context["adminform"].form.errors
 
 
 # --- The mechanism ----------------------------------------------------------------------------
@@ -82,7 +78,7 @@ def test_giving_a_staff_member_a_role_names_the_groups_before_and_after(
     moderators = Group.objects.get(name=MODERATOR)
     editors = Group.objects.get(name=CAMPAIGN_EDITOR)
     groups = {"groups": [str(editors.pk), str(moderators.pk)]}
-    _saved(admin_edit(root_client, campaign_editor, groups))
+    assert_saved(admin_edit(root_client, campaign_editor, groups))
     assert campaign_editor.groups.filter(name=MODERATOR).exists()
     [entry] = audit_entries(campaign_editor)
     assert entry.user == superuser
@@ -92,7 +88,7 @@ def test_giving_a_staff_member_a_role_names_the_groups_before_and_after(
 
 def test_a_permission_given_to_one_account_is_named(root_client, campaign_editor) -> None:
     export = Permission.objects.get(codename="export_signatures")
-    _saved(admin_edit(root_client, campaign_editor, {"user_permissions": [str(export.pk)]}))
+    assert_saved(admin_edit(root_client, campaign_editor, {"user_permissions": [str(export.pk)]}))
     [entry] = audit_entries(campaign_editor)
     assert entry.change_message == (
         "User permissions: added “Petitions | petition | Can download the signatures of a "
@@ -104,7 +100,7 @@ def test_staff_and_superuser_status_and_the_login_address_are_audited(
     root_client, superuser
 ) -> None:
     person = UserFactory(email="ada@example.org")
-    _saved(
+    assert_saved(
         admin_edit(
             root_client,
             person,
@@ -145,7 +141,7 @@ def test_a_role_group_given_the_export_permission_is_audited(root_client, superu
     editors = Group.objects.get(name=CAMPAIGN_EDITOR)
     before = [str(pk) for pk in editors.permissions.values_list("pk", flat=True)]
     export = Permission.objects.get(codename="export_signatures")
-    _saved(admin_edit(root_client, editors, {"permissions": [*before, str(export.pk)]}))
+    assert_saved(admin_edit(root_client, editors, {"permissions": [*before, str(export.pk)]}))
     assert editors.permissions.filter(pk=export.pk).exists()
     [entry] = audit_entries(editors)
     assert entry.user == superuser
@@ -162,7 +158,7 @@ def test_a_moderator_changing_an_organization_contact_is_audited(moderator) -> N
     client = Client()
     client.force_login(moderator)
     organization = UnconfirmedOrganizationFactory(contact_email="press@oakland-privacy.example.org")
-    _saved(admin_edit(client, organization, {"contact_email": ["me@evil.example"]}))
+    assert_saved(admin_edit(client, organization, {"contact_email": ["me@evil.example"]}))
     [entry] = audit_entries(organization)
     assert entry.user == moderator
     assert entry.change_message == (
@@ -174,7 +170,7 @@ def test_verification_set_by_hand_in_the_form_is_audited(moderator) -> None:
     client = Client()
     client.force_login(moderator)
     organization = PendingOrganizationFactory()
-    _saved(
+    assert_saved(
         admin_edit(
             client,
             organization,
@@ -208,7 +204,7 @@ def test_members_added_promoted_and_removed_inline_are_audited_on_the_organizati
         "memberships-2-user": [str(newcomer.pk)],
         "memberships-2-role": ["admin"],
     }
-    _saved(root_client.post(url, data))
+    assert_saved(root_client.post(url, data))
     assert set(organization.memberships.values_list("user__email", "role")) == {
         ("b@x.org", "admin"),
         ("me@evil.example", "admin"),
@@ -230,7 +226,7 @@ def test_members_added_promoted_and_removed_inline_are_audited_on_the_organizati
 
 def test_a_membership_role_changed_on_its_own_page_is_audited(root_client, superuser) -> None:
     membership = MembershipFactory(role="member")
-    _saved(admin_edit(root_client, membership, {"role": ["admin"]}))
+    assert_saved(admin_edit(root_client, membership, {"role": ["admin"]}))
     [entry] = audit_entries(membership)
     assert entry.user == superuser
     assert entry.change_message == "Role changed from “Member” to “Administrator”."
@@ -290,11 +286,11 @@ def test_the_contact_becoming_administrator_on_confirming_is_audited(
 def test_saving_without_changing_an_audited_field_writes_no_such_entry(
     root_client, campaign_editor
 ) -> None:
-    _saved(admin_edit(root_client, campaign_editor, {"full_name": ["Someone Else"]}))
+    assert_saved(admin_edit(root_client, campaign_editor, {"full_name": ["Someone Else"]}))
     assert audit_entries(campaign_editor) == []
     organization = OrganizationFactory()
     MembershipFactory(organization=organization)
-    _saved(admin_edit(root_client, organization, {"description": ["New words."]}))
+    assert_saved(admin_edit(root_client, organization, {"description": ["New words."]}))
     assert audit_entries(organization) == []
 
 
@@ -339,7 +335,7 @@ def test_nobody_edits_or_deletes_the_entries_nor_the_user_they_name(
     root_client, superuser, campaign_editor
 ) -> None:
     moderators = Group.objects.get(name=MODERATOR)
-    _saved(admin_edit(root_client, campaign_editor, {"groups": [str(moderators.pk)]}))
+    assert_saved(admin_edit(root_client, campaign_editor, {"groups": [str(moderators.pk)]}))
     [entry] = audit_entries(campaign_editor)
     message = entry.change_message
     change = reverse("admin:admin_logentry_change", args=[entry.pk])

@@ -5,23 +5,11 @@ added and removed, and who did it."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from tests.admin_forms import admin_edit, audit_entries
+from tests.admin_forms import admin_edit, assert_saved, audit_entries
 from tests.factories import OpenLetterFactory, OrganizationFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(campaign_editor) -> Client:
-    client = Client()
-    client.force_login(campaign_editor)
-    return client
-
-
-def _saved(response) -> None:
-    assert response.status_code == 302, response.context["adminform"].form.errors
 
 
 def test_lead_organizations_and_targets_changed_are_named_with_their_ids(
@@ -32,7 +20,7 @@ def test_lead_organizations_and_targets_changed_are_named_with_their_ids(
     ceo = TargetFactory(name="Ann Smith", title="CEO of Ring", level="company", email="ceo@x.org")
     letter = OpenLetterFactory(leads=[lead])
     letter.targets.set([ceo])
-    _saved(
+    assert_saved(
         admin_edit(
             editor_client,
             letter,
@@ -50,7 +38,7 @@ def test_lead_organizations_and_targets_changed_are_named_with_their_ids(
 def test_saving_a_letter_unchanged_writes_no_such_entry(editor_client) -> None:
     letter = OpenLetterFactory(leads=[OrganizationFactory()])
     letter.targets.set([TargetFactory()])
-    _saved(admin_edit(editor_client, letter, {"title_en": ["A sharper title"]}))
+    assert_saved(admin_edit(editor_client, letter, {"title_en": ["A sharper title"]}))
     assert audit_entries(letter) == []
 
 

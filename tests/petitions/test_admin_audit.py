@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
-from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Target
-from tests.admin_forms import admin_edit, audit_entries, form_data
+from tests.admin_forms import admin_edit, assert_saved, audit_entries, form_data
 from tests.factories import OrganizationFactory, PetitionFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(campaign_editor) -> Client:
-    client = Client()
-    client.force_login(campaign_editor)
-    return client
-
-
-def _saved(response) -> None:
-    assert response.status_code == 302, response.context["adminform"].form.errors
 
 
 @pytest.mark.parametrize(
@@ -52,7 +40,7 @@ def test_a_target_delivery_address_or_place_changed_names_old_and_new(
     editor_client, campaign_editor, changes, message
 ) -> None:
     target = TargetFactory()
-    _saved(admin_edit(editor_client, target, changes))
+    assert_saved(admin_edit(editor_client, target, changes))
     [entry] = audit_entries(target)
     assert entry.user == campaign_editor
     assert entry.action_flag == CHANGE
@@ -69,7 +57,7 @@ def test_a_new_target_is_audited_with_its_address(editor_client, campaign_editor
         "region": ["CA"],
         "email": ["governor@ca.example.gov"],
     }
-    _saved(editor_client.post(url, data))
+    assert_saved(editor_client.post(url, data))
     target = Target.objects.get(name="Jane Roe")
     [entry] = audit_entries(target)
     assert entry.user == campaign_editor
@@ -90,7 +78,7 @@ def test_sponsors_and_targets_added_and_removed_are_named_with_their_ids(
     impostor = TargetFactory(name="Me", title="Mayor of Oakland (new)", email="me@evil.example")
     petition = PetitionFactory(targets=[mayor])
     petition.sponsors.set([kept, dropped])
-    _saved(
+    assert_saved(
         admin_edit(
             editor_client,
             petition,
@@ -112,7 +100,7 @@ def test_the_sponsor_opt_in_and_the_delivery_schedule_are_audited(
     editor_client, campaign_editor
 ) -> None:
     petition = PetitionFactory()
-    _saved(
+    assert_saved(
         admin_edit(
             editor_client,
             petition,
@@ -141,7 +129,7 @@ def test_a_new_petition_names_its_sponsors_and_targets(editor_client, campaign_e
         "updates-TOTAL_FORMS": ["0"],
         "updates-INITIAL_FORMS": ["0"],
     }
-    _saved(editor_client.post(reverse("admin:petitions_petition_add"), data))
+    assert_saved(editor_client.post(reverse("admin:petitions_petition_add"), data))
     petition = type(template).objects.get(slug="a-new-one")
     [entry] = audit_entries(petition)
     assert entry.action_flag == ADDITION
@@ -157,8 +145,8 @@ def test_saving_a_target_or_petition_unchanged_writes_no_such_entry(editor_clien
     target = TargetFactory()
     petition = PetitionFactory(targets=[target])
     petition.sponsors.set([OrganizationFactory()])
-    _saved(admin_edit(editor_client, target, {"name": ["Barbara J. Lee"]}))
-    _saved(admin_edit(editor_client, petition, {"title_en": ["A better title"]}))
+    assert_saved(admin_edit(editor_client, target, {"name": ["Barbara J. Lee"]}))
+    assert_saved(admin_edit(editor_client, petition, {"title_en": ["A better title"]}))
     assert audit_entries(target) == []
     assert audit_entries(petition) == []
 
