@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from accounts.domains import domain_normalize
 
@@ -10,16 +12,40 @@ from accounts.domains import domain_normalize
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
+def _local_and_domain(email: str) -> tuple[str, str] | None:
+    """The mailbox name and domain of an address as mail software reads them: a quoted local part
+    unquoted (`"vo\\ter"@x` is `voter@x`, where Django's mailer sends it), or None for no `@`."""
+    text = unicodedata.normalize("NFC", email.strip())
+    try:
+        address = Address(addr_spec=text)
+    except (HeaderParseError, ValueError, IndexError, TypeError):
+        local, sep, domain = text.rpartition("@")
+        return (local, domain) if sep else None
+    return address.username, address.domain
+
+
 def email_address_normalize(email: str) -> str:
-    """One spelling of one address, still an address to write to: the local part as typed (in
-    Unicode's composed form, NFC, as RFC 6532 asks of internationalized addresses) and lower-cased,
-    the domain by UTS #46 in ASCII (domain_normalize). `voter@Bücher.example` and
+    """One spelling of one address, still an address to write to: the local part as mail
+    software reads it (unquoted, in Unicode's composed form, NFC, as RFC 6532 asks of
+    internationalized addresses) and lower-cased, the domain by UTS #46 in ASCII
+    (domain_normalize). `voter@Bücher.example`, `"voter"@bücher.example` and
     `voter@xn--bcher-kva.example` become one; `+tags` and Gmail's dots are kept, since a mail
     server other than Gmail may deliver them elsewhere."""
-    local, sep, domain = unicodedata.normalize("NFC", email.strip()).rpartition("@")
-    if not sep:
+    parts = _local_and_domain(email)
+    if parts is None:
         return email.strip().lower()
+    local, domain = parts
     return f"{local.lower()}@{domain_normalize(domain)}"
+
+
+def email_delivery_address(email: str) -> str:
+    """The address to hand the mail server: as typed, but with the domain in the ASCII form
+    domain_normalize gives, so that mail goes to the very domain every comparison used (Django
+    would otherwise encode it by IDNA 2003, which sends `faß.de` to `fass.de`)."""
+    local, sep, domain = email.strip().rpartition("@")
+    if not sep:
+        return email.strip()
+    return f"{local}@{domain_normalize(domain)}"
 
 
 def email_canonicalize(email: str) -> str:

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 
-from accounts.emails import email_canonicalize
+from accounts.emails import email_canonicalize, email_delivery_address
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def mail_send(
             message = EmailMultiAlternatives(
                 subject=" ".join(subject.split()),
                 body=render_to_string(f"{template}.txt", context),
-                to=[to],
+                to=[email_delivery_address(to)],
                 headers={"Auto-Submitted": "auto-generated", **(headers or {})},
             )
             message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")

@@ -9,6 +9,8 @@ from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from accounts.domains import domain_is_internationalized, domain_normalize_strict
+
 
 def validate_no_control_characters(value: str) -> None:
     """Refuse control and formatting characters (NUL, escapes, bidi overrides) in names.
@@ -30,8 +32,13 @@ def validate_deliverable_email(value: str) -> None:
     except ValidationError:
         # A malformed address gets the email field's own message, not a second one from here.
         return
+    domain = value.rpartition("@")[2]
     try:
         sanitize_address(value, "utf-8")
+        # Mail goes to, and addresses are compared by, the domain's IDNA 2008 form: one that has
+        # none (a symbol like ☃, which IDNA 2003 let through) would be two mailboxes at once.
+        if domain_is_internationalized(domain) and domain_normalize_strict(domain) is None:
+            raise ValueError(domain)
     except (UnicodeError, ValueError):
         raise ValidationError(
             _("We cannot send email to this address. Please check it for typing mistakes."),

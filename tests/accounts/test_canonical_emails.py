@@ -18,9 +18,14 @@ from django.core.management import call_command
 from accounts import canonical_emails
 from accounts import services as account_services
 from accounts.domains import domain_normalize
-from accounts.emails import email_address_normalize, email_canonicalize
+from accounts.emails import (
+    email_address_normalize,
+    email_canonicalize,
+    email_delivery_address,
+)
 from accounts.models import Organization, User
 from accounts.personal_data import my_signatures_link_send
+from accounts.validators import validate_deliverable_email
 from letters import services as letter_services
 from letters.models import IndividualSignature
 from petitions import services as petition_services
@@ -45,6 +50,16 @@ SPELLINGS = [
     "voter@\uff42\u00fc\uff43\uff48\uff45\uff52\uff0eexample",
     # Decomposed ü (u + combining diaeresis): NFC makes it the same letter.
     "voter@bu\u0308cher.example",
+    # Quoted local parts, which mail software unquotes: mail to them reaches voter@.
+    '"voter"@bücher.example',
+    '"vo\\ter"@bücher.example',
+    '"\\v\\o\\t\\e\\r"@bücher.example',
+    # Characters mail software maps to nothing (zero-width joiners, soft hyphens): Django's
+    # mailer drops them, so mail goes to the same domain.
+    "voter@bü\u200dcher.example",
+    "voter@bü\u200ccher.example",
+    "voter@bü\u1806cher.example",
+    "voter@bü\u00adcher.example",
 ]
 
 
@@ -54,6 +69,36 @@ def test_every_spelling_of_an_internationalized_domain_is_one_canonical_address(
 ) -> None:
     assert email_canonicalize(spelling) == "voter@xn--bcher-kva.example"
     assert email_address_normalize(spelling) == "voter@xn--bcher-kva.example"
+    # And mail goes to that very domain.
+    assert email_delivery_address(spelling).endswith("@xn--bcher-kva.example")
+
+
+def test_mail_goes_to_the_domain_addresses_are_compared_by(outbox) -> None:
+    # Django alone encodes domains by IDNA 2003, which sends faß.de to fass.de, another domain.
+    SignatureFactory(email="hans@faß.de", confirmed=True)
+    assert my_signatures_link_send(email="hans@faß.de", language="en")
+    assert outbox[0].to == ["hans@xn--fa-hia.de"]
+    assert email_canonicalize("hans@faß.de") == "hans@xn--fa-hia.de"
+
+
+@pytest.mark.parametrize("address", ["a@☃.example", "a@xn--n3h.example", "a@xn--zz.example"])
+def test_an_address_whose_domain_idna_2008_refuses_is_refused(address: str) -> None:
+    # IDNA 2003 takes the snowman; mail would go where no comparison could follow it.
+    with pytest.raises(ValidationError) as error:
+        validate_deliverable_email(address)
+    assert error.value.code == "undeliverable"
+
+
+def test_spellings_of_one_mailbox_share_one_cooldown(django_capture_on_commit_callbacks, outbox):
+    for number, spelling in enumerate(SPELLINGS):
+        with django_capture_on_commit_callbacks(execute=True):
+            account_services.organization_register(
+                name=f"Group {number}",
+                website="https://bücher.example",
+                contact_name="Someone",
+                contact_email=spelling,
+            )
+    assert len(outbox) == 1
 
 
 def test_the_local_part_is_compared_in_its_composed_form_and_case() -> None:
@@ -145,7 +190,7 @@ def test_a_member_is_one_account_whatever_the_spelling_and_logs_in_with_either()
 def test_the_your_signatures_link_finds_signatures_made_with_the_other_spelling(outbox) -> None:
     SignatureFactory(email="voter@bücher.example", confirmed=True)
     assert my_signatures_link_send(email="voter@xn--bcher-kva.example", language="en")
-    assert [message.to for message in outbox] == [["voter@bücher.example"]]
+    assert [message.to for message in outbox] == [["voter@xn--bcher-kva.example"]]
     # And the cooldown holds for the other spelling too.
     assert not my_signatures_link_send(email="VOTER@bücher.example", language="en")
 
