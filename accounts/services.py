@@ -154,10 +154,34 @@ def organization_register(
     never changes an earlier one, so nobody can rename another person's registration before
     they confirm it. Whoever reads the mailbox confirms the one they recognize.
     """
+    fields = organization_register_check(
+        name=name,
+        website=website,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        language=language,
+    )
+    with transaction.atomic():
+        organization = _organization_save(fields)
+        enqueue_after_commit(_tasks().organization_send_contact_confirmation, organization.pk)
+    return organization
+
+
+def organization_register_check(
+    *,
+    name: str,
+    website: str,
+    contact_name: str,
+    contact_email: str,
+    language: str = settings.LANGUAGE_CODE,
+) -> dict[str, str]:
+    """What organization_register checks, writing nothing: the fields it would save, or the
+    same ValidationError. The join form asks this first, so that a registration that would be
+    refused spends none of the budget everyone shares."""
     contact_email = User.objects.login_email(contact_email)
     website = _website_normalized(website)
     domain = _check_contact_email(website=website, contact_email=contact_email)
-    fields = {
+    return {
         "name": name,
         "website": website,
         "contact_name": contact_name,
@@ -165,10 +189,6 @@ def organization_register(
         "email_domain": domain,
         "language": language,
     }
-    with transaction.atomic():
-        organization = _organization_save(fields)
-        enqueue_after_commit(_tasks().organization_send_contact_confirmation, organization.pk)
-    return organization
 
 
 def _organization_save(fields: dict[str, str]) -> Organization:

@@ -45,16 +45,24 @@ def organization_join(request: HttpRequest) -> HttpResponse:
         if form.human_check.honeypot_filled:
             # A bot: it gets the answer a person would, and nothing is written.
             return redirect("accounts:organization_check_inbox")
-        # The site-wide budget counts only what passed validation: empty posts cannot spend it.
-        if abuse.submission_rate_limited(request, action="join"):
-            return render(request, "accounts/organization_join.html", refused, status=429)
         try:
-            # The language the contact reads: LocaleMiddleware set it from the URL prefix.
-            services.organization_register(language=request.LANGUAGE_CODE, **form.cleaned_data)
+            # Every check the registration makes, before the budget below: a post it would
+            # refuse (a free-mail contact, a domain already on Cosign) must not spend it.
+            services.organization_register_check(**form.cleaned_data)
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            return redirect("accounts:organization_check_inbox")
+            # The site-wide budget counts only what passed validation: refused posts cannot
+            # spend it.
+            if abuse.submission_rate_limited(request, action="join"):
+                return render(request, "accounts/organization_join.html", refused, status=429)
+            try:
+                # The language the contact reads: LocaleMiddleware set it from the URL prefix.
+                services.organization_register(language=request.LANGUAGE_CODE, **form.cleaned_data)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                return redirect("accounts:organization_check_inbox")
     status = 400 if form.is_bound else 200
     return render(request, "accounts/organization_join.html", {"form": form}, status=status)
 

@@ -101,6 +101,9 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     if form.human_check.honeypot_filled:
         # A bot: it gets the answer a person would, and nothing is written.
         return redirect("petitions:check_inbox", slug=petition.slug)
+    if not petition.is_accepting_signatures():
+        # Refused before the budgets below: what will not be written must not spend them.
+        return _detail(request, petition, form=form, status=409)
     # Only now the petition's and the site's budgets: invalid posts must not spend them.
     if abuse.submission_rate_limited(request, action="sign", scope=str(petition.pk)):
         return _detail(request, petition, form=form, status=429, rate_limit_message=message)

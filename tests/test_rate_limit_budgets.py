@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from petitions.models import Petition
 from tests.factories import OpenLetterFactory, PetitionFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,29 @@ def test_the_per_address_limit_counts_every_attempt(settings, name: str) -> None
     assert _post(url, form.valid(0), "198.51.100.7") == 429
     # Another address is not held by it.
     assert _post(url, form.valid(1), "198.51.100.8") == form.answers
+
+
+def test_registrations_the_service_refuses_spend_no_shared_budget(settings) -> None:
+    # The form is valid, but the contact is not at the website's domain: refused with a 400 by
+    # the registration's own checks, which run before the budget is counted.
+    url = reverse("accounts:organization_join")
+    _only(settings, "join", **{"global": ["3/m"]})
+    mismatched = {
+        "name": "Group",
+        "website": "https://a.example",
+        "contact_name": "Someone",
+        "contact_email": "press@b.example",
+    }
+    for n in range(10):
+        assert _post(url, mismatched | {"name": f"Group {n}"}, f"198.51.100.{n + 1}") == 400
+    assert _post(url, FORMS["organization join"].valid(0), "203.0.113.1") == 302
+
+
+def test_signatures_a_closed_petition_refuses_spend_no_shared_budget(settings) -> None:
+    closed = PetitionFactory(slug="closed", status=Petition.Status.CLOSED)
+    closed_url = reverse("petitions:sign", kwargs={"slug": closed.slug})
+    _only(settings, "sign", **{"global": ["3/m"]})
+    signer = FORMS["petition sign"].valid
+    for n in range(10):
+        assert _post(closed_url, signer(n), f"198.51.100.{n + 1}") == 409
+    assert _post(FORMS["petition sign"].url(), signer(99), "203.0.113.1") == 302
