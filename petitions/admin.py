@@ -31,7 +31,7 @@ from petitions.models import (
     Target,
     Topic,
 )
-from petitions.routing import TARGET_AUDITED_FIELDS
+from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS
 from petitions.services import signature_place_resolve
 
 
@@ -440,8 +440,10 @@ class PostalAreaForm(forms.ModelForm):
 
 
 @admin.register(PostalArea)
-class PostalAreaAdmin(admin.ModelAdmin):
+class PostalAreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = PostalAreaForm
+    # Moving a postal code moves its signers to other officials.
+    audited_fields = POSTAL_AREA_AUDITED_FIELDS
     list_display = ("postal_code", "country", "region", "locality")
     list_filter = (("country", CountryFilter),)
     search_fields = ("postal_code", "region", "locality")

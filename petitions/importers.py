@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -32,7 +32,7 @@ from accounts.models import User
 from accounts.web_urls import web_url_normalize
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import PostalArea, Target
-from petitions.routing import TARGET_AUDITED_FIELDS
+from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS
 
 POSTAL_AREA_COLUMNS = ("country", "postal_code", "region", "locality")
 TARGET_COLUMNS = (
@@ -307,12 +307,20 @@ def postal_areas_check(
 
 
 def postal_areas_import(
-    *, data: bytes, skip_bad_rows: bool = False, progress: Progress | None = None
+    *,
+    data: bytes,
+    skip_bad_rows: bool = False,
+    progress: Progress | None = None,
+    imported_by: User | None = None,
 ) -> ImportResult:
     """Create or update PostalArea rows from a CSV file (country,postal_code,region,locality).
 
     With bad rows, nothing is imported unless `skip_bad_rows`; either way they are reported.
     Raises FileRefused for a file that cannot be read at all.
+
+    A postal code's place decides which local officials receive its signers: a file that moves
+    existing codes elsewhere gets an audit-log entry per code by `imported_by`, and without one
+    it is refused (ImporterRequired) and nothing is imported, as for targets.
     """
     table = csv_read(data, columns=POSTAL_AREA_COLUMNS)
     checked = postal_areas_check(table, progress=progress)
@@ -325,12 +333,16 @@ def postal_areas_import(
         result.refused = True
         return result
     with transaction.atomic():
-        _postal_areas_save(checked.good, result=result, progress=progress)
+        _postal_areas_save(checked.good, result=result, progress=progress, imported_by=imported_by)
     return result
 
 
 def _postal_areas_save(
-    rows: list[PostalAreaRow], *, result: ImportResult, progress: Progress | None
+    rows: list[PostalAreaRow],
+    *,
+    result: ImportResult,
+    progress: Progress | None,
+    imported_by: User | None,
 ) -> None:
     existing = {
         (country, postal_code): (pk, region, locality)
@@ -355,6 +367,9 @@ def _postal_areas_save(
             changed.append(PostalArea(pk=found[0], region=row.region, locality=row.locality))
         else:
             result.unchanged += 1
+    before = audit_read_many(
+        model=PostalArea, pks=[area.pk for area in changed], fields=POSTAL_AREA_AUDITED_FIELDS
+    )
     _bulk_save(
         PostalArea,
         new=new,
@@ -363,6 +378,24 @@ def _postal_areas_save(
         result=result,
         progress=progress,
         total=len(rows),
+    )
+    _redirects_audit(
+        model=PostalArea,
+        before=before,
+        fields=POSTAL_AREA_AUDITED_FIELDS,
+        imported_by=imported_by,
+        refusal=lambda count: (
+            ngettext(
+                "It moves %(count)d postal code already loaded to another place, and so to other "
+                "officials: name the staff account importing it (--by EMAIL), and the audit log "
+                "records the change.",
+                "It moves %(count)d postal codes already loaded to other places, and so to other "
+                "officials: name the staff account importing it (--by EMAIL), and the audit log "
+                "records the changes.",
+                count,
+            )
+            % {"count": count}
+        ),
     )
 
 
@@ -530,29 +563,48 @@ def _targets_save(
         progress=progress,
         total=len(rows),
     )
-    if imported_by is None:
-        # Compared inside the transaction, which the refusal rolls back.
-        after = audit_read_many(model=Target, pks=list(before), fields=TARGET_AUDITED_FIELDS)
-        redirected = sum(1 for pk, values in after.items() if values != before[pk])
-        if redirected:
-            raise ImporterRequired(
-                ngettext(
-                    "It changes the delivery email or place of %(count)d existing target: name "
-                    "the staff account importing it (--by EMAIL), and the audit log records "
-                    "the change.",
-                    "It changes the delivery email or place of %(count)d existing targets: name "
-                    "the staff account importing it (--by EMAIL), and the audit log records "
-                    "the changes.",
-                    redirected,
-                )
-                % {"count": redirected}
-            )
-        return
-    audit_changes_record_many(
-        user=imported_by,
+    _redirects_audit(
         model=Target,
         before=before,
         fields=TARGET_AUDITED_FIELDS,
+        imported_by=imported_by,
+        refusal=lambda count: (
+            ngettext(
+                "It changes the delivery email or place of %(count)d existing target: name "
+                "the staff account importing it (--by EMAIL), and the audit log records "
+                "the change.",
+                "It changes the delivery email or place of %(count)d existing targets: name "
+                "the staff account importing it (--by EMAIL), and the audit log records "
+                "the changes.",
+                count,
+            )
+            % {"count": count}
+        ),
+    )
+
+
+def _redirects_audit(
+    *,
+    model: type[models.Model],
+    before: dict[Any, Any],
+    fields: Sequence[str],
+    imported_by: User | None,
+    refusal: Callable[[int], str],
+) -> None:
+    """After an import updated the rows in `before` (read by audit_read_many, in the same
+    transaction): an audit-log entry for each row whose `fields` changed, by `imported_by`; with
+    no one named, ImporterRequired, which rolls the import back."""
+    if imported_by is None:
+        after = audit_read_many(model=model, pks=list(before), fields=fields)
+        redirected = sum(1 for pk, values in after.items() if values != before[pk])
+        if redirected:
+            raise ImporterRequired(refusal(redirected))
+        return
+    audit_changes_record_many(
+        user=imported_by,
+        model=model,
+        before=before,
+        fields=fields,
         note=_("Imported from a CSV file."),
     )
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from petitions.importers import FileRefused, ImportResult, Progress
 
 Importer = Callable[..., ImportResult]
@@ -34,8 +35,19 @@ class ImportCommand(BaseCommand):
         raise NotImplementedError
 
     def importer_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """What else the importer is given, from this command's own options."""
-        return {}
+        """The staff account named by --by, who answers in the audit log for changes that
+        redirect signers (a target's delivery email or place, a postal code's place)."""
+        if not options.get("by"):
+            return {}
+        user = User.objects.filter(
+            email__iexact=User.objects.login_email(options["by"]), is_active=True, is_staff=True
+        ).first()
+        if user is None:
+            raise CommandError(
+                _("--by %(email)s: no active staff account has this address.")
+                % {"email": options["by"]}
+            )
+        return {"imported_by": user}
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         # argparse needs a str, and the help is translated lazily, in the language then active.
@@ -55,6 +67,14 @@ class ImportCommand(BaseCommand):
             default=1000,
             metavar="N",
             help=_("Print progress every N rows (default 1000)."),
+        )
+        parser.add_argument(
+            "--by",
+            metavar="EMAIL",
+            help=_(
+                "The staff account importing the file; the audit log names it beside each "
+                "change that sends signers elsewhere (needed for such a file)."
+            ),
         )
 
     def handle(

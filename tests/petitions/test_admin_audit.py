@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE
+from django.test import Client
 from django.urls import reverse
 
-from petitions.models import Target
+from accounts.models import User
+from petitions.models import PostalArea, Target
 from tests.admin_forms import admin_edit, assert_saved, audit_entries, form_data
 from tests.factories import OrganizationFactory, PetitionFactory, TargetFactory
 
@@ -159,3 +161,17 @@ def test_an_invalid_target_form_changes_nothing_and_writes_no_entry(editor_clien
     target.refresh_from_db()
     assert target.email == "mayor@oakland.example.gov"
     assert audit_entries(target) == []
+
+
+def test_moving_a_postal_code_to_another_place_is_audited() -> None:
+    # A postal code's place decides which local officials its signers reach.
+    superuser = User.objects.create_superuser("root@cosign.test", "a-long-password")
+    superuser_client = Client()
+    superuser_client.force_login(superuser)
+    area = PostalArea.objects.create(
+        country="DE", postal_code="10115", region="BE", locality="Berlin"
+    )
+    assert_saved(admin_edit(superuser_client, area, {"locality": ["Potsdam"]}))
+    [entry] = audit_entries(area)
+    assert entry.user == superuser
+    assert entry.change_message == "Locality changed from “Berlin” to “Potsdam”."

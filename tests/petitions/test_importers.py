@@ -72,13 +72,33 @@ def test_postal_codes_import_and_resolve(tmp_path) -> None:
 
 def test_postal_codes_reimport_updates_instead_of_duplicating(tmp_path) -> None:
     _run("import_postal_codes", _csv(tmp_path, POSTAL_HEADER + POSTAL_ROWS))
+    importer = User.objects.create_user("ops@cosign.test", is_staff=True)
     corrected = POSTAL_ROWS.replace("Roma", "Rome") + "FR,75001,IDF,Paris\n"
-    run = _run("import_postal_codes", _csv(tmp_path, POSTAL_HEADER + corrected))
+    run = _run(
+        "import_postal_codes", _csv(tmp_path, POSTAL_HEADER + corrected), "--by", "ops@cosign.test"
+    )
     assert run.error is None
     assert "Imported 4 postal codes" in run.out
     assert "1 new, 1 updated, 2 unchanged." in run.out
     assert PostalArea.objects.count() == 4
-    assert PostalArea.objects.get(country="IT", postal_code="00184").locality == "Rome"
+    rome = PostalArea.objects.get(country="IT", postal_code="00184")
+    assert rome.locality == "Rome"
+    # Its signers now reach Rome's officials: the audit log says from where, and who moved it.
+    [entry] = audit_entries(rome)
+    assert entry.user == importer
+    assert "“Roma” to “Rome”" in entry.change_message
+
+
+def test_a_file_moving_postal_codes_without_saying_who_imports_it_is_refused(tmp_path) -> None:
+    _run("import_postal_codes", _csv(tmp_path, POSTAL_HEADER + POSTAL_ROWS))
+    moved = POSTAL_ROWS.replace("Roma", "Milano") + "FR,75001,IDF,Paris\n"
+    run = _run("import_postal_codes", _csv(tmp_path, POSTAL_HEADER + moved))
+    assert run.error is not None
+    assert "moves 1 postal code already loaded" in str(run.error)
+    assert "--by EMAIL" in str(run.error)
+    # Nothing imported, the new row neither.
+    assert PostalArea.objects.get(country="IT", postal_code="00184").locality == "Roma"
+    assert not PostalArea.objects.filter(country="FR").exists()
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ class Command(ImportCommand):
         "country,postal_code,region,locality. A postal code already loaded for the same country "
         "is updated. Every row is checked first: if any is bad, nothing is imported and each bad "
         "row is listed by its line number with the reason, unless --skip-bad-rows is given, "
-        "which imports the good rows and lists the bad ones. The import is one transaction."
+        "which imports the good rows and lists the bad ones. The import is one transaction. "
+        "A file that moves postal codes already loaded to another place needs --by: the audit "
+        "log records each change under that staff account."
     )
 
     def importer(self) -> Importer:

@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.management.base import CommandError, CommandParser
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.models import User
 from petitions.importers import ImportResult, targets_import
 from petitions.management.import_command import ImportCommand, Importer
 
@@ -24,32 +19,8 @@ class Command(ImportCommand):
         "targets needs --by: the audit log records each change under that staff account."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        super().add_arguments(parser)
-        parser.add_argument(
-            "--by",
-            metavar="EMAIL",
-            help=_(
-                "The staff account importing the file; the audit log names it beside each "
-                "changed delivery email or place."
-            ),
-        )
-
     def importer(self) -> Importer:
         return targets_import
-
-    def importer_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        if not options.get("by"):
-            return {}
-        user = User.objects.filter(
-            email__iexact=options["by"], is_active=True, is_staff=True
-        ).first()
-        if user is None:
-            raise CommandError(
-                _("--by %(email)s: no active staff account has this address.")
-                % {"email": options["by"]}
-            )
-        return {"imported_by": user}
 
     def imported_message(self, result: ImportResult, *, file: str) -> str:
         return ngettext(
