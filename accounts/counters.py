@@ -23,7 +23,11 @@ from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
+from accounts.redis_breaker import REDIS_ERRORS, breaker
+
 logger = logging.getLogger(__name__)
+
+_PATH = "the abuse counters (failing open)"
 
 # Each counter lives for its window plus this margin, so a clock a little behind Redis's still finds
 # it.
@@ -171,14 +175,22 @@ def counters_over(
     counters = _counters(checks)
     if not counters or getattr(request, "_cosign_cache_down", False):
         return set()
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    redis = isinstance(backend, RedisCache)
+    if redis and not breaker.available():
+        # Redis failed a moment ago in this process: no timeout paid again for each request.
+        breaker.degraded(_PATH)
+        return set()
     try:
-        backend = caches[DEFAULT_CACHE_ALIAS]
-        if isinstance(backend, RedisCache):
+        if redis:
             return _count_in_redis(backend, counters, stop_all=stop_all)
         return _count_in_cache(backend, counters, stop_all=stop_all)
-    except Exception:
+    except Exception as error:
         # Any cache failure (connection refused, timeout, a full server): the counters are
         # advisory, a signature is not.
-        logger.warning("Abuse counters unavailable, failing open", exc_info=True)
+        if redis and isinstance(error, REDIS_ERRORS):
+            breaker.failed(path=_PATH, error=error)
+        else:
+            logger.warning("Abuse counters unavailable, failing open", exc_info=True)
         request._cosign_cache_down = True  # type: ignore[attr-defined]
         return set()

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import logging
 
-from celery import Task
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,24 +25,12 @@ from accounts import personal_data, tasks
 from accounts.abuse import rate_limit_message, rate_limited, submission_rate_limited
 from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, LinkOwner
 from accounts.privacy_forms import MySignaturesForm
+from accounts.queue import enqueue_after_commit
 from accounts.tokens import TokenExpired, TokenInvalid, token_read
 
 logger = logging.getLogger(__name__)
 
 RATE_LIMIT_ACTION = "my_data"
-
-
-def _enqueue_after_commit(task: Task, *args: object) -> None:
-    """Queue once the transaction commits; a broker outage must not turn into an error page, which
-    would tell the visitor that this address (unlike another) made us try to send something."""
-
-    def enqueue() -> None:
-        try:
-            task.delay(*args)
-        except Exception:
-            logger.exception("Could not queue %s", task.name)
-
-    transaction.on_commit(enqueue)
 
 
 def _request_page(request: HttpRequest, form: MySignaturesForm, *, status: int) -> HttpResponse:
@@ -71,7 +57,7 @@ def my_signatures_request(request: HttpRequest) -> HttpResponse:
     # The site-wide budget counts only what passed validation: empty posts cannot spend it.
     if submission_rate_limited(request, action=RATE_LIMIT_ACTION):
         return _request_page(request, form, status=429)
-    _enqueue_after_commit(
+    enqueue_after_commit(
         tasks.my_signatures_send_link, form.cleaned_data["email"], request.LANGUAGE_CODE
     )
     return redirect("accounts:my_signatures_sent")
@@ -211,5 +197,5 @@ def my_signatures_renew(request: HttpRequest, token: str) -> HttpResponse:
         return _request_page(request, MySignaturesForm(), status=429)
     owner = personal_data.link_owner(refs=refs)
     if owner is not None:
-        _enqueue_after_commit(tasks.my_signatures_send_link, owner.email, request.LANGUAGE_CODE)
+        enqueue_after_commit(tasks.my_signatures_send_link, owner.email, request.LANGUAGE_CODE)
     return redirect("accounts:my_signatures_sent")

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 from types import ModuleType
 
-from celery import Task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,6 +19,7 @@ from accounts import selectors
 from accounts.audit import audit_read, audit_save_record
 from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
 from accounts.models import Membership, Organization, User
+from accounts.queue import enqueue_after_commit
 from accounts.web_urls import web_url_normalize
 
 logger = logging.getLogger(__name__)
@@ -28,23 +28,6 @@ _SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
 # A member hears from the campaigns their organization sponsors or leads; an administrator also
 # brings in members. Who joins, and with what role, is audited (accounts.audit).
 MEMBERSHIP_AUDITED_FIELDS = ("user", "organization", "role")
-
-
-def enqueue_after_commit(task: Task, *args: object) -> None:
-    """Queue a task once the transaction commits, never failing the request that wrote the rows.
-
-    The rows are the record: a lost email is recovered by asking again (registering again with
-    the same address resends the confirmation link), so a broker outage costs an email, not a
-    registration.
-    """
-
-    def enqueue() -> None:
-        try:
-            task.delay(*args)
-        except Exception:
-            logger.exception("Could not run or queue %s%r", task.name, args)
-
-    transaction.on_commit(enqueue)
 
 
 class OrganizationAlreadyRegistered(Exception):

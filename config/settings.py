@@ -236,12 +236,28 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must be a redis:// or rediss:// URL")
 
+# Redis may die at any moment, or hang (DESIGN.md): every use of it waits at most this long for a
+# connection and for an answer, and after a failure a process skips Redis for
+# REDIS_BREAKER_SECONDS (accounts.redis_breaker) instead of paying the timeout on every request.
+# Pages then render from the database, signatures are stored and mailed by the sweep once Redis
+# is back, and rate limits let requests through.
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 200, minimum=10)
+REDIS_BREAKER_SECONDS = env_int("REDIS_BREAKER_SECONDS", 5, minimum=1)
+_REDIS_TIMEOUT = REDIS_TIMEOUT_MS / 1000
+
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "accounts.redis_breaker.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cosign"),
+            # Passed to redis-py's connections: no retries, which would multiply the timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": _REDIS_TIMEOUT,
+                "socket_timeout": _REDIS_TIMEOUT,
+                "retry_on_timeout": False,
+                "retry": None,
+            },
         }
     }
 else:
@@ -266,7 +282,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 # Redis redelivers unacknowledged tasks after this. It must exceed the longest task and the
 # longest retry countdown (600 s), or a task waiting for its retry is delivered twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # Publishing from a web request waits at most this long, and gives up after one more try:
+    # the row is in the database, and the sweep queues what was not.
+    "socket_timeout": _REDIS_TIMEOUT,
+    "socket_connect_timeout": _REDIS_TIMEOUT,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = _REDIS_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from accounts.audit import audit_log
 from accounts.models import User
+from accounts.queue import enqueue_after_commit
 from letters.models import IndividualSignature
 from petitions.moderation import (
     Moderated,
@@ -20,7 +21,6 @@ from petitions.moderation import (
     moderation_reason_clean,
     moderation_remove,
 )
-from petitions.services import enqueue_after_commit
 
 
 def individual_signatures_confirm(

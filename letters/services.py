@@ -19,6 +19,7 @@ from accounts.audit import audit_log
 from accounts.domains import domain_within, email_domain
 from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
+from accounts.queue import enqueue_after_commit
 from accounts.selectors import membership_get
 from accounts.two_factor import staff_verified
 from accounts.upsert import row_insert_or_find
@@ -29,7 +30,6 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
-from petitions.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 

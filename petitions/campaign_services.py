@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from accounts.mail import PERMANENT_MAIL_ERRORS
 from accounts.models import User
+from accounts.queue import enqueue_after_commit
 from petitions import emails
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature, UpdateEmail
-from petitions.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 

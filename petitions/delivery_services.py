@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.mail import PERMANENT_MAIL_ERRORS, absolute_url, mail_send
+from accounts.queue import enqueue_after_commit
 from accounts.spreadsheet import csv_cell
 from petitions import campaign_services, emails, routing
 from petitions.models import (
@@ -39,7 +40,6 @@ from petitions.models import (
     Signature,
     Target,
 )
-from petitions.services import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 

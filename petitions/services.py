@@ -8,7 +8,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery import Task
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import F, Q, Value
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from accounts.emails import email_canonicalize
 from accounts.models import Organization
+from accounts.queue import enqueue_after_commit
 from accounts.upsert import row_insert_or_find
 from petitions import emails
 from petitions.jurisdiction import postal_code_resolve
@@ -27,23 +27,6 @@ logger = logging.getLogger(__name__)
 # A confirmation that failed this often (an address no server accepts, a bug) is left alone by
 # the sweep, so a few bad rows can never crowd out the lost confirmations it exists to resend.
 MAX_CONFIRMATION_ATTEMPTS = 5
-
-
-def enqueue_after_commit(task: Task, *args: object) -> None:
-    """Queue a task once the transaction commits, never failing the request that wrote the row.
-
-    The database is the source of truth: if the broker is down, or an in-process task fails, the
-    periodic sweep resends what was not sent. The signer sees the same page either way, so a
-    broker outage cannot reveal whether an address had signed before.
-    """
-
-    def enqueue() -> None:
-        try:
-            task.delay(*args)
-        except Exception:
-            logger.exception("Could not run or queue %s%r; the sweep will retry", task.name, args)
-
-    transaction.on_commit(enqueue)
 
 
 class PetitionNotOpen(Exception):

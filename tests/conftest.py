@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import translation
 
 from accounts.models import User
+from accounts.redis_breaker import breaker
 from accounts.roles import CAMPAIGN_EDITOR, MODERATOR, roles_apply
 from tests.factories import PetitionFactory
 
@@ -61,6 +62,14 @@ def clock() -> Iterator[RateLimitClock]:
         mock.patch("accounts.counters._window_offset", lambda value, period: 0),
     ):
         yield fake
+
+
+@pytest.fixture(autouse=True)
+def _redis_breaker_closed() -> Iterator[None]:
+    """A test that makes Redis fail opens this process's breaker: the next test starts closed."""
+    breaker.reset()
+    yield
+    breaker.reset()
 
 
 @pytest.fixture(autouse=True)
