@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -88,13 +90,96 @@ def smtp_server() -> Iterator[tuple[MailSink, int]]:
 WORKER_APPLICATION = "cosign-test-worker"
 
 
-def _database_url() -> str:
+def _database_url(application: str = WORKER_APPLICATION) -> str:
     db = connection.settings_dict
     host = db.get("HOST") or "localhost"
     port = db.get("PORT") or 5432
     user = db.get("USER") or ""
     auth = f"{user}@" if user else ""
-    return f"postgres://{auth}{host}:{port}/{db['NAME']}?application_name={WORKER_APPLICATION}"
+    return f"postgres://{auth}{host}:{port}/{db['NAME']}?application_name={application}"
+
+
+def _disconnected(application: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s",
+            [application],
+        )
+        return cursor.fetchone()[0] == 0
+
+
+def _stop(process: subprocess.Popen, log_path: Path) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.returncode not in (0, -signal.SIGTERM):
+        print(log_path.read_text())  # shown by pytest when the test failed
+
+
+@dataclass(frozen=True)
+class AppServer:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def app_server(
+    tmp_path: Path, *, name: str = "app", env: dict[str, str] | None = None
+) -> Iterator[AppServer]:
+    """gunicorn serving Cosign with production settings (DEBUG off) against the test database,
+    as a real process on a free port; `env` overrides its environment (REDIS_URL, a clock...).
+    The caller's test must use `transactional_db`, so that the server sees its rows."""
+    port = _free_port()
+    application = f"cosign-test-{name}"
+    log_path = tmp_path / f"{name}.log"
+    full_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.server_settings",
+        "DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_URL": _database_url(application),
+        "STAFF_REQUIRE_2FA": "0",
+        "LOG_LEVEL": "INFO",
+        **(env or {}),
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+        "--workers", "2", "--timeout", "30", "--graceful-timeout", "5",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = AppServer(url=f"http://127.0.0.1:{port}", log_path=log_path)
+    try:
+        wait_until(
+            lambda: _answers(port) or process.poll() is not None,
+            timeout=60,
+            what=f"gunicorn ({name}) to answer",
+        )
+        assert process.poll() is None, server.log()
+        yield server
+    finally:
+        _stop(process, log_path)
+        wait_until(lambda: _disconnected(application), timeout=10, what=f"{name} to disconnect")
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            return sock.recv(64).startswith(b"HTTP/1.")
+    except OSError:
+        return False
 
 
 @pytest.fixture
@@ -114,25 +199,38 @@ def celery_worker_process(
     through the broker to this worker.
     """
     _, smtp_port = smtp_server
+    with celery_worker(tmp_path, smtp_port=smtp_port, site_url=worker_site_url) as worker:
+        yield worker
+
+
+@contextmanager
+def celery_worker(
+    tmp_path: Path, *, smtp_port: int, site_url: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """The worker of `celery_worker_process`, for a test that sets its environment (`env`: a
+    Redis of its own, faster sweeps)."""
     log_path = tmp_path / "worker.log"
-    env = {
+    full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "testserver",
-        "SITE_URL": worker_site_url,
+        "SITE_URL": site_url,
         "DATABASE_URL": _database_url(),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "COUNTER_INTERVAL_SECONDS": "1",
+        **(env or {}),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "--beat",
         "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
         f"--schedule={tmp_path / 'beat-schedule'}",
-        f"--queues={os.environ['CELERY_QUEUE']}",
+        f"--queues={full_env.get('CELERY_QUEUE', os.environ['CELERY_QUEUE'])}",
     ]  # fmt: skip
     with log_path.open("wb") as log:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
     celery_app.conf.task_always_eager = False
     try:
         wait_until(
@@ -144,24 +242,11 @@ def celery_worker_process(
         yield worker
     finally:
         celery_app.conf.task_always_eager = True
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        if worker.returncode not in (0, -signal.SIGTERM):
-            print(log_path.read_text())  # shown by pytest when the test failed
+        _stop(worker, log_path)
         # PostgreSQL notices a dead client's connection a moment after the process exits; wait,
         # or the flush (and later the DROP of the test database) finds it still "in use".
         wait_until(_worker_disconnected, timeout=10, what="the worker's connections to close")
 
 
 def _worker_disconnected() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = %s",
-            [WORKER_APPLICATION],
-        )
-        return cursor.fetchone()[0] == 0
+    return _disconnected(WORKER_APPLICATION)

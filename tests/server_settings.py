@@ -1,0 +1,14 @@
+"""Settings for the app servers integration tests start (tests/services.py `app_server`): the
+production settings, with static files served from their source folders, so no collectstatic
+run is needed before a test starts gunicorn."""
+
+from __future__ import annotations
+
+from config.settings import *  # noqa: F403
+from config.settings import STORAGES
+
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
