@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from accounts.mail import MAIL_RETRY
 from petitions import campaign_services, delivery_services, services
@@ -33,7 +34,9 @@ def signature_send_new_link(petition_id: int, email: str) -> bool:
 
 @shared_task
 def signature_confirmations_sweep() -> int:
-    return services.signature_confirmations_resend_lost()
+    return services.signature_confirmations_resend_lost(
+        older_than_seconds=settings.CONFIRMATION_SWEEP_AGE_SECONDS
+    )
 
 
 @shared_task
