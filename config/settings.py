@@ -304,6 +304,11 @@ CELERY_TIMEZONE = "UTC"
 # it off). One second is enough for the copy: at 2,000 readers a second it is rendered once.
 COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
 PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 1)
+# Confirmations never sent (their task lost with the broker, or never queued while Redis was away)
+# are queued again by a sweep this often, once they are this old; the age keeps it from racing a
+# task still on its way.
+CONFIRMATION_SWEEP_SECONDS = env_int("CONFIRMATION_SWEEP_SECONDS", 60, minimum=1)
+CONFIRMATION_SWEEP_AGE_SECONDS = env_int("CONFIRMATION_SWEEP_AGE_SECONDS", 120, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "petitions-count-confirmed": {
         "task": "petitions.tasks.petition_counts_update",
@@ -312,8 +317,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "petitions-resend-lost-confirmations": {
         "task": "petitions.tasks.signature_confirmations_sweep",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 60},
+        "schedule": timedelta(seconds=CONFIRMATION_SWEEP_SECONDS),
+        "options": {"expires": CONFIRMATION_SWEEP_SECONDS},
     },
     "petitions-resend-lost-update-emails": {
         "task": "petitions.tasks.petition_update_emails_resend_lost",
