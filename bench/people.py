@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 from urllib.parse import urlencode, urlsplit
 
@@ -85,3 +86,52 @@ def public_count(port: int) -> int:
     if match is None:
         raise RuntimeError("no count on the petition page")
     return int(match.group(1).replace(",", ""))
+
+
+def outage_probe(port: int, stop: threading.Event) -> dict[str, int]:
+    """While Redis is down: a reader and a signer, one request at a time, until `stop`. Counts
+    what a person would have seen go wrong: a page that is not 200, a signature not answered
+    with the redirect to check-your-inbox, or no answer at all."""
+    counts = {"page": 0, "page_errors": 0, "sign": 0, "sign_errors": 0}
+    n = 0
+    while not stop.is_set():
+        n += 1
+        headers = {"X-Forwarded-For": f"2001:db8:eeee:{n:x}::1"}
+        counts["page"] += 1
+        try:
+            page = infra.fetch(port, "GET", PAGE_PATH, headers=headers)
+        except OSError:
+            counts["page_errors"] += 1
+            continue
+        if page.status != 200:
+            counts["page_errors"] += 1
+            continue
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
+                "form_started": infra.hidden_input(page.body, "form_started"),
+                "name": f"Outage {letters(n)}",
+                "email": f"outage.{n}@outage-{n}.test",
+                "display": "short",
+                "ref_code": "",
+            }
+        )
+        counts["sign"] += 1
+        try:
+            reply = infra.fetch(
+                port,
+                "POST",
+                SIGN_PATH,
+                body=body,
+                headers={
+                    **headers,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+                },
+            )
+        except OSError:
+            counts["sign_errors"] += 1
+            continue
+        if reply.status != 302:
+            counts["sign_errors"] += 1
+    return counts

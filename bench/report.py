@@ -95,6 +95,17 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "skipped (BENCH_FAULTS=0)" if faults is None else None,
             bool(faults and faults["ok"]),
         ),
+        "faults: no page or signing error while Redis is down": (
+            "skipped (BENCH_FAULTS=0)"
+            if faults is None
+            else f"{faults['redis_outage']['page_errors']} + "
+            f"{faults['redis_outage']['sign_errors']} errors",
+            bool(
+                faults
+                and faults["redis_outage"]["page_errors"] == 0
+                and faults["redis_outage"]["sign_errors"] == 0
+            ),
+        ),
     }
     return {name: {"value": value, "met": met} for name, (value, met) in checks.items()}
 
@@ -169,6 +180,8 @@ def print_table(results: dict[str, Any]) -> None:
             print(f"  round {i}, {name}: {_email(email)}")
     if results["faults"]:
         print(f"  with faults: {_email(results['faults']['email'])}")
+        outage = results["faults"]["redis_outage"]
+        print(f"  signed while Redis was down: {_email(outage['email'])}")
     print(
         "count freshness, worst confirmation per round: "
         + ", ".join(f"{r['mixed']['freshness']['max_s']:.1f} s" for r in rounds)

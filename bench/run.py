@@ -402,25 +402,58 @@ class Bench:
         time.sleep(d * 0.2)
         self.procs.kill("redis")
         self.event("killed Redis (SIGKILL; nothing saved: queued tasks and counters lost)")
-        time.sleep(1)
+        # Redis stays down a while: the site must keep serving pages and taking signatures.
+        outage = self.redis_outage(max(3.0, d * 0.3))
         self.start_redis()
         self.event("started Redis again, empty")
         signing = self.wrk_result("fault-signing")
         self.event(f"faults: waiting up to {self.cfg.recovery_timeout} s for every confirmation")
         self.drain("fault", self.cfg.recovery_timeout)
+        self.drain("outage", self.cfg.recovery_timeout)
         # A late duplicate (a redelivered task) would arrive after the first copy: give it time.
         time.sleep(5)
         email = checks.emails(self.sink, "fault")
+        outage["email"] = checks.emails(self.sink, "outage")
         self.event(
             f"faults: {email['sent']} signatures mailed, {email['missing']} missing, "
             f"{email['more_than_once']} mailed more than once"
         )
         integrity = self.integrity("fault", signing)
+        outage_ok = (
+            outage["page_errors"] == 0
+            and outage["sign_errors"] == 0
+            and outage["email"]["missing"] == 0
+            and outage["email"]["more_than_once"] == 0
+        )
         return {
             "signing": {**signing.as_dict(), "integrity": integrity},
             "email": email,
-            "ok": integrity["ok"] and email["missing"] == 0 and email["more_than_once"] == 0,
+            "redis_outage": outage,
+            "ok": integrity["ok"]
+            and email["missing"] == 0
+            and email["more_than_once"] == 0
+            and outage_ok,
         }
+
+    def redis_outage(self, seconds: float) -> dict[str, Any]:
+        """Redis down for `seconds`, while the bench reads the page and signs, one request at a
+        time, beside the load: every error a person would see is counted."""
+        stop = threading.Event()
+        counts: dict[str, Any] = {}
+        probe = threading.Thread(
+            target=lambda: counts.update(people.outage_probe(self.port, stop)), daemon=True
+        )
+        probe.start()
+        time.sleep(seconds)
+        stop.set()
+        probe.join()
+        counts["seconds"] = round(seconds, 1)
+        self.event(
+            f"faults: while Redis was down ({seconds:.0f} s): {counts['page']} page reads, "
+            f"{counts['page_errors']} errors; {counts['sign']} signatures, "
+            f"{counts['sign_errors']} errors"
+        )
+        return counts
 
     # --- Profile ------------------------------------------------------------------------------
 
