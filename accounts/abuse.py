@@ -225,18 +225,29 @@ def form_started_token(*, now: float | None = None) -> str:
 
 def fill_too_fast(token: str, *, now: float | None = None) -> bool:
     """Sent sooner than ABUSE_MIN_FILL_SECONDS after rendering, or with no valid timestamp
-    (a missing, forged, or older than STARTED_MAX_AGE one)."""
+    (a missing, forged, or older than STARTED_MAX_AGE one).
+
+    The form may have been rendered by another host, whose clock is up to
+    CLOCK_SKEW_ALLOWANCE_SECONDS ahead of this one's: that much is added to the time measured,
+    so a person who took the minimum is never held for a clock. A timestamp further in the future
+    than the allowance still fails (the minimum is above zero), as a bad token does.
+    """
     minimum = settings.ABUSE_MIN_FILL_SECONDS
     if minimum <= 0:
         return False
+    allowance = settings.CLOCK_SKEW_ALLOWANCE_SECONDS
     try:
-        # SignatureExpired is a BadSignature.
-        started = signing.loads(token, salt=_STARTED_SALT, max_age=STARTED_MAX_AGE)
+        # SignatureExpired is a BadSignature. The signature's age, too, is the renderer's clock
+        # read on this host's, so it gets the same allowance.
+        started = signing.loads(
+            token, salt=_STARTED_SALT, max_age=STARTED_MAX_AGE + timedelta(seconds=allowance)
+        )
     except (signing.BadSignature, ValueError, TypeError, UnicodeError):
         return True
     if not isinstance(started, int):
         return True
-    return (time.time() if now is None else now) - started < minimum
+    elapsed = (time.time() if now is None else now) - started
+    return elapsed + allowance < minimum
 
 
 def _altcha_key() -> str:
@@ -290,12 +301,13 @@ def _proof_parse(payload: str) -> dict[str, Any] | None:
     return data
 
 
-def pow_verify(payload: str) -> str:
+def pow_verify(payload: str, *, now: float | None = None) -> str:
     """Check a solved challenge: one of the `Proof` values, and a good one only once.
 
     An expired or replayed proof counts as no proof (a person who left the page open for an hour,
     or went back and sent the form again, is no bot), never as a bad one; only a forged or
-    malformed proof is bad.
+    malformed proof is bad. The challenge may come from another host, whose clock is ahead of
+    this one's: it expires CLOCK_SKEW_ALLOWANCE_SECONDS after the time it names.
     """
     if not payload:
         return Proof.MISSING
@@ -307,7 +319,11 @@ def pow_verify(payload: str) -> str:
         return Proof.BAD
     expires = altcha.extract_params_v1(data).get("expires", [""])[0]
     try:
-        remaining = int(expires) - time.time()
+        remaining = (
+            int(expires)
+            + settings.CLOCK_SKEW_ALLOWANCE_SECONDS
+            - (time.time() if now is None else now)
+        )
     except ValueError:
         return Proof.BAD
     if remaining <= 0:

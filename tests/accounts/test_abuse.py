@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from unittest import mock
 
@@ -270,6 +270,7 @@ def test_an_unbound_form_carries_a_fresh_timestamp_and_the_challenge_address() -
 
 def test_a_form_sent_sooner_than_the_minimum_is_too_fast(settings) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 3
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 0
     now = time.time()
     assert abuse.fill_too_fast(abuse.form_started_token(now=now - 1), now=now)
     assert not abuse.fill_too_fast(abuse.form_started_token(now=now - 4), now=now)
@@ -368,7 +369,7 @@ def test_an_expired_proof_counts_as_none_not_as_bad(cheap_pow) -> None:
         algorithm="SHA-256",
         max_number=2000,
         hmac_key=abuse._altcha_key(),
-        expires=timezone.now() - timedelta(seconds=1),
+        expires=timezone.now() - timedelta(minutes=1),
     )
     assert abuse.pow_verify(_solved(stale.to_dict())) == Proof.EXPIRED
 
@@ -424,6 +425,81 @@ def test_a_good_proof_is_accepted_when_the_cache_is_down(cheap_pow) -> None:
         mock.patch.object(abuse.logger, "warning"),
     ):
         assert abuse.pow_verify(payload) == Proof.GOOD
+
+
+# --- Clocks that disagree -------------------------------------------------------------------------
+# A form shown by one app host is often sent to another, whose clock may run a little behind.
+
+
+def _sent_after(seconds: float) -> bool:
+    # The timestamp is whole seconds: measured from one, the boundaries are exact.
+    rendered_at = int(time.time())
+    return abuse.fill_too_fast(abuse.form_started_token(now=rendered_at), now=rendered_at + seconds)
+
+
+def test_the_fill_time_allows_for_a_clock_behind_the_one_that_rendered_the_form(settings) -> None:
+    settings.ABUSE_MIN_FILL_SECONDS = 3
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 2
+    # A person took 3 s; this host's clock runs 2 s behind the renderer's, so it measures 1 s.
+    assert not _sent_after(1)
+    assert _sent_after(0.9)
+
+
+def test_without_an_allowance_the_fill_time_is_measured_as_is(settings) -> None:
+    settings.ABUSE_MIN_FILL_SECONDS = 3
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 0
+    assert _sent_after(2.9)
+    assert not _sent_after(3)
+
+
+def test_a_timestamp_from_the_future_passes_only_within_the_allowance(settings) -> None:
+    # The renderer's clock is ahead of this one's: the form seems sent before it was shown.
+    settings.ABUSE_MIN_FILL_SECONDS = 1
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 2
+    assert not _sent_after(-1)
+    assert _sent_after(-1.1)
+    assert _sent_after(-60)
+
+
+def test_the_timestamps_age_limit_allows_for_skew_too(settings) -> None:
+    settings.ABUSE_MIN_FILL_SECONDS = 3
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 2
+    rendered_at = 1_800_000_000
+
+    def at(moment: float):
+        # The signature carries the renderer's clock; its age is read on this host's.
+        return mock.patch.object(abuse.signing, "time", SimpleNamespace(time=lambda: moment))
+
+    with at(rendered_at):
+        token = abuse.form_started_token(now=rendered_at)
+    max_age = abuse.STARTED_MAX_AGE.total_seconds()
+    for moment, too_fast in ((max_age + 2, False), (max_age + 3, True)):
+        with at(rendered_at + moment):
+            assert abuse.fill_too_fast(token, now=rendered_at + moment) is too_fast
+
+
+def _expiring_proof(*, expires_at: int) -> str:
+    challenge = altcha.create_challenge_v1(
+        algorithm="SHA-256",
+        max_number=2000,
+        hmac_key=abuse._altcha_key(),
+        expires=datetime.fromtimestamp(expires_at, tz=UTC),
+    )
+    return _solved(challenge.to_dict())
+
+
+def test_a_proof_is_accepted_until_its_expiry_plus_the_allowance(settings) -> None:
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 2
+    expires = int(time.time()) + 600
+    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires + 1.9) == Proof.GOOD
+    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires + 2) == Proof.EXPIRED
+
+
+def test_without_an_allowance_a_proof_expires_at_the_time_it_names(settings) -> None:
+    settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 0
+    expires = int(time.time()) + 600
+    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires - 0.1) == Proof.GOOD
+    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires) == Proof.EXPIRED
 
 
 # --- Signals --------------------------------------------------------------------------------------

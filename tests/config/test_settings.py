@@ -88,6 +88,8 @@ def test_production_values_come_from_the_environment() -> None:
         ({"DEBUG": "ture"}, "is not a boolean"),
         ({"DEBUG": "1", "SECURE_SSL_REDIRECT": "maybe"}, "is not a boolean"),
         ({"DEBUG": "1", "SECURE_HSTS_SECONDS": "a year"}, "is not a whole number"),
+        ({"DEBUG": "1", "CLOCK_SKEW_ALLOWANCE_SECONDS": "2s"}, "is not a whole number"),
+        ({"DEBUG": "1", "CLOCK_SKEW_ALLOWANCE_SECONDS": "-1"}, "must be at least 0"),
         ({"DEBUG": "1", "REDIS_URL": "localhost:6379"}, "must be a redis://"),
         ({"DEBUG": "1", "SITE_URL": "cosign.example.org"}, "must start with http"),
         ({"DEBUG": "1", "DATABASE_URL": "nosuchdb://x/y"}, "nosuchdb"),
