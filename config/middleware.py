@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template.loader import render_to_string
 
 from accounts.network import peer_is_trusted_proxy
+from config import health
 
 # Headers in which a proxy speaks for its client: its address, the scheme and host it was asked
 # for. Only X-Forwarded-For (accounts.network.client_ip) and X-Forwarded-Proto (Django, under
@@ -21,6 +22,41 @@ FORWARDING_HEADERS = (
     "HTTP_X_REAL_IP",
     "HTTP_FORWARDED",
 )
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz and /readyz before anything reads the Host header or the scheme.
+
+    Load balancers check over plain http, often in HTTP/1.0 without a Host header (HAProxy's
+    `option httpchk`): CommonMiddleware would refuse them as DisallowedHost (a 400 and a logged
+    error per poll) and SecurityMiddleware would redirect them to https. First in MIDDLEWARE, so
+    neither they nor the page cache, CSRF or locale see these paths.
+
+    /healthz: the process is alive, and answers without touching the database or Redis.
+    /readyz: it can serve (config.health).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path not in ("/healthz", "/readyz"):
+            return self.get_response(request)
+        response: HttpResponse
+        if request.method not in ("GET", "HEAD"):
+            response = HttpResponseNotAllowed(["GET", "HEAD"])
+        elif path == "/healthz":
+            response = HttpResponse("ok", content_type="text/plain")
+        else:
+            status, body = health.readiness()
+            response = JsonResponse(body, status=status)
+            # An expected answer while a host is out of rotation, already logged by config.health
+            # when it began: not an error line from django.request on every poll.
+            response._has_been_logged = True  # type: ignore[attr-defined]
+        # A proxy or cache between the balancer and the host must not answer for the host.
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class ForwardedHeadersMiddleware:

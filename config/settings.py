@@ -169,6 +169,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers' /healthz and /readyz, answered whatever the Host header and scheme,
+    # before CommonMiddleware refuses a missing Host or SecurityMiddleware redirects to https.
+    "config.middleware.HealthCheckMiddleware",
     # Before anything reads a forwarding header (the page cache asks whether a request is secure).
     "config.middleware.ForwardedHeadersMiddleware",
     # Outside everything else: a hit on a shared copy of a public page needs none of what follows,

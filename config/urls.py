@@ -8,7 +8,7 @@ from config import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", views.healthz, name="healthz"),
+    # /healthz and /readyz: config.middleware.HealthCheckMiddleware answers them before routing.
     # Outside the language prefix: one challenge endpoint whatever the page's language.
     path("abuse/challenge", abuse_views.pow_challenge, name="abuse_challenge"),
 ]

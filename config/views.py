@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -46,14 +45,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "filtered": any(filters.values()),
     }
     return render(request, "home.html", context, status=status)
-
-
-@require_safe
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers: the process is up and reaches its database."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 # How often the IP hash key changes, and how long a span of kept keys is, per rotation setting.
