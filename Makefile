@@ -80,13 +80,18 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
-test: install-dev browser
+# libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py).
+test: install-dev browser /usr/bin/faketime
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Load, integrity and fault tests of the sign flow (bench/run.py; README "Benchmarks"). Needs this
 # machine's PostgreSQL; starts its own Redis, gunicorn, Celery and SMTP sink, and stops them.
 bench: install-dev /usr/bin/wrk $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
+
+/usr/bin/faketime:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) faketime
 
 /usr/bin/wrk:
 	$(SUDO) apt-get update -qq
