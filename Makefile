@@ -80,8 +80,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
-# libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py).
-test: install-dev browser /usr/bin/faketime
+# libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py);
+# HAProxy health-checks a live server as the README configures it (tests/config/test_load_balancer.py).
+test: install-dev browser /usr/bin/faketime /usr/sbin/haproxy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Load, integrity and fault tests of the sign flow (bench/run.py; README "Benchmarks"). Needs this
@@ -92,6 +93,10 @@ bench: install-dev /usr/bin/wrk $(VENV)/.installed-bench
 /usr/bin/faketime:
 	$(SUDO) apt-get update -qq
 	$(APT_INSTALL) faketime
+
+/usr/sbin/haproxy:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) haproxy
 
 /usr/bin/wrk:
 	$(SUDO) apt-get update -qq
