@@ -434,14 +434,14 @@ ABUSE_MIN_FILL_SECONDS = env_int("ABUSE_MIN_FILL_SECONDS", 3)
 # second on an old phone. Challenges expire; a solved one is accepted once.
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 100_000, minimum=1)
 ALTCHA_EXPIRES_SECONDS = env_int("ALTCHA_EXPIRES_SECONDS", 1800, minimum=60)
-# Signals that flag, as "more than COUNT in PERIOD" on one campaign: signatures from one IP hash,
-# from one email domain (big free-mail providers get their own, higher threshold) and with
-# near-identical names (2/10m: the third such name within ten minutes is flagged).
 # A form is often shown by one app host and sent to another: the fill-time and proof-of-work
 # checks compare one host's clock with another's, and give them this much leeway. Hosts must run
 # NTP (chrony, systemd-timesyncd), which keeps them within milliseconds; this covers a clock
 # that has drifted a little, not one that is not synchronized at all.
 CLOCK_SKEW_ALLOWANCE_SECONDS = env_int("CLOCK_SKEW_ALLOWANCE_SECONDS", 2)
+# Signals that flag, as "more than COUNT in PERIOD" on one campaign: signatures from one IP hash,
+# from one email domain (big free-mail providers get their own, higher threshold) and with
+# near-identical names (2/10m: the third such name within ten minutes is flagged).
 ABUSE_IP_BURST = env_rates("ABUSE_IP_BURST", ["5/10m"])
 ABUSE_DOMAIN_BURST = env_rates("ABUSE_DOMAIN_BURST", ["20/10m"])
 ABUSE_FREE_MAIL_BURST = env_rates("ABUSE_FREE_MAIL_BURST", ["1000/10m"])
