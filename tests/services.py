@@ -62,7 +62,7 @@ class MailSink:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -71,7 +71,7 @@ def _free_port() -> int:
 @contextmanager
 def smtp_serving(sink: MailSink) -> Iterator[int]:
     """An SMTP server on a free local port handing messages to `sink`; yields the port."""
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port
@@ -136,7 +136,7 @@ def app_server(
     """gunicorn serving Cosign with production settings (DEBUG off) against the test database,
     as a real process on a free port; `env` overrides its environment (REDIS_URL, a clock...).
     The caller's test must use `transactional_db`, so that the server sees its rows."""
-    port = _free_port()
+    port = free_port()
     application = f"cosign-test-{name}"
     log_path = tmp_path / f"{name}.log"
     full_env = {

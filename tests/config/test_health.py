@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from config import health
+from tests.services import free_port
 
 HEALTH_PATHS = ["/healthz", "/readyz"]
 
@@ -42,16 +43,10 @@ def production(settings) -> None:
     settings.SECURE_SSL_REDIRECT = True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def redis_refusing(settings) -> None:
     """Redis stopped: nothing listens at its address."""
-    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
 
 
 @pytest.fixture
@@ -109,7 +104,7 @@ def test_no_https_redirect_for_a_check_over_plain_http(production, path: str) ->
 
 def test_healthz_touches_neither_database_nor_redis(production, settings) -> None:
     # No django_db mark: pytest-django fails any database query. Redis points nowhere.
-    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.content == b"ok"

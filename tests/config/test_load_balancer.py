@@ -17,7 +17,7 @@ from unittest import mock
 import pytest
 
 from config import health
-from tests.services import wait_until
+from tests.services import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -72,19 +72,13 @@ class Balancer:
         return head.splitlines()[0], body
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def balancer(live_server) -> Iterator[Balancer]:
     assert HAPROXY.exists(), f"{HAPROXY} is missing: `make test` installs Debian's haproxy"
     with tempfile.TemporaryDirectory(prefix="haproxy") as folder:
         # A short path: a UNIX socket's name may not be longer than 107 bytes.
         stats = str(Path(folder) / "stats")
-        port = _free_port()
+        port = free_port()
         config = Path(folder) / "haproxy.cfg"
         server = live_server.url.removeprefix("http://")
         config.write_text(CONFIG.format(stats=stats, port=port, server=server))

@@ -8,18 +8,11 @@ arrives exactly once (the sweep queues what the request could not).
 
 from __future__ import annotations
 
-import html
-import http.cookiejar
-import re
 import select
 import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,11 +20,12 @@ import pytest
 from accounts.models import User
 from petitions.models import Signature
 from tests.factories import OpenLetterFactory, PetitionFactory
+from tests.integration.web_client import Answer, Browser, hidden_fields
 from tests.services import (
     MailSink,
-    _free_port,
     app_server,
     celery_worker,
+    free_port,
     text_body,
     wait_until,
 )
@@ -44,52 +38,18 @@ REQUEST_TIMEOUT = 1.0
 STAFF_PASSWORD = "a-long-password-for-tests"
 
 
-# --- A browser without a browser -------------------------------------------------------------
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-@dataclass
-class Answer:
-    status: int
-    body: str
-    location: str
-
-
 class Client:
-    """Cookies, CSRF tokens from the page, no redirects followed: what a person's browser sends."""
+    """A browser (tests/integration/web_client) on one server, whose every request must be
+    answered within REQUEST_TIMEOUT."""
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect
-        )
+        self.browser = Browser(timeout=REQUEST_TIMEOUT)
 
     def request(self, path: str, data: dict[str, str] | None = None) -> Answer:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (http only)
-        if data is not None:
-            request.add_header("Referer", self.base + path)
-        try:
-            with self.opener.open(request, timeout=REQUEST_TIMEOUT) as response:
-                return Answer(response.status, response.read().decode(), "")
-        except urllib.error.HTTPError as error:
-            return Answer(error.code, error.read().decode(), error.headers.get("Location", ""))
-
-    def form_fields(self, page: str, action: str) -> dict[str, str]:
-        """The hidden fields of the form posting to `action` (its CSRF token, its start time)."""
-        form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', page, re.S)
-        assert form, f"no form posting to {action}"
-        return {
-            html.unescape(name): html.unescape(value)
-            for name, value in re.findall(
-                r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)
-            )
-        }
+        if data is None:
+            return self.browser.get(self.base + path)
+        return self.browser.post(self.base + path, data)
 
 
 # --- Redis, stopped or hung ------------------------------------------------------------------
@@ -99,7 +59,7 @@ class RedisServer:
     """A redis-server of the test's own, on a free port, to stop and start again."""
 
     def __init__(self, work: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.work = work
         self.process: subprocess.Popen | None = None
 
@@ -216,7 +176,7 @@ def _sign(client: Client, slug: str) -> Answer:
     path = f"/en/p/{slug}/"
     page = client.request(path)
     assert page.status == 200
-    fields = client.form_fields(page.body, f"/en/p/{slug}/sign/")
+    fields = hidden_fields(page.body, action=f"/en/p/{slug}/sign/")
     form = fields | {
         "name": "Maria Rossi",
         "email": SIGNER,
@@ -230,7 +190,7 @@ def _sign(client: Client, slug: str) -> Answer:
 def _admin_works(client: Client) -> None:
     login = client.request("/admin/login/")
     assert login.status == 200
-    fields = client.form_fields(login.body, "/admin/login/")
+    fields = hidden_fields(login.body, action="/admin/login/")
     answer = client.request(
         "/admin/login/",
         fields | {"username": "staff@cosign.test", "password": STAFF_PASSWORD, "next": "/admin/"},
@@ -248,7 +208,7 @@ def _site_stays_up_without_redis(app_url: str, petition_slug: str, letter_slug: 
     # A sign POST with an invalid form answered 500 in the review.
     invalid = Client(app_url)
     page = invalid.request(f"/en/p/{petition_slug}/")
-    fields = invalid.form_fields(page.body, f"/en/p/{petition_slug}/sign/")
+    fields = hidden_fields(page.body, action=f"/en/p/{petition_slug}/sign/")
     assert invalid.request(f"/en/p/{petition_slug}/sign/", fields).status == 400
     signed = _sign(Client(app_url), petition_slug)
     assert (signed.status, signed.location) == (302, f"/en/p/{petition_slug}/check-your-inbox/")
