@@ -31,28 +31,8 @@ def sign_as_a_person(port: int, n: int) -> str:
     fields = {k: challenge[k] for k in ("algorithm", "challenge", "salt", "signature")}
     proof = base64.b64encode(json.dumps({**fields, "number": solution.number}).encode())
     time.sleep(max(0.0, shown + FILL_WAIT_SECONDS - time.monotonic()))
-    body = urlencode(
-        {
-            "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
-            "form_started": infra.hidden_input(page.body, "form_started"),
-            "altcha": proof.decode(),
-            "name": f"Probe {letters(n)}",
-            "email": address,
-            "display": "short",
-            "ref_code": "",
-        }
-    )
-    reply = infra.fetch(
-        port,
-        "POST",
-        SIGN_PATH,
-        body=body,
-        headers={
-            **headers,
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={page.cookies['csrftoken']}",
-        },
-    )
+    fields = {"altcha": proof.decode(), "name": f"Probe {letters(n)}", "email": address}
+    reply = _sign_from(port, page, headers, fields)
     if reply.status != 302:
         raise RuntimeError(f"probe signature refused: {reply.status}")
     return address
@@ -88,6 +68,32 @@ def public_count(port: int) -> int:
     return int(match.group(1).replace(",", ""))
 
 
+def _sign_from(
+    port: int, page: infra.Response, headers: dict[str, str], fields: dict[str, str]
+) -> infra.Response:
+    """Post the sign form shown on `page` (its CSRF cookie and token, its start time)."""
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
+            "form_started": infra.hidden_input(page.body, "form_started"),
+            "display": "short",
+            "ref_code": "",
+            **fields,
+        }
+    )
+    return infra.fetch(
+        port,
+        "POST",
+        SIGN_PATH,
+        body=body,
+        headers={
+            **headers,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={page.cookies['csrftoken']}",
+        },
+    )
+
+
 def outage_probe(port: int, stop: threading.Event) -> dict[str, int]:
     """While Redis is down: a reader and a signer, one request at a time, until `stop`. Counts
     what a person would have seen go wrong: a page that is not 200, a signature not answered
@@ -106,29 +112,10 @@ def outage_probe(port: int, stop: threading.Event) -> dict[str, int]:
         if page.status != 200:
             counts["page_errors"] += 1
             continue
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": infra.hidden_input(page.body, "csrfmiddlewaretoken"),
-                "form_started": infra.hidden_input(page.body, "form_started"),
-                "name": f"Outage {letters(n)}",
-                "email": f"outage.{n}@outage-{n}.test",
-                "display": "short",
-                "ref_code": "",
-            }
-        )
+        fields = {"name": f"Outage {letters(n)}", "email": f"outage.{n}@outage-{n}.test"}
         counts["sign"] += 1
         try:
-            reply = infra.fetch(
-                port,
-                "POST",
-                SIGN_PATH,
-                body=body,
-                headers={
-                    **headers,
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"csrftoken={page.cookies['csrftoken']}",
-                },
-            )
+            reply = _sign_from(port, page, headers, fields)
         except OSError:
             counts["sign_errors"] += 1
             continue
