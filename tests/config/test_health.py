@@ -7,7 +7,6 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -41,22 +40,6 @@ def production(settings) -> None:
     """Production settings a load balancer's check must get through."""
     settings.ALLOWED_HOSTS = ["cosign.example"]
     settings.SECURE_SSL_REDIRECT = True
-
-
-@pytest.fixture
-def redis_refusing(settings) -> None:
-    """Redis stopped: nothing listens at its address."""
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-
-
-@pytest.fixture
-def redis_never_answering(settings) -> Iterator[None]:
-    """Redis hung: the kernel accepts connections to a listener that never reads them."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        settings.REDIS_URL = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-        yield
 
 
 def _readyz(client: Client | None = None) -> tuple[int, dict[str, object]]:

@@ -92,16 +92,6 @@ def balancer(live_server) -> Iterator[Balancer]:
             process.wait(timeout=10)
 
 
-@pytest.fixture
-def redis_never_answering(settings) -> Iterator[None]:
-    """Redis hung: the kernel accepts connections to a listener that never reads them."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        settings.REDIS_URL = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
-        yield
-
-
 def _state(balancer: Balancer) -> tuple[str, str, str]:
     """The server's state, and the result and HTTP status of its last check."""
     server = balancer.server()

@@ -13,6 +13,9 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -240,45 +243,49 @@ def campaign(transactional_db) -> tuple[str, str]:
     return petition.slug, letter.slug
 
 
-def test_with_redis_stopped_the_site_stays_up_and_mails_once_it_is_back(
-    campaign, smtp_server, tmp_path
-) -> None:
-    petition_slug, letter_slug = campaign
-    sink, smtp_port = smtp_server
-    redis = RedisServer(tmp_path)
-    redis.start()
-    try:
-        env = _env(redis.url, smtp_port, "stopped")
-        with app_server(tmp_path, env=env) as app:
-            assert Client(app.url).request(f"/en/p/{petition_slug}/").status == 200
-            redis.stop()
-            _site_stays_up_without_redis(app.url, petition_slug, letter_slug)
-            # Logged once per breaker trip and path, never as a traceback per request.
-            assert "Traceback" not in app.log()
-            redis.start()
-            _mailed_once(sink, smtp_port, env, tmp_path, app.url)
-    finally:
-        if redis.process is not None:
-            redis.stop()
+@dataclass
+class Outage:
+    """How Redis fails in one run: `fail()` and `heal()` around a Redis the site reaches at
+    `url`."""
+
+    url: str
+    fail: Callable[[], object]
+    heal: Callable[[], object]
 
 
-def test_with_redis_hung_the_site_stays_up_and_mails_once_it_answers_again(
-    campaign, smtp_server, tmp_path
-) -> None:
-    petition_slug, letter_slug = campaign
-    sink, smtp_port = smtp_server
-    redis = RedisServer(tmp_path)
+@contextmanager
+def _redis_failing(how: str, work: Path) -> Iterator[Outage]:
+    redis = RedisServer(work)
     redis.start()
+    if how == "stopped":
+        try:
+            yield Outage(url=redis.url, fail=redis.stop, heal=redis.start)
+        finally:
+            if redis.process is not None:
+                redis.stop()
+        return
+    # Hung: connections are accepted and read, and nothing comes back.
     proxy = HangingProxy(redis.port)
     try:
-        env = _env(proxy.url(0), smtp_port, "hung")
-        with app_server(tmp_path, env=env) as app:
-            assert Client(app.url).request(f"/en/p/{petition_slug}/").status == 200
-            proxy.hung.set()
-            _site_stays_up_without_redis(app.url, petition_slug, letter_slug)
-            assert "Traceback" not in app.log()
-            proxy.hung.clear()
-            _mailed_once(sink, smtp_port, env, tmp_path, app.url)
+        yield Outage(url=proxy.url(0), fail=proxy.hung.set, heal=proxy.hung.clear)
     finally:
         proxy.close()
         redis.stop()
+
+
+@pytest.mark.parametrize("how", ["stopped", "hung"])
+def test_without_redis_the_site_stays_up_and_mails_once_redis_is_back(
+    campaign, smtp_server, tmp_path, how: str
+) -> None:
+    petition_slug, letter_slug = campaign
+    sink, smtp_port = smtp_server
+    with _redis_failing(how, tmp_path) as outage:
+        env = _env(outage.url, smtp_port, how)
+        with app_server(tmp_path, env=env) as app:
+            assert Client(app.url).request(f"/en/p/{petition_slug}/").status == 200
+            outage.fail()
+            _site_stays_up_without_redis(app.url, petition_slug, letter_slug)
+            # Logged once per breaker trip and path, never as a traceback per request.
+            assert "Traceback" not in app.log()
+            outage.heal()
+            _mailed_once(sink, smtp_port, env, tmp_path, app.url)
