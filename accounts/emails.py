@@ -16,6 +16,11 @@ def _local_and_domain(email: str) -> tuple[str, str] | None:
     """The mailbox name and domain of an address as mail software reads them: a quoted local part
     unquoted (`"vo\\ter"@x` is `voter@x`, where Django's mailer sends it), or None for no `@`."""
     text = unicodedata.normalize("NFC", email.strip())
+    if not text.startswith('"'):
+        # A dot-atom, all the email fields accept besides a quoted string, reads as written;
+        # the parser below costs ~25 µs, on the sign POST's path.
+        local, sep, domain = text.rpartition("@")
+        return (local, domain) if sep else None
     try:
         address = Address(addr_spec=text)
     except (HeaderParseError, ValueError, IndexError, TypeError):
