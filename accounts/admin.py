@@ -19,9 +19,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.audit import AuditedAdminMixin, AuditedInlineMixin, audit_log
 from accounts.forms import RejectionForm
 from accounts.models import Membership, Organization, User
+from mechanisms.audit import AuditedAdminMixin, AuditedInlineMixin, audit_log
 
 
 class _LoginEmailMixin:
@@ -50,7 +50,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     add_form = UserCreationForm
     form = UserEditForm
     # Who may read and export signers' data (staff rights, groups, permissions), and where
-    # the account's mail goes: audited (accounts.audit).
+    # the account's mail goes: audited (mechanisms.audit).
     audited_fields = (
         "email",
         "is_active",

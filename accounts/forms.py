@@ -8,13 +8,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.abuse import HoneypotMixin
-from accounts.validators import (
+from mechanisms.abuse import HoneypotMixin
+from mechanisms.validators import (
     validate_deliverable_email,
     validate_no_control_characters,
     validate_not_an_email,
 )
-from accounts.web_urls import WebURLFormField
+from mechanisms.web_urls import WebURLFormField
 
 
 def _helper(*, submit: Submit, action: str | None = None) -> FormHelper:

@@ -9,8 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.emails import email_address_normalize
-from accounts.web_urls import WebURLField
+from mechanisms.addresses import email_address_normalize
+from mechanisms.web_urls import WebURLField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -18,8 +18,9 @@ class UserManager(BaseUserManager["User"]):
 
     @classmethod
     def login_email(cls, email: str) -> str:
-        """Emails are stored lower-cased with the domain in its one IDNA form (accounts.emails),
-        so one person has one account however they type it, `bücher.example` or its xn--
+        """Emails are stored lower-cased with the domain in its one IDNA form
+        (mechanisms.addresses), so one person has one account however they type it,
+        `bücher.example` or its xn--
         spelling."""
         return email_address_normalize(email)
 
@@ -174,39 +175,3 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
-
-
-class IpHashKey(models.Model):
-    """The secret mixed into IP hashes for one period (a month by default).
-
-    Hashes are only linkable while their period's key exists; the retention task deletes old keys,
-    after which nobody (us included) can tell which address an old hash came from.
-    """
-
-    period = models.CharField(_("period"), max_length=16, unique=True)
-    secret = models.CharField(max_length=128, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-
-    class Meta:
-        ordering = ("-period",)
-        verbose_name = _("IP hash key")
-        verbose_name_plural = _("IP hash keys")
-
-    def __str__(self) -> str:
-        return self.period
-
-
-class AbuseFlag(models.TextChoices):
-    """Why a signature was held for a moderator. Signals flag, they never block on their own.
-
-    Stored space-separated in a signature's `flags`; no code is a substring of another, so a filter
-    on one code (`flags__contains`) never matches a different one.
-    """
-
-    DISPOSABLE_EMAIL = "disposable", _("Disposable email domain")
-    IP_BURST = "ip_burst", _("Burst from one network address")
-    DOMAIN_BURST = "domain_burst", _("Burst from one email domain")
-    NEAR_DUPLICATE = "near_duplicate", _("Near-duplicate name")
-    TOO_FAST = "too_fast", _("Form sent faster than a person types")
-    NO_PROOF_OF_WORK = "no_pow", _("No proof of work (JavaScript off)")
-    BAD_PROOF_OF_WORK = "bad_pow", _("Invalid proof of work")

@@ -13,9 +13,9 @@ from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.mail import EmailKind, absolute_url, mail_send
 from accounts.models import Organization, User
-from accounts.tokens import token_make
+from mechanisms.mail import EmailKind, absolute_url, mail_send
+from mechanisms.tokens import token_make
 
 CONTACT_TOKEN_PURPOSE = "accounts.organization_contact"  # noqa: S105 (a salt, not a secret)
 CONTACT_CONFIRM_MAX_AGE = timedelta(days=7)

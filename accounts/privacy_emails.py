@@ -6,9 +6,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.mail import EmailKind, absolute_url, mail_send
-from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE
-from accounts.tokens import token_make
+from mechanisms.mail import EmailKind, absolute_url, mail_send
+from mechanisms.tokens import token_make
+
+MY_SIGNATURES_TOKEN_PURPOSE = "accounts.my_signatures"  # noqa: S105 (a salt, not a secret)
 
 # Anyone can ask for the link to be sent to an address that has signed: at most one per notice
 # interval, and nothing typed in it.

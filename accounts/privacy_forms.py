@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_deliverable_email
+from mechanisms.validators import validate_deliverable_email
 
 
 class MySignaturesForm(forms.Form):

@@ -21,12 +21,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import personal_data, tasks
-from accounts.abuse import rate_limit_message, rate_limited, submission_rate_limited
-from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, LinkOwner
+from accounts import my_signatures, tasks
+from accounts.my_signatures import LinkOwner
+from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
 from accounts.privacy_forms import MySignaturesForm
-from accounts.queue import enqueue_after_commit
-from accounts.tokens import TokenExpired, TokenInvalid, token_read
+from mechanisms import personal_data
+from mechanisms.abuse import rate_limit_message, rate_limited, submission_rate_limited
+from mechanisms.queue import enqueue_after_commit
+from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def _owner(request: HttpRequest, token: str) -> LinkOwner | None:
         raise _LinkProblem(_link_problem(request, token=token, expired=True)) from None
     except TokenInvalid:
         raise _LinkProblem(_link_problem(request, token=token, expired=False)) from None
-    return personal_data.link_owner(refs=refs)
+    return my_signatures.link_owner(refs=refs)
 
 
 def _records(owner: LinkOwner | None) -> list[personal_data.PersonalRecord]:
@@ -195,7 +197,7 @@ def my_signatures_renew(request: HttpRequest, token: str) -> HttpResponse:
         request, action=RATE_LIMIT_ACTION
     ):
         return _request_page(request, MySignaturesForm(), status=429)
-    owner = personal_data.link_owner(refs=refs)
+    owner = my_signatures.link_owner(refs=refs)
     if owner is not None:
         enqueue_after_commit(tasks.my_signatures_send_link, owner.email, request.LANGUAGE_CODE)
     return redirect("accounts:my_signatures_sent")

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Membership, Organization, User
 from accounts.organization_emails import CONTACT_CONFIRM_MAX_AGE, CONTACT_TOKEN_PURPOSE
-from accounts.tokens import TokenExpired, TokenInvalid, token_read
+from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
 
 
 def organizations_for_user(*, user: User | AnonymousUser) -> list[Organization]:

@@ -16,17 +16,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import organization_emails as emails
 from accounts import selectors
-from accounts.audit import audit_read, audit_save_record
-from accounts.domains import domain_is_free_mail, domain_within, email_domain, website_domain
 from accounts.models import Membership, Organization, User
-from accounts.queue import enqueue_after_commit
-from accounts.web_urls import web_url_normalize
+from mechanisms.audit import audit_read, audit_save_record
+from mechanisms.domains import domain_is_free_mail, domain_within, email_domain, website_domain
+from mechanisms.queue import enqueue_after_commit
+from mechanisms.web_urls import web_url_normalize
 
 logger = logging.getLogger(__name__)
 
 _SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
 # A member hears from the campaigns their organization sponsors or leads; an administrator also
-# brings in members. Who joins, and with what role, is audited (accounts.audit).
+# brings in members. Who joins, and with what role, is audited (mechanisms.audit).
 MEMBERSHIP_AUDITED_FIELDS = ("user", "organization", "role")
 
 
@@ -406,7 +406,7 @@ def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE)
 
 def password_link_send_to_address(*, email: str, language: str) -> bool:
     """The lookup password_link_request leaves to a task. At most one link per address per
-    SIGNATURE_NOTICE_INTERVAL (the email kind's cooldown, accounts.mail): anyone may post the
+    SIGNATURE_NOTICE_INTERVAL (the email kind's cooldown, mechanisms.mail): anyone may post the
     form, from as many networks as they like."""
     user = User.objects.filter(
         email__iexact=User.objects.login_email(email), is_active=True

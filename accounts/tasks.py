@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts import services
-from accounts.mail import MAIL_RETRY
+from mechanisms.mail import MAIL_RETRY
 
 
 @shared_task(**MAIL_RETRY)
@@ -53,24 +53,6 @@ def user_send_password_link_to_address(email: str, language: str) -> bool:
 @shared_task(**MAIL_RETRY)
 def my_signatures_send_link(email: str, language: str) -> bool:
     """The address is the only handle a signer gives; the service mails only if it has signed."""
-    from accounts.personal_data import my_signatures_link_send
+    from accounts.my_signatures import my_signatures_link_send
 
     return my_signatures_link_send(email=email, language=language)
-
-
-@shared_task
-def ip_hash_keys_prune() -> dict[str, int]:
-    from accounts.network import ip_hash_keys_prune as prune
-
-    pruned = prune()
-    return {"keys_deleted": pruned.keys_deleted, "hashes_cleared": pruned.hashes_cleared}
-
-
-# Retention after a long outage may have many campaigns to catch up on; it works in committed
-# batches, so a run that hits even this limit leaves the rest to the next day's run.
-@shared_task(soft_time_limit=1800, time_limit=1860)
-def personal_data_anonymize_expired() -> dict[str, dict[str, int]]:
-    from accounts.personal_data import personal_data_anonymize_expired as anonymize
-
-    done = anonymize()
-    return {"anonymized": done.anonymized, "unconfirmed_deleted": done.unconfirmed_deleted}

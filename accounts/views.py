@@ -13,7 +13,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts import abuse, selectors, services
+from accounts import selectors, services
 from accounts.forms import (
     InviteForm,
     LoginForm,
@@ -22,8 +22,9 @@ from accounts.forms import (
     PasswordSetForm,
 )
 from accounts.models import Membership, Organization
-from accounts.tokens import TokenExpired, TokenInvalid
 from accounts.two_factor import staff_verified
+from mechanisms import abuse
+from mechanisms.tokens import TokenExpired, TokenInvalid
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:

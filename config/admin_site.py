@@ -45,8 +45,8 @@ class CosignAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # Imported here: this module is loaded while the app registry is still filling.
-        from accounts import abuse
         from accounts.two_factor import second_factor_redirect
+        from mechanisms import abuse
 
         default_next = reverse("admin:index", current_app=self.name)
         if second_factor_pending(request):
@@ -78,7 +78,7 @@ class CosignAdminSite(admin.AdminSite):
         without the password being checked at all."""
         from django.contrib.admin.forms import AdminAuthenticationForm
 
-        from accounts import abuse
+        from mechanisms import abuse
 
         form_class = self.login_form or AdminAuthenticationForm
         form = form_class(request, initial={"username": request.POST.get("username", "")})

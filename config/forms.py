@@ -5,7 +5,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_no_control_characters
+from mechanisms.validators import validate_no_control_characters
 from petitions.models import Petition, Topic
 
 SEARCH_MAX_LENGTH = 100

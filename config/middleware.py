@@ -5,11 +5,11 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template.loader import render_to_string
 
-from accounts.network import peer_is_trusted_proxy
 from config import health
+from mechanisms.network import peer_is_trusted_proxy
 
 # Headers in which a proxy speaks for its client: its address, the scheme and host it was asked
-# for. Only X-Forwarded-For (accounts.network.client_ip) and X-Forwarded-Proto (Django, under
+# for. Only X-Forwarded-For (mechanisms.network.client_ip) and X-Forwarded-Proto (Django, under
 # TRUST_X_FORWARDED_PROTO) are read today; all of them go, so nothing added later can read one
 # that a client wrote.
 FORWARDING_HEADERS = (

@@ -122,7 +122,7 @@ def env_proxies(name: str) -> list[str]:
                 "address rate limits see; list only your own proxies"
             )
         if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
-            # Addresses are compared in their IPv4 form (accounts.network), so this never matches.
+            # Addresses are compared in their IPv4 form (mechanisms.network), so this never matches.
             raise ImproperlyConfigured(
                 f"{name}: {item!r} is an IPv4-mapped IPv6 network; write it in its IPv4 form"
             )
@@ -132,7 +132,7 @@ def env_proxies(name: str) -> list[str]:
 
 # The reverse proxies (or load balancers) in front of gunicorn. Their X-Forwarded-For is believed,
 # walked from the right while each hop is one of them: the first address that is not is the client
-# (accounts.network.client_ip). A connection from anywhere else is its own client, whatever its
+# (mechanisms.network.client_ip). A connection from anywhere else is its own client, whatever its
 # headers say, so a client reaching gunicorn directly cannot choose the address that rate limits
 # and abuse signals see. Empty: no proxy, trust only the connecting address.
 TRUSTED_PROXIES = env_proxies("TRUSTED_PROXIES")
@@ -163,9 +163,11 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "mechanisms",
     "accounts",
     "petitions",
     "letters",
+    "config.apps.CosignSiteConfig",
 ]
 
 MIDDLEWARE = [
@@ -175,8 +177,8 @@ MIDDLEWARE = [
     # Before anything reads a forwarding header (the page cache asks whether a request is secure).
     "config.middleware.ForwardedHeadersMiddleware",
     # Outside everything else: a hit on a shared copy of a public page needs none of what follows,
-    # and the copy keeps the headers the middleware below gave it (petitions.page_cache).
-    "petitions.page_cache.PageCacheMiddleware",
+    # and the copy keeps the headers the middleware below gave it (mechanisms.page_cache).
+    "mechanisms.page_cache.PageCacheMiddleware",
     # Outermost, so every answer carries them: also the 400 that CommonMiddleware gives a request
     # for a host not in ALLOWED_HOSTS, which never passes the middleware below it.
     "csp.middleware.CSPMiddleware",
@@ -241,7 +243,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 
 # Redis may die at any moment, or hang (DESIGN.md): every use of it waits at most this long for a
 # connection and for an answer, and after a failure a process skips Redis for
-# REDIS_BREAKER_SECONDS (accounts.redis_breaker) instead of paying the timeout on every request.
+# REDIS_BREAKER_SECONDS (mechanisms.redis_breaker) instead of paying the timeout on every request.
 # Pages then render from the database, signatures are stored and mailed by the sweep once Redis
 # is back, and rate limits let requests through.
 REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 200, minimum=10)
@@ -251,7 +253,7 @@ _REDIS_TIMEOUT = REDIS_TIMEOUT_MS / 1000
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "accounts.redis_breaker.BreakerRedisCache",
+            "BACKEND": "mechanisms.redis_breaker.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cosign"),
             # Passed to redis-py's connections: no retries, which would multiply the timeout.
@@ -303,7 +305,7 @@ CELERY_TIMEZONE = "UTC"
 
 # The public count is at most COUNTER_INTERVAL_SECONDS + PETITION_PAGE_CACHE_SECONDS behind the
 # confirmations (4 s with the defaults; the target is 5): the counter adds them in batches, and
-# anonymous readers share a copy of the petition page that old (petitions.page_cache; 0 switches
+# anonymous readers share a copy of the petition page that old (mechanisms.page_cache; 0 switches
 # it off). One second is enough for the copy: at 2,000 readers a second it is rendered once.
 COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
 PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 1)
@@ -350,11 +352,11 @@ CELERY_BEAT_SCHEDULE = {
     # Privacy: old IP hash keys go (and the hashes made with them), and signers' personal data
     # goes SIGNATURE_RETENTION_DAYS after their campaign closed.
     "privacy-prune-ip-hash-keys": {
-        "task": "accounts.tasks.ip_hash_keys_prune",
+        "task": "mechanisms.tasks.ip_hash_keys_prune",
         "schedule": crontab(hour=2, minute=7),
     },
     "privacy-anonymize-expired": {
-        "task": "accounts.tasks.personal_data_anonymize_expired",
+        "task": "mechanisms.tasks.personal_data_anonymize_expired",
         "schedule": crontab(hour=2, minute=37),
     },
 }
@@ -378,7 +380,8 @@ DEFAULT_FROM_EMAIL = env_str(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Emails that anyone can cause to be sent to an address never confirmed on Cosign (confirmation
 # links, organization contact links, invitations, password and "your signatures" links): at most
-# this many a day to one mailbox, from all campaigns and forms together (accounts.mail). 0: no cap.
+# this many a day to one mailbox, from all campaigns and forms together (mechanisms.mail).
+# 0: no cap.
 EMAIL_UNSOLICITED_PER_DAY = env_int("EMAIL_UNSOLICITED_PER_DAY", 20, minimum=0)
 
 # --- Signing --------------------------------------------------------------------------------------
@@ -406,7 +409,7 @@ def env_rates(name: str, default: list[str]) -> list[str]:
     return rates
 
 
-# Per action, three tiers counted in Redis (accounts.abuse.rate_limited): one keyed IP hash, one
+# Per action, three tiers counted in Redis (mechanisms.abuse.rate_limited): one keyed IP hash, one
 # campaign (petition or letter), and the whole site; each a burst and a sustained window. The
 # campaign and site limits only stop a flood: a viral petition takes hundreds per second.
 _RATE_DEFAULTS = {
@@ -451,7 +454,7 @@ ABUSE_NEAR_DUPLICATE = env_rates("ABUSE_NEAR_DUPLICATE", ["2/10m"])
 # Signers' names, emails, postal codes and IP hashes are removed this long after their campaign
 # closed; counts, places and dates stay.
 SIGNATURE_RETENTION_DAYS = env_int("SIGNATURE_RETENTION_DAYS", 180, minimum=1)
-# IP hashes mix IP_HASH_KEY with a random secret per period (accounts.network); a daily task
+# IP hashes mix IP_HASH_KEY with a random secret per period (mechanisms.network); a daily task
 # deletes the secrets of all but the last IP_HASH_KEYS_KEPT periods, after which hashes made with
 # them link to no one, and blanks those hashes.
 IP_HASH_KEY_ROTATION = env_str("IP_HASH_KEY_ROTATION", "month").lower()

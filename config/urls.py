@@ -2,8 +2,8 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import abuse_views
 from config import views
+from mechanisms import views as abuse_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_safe
 
 from config.forms import CatalogForm
 from letters.selectors import letter_catalog
-from petitions import delivery_services
 from petitions.models import Signature
 from petitions.selectors import petition_catalog, topic_list
+from petitions.services import deliveries
 
 CATALOG_PAGE_SIZE = 24
 
@@ -75,7 +75,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "link_hours": link_hours,
         "rotation_every": _ROTATION_EVERY[rotation],
         "keys_span": _ROTATION_SPAN[rotation](settings.IP_HASH_KEYS_KEPT),
-        "delivery_columns": [str(column) for column in delivery_services.DELIVERY_CSV_COLUMNS],
+        "delivery_columns": [str(column) for column in deliveries.DELIVERY_CSV_COLUMNS],
         "display_choices": [
             (label, Signature(name=_EXAMPLE_NAME, display=value).public_name)
             for value, label in Signature.Display.choices

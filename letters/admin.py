@@ -13,7 +13,6 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
-from accounts.audit import AuditedAdminMixin, audit_log
 from letters import delivery, moderation, services
 from letters.models import (
     IndividualSignature,
@@ -23,6 +22,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.audit import AuditedAdminMixin, audit_log
 from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
 
 
@@ -110,7 +110,7 @@ class OpenLetterAdmin(AuditedAdminMixin, TranslationAdmin):
     inlines = (LetterUpdateInline,)
     actions = ("publish",)
     # Lead organizations' members are told of each co-signer and approve them; targets receive
-    # the letter: who gets them is audited (accounts.audit).
+    # the letter: who gets them is audited (mechanisms.audit).
     audited_fields = ("lead_organizations", "targets")
     fieldsets = (
         (None, {"fields": ("slug", "status", "published_at", "topic", "lead_organizations")}),

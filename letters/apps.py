@@ -5,7 +5,7 @@ class LettersConfig(AppConfig):
     name = "letters"
 
     def ready(self) -> None:
-        from accounts.personal_data import provider_register
         from letters.personal_data import LetterSignatures
+        from mechanisms.personal_data import provider_register
 
         provider_register(LetterSignatures())

@@ -8,10 +8,10 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.mail import PERMANENT_MAIL_ERRORS, TRANSIENT_MAIL_ERRORS
-from accounts.queue import enqueue_after_commit
 from letters import emails, selectors
 from letters.models import LetterDelivery, LetterUpdate, OpenLetter
+from mechanisms.mail import PERMANENT_MAIL_ERRORS, TRANSIENT_MAIL_ERRORS
+from mechanisms.queue import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 

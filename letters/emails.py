@@ -8,10 +8,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.mail import EmailKind, absolute_url, mail_send
 from accounts.models import Organization
-from accounts.tokens import token_make
 from letters.models import IndividualSignature, OpenLetter, OrganizationSignature
+from mechanisms.mail import EmailKind, absolute_url, mail_send
+from mechanisms.tokens import token_make
 
 CONFIRM_TOKEN_PURPOSE = "letters.confirm"  # noqa: S105 (a salt, not a secret)
 

@@ -6,16 +6,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.abuse import HumanCheckMixin
 from accounts.models import Organization, User
 from accounts.two_factor import staff_verified
-from accounts.validators import (
+from letters import services
+from letters.models import STATEMENT_MAX_LENGTH, OpenLetter
+from mechanisms.abuse import HumanCheckMixin
+from mechanisms.validators import (
     validate_deliverable_email,
     validate_no_control_characters,
     validate_not_an_email,
 )
-from letters import services
-from letters.models import STATEMENT_MAX_LENGTH, OpenLetter
 
 
 def _helper(*, action: str, submit: str) -> FormHelper:

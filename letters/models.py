@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.domains import domain_normalize
 from accounts.models import Organization
-from petitions.models import ModeratedSignature, Petition, Target, Topic
-from petitions.models_delivery import DeliveryRecord
+from mechanisms.domains import domain_normalize
+from mechanisms.models import DeliveryRecord, ModeratedSignature
+from petitions.models import Petition, Target, Topic
 
 STATEMENT_MAX_LENGTH = 2000
 
@@ -123,7 +123,7 @@ class OpenLetter(models.Model):
 
     @property
     def required_domains(self) -> list[str]:
-        # In the one IDNA form addresses are compared in (accounts.domains).
+        # In the one IDNA form addresses are compared in (mechanisms.domains).
         return [
             domain_normalize(domain.strip().lstrip("@"))
             for domain in self.individual_email_domains.split(",")

@@ -1,5 +1,5 @@
 """Writes for staff moderation of individual signatures on open letters: the same actions and
-rules as petition signatures (petitions.moderation), without a counter, since a letter's
+rules as petition signatures (petitions.services.moderation), without a counter, since a letter's
 signers are counted live from confirmed, not-held rows."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.audit import audit_log
 from accounts.models import User
-from accounts.queue import enqueue_after_commit
 from letters.models import IndividualSignature
-from petitions.moderation import (
+from mechanisms.audit import audit_log
+from mechanisms.queue import enqueue_after_commit
+from petitions.services.moderation import (
     Moderated,
     moderation_confirm,
     moderation_reason_clean,

@@ -1,5 +1,5 @@
 """Individual signatures of open letters in the personal-data registry
-(accounts.personal_data): what a signer sees and downloads, withdrawing, and anonymizing after
+(mechanisms.personal_data): what a signer sees and downloads, withdrawing, and anonymizing after
 retention. Organizations' signatures are not personal data and stay."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.personal_data import (
+from letters.models import IndividualSignature
+from mechanisms.personal_data import (
     PersonalRecord,
     SignatureProviderBase,
     iso_or_none,
     locked_batches,
     signature_status_shown,
 )
-from letters.models import IndividualSignature
 
 
 def _record(signature: IndividualSignature) -> PersonalRecord:

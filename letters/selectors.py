@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404
 from modeltranslation.utils import build_localized_fieldname
 
 from accounts.models import Organization, User
-from accounts.tokens import TokenInvalid, token_read
 from letters.emails import CONFIRM_TOKEN_PURPOSE
 from letters.models import (
     IndividualSignature,
@@ -22,6 +21,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.tokens import TokenInvalid, token_read
 from petitions.models import Topic
 
 
@@ -130,7 +130,7 @@ def signatures_of_user(*, letter: OpenLetter, user: User) -> list[OrganizationSi
 
 
 def individual_from_token(*, letter: OpenLetter, token: str) -> IndividualSignature:
-    """Raises TokenInvalid or TokenExpired (from accounts.tokens) like the petition links."""
+    """Raises TokenInvalid or TokenExpired (from mechanisms.tokens) like the petition links."""
     signature_id = token_read(
         purpose=CONFIRM_TOKEN_PURPOSE, token=token, max_age=settings.SIGNATURE_CONFIRM_MAX_AGE
     )

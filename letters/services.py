@@ -15,14 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit_log
-from accounts.domains import domain_within, email_domain
-from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
-from accounts.queue import enqueue_after_commit
 from accounts.selectors import membership_get
 from accounts.two_factor import staff_verified
-from accounts.upsert import row_insert_or_find
 from letters import delivery, emails
 from letters.models import (
     IndividualSignature,
@@ -30,6 +25,11 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.addresses import email_canonicalize
+from mechanisms.audit import audit_log
+from mechanisms.domains import domain_within, email_domain
+from mechanisms.queue import enqueue_after_commit
+from mechanisms.upsert import row_insert_or_find
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def individual_signature_create(
         created_at=now,
     )
     signature.full_clean(exclude=["letter"], validate_unique=False, validate_constraints=False)
-    # One statement whatever the address (accounts.upsert): a repeat finds the existing row and
+    # One statement whatever the address (mechanisms.upsert): a repeat finds the existing row and
     # changes nothing in it; the task decides whether a link is mailed again.
     signature_id = row_insert_or_find(
         instance=signature, constraint="letters_one_signature_per_person"

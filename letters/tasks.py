@@ -5,10 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from accounts.mail import MAIL_RETRY
 from accounts.models import Organization, User
 from letters import delivery, emails, services
 from letters.models import OpenLetter, OrganizationSignature
+from mechanisms.mail import MAIL_RETRY
 
 
 def _members_of(organizations) -> list[str]:

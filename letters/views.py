@@ -14,11 +14,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import abuse
-from accounts.spreadsheet import csv_cell
-from accounts.tokens import TokenExpired, TokenInvalid
 from accounts.two_factor import staff_verified
-from accounts.web_urls import web_url_or_blank
 from letters import selectors, services
 from letters.forms import (
     CosignForm,
@@ -27,7 +23,11 @@ from letters.forms import (
     IndividualSignatureForm,
 )
 from letters.models import IndividualSignature, OpenLetter, OrganizationSignature, Statement
-from petitions.sharing import share_links
+from mechanisms import abuse
+from mechanisms.sharing import share_links
+from mechanisms.spreadsheet import csv_cell
+from mechanisms.tokens import TokenExpired, TokenInvalid
+from mechanisms.web_urls import web_url_or_blank
 
 
 def _letter(request: HttpRequest, slug: str) -> OpenLetter:

@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from modeltranslation.admin import TranslationAdmin
 
-from accounts.audit import AuditedAdminMixin, audit_log
-from petitions import campaign_services, delivery_services, moderation
+from mechanisms.audit import AuditedAdminMixin, audit_log
 from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
 from petitions.exports import petition_signatures_csv
 from petitions.jurisdiction import postal_code_normalize
@@ -32,7 +31,7 @@ from petitions.models import (
     Topic,
 )
 from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS
-from petitions.services import signature_place_resolve
+from petitions.services import campaigns, deliveries, moderation, signature_place_resolve
 
 
 # Plain TranslationAdmin, not the tabbed one: its tabs load jQuery UI from a CDN, which our
@@ -67,7 +66,7 @@ class PetitionAdmin(AuditedAdminMixin, TranslationAdmin):
     readonly_fields = ("preview_link", "signature_count", "created_at", "updated_at")
     inlines = (PetitionUpdateInline,)
     # Who receives signers' data: sponsors get the supporters who opted in and milestone mails,
-    # targets get their constituents' signatures on the schedule (accounts.audit).
+    # targets get their constituents' signatures on the schedule (mechanisms.audit).
     audited_fields = ("sponsors", "offer_sponsor_opt_in", "targets", "delivery_schedule")
     fieldsets = (
         (None, {"fields": ("preview_link", "slug", "language", "topic", "sponsors")}),
@@ -176,7 +175,7 @@ class PetitionUpdateAdmin(TranslationAdmin):
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[PetitionUpdate]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        done = [pk for pk in ids if campaign_services.petition_update_publish(update_id=pk)]
+        done = [pk for pk in ids if campaigns.petition_update_publish(update_id=pk)]
         audit_log(
             user=request.user,
             objects=list(PetitionUpdate.objects.filter(pk__in=done)),
@@ -500,7 +499,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry failed deliveries"), permissions=("retry",))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        done = [pk for pk in ids if delivery_services.delivery_retry(delivery_id=pk)]
+        done = [pk for pk in ids if deliveries.delivery_retry(delivery_id=pk)]
         audit_log(
             user=request.user,
             objects=list(Delivery.objects.filter(pk__in=done)),
@@ -553,7 +552,7 @@ class ResponseAdmin(admin.ModelAdmin):
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        done = [pk for pk in ids if delivery_services.response_publish(response_id=pk)]
+        done = [pk for pk in ids if deliveries.response_publish(response_id=pk)]
         audit_log(
             user=request.user,
             objects=list(Response.objects.filter(pk__in=done).select_related("target")),

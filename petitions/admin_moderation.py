@@ -17,9 +17,9 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import AbuseFlag
+from mechanisms.models import AbuseFlag
 from petitions.exports import flag_labels
-from petitions.moderation import REASON_MAX_LENGTH, Moderated
+from petitions.services.moderation import REASON_MAX_LENGTH, Moderated
 
 
 class AbuseFlagFilter(admin.SimpleListFilter):

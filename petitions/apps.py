@@ -5,7 +5,7 @@ class PetitionsConfig(AppConfig):
     name = "petitions"
 
     def ready(self) -> None:
-        from accounts.personal_data import provider_register
+        from mechanisms.personal_data import provider_register
         from petitions.personal_data import PetitionSignatures
 
         provider_register(PetitionSignatures())

@@ -14,8 +14,9 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.emails import email_canonicalize
-from accounts.models import AbuseFlag, User
+from accounts.models import User
+from mechanisms.addresses import email_canonicalize
+from mechanisms.models import AbuseFlag
 from petitions.models import Petition, Signature
 from petitions.services import petition_counts_update
 

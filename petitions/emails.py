@@ -9,9 +9,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.mail import EmailKind, mail_send
-from accounts.mail import absolute_url as _absolute
-from accounts.tokens import token_make
+from mechanisms.mail import EmailKind, mail_send
+from mechanisms.mail import absolute_url as _absolute
+from mechanisms.tokens import token_make
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 
 CONFIRM_TOKEN_PURPOSE = "petitions.confirm"  # noqa: S105 (a salt, not a secret)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext
 
-from accounts.models import AbuseFlag
-from accounts.spreadsheet import csv_cell
+from mechanisms.models import AbuseFlag
+from mechanisms.spreadsheet import csv_cell
 from petitions.models import Signature
 
 # Rows fetched per round trip from the server-side cursor.

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from accounts.abuse import HumanCheckMixin
 from accounts.models import Organization
-from accounts.validators import (
+from mechanisms.abuse import HumanCheckMixin
+from mechanisms.validators import (
     validate_deliverable_email,
     validate_no_control_characters,
     validate_not_an_email,

@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
 
-from accounts.audit import audit_changes_record_many, audit_read_many
 from accounts.models import User
-from accounts.web_urls import web_url_normalize
+from mechanisms.audit import audit_changes_record_many, audit_read_many
+from mechanisms.web_urls import web_url_normalize
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import PostalArea, Target
 from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS

@@ -1,4 +1,4 @@
-"""Petition signatures in the personal-data registry (accounts.personal_data): what a signer
+"""Petition signatures in the personal-data registry (mechanisms.personal_data): what a signer
 sees and downloads, withdrawing, and anonymizing after retention."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.personal_data import (
+from mechanisms.personal_data import (
     PersonalRecord,
     SignatureProviderBase,
     iso_or_none,

@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from petitions.models import Petition, Signature, Target
 
 # Where a target's deliveries go and whose signatures they carry (its level and place decide
-# who are its constituents); a change to any of them is audited (accounts.audit).
+# who are its constituents); a change to any of them is audited (mechanisms.audit).
 TARGET_AUDITED_FIELDS = ("email", "level", "country", "region", "locality", "active")
 # A postal code's place decides which local and state targets its signers reach.
 POSTAL_AREA_AUDITED_FIELDS = ("country", "postal_code", "region", "locality")

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from modeltranslation.utils import build_localized_fieldname
 
-from accounts.tokens import TokenExpired, TokenInvalid, token_read
+from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
 from petitions.emails import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
 from petitions.models import Delivery, Petition, PetitionUpdate, Response, Signature, Topic
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from accounts.mail import MAIL_RETRY
-from petitions import campaign_services, delivery_services, services
+from mechanisms.mail import MAIL_RETRY
+from petitions import services
 from petitions.models import Petition
+from petitions.services import campaigns, deliveries
 
 
 @shared_task(**MAIL_RETRY)
@@ -43,34 +44,34 @@ def signature_confirmations_sweep() -> int:
 def petition_counts_update() -> dict[str, int]:
     added = services.petition_counts_update()
     if added:
-        campaign_services.petition_milestones_record(petition_ids=added)
+        campaigns.petition_milestones_record(petition_ids=added)
     return {str(k): v for k, v in added.items()}
 
 
 @shared_task
 def petitions_open_and_close() -> dict[str, int]:
-    transitions = campaign_services.petitions_open_and_close_due()
+    transitions = campaigns.petitions_open_and_close_due()
     return {"opened": transitions.opened, "closed": transitions.closed}
 
 
 @shared_task(**MAIL_RETRY)
 def petition_milestone_notify(milestone_id: int) -> int:
-    return campaign_services.petition_milestone_notify(milestone_id=milestone_id)
+    return campaigns.petition_milestone_notify(milestone_id=milestone_id)
 
 
 @shared_task
 def petition_update_mail(update_id: int) -> int:
-    return campaign_services.petition_update_mail(update_id=update_id)
+    return campaigns.petition_update_mail(update_id=update_id)
 
 
 @shared_task
 def petition_update_emails_resend_lost() -> int:
-    return campaign_services.petition_update_emails_resend_lost()
+    return campaigns.petition_update_emails_resend_lost()
 
 
 @shared_task(**MAIL_RETRY)
 def petition_update_send_batch(update_id: int, first_id: int, last_id: int) -> int:
-    return campaign_services.petition_update_send_batch(
+    return campaigns.petition_update_send_batch(
         update_id=update_id, first_id=first_id, last_id=last_id
     )
 
@@ -90,16 +91,16 @@ def petition_recount_all() -> int:
 
 @shared_task
 def deliveries_schedule() -> int:
-    return delivery_services.deliveries_schedule()
+    return deliveries.deliveries_schedule()
 
 
 # The service retries nothing itself: it gives the delivery back and raises a transient error
 # for these options to retry, and marks it failed (without raising) when it should stop.
 @shared_task(**MAIL_RETRY)
 def delivery_send(delivery_id: int) -> bool:
-    return delivery_services.delivery_send(delivery_id=delivery_id)
+    return deliveries.delivery_send(delivery_id=delivery_id)
 
 
 @shared_task
 def deliveries_resend_stale() -> int:
-    return delivery_services.deliveries_resend_stale()
+    return deliveries.deliveries_resend_stale()

@@ -11,15 +11,16 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import abuse
 from accounts.models import Organization
-from accounts.tokens import TokenExpired, TokenInvalid
 from accounts.two_factor import staff_verified
-from petitions import campaign_services, routing, selectors, services
+from mechanisms import abuse
+from mechanisms.page_cache import page_cached
+from mechanisms.sharing import embed_code, share_links
+from mechanisms.tokens import TokenExpired, TokenInvalid
+from petitions import routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
-from petitions.page_cache import page_cached
-from petitions.sharing import embed_code, share_links
+from petitions.services import campaigns
 
 
 def _sign_form(
@@ -257,7 +258,7 @@ def signature_unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpRe
             request, "petitions/unsubscribe_invalid.html", {"petition": petition}, status=400
         )
     if request.method == "POST":
-        campaign_services.signature_unsubscribe(signature_id=signature.pk)
+        campaigns.signature_unsubscribe(signature_id=signature.pk)
         return render(request, "petitions/unsubscribed.html", {"petition": petition})
     return render(request, "petitions/unsubscribe.html", {"petition": petition})
 

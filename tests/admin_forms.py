@@ -93,7 +93,7 @@ def admin_edit(client, obj, changes: FormData):
 
 
 def audit_entries(obj) -> list[LogEntry]:
-    """The audit log's entries about `obj` that record values (accounts.audit), oldest first;
+    """The audit log's entries about `obj` that record values (mechanisms.audit), oldest first;
     not Django's own "Changed the title." ones, whose message is JSON."""
     entries = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import translation
 
 from accounts.models import User
-from accounts.redis_breaker import breaker
 from accounts.roles import CAMPAIGN_EDITOR, MODERATOR, roles_apply
+from mechanisms.redis_breaker import breaker
 from tests.factories import PetitionFactory
 
 
@@ -36,8 +36,8 @@ def _fresh_abuse_counters(settings) -> None:
 
 
 class RateLimitClock:
-    """The abuse counters' windows read `accounts.counters._now()`; moving this clock moves to a new
-    window."""
+    """The abuse counters' windows read `mechanisms.counters._now()`; moving this clock moves to
+    a new window."""
 
     def __init__(self) -> None:
         # Just into an hour (and so a minute): windows end on the next round minute and hour.
@@ -58,8 +58,8 @@ def clock() -> Iterator[RateLimitClock]:
     """
     fake = RateLimitClock()
     with (
-        mock.patch("accounts.counters._now", fake.time),
-        mock.patch("accounts.counters._window_offset", lambda value, period: 0),
+        mock.patch("mechanisms.counters._now", fake.time),
+        mock.patch("mechanisms.counters._window_offset", lambda value, period: 0),
     ):
         yield fake
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
+from mechanisms.addresses import email_canonicalize
 from petitions.models import Petition, Signature, Target, Topic
 
 

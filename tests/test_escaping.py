@@ -31,12 +31,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import Membership, Organization, User
+from accounts.my_signatures import my_signatures_refs
 from accounts.organization_emails import contact_confirmation_token
-from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, my_signatures_refs
-from accounts.tokens import token_make
+from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
 from letters.models import LetterDelivery, LetterUpdate, OpenLetter
 from letters.selectors import CONFIRM_TOKEN_PURPOSE as LETTER_CONFIRM_PURPOSE
-from petitions import delivery_services
+from mechanisms.tokens import token_make
 from petitions.models import (
     Delivery,
     Petition,
@@ -47,6 +47,7 @@ from petitions.models import (
     Target,
 )
 from petitions.selectors import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
+from petitions.services import deliveries
 from tests.factories import (
     IndividualSignatureFactory,
     MembershipFactory,
@@ -592,7 +593,7 @@ def _email_context(world: World, template: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("template", EMAILS)
 def test_every_email_carries_typed_text_escaped_exactly_once(world, template) -> None:
-    # Rendered as accounts.mail renders every email: a subject, a text and an HTML version.
+    # Rendered as mechanisms.mail renders every email: a subject, a text and an HTML version.
     context = {"site_url": SITE, "language": "en", **_email_context(world, template)}
     with translation.override("en"):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -611,7 +612,7 @@ def test_a_delivery_email_and_its_csv_carry_typed_text_as_typed(world) -> None:
     delivery = Delivery.objects.create(
         petition=world.petition, target=world.target, period="escaping"
     )
-    delivery_services.delivery_send(delivery_id=delivery.pk)
+    deliveries.delivery_send(delivery_id=delivery.pk)
     (message,) = mail.outbox
     assert_plain_text_once(message.subject, where="delivery subject")
     assert_plain_text_once(message.body, where="delivery text")

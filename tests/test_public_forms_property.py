@@ -21,8 +21,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.tokens import token_make
 from letters import emails as letter_emails
+from mechanisms.tokens import token_make
 from petitions import emails as petition_emails
 from tests.factories import (
     IndividualSignatureFactory,

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import Organization, User
-from accounts.personal_data import my_signatures_link_send
+from accounts.my_signatures import my_signatures_link_send
 from letters import services as letter_services
 from tests.factories import (
     MembershipFactory,

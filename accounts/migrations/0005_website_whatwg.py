@@ -4,15 +4,15 @@ backslash, a disguised host)."""
 
 from django.db import migrations
 
-import accounts.web_urls
+import mechanisms.web_urls
 
 
 def websites_normalize(apps, schema_editor):
     Organization = apps.get_model("accounts", "Organization")
-    rewritten, blanked = accounts.web_urls.stored_web_urls_normalize(
+    rewritten, blanked = mechanisms.web_urls.stored_web_urls_normalize(
         Organization, field="website", label="name"
     )
-    report = accounts.web_urls.stored_web_urls_report("Organization websites", rewritten, blanked)
+    report = mechanisms.web_urls.stored_web_urls_report("Organization websites", rewritten, blanked)
     if report:
         print(f"\n{report}")
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="organization",
             name="website",
-            field=accounts.web_urls.WebURLField(blank=True, verbose_name="website"),
+            field=mechanisms.web_urls.WebURLField(blank=True, verbose_name="website"),
         ),
         migrations.RunPython(websites_normalize, migrations.RunPython.noop, elidable=True),
     ]

@@ -4,7 +4,7 @@ printed summary and left for staff, never merged."""
 
 from django.db import migrations
 
-from accounts import canonical_emails
+from mechanisms import canonical_emails
 
 
 def refresh(apps, schema_editor):

@@ -3,15 +3,15 @@ form, and blanked, with a report, where they could not be made safe."""
 
 from django.db import migrations
 
-import accounts.web_urls
+import mechanisms.web_urls
 
 
 def contact_urls_normalize(apps, schema_editor):
     Target = apps.get_model("petitions", "Target")
-    rewritten, blanked = accounts.web_urls.stored_web_urls_normalize(
+    rewritten, blanked = mechanisms.web_urls.stored_web_urls_normalize(
         Target, field="contact_url", label="title"
     )
-    report = accounts.web_urls.stored_web_urls_report(
+    report = mechanisms.web_urls.stored_web_urls_report(
         "Target contact pages", rewritten, blanked
     )
     if report:
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="target",
             name="contact_url",
-            field=accounts.web_urls.WebURLField(blank=True, verbose_name="public contact page"),
+            field=mechanisms.web_urls.WebURLField(blank=True, verbose_name="public contact page"),
         ),
         migrations.RunPython(contact_urls_normalize, migrations.RunPython.noop, elidable=True),
     ]

@@ -5,7 +5,7 @@ and a summary is printed."""
 
 from django.db import migrations
 
-from accounts import canonical_emails
+from mechanisms import canonical_emails
 
 
 def refresh(apps, schema_editor):

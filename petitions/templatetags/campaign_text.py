@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
-from accounts.web_urls import web_url_or_blank
-from petitions.text import markdown_render
+from mechanisms.markdown import markdown_render
+from mechanisms.web_urls import web_url_or_blank
 
 register = template.Library()
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import personal_data
-from accounts.personal_data import (
+from accounts.my_signatures import link_owner, my_signatures_refs
+from mechanisms import personal_data
+from mechanisms.personal_data import (
     UnknownRecord,
-    link_owner,
-    my_signatures_refs,
     personal_data_export,
     personal_records_list,
     personal_records_withdraw,

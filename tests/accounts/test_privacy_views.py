@@ -17,13 +17,10 @@ from hypothesis import settings as h_settings
 from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from accounts import mail
-from accounts.personal_data import (
-    MY_SIGNATURES_TOKEN_PURPOSE,
-    my_signatures_link_send,
-    my_signatures_refs,
-)
-from accounts.tokens import token_make
+from accounts.my_signatures import my_signatures_link_send, my_signatures_refs
+from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
+from mechanisms import mail
+from mechanisms.tokens import token_make
 from petitions.models import Petition, Signature
 from tests.accounts.conftest import link_in
 from tests.factories import IndividualSignatureFactory, PetitionFactory, SignatureFactory

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
-from accounts import mail, selectors, services, tasks
+from accounts import selectors, services, tasks
 from accounts.models import Membership, Organization, User
+from mechanisms import mail
 from tests.accounts.conftest import link_in
 from tests.factories import (
     MembershipFactory,

@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from config.middleware import FORWARDING_HEADERS, ForwardedHeadersMiddleware
-from petitions import page_cache
+from mechanisms import page_cache
 from tests.factories import PetitionFactory
 
 PROXY = "10.0.0.2"

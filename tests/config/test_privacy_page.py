@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from django.utils.translation import gettext_lazy
 
-from petitions import delivery_services
+from petitions.services import deliveries
 
 pytestmark = pytest.mark.django_db
 
@@ -73,9 +73,9 @@ def test_what_officials_receive_is_read_from_the_delivery_code(client, monkeypat
     ]
 
     monkeypatch.setattr(
-        delivery_services,
+        deliveries,
         "DELIVERY_CSV_COLUMNS",
-        (*delivery_services.DELIVERY_CSV_COLUMNS, gettext_lazy("email")),
+        (*deliveries.DELIVERY_CSV_COLUMNS, gettext_lazy("email")),
     )
     assert "<li>email</li>" in client.get(URL).content.decode()
 

@@ -27,8 +27,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.organization_emails import contact_confirmation_token
-from accounts.tokens import token_make
 from letters.emails import CONFIRM_TOKEN_PURPOSE as LETTER_CONFIRM
+from mechanisms.tokens import token_make
 from petitions.emails import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
 from tests.factories import (
     IndividualSignatureFactory,

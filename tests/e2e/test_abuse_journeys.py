@@ -12,7 +12,7 @@ import altcha
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from accounts import abuse
+from mechanisms import abuse
 from petitions.models import Petition, Signature
 from tests.e2e.helpers import audit, fill_sign_form, visit
 from tests.factories import PetitionFactory

@@ -15,8 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership, Organization, User
-from accounts.personal_data import MY_SIGNATURES_TOKEN_PURPOSE, my_signatures_refs
-from accounts.tokens import token_make
+from accounts.my_signatures import my_signatures_refs
+from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
 from letters.models import (
     IndividualSignature,
     LetterUpdate,
@@ -24,6 +24,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.tokens import token_make
 from petitions.emails import confirmation_url, unsubscribe_url
 from petitions.models import Petition, PetitionUpdate, Signature, Target
 from tests.e2e.helpers import (

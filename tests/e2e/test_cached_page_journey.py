@@ -21,8 +21,7 @@ from django.core import signing
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from accounts import abuse
-from petitions import page_cache
+from mechanisms import abuse, page_cache
 from petitions.models import Petition, Signature
 from tests.e2e.helpers import fill_sign_form, last_mail_to, public_count, visit
 from tests.factories import PetitionFactory

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
-from accounts import abuse
-from accounts.models import AbuseFlag
+from mechanisms import abuse
+from mechanisms.models import AbuseFlag
 from petitions.models import Signature
 from tests.factories import PetitionFactory
 from tests.integration.web_client import Browser, hidden_fields

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 import pytest
 from django.core import signing
 
-from accounts import abuse
 from accounts.models import User
+from mechanisms import abuse
 from petitions.models import Petition, Signature
 from tests.admin_forms import form_data
 from tests.factories import PetitionFactory

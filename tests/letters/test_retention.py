@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.personal_data import personal_data_anonymize_expired
 from letters.models import IndividualSignature, OpenLetter
 from letters.selectors import press_release
+from mechanisms.personal_data import personal_data_anonymize_expired
 from tests.factories import IndividualSignatureFactory, OpenLetterFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts import abuse
 from letters.emails import confirmation_url
 from letters.models import IndividualSignature, OpenLetter
+from mechanisms import abuse
 from tests.factories import OpenLetterFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from petitions import campaign_services, services, tasks
+from petitions import services, tasks
 from petitions.models import (
     Petition,
     PetitionMilestone,
@@ -21,6 +21,7 @@ from petitions.models import (
     SponsorOptIn,
     goal_steps,
 )
+from petitions.services import campaigns
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
@@ -103,10 +104,10 @@ def test_open_and_close_due_moves_only_petitions_whose_date_has_come() -> None:
         PetitionFactory(status=open_, closes_at=now + hour): open_,
         PetitionFactory(status=archived, opens_at=now - 2 * hour, closes_at=now - hour): archived,
     }
-    done = campaign_services.petitions_open_and_close_due(now=now)
+    done = campaigns.petitions_open_and_close_due(now=now)
     assert (done.opened, done.closed) == (1, 1)
     assert {p: Petition.objects.get(pk=p.pk).status for p in expected} == expected
-    again = campaign_services.petitions_open_and_close_due(now=now)
+    again = campaigns.petitions_open_and_close_due(now=now)
     assert (again.opened, again.closed) == (0, 0)
     assert {p: Petition.objects.get(pk=p.pk).status for p in expected} == expected
 
@@ -150,7 +151,7 @@ def test_counter_crossing_100_records_a_milestone_and_emails_each_sponsor_member
 
     with django_capture_on_commit_callbacks(execute=True):
         tasks.petition_counts_update.apply()
-        assert campaign_services.petition_milestones_record(petition_ids=[petition.pk]) == []
+        assert campaigns.petition_milestones_record(petition_ids=[petition.pk]) == []
     assert len(outbox) == len(members)
     assert PetitionMilestone.objects.count() == 1
 
@@ -158,8 +159,8 @@ def test_counter_crossing_100_records_a_milestone_and_emails_each_sponsor_member
 def test_milestone_notify_twice_emails_once(petition, outbox) -> None:
     members = _sponsor_members(petition)
     milestone = PetitionMilestone.objects.create(petition=_at(petition, 100), goal=100)
-    assert campaign_services.petition_milestone_notify(milestone_id=milestone.pk) == 2
-    assert campaign_services.petition_milestone_notify(milestone_id=milestone.pk) == 0
+    assert campaigns.petition_milestone_notify(milestone_id=milestone.pk) == 2
+    assert campaigns.petition_milestone_notify(milestone_id=milestone.pk) == 0
     assert sorted(m.to[0] for m in outbox) == members
 
 
@@ -169,7 +170,7 @@ def test_a_jump_past_two_steps_records_both_and_emails_about_the_highest(
     members = _sponsor_members(petition)
     _at(petition, 300)
     with django_capture_on_commit_callbacks(execute=True):
-        queued = campaign_services.petition_milestones_record(petition_ids=[petition.pk])
+        queued = campaigns.petition_milestones_record(petition_ids=[petition.pk])
     milestones = list(PetitionMilestone.objects.filter(petition=petition))
     assert [m.goal for m in milestones] == [100, 250]
     assert queued == [milestones[1].pk]
@@ -182,7 +183,7 @@ def test_a_fixed_goal_is_the_only_milestone(django_capture_on_commit_callbacks, 
     petition = _at(PetitionFactory(goal=150), 300)
     _sponsor_members(petition, count=1)
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.petition_milestones_record(petition_ids=[petition.pk])
+        campaigns.petition_milestones_record(petition_ids=[petition.pk])
     assert list(PetitionMilestone.objects.values_list("goal", flat=True)) == [150]
     assert [m.subject for m in outbox] == [f"150 signatures: {petition.title}"]
 
@@ -193,7 +194,7 @@ def test_the_email_for_a_reached_fixed_goal_announces_no_next_goal_equal_to_it(
     petition = _at(PetitionFactory(goal=150), 160)
     _sponsor_members(petition, count=1)
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.petition_milestones_record(petition_ids=[petition.pk])
+        campaigns.petition_milestones_record(petition_ids=[petition.pk])
     (message,) = outbox
     assert "has reached 150 confirmed signatures" in message.body
     assert "The next goal is 150" not in message.body
@@ -207,7 +208,7 @@ def test_two_racing_recorders_record_and_email_a_milestone_once(outbox) -> None:
     _sponsor_members(petition, count=1)
     barrier = threading.Barrier(2, timeout=10)
     looked = threading.local()
-    new_goals = campaign_services._new_goals
+    new_goals = campaigns._new_goals
     queued: list[list[int]] = []
 
     def new_goals_after_both_looked(**kwargs):
@@ -219,12 +220,12 @@ def test_two_racing_recorders_record_and_email_a_milestone_once(outbox) -> None:
 
     def record() -> None:
         try:
-            queued.append(campaign_services.petition_milestones_record(petition_ids=[petition.pk]))
+            queued.append(campaigns.petition_milestones_record(petition_ids=[petition.pk]))
         finally:
             connection.close()
 
     threads = [threading.Thread(target=record) for _ in range(2)]
-    with mock.patch.object(campaign_services, "_new_goals", new_goals_after_both_looked):
+    with mock.patch.object(campaigns, "_new_goals", new_goals_after_both_looked):
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from petitions import delivery_services, selectors
+from petitions import selectors
 from petitions.models import (
     Delivery,
     DeliverySchedule,
@@ -29,6 +29,7 @@ from petitions.models import (
     Response,
     Target,
 )
+from petitions.services import deliveries
 from tests.factories import PetitionFactory, SignatureFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def _delivery(petition: Petition, target: Target, period: str = "manual", **extr
 
 
 def _send(delivery: Delivery) -> Delivery:
-    delivery_services.delivery_send(delivery_id=delivery.pk)
+    deliveries.delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     return delivery
 
@@ -61,7 +62,7 @@ def _csv_rows(message: mail.EmailMessage) -> list[list[str]]:
     return list(csv.reader(io.StringIO(attachment.content)))
 
 
-def _refusing(address: str, real=delivery_services.mail_send):
+def _refusing(address: str, real=deliveries.mail_send):
     """mail_send, except that the server refuses `address` for good."""
 
     def send(**kwargs) -> None:
@@ -88,7 +89,7 @@ def test_schedule_creates_one_delivery_per_target_for_the_day_that_ended_and_no_
     _signer(petition, confirmed_at=NOW - timedelta(hours=20))  # yesterday, 13:30
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert delivery_services.deliveries_schedule(now=NOW) == 2
+        assert deliveries.deliveries_schedule(now=NOW) == 2
     assert len(callbacks) == 2  # one send task each, after commit
     rows = Delivery.objects.filter(petition=petition)
     assert sorted(rows.values_list("target__title", "period", "status")) == [
@@ -97,7 +98,7 @@ def test_schedule_creates_one_delivery_per_target_for_the_day_that_ended_and_no_
     ]
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert delivery_services.deliveries_schedule(now=NOW + timedelta(minutes=5)) == 0
+        assert deliveries.deliveries_schedule(now=NOW + timedelta(minutes=5)) == 0
     assert callbacks == []
     assert rows.count() == 2
 
@@ -107,27 +108,27 @@ def test_a_day_or_week_nobody_signed_in_delivers_nothing() -> None:
     _signer(daily, confirmed_at=NOW - timedelta(days=3))
     weekly = _petition(TargetFactory(), delivery_schedule="weekly")
     _signer(weekly, confirmed_at=NOW - timedelta(hours=1))  # this week, not the one that ended
-    assert delivery_services.deliveries_schedule(now=NOW) == 0
+    assert deliveries.deliveries_schedule(now=NOW) == 0
     assert not Delivery.objects.exists()
 
 
 def test_weekly_deliveries_are_named_for_the_iso_week_that_ended() -> None:
     petition = _petition(TargetFactory(), delivery_schedule="weekly")
     _signer(petition, confirmed_at=datetime(2026, 11, 16, 0, 5, tzinfo=UTC))  # Monday, W47
-    assert delivery_services.deliveries_schedule(now=NOW) == 1
+    assert deliveries.deliveries_schedule(now=NOW) == 1
     assert Delivery.objects.get().period == "2026-W47"
 
 
 def test_milestone_schedule_delivers_at_the_highest_goal_reached() -> None:
     petition = _petition(TargetFactory(), delivery_schedule=DeliverySchedule.MILESTONE)
     _signer(petition)
-    assert delivery_services.deliveries_schedule(now=NOW) == 0
+    assert deliveries.deliveries_schedule(now=NOW) == 0
     PetitionMilestone.objects.create(petition=petition, goal=100)
     PetitionMilestone.objects.create(petition=petition, goal=250)
-    assert delivery_services.deliveries_schedule(now=NOW) == 1
+    assert deliveries.deliveries_schedule(now=NOW) == 1
     assert Delivery.objects.get().period == "goal-250"
     PetitionMilestone.objects.create(petition=petition, goal=500)
-    assert delivery_services.deliveries_schedule(now=NOW) == 1
+    assert deliveries.deliveries_schedule(now=NOW) == 1
     assert sorted(Delivery.objects.values_list("period", flat=True)) == ["goal-250", "goal-500"]
 
 
@@ -140,7 +141,7 @@ def test_close_schedule_delivers_once_the_petition_has_ended() -> None:
     _petition(TargetFactory(), delivery_schedule="none", status=Petition.Status.CLOSED)
     for petition in (still_open, ended, past_its_date):
         _signer(petition)
-    assert delivery_services.deliveries_schedule(now=NOW) == 2
+    assert deliveries.deliveries_schedule(now=NOW) == 2
     assert sorted(Delivery.objects.values_list("petition", "period")) == [
         (ended.pk, "close"),
         (past_its_date.pk, "close"),
@@ -175,7 +176,7 @@ def test_each_target_is_sent_the_count_of_its_own_constituents(
     SignatureFactory(petition=petition, locality="Oakland", region="CA")  # not confirmed
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery_services.deliveries_create(petition=petition, period="manual")
+        deliveries.deliveries_create(petition=petition, period="manual")
     counts = dict(Delivery.objects.values_list("target__title", "total_count"))
     assert counts == {
         "Mayor of Oakland": 2,
@@ -269,7 +270,7 @@ def test_the_csv_quotes_every_cell_so_a_semicolon_never_starts_a_formula() -> No
     an apostrophe too, since a later cell's quotes may not keep it whole."""
     petition = _petition()
     _signer(petition, name="Maria Rossi;=HYPERLINK(1)", display="full", comment="a;@SUM(A1)")
-    text = delivery_services.delivery_csv(signatures=petition.signatures.all())
+    text = deliveries.delivery_csv(signatures=petition.signatures.all())
     for line in text.splitlines():
         cells = next(csv.reader(io.StringIO(line), delimiter=";"))
         assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))]
@@ -291,8 +292,8 @@ def test_each_delivery_email_has_its_own_stable_message_id(outbox) -> None:
 def test_a_second_send_of_the_same_delivery_finds_nothing_to_claim(outbox) -> None:
     mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
-    assert delivery_services.delivery_send(delivery_id=delivery.pk) is True
-    assert delivery_services.delivery_send(delivery_id=delivery.pk) is False
+    assert deliveries.delivery_send(delivery_id=delivery.pk) is True
+    assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     assert len(outbox) == 1
 
 
@@ -305,9 +306,9 @@ def test_a_transient_smtp_error_gives_the_delivery_back_and_raises_for_a_retry(
     def disconnect(**kwargs) -> None:
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(delivery_services, "mail_send", disconnect)
+    monkeypatch.setattr(deliveries, "mail_send", disconnect)
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        delivery_services.delivery_send(delivery_id=delivery.pk)
+        deliveries.delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert "Connection unexpectedly closed" in delivery.last_error
@@ -322,25 +323,25 @@ def test_the_last_allowed_attempt_failing_marks_the_delivery_failed_without_rais
     monkeypatch,
 ) -> None:
     mayor = TargetFactory()
-    attempts = delivery_services.MAX_DELIVERY_ATTEMPTS - 1
+    attempts = deliveries.MAX_DELIVERY_ATTEMPTS - 1
     delivery = _delivery(_petition(mayor), mayor, attempts=attempts)
 
     def time_out(**kwargs) -> None:
         raise TimeoutError("timed out")
 
-    monkeypatch.setattr(delivery_services, "mail_send", time_out)
-    assert delivery_services.delivery_send(delivery_id=delivery.pk) is False
+    monkeypatch.setattr(deliveries, "mail_send", time_out)
+    assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert delivery.status == "failed"
-    assert delivery.attempts == delivery_services.MAX_DELIVERY_ATTEMPTS
+    assert delivery.attempts == deliveries.MAX_DELIVERY_ATTEMPTS
     assert "timed out" in delivery.last_error
 
 
 def test_a_refused_address_marks_the_delivery_failed_without_raising(monkeypatch, outbox) -> None:
     mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
-    monkeypatch.setattr(delivery_services, "mail_send", _refusing(mayor.email))
-    assert delivery_services.delivery_send(delivery_id=delivery.pk) is False
+    monkeypatch.setattr(deliveries, "mail_send", _refusing(mayor.email))
+    assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == ("failed", 1, None)
     assert "No such mailbox" in delivery.last_error
@@ -433,7 +434,7 @@ def test_the_sweep_sends_what_a_dead_worker_or_a_lost_task_left(state, swept, ou
         key: now - value if isinstance(value, timedelta) else value for key, value in state.items()
     }
     delivery = _delivery(_petition(mayor), mayor, **fields)
-    assert delivery_services.deliveries_resend_stale() == int(swept)
+    assert deliveries.deliveries_resend_stale() == int(swept)
     delivery.refresh_from_db()
     assert (delivery.status == "sent") is swept
     assert len(outbox) == int(swept)
@@ -445,7 +446,7 @@ def test_a_delivery_whose_worker_died_on_every_attempt_ends_failed() -> None:
         _petition(mayor), mayor, status="sending", attempts=8,
         claimed_at=timezone.now() - timedelta(minutes=6),
     )  # fmt: skip
-    assert delivery_services.deliveries_resend_stale() == 0
+    assert deliveries.deliveries_resend_stale() == 0
     delivery.refresh_from_db()
     assert delivery.status == "failed"
     assert delivery.last_error
@@ -461,7 +462,7 @@ def test_two_workers_sending_the_same_delivery_at_once_send_one_email(outbox) ->
     def send() -> None:
         try:
             barrier.wait()
-            results.append(delivery_services.delivery_send(delivery_id=delivery.pk))
+            results.append(deliveries.delivery_send(delivery_id=delivery.pk))
         finally:
             connection.close()
 
@@ -496,7 +497,7 @@ def test_two_schedulers_running_at_once_create_and_send_each_delivery_once(outbo
 
     def schedule() -> None:
         try:
-            created.append(delivery_services.deliveries_schedule(now=NOW))
+            created.append(deliveries.deliveries_schedule(now=NOW))
         finally:
             connection.close()
 
@@ -524,7 +525,7 @@ def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(
     _petition(TargetFactory(title="Unrelated"), slug="another-one")
     _signer(petition)
     _signer(petition)
-    monkeypatch.setattr(delivery_services, "mail_send", _refusing(council.email))
+    monkeypatch.setattr(deliveries, "mail_send", _refusing(council.email))
 
     out = io.StringIO()
     call_command("deliver", "end-ring-oakland", "--period", "hearing", stdout=out)
@@ -592,7 +593,7 @@ def test_publishing_a_response_posts_an_update_and_emails_consenting_signers_onc
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert delivery_services.response_publish(response_id=response.pk) is True
+        assert deliveries.response_publish(response_id=response.pk) is True
     response.refresh_from_db()
     update = response.update
     assert update.title == "Response from Mayor of Oakland"
@@ -603,7 +604,7 @@ def test_publishing_a_response_posts_an_update_and_emails_consenting_signers_onc
     assert "Response from Mayor of Oakland" in outbox[0].subject
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert delivery_services.response_publish(response_id=response.pk) is False
+        assert deliveries.response_publish(response_id=response.pk) is False
     assert petition.updates.count() == 1
     assert len(outbox) == 1
     assert selectors.responses_published(petition=petition) == [response]

@@ -15,8 +15,9 @@ from django.utils import timezone
 from letters import moderation as letter_moderation
 from letters import selectors as letter_selectors
 from letters.models import IndividualSignature, OpenLetter
-from petitions import moderation, routing, selectors, services
+from petitions import routing, selectors, services
 from petitions.models import Petition, Signature
+from petitions.services import moderation
 from tests.factories import (
     IndividualSignatureFactory,
     PetitionFactory,

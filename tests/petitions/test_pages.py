@@ -161,8 +161,8 @@ def test_the_goal_steps_up_as_the_count_grows(client) -> None:
 
 
 def test_page_records_deliveries_and_published_responses(client, campaign) -> None:
-    from petitions import delivery_services
     from petitions.models import Delivery, Response, Target
+    from petitions.services import deliveries
 
     mayor = Target.objects.create(
         name="Office of the Mayor", title="Mayor of Oakland", level="local",
@@ -182,7 +182,7 @@ def test_page_records_deliveries_and_published_responses(client, campaign) -> No
     assert html.count("Delivered to") == 1
     assert "hold a hearing" not in html  # not published yet
 
-    delivery_services.response_publish(response_id=response.pk)
+    deliveries.response_publish(response_id=response.pk)
     html = client.get("/en/p/cancel-ring/").content.decode()
     assert "We will hold a hearing in <strong>March</strong>." in html
     # Shown once, as a response, not again among the updates.

@@ -12,8 +12,8 @@ from django.forms.models import model_to_dict
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.personal_data import personal_data_anonymize_expired
-from accounts.tasks import personal_data_anonymize_expired as anonymize_task
+from mechanisms.personal_data import personal_data_anonymize_expired
+from mechanisms.tasks import personal_data_anonymize_expired as anonymize_task
 from petitions.models import Petition, Signature, SponsorOptIn
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory
 

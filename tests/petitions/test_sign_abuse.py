@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts import abuse
+from mechanisms import abuse
 from petitions import services
 from petitions.emails import confirmation_url
 from petitions.models import Petition, Signature

@@ -1,13 +1,13 @@
 """Per-address limits and signals on the sign form hold behind a proxy: a proxy's "unknown"
 falls back to the proxy's own bucket instead of switching them off, and a client that reaches
-gunicorn directly cannot pick its bucket with X-Forwarded-For (accounts.network.client_ip)."""
+gunicorn directly cannot pick its bucket with X-Forwarded-For (mechanisms.network.client_ip)."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from accounts.network import ip_hash
+from mechanisms.network import ip_hash
 from petitions.models import Petition, Signature
 
 pytestmark = pytest.mark.django_db

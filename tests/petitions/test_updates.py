@@ -12,13 +12,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from petitions import campaign_services, emails, tasks
+from petitions import emails, tasks
 from petitions.models import (
     Petition,
     PetitionUpdate,
     Signature,
     UpdateEmail,
 )
+from petitions.services import campaigns
 from tests.factories import (
     PetitionFactory,
     SignatureFactory,
@@ -55,7 +56,7 @@ def test_publishing_an_update_emails_consenting_confirmed_signers_of_its_petitio
     _subscriber(PetitionFactory())
     update = _update(petition)
     with django_capture_on_commit_callbacks(execute=True):
-        assert campaign_services.petition_update_publish(update_id=update.pk) is True
+        assert campaigns.petition_update_publish(update_id=update.pk) is True
     update.refresh_from_db()
     published_at = update.published_at
     assert published_at is not None
@@ -63,7 +64,7 @@ def test_publishing_an_update_emails_consenting_confirmed_signers_of_its_petitio
     assert outbox[0].subject == f"The council will vote {DASH} {petition.title}"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert campaign_services.petition_update_publish(update_id=update.pk) is False
+        assert campaigns.petition_update_publish(update_id=update.pk) is False
     update.refresh_from_db()
     assert update.published_at == published_at
     assert len(outbox) == 2
@@ -74,7 +75,7 @@ def test_update_email_carries_one_click_unsubscribe_headers_and_link(
 ) -> None:
     signature = _subscriber(petition)
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.petition_update_publish(update_id=_update(petition).pk)
+        campaigns.petition_update_publish(update_id=_update(petition).pk)
     (message,) = outbox
     link = emails.unsubscribe_url(signature=signature)
     assert link.startswith(f"{settings.SITE_URL}/en/p/{petition.slug}/unsubscribe/")
@@ -91,7 +92,7 @@ def test_an_update_not_meant_for_email_is_published_but_not_mailed(
     _subscriber(petition)
     update = _update(petition, email_signers=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert campaign_services.petition_update_publish(update_id=update.pk) is True
+        assert campaigns.petition_update_publish(update_id=update.pk) is True
     update.refresh_from_db()
     assert update.published_at is not None
     assert update.mailing_started_at is None
@@ -105,7 +106,7 @@ def test_each_signer_reads_the_update_in_their_own_language(
     english = _subscriber(petition, language="en")
     update = _update(petition, title_it="Il consiglio voterà", body_it="Lunedì.")
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.petition_update_publish(update_id=update.pk)
+        campaigns.petition_update_publish(update_id=update.pk)
     by_address = {m.to[0]: m for m in outbox}
     to_italian, to_english = by_address[italian.email], by_address[english.email]
     assert to_italian.subject.startswith(f"Il consiglio voterà {DASH} ")
@@ -122,7 +123,7 @@ def test_an_italian_signers_unsubscribe_link_leads_to_the_italian_page(
 ) -> None:
     _subscriber(petition, language="it")
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.petition_update_publish(update_id=_update(petition).pk)
+        campaigns.petition_update_publish(update_id=_update(petition).pk)
     (message,) = outbox
     assert f"{settings.SITE_URL}/it/p/{petition.slug}/\n" in message.body
     unsubscribe = message.extra_headers["List-Unsubscribe"]
@@ -133,31 +134,29 @@ def _start_mailing(petition: Petition, batch_size: int) -> tuple[PetitionUpdate,
     """Split a published update's mailing, keeping the batches for the test to run."""
     update = _update(petition, published_at=timezone.now())
     with mock.patch.object(tasks, "petition_update_send_batch") as send_batch:
-        campaign_services.petition_update_mail(update_id=update.pk, batch_size=batch_size)
+        campaigns.petition_update_mail(update_id=update.pk, batch_size=batch_size)
     return update, [c.args for c in send_batch.delay.call_args_list]
 
 
 def test_mailing_goes_out_in_batches_each_email_once(petition, outbox) -> None:
     signers = [_subscriber(petition) for _ in range(5)]
     update = _update(petition, published_at=timezone.now())
-    assert campaign_services.petition_update_mail(update_id=update.pk, batch_size=2) == 3
+    assert campaigns.petition_update_mail(update_id=update.pk, batch_size=2) == 3
     assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers)
     assert not UpdateEmail.objects.filter(sent_at__isnull=True).exists()
     first, last = min(s.pk for s in signers), max(s.pk for s in signers)
-    again = campaign_services.petition_update_send_batch(
-        update_id=update.pk, first_id=first, last_id=last
-    )
+    again = campaigns.petition_update_send_batch(update_id=update.pk, first_id=first, last_id=last)
     assert again == 0
-    assert campaign_services.petition_update_mail(update_id=update.pk, batch_size=2) == 0
+    assert campaigns.petition_update_mail(update_id=update.pk, batch_size=2) == 0
     assert len(outbox) == 5
 
 
 def test_a_signer_who_unsubscribes_after_the_mailing_started_is_skipped(petition, outbox) -> None:
     stays, leaves = _subscriber(petition), _subscriber(petition)
     _, batches = _start_mailing(petition, batch_size=500)
-    campaign_services.signature_unsubscribe(signature_id=leaves.pk)
+    campaigns.signature_unsubscribe(signature_id=leaves.pk)
     sent = sum(
-        campaign_services.petition_update_send_batch(update_id=u, first_id=a, last_id=b)
+        campaigns.petition_update_send_batch(update_id=u, first_id=a, last_id=b)
         for u, a, b in batches
     )
     assert sent == 1
@@ -179,17 +178,13 @@ def test_a_failed_send_is_released_so_a_rerun_sends_it(petition, outbox, monkeyp
 
     monkeypatch.setattr(emails, "update_email_send", flaky_send)
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        campaign_services.petition_update_send_batch(
-            update_id=update.pk, first_id=first, last_id=last
-        )
+        campaigns.petition_update_send_batch(update_id=update.pk, first_id=first, last_id=last)
     sent_at = dict(UpdateEmail.objects.values_list("signature_id", "sent_at"))
     assert sent_at[signers[0].pk] is not None
     assert sent_at[signers[1].pk] is None
     assert [m.to for m in outbox] == [[signers[0].email]]
 
-    rerun = campaign_services.petition_update_send_batch(
-        update_id=update.pk, first_id=first, last_id=last
-    )
+    rerun = campaigns.petition_update_send_batch(update_id=update.pk, first_id=first, last_id=last)
     assert rerun == 2
     assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers)
     assert not UpdateEmail.objects.filter(sent_at__isnull=True).exists()
@@ -291,7 +286,7 @@ def test_a_later_update_skips_whoever_unsubscribed(
     leaves, stays = _subscriber(petition), _subscriber(petition)
     client.post(_path(emails.unsubscribe_url(signature=leaves)))
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.petition_update_publish(update_id=_update(petition).pk)
+        campaigns.petition_update_publish(update_id=_update(petition).pk)
     assert [m.to for m in outbox] == [[stays.email]]
 
 
@@ -308,9 +303,9 @@ def test_a_lost_mailing_is_sent_by_the_sweep_once_and_only_what_was_not_sent(
         [UpdateEmail(update=update, signature=s) for s in signers[:2]]
         + [UpdateEmail(update=update, signature=signers[2], failed_at=started)]
     )
-    assert campaign_services.petition_update_emails_resend_lost() == 1
+    assert campaigns.petition_update_emails_resend_lost() == 1
     assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers[:2])
-    assert campaign_services.petition_update_emails_resend_lost() == 0
+    assert campaigns.petition_update_emails_resend_lost() == 0
     assert len(outbox) == 2
 
 
@@ -319,5 +314,5 @@ def test_the_sweep_leaves_a_mailing_that_is_still_recent(petition, outbox) -> No
     update = _update(petition, published_at=timezone.now())
     PetitionUpdate.objects.filter(pk=update.pk).update(mailing_started_at=timezone.now())
     UpdateEmail.objects.create(update=update, signature=signer)
-    assert campaign_services.petition_update_emails_resend_lost() == 0
+    assert campaigns.petition_update_emails_resend_lost() == 0
     assert outbox == []

@@ -13,6 +13,7 @@ from django.utils import timezone
 from petitions import services
 from petitions.emails import confirmation_url
 from petitions.models import Petition, Signature
+from petitions.services import signing
 from tests.factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -330,14 +331,18 @@ def test_a_signature_withdrawn_while_its_confirmation_is_posted_gets_the_broken_
     server = Client(raise_request_exception=False)  # the 500 page a browser would see
     # Patched where the view and the service look them up: the row goes just before the
     # service runs, or after its first read and before its last.
-    target = "signature_confirm" if when == "before" else "signature_place_resolve"
-    real = getattr(services, target)
+    module, target = (
+        (services, "signature_confirm")
+        if when == "before"
+        else (signing, "signature_place_resolve")
+    )
+    real = getattr(module, target)
 
     def withdraw_then_go_on(**kwargs):
         Signature.objects.filter(pk=signature.pk).delete()
         return real(**kwargs)
 
-    with mock.patch.object(services, target, side_effect=withdraw_then_go_on):
+    with mock.patch.object(module, target, side_effect=withdraw_then_go_on):
         response = server.post(path, CONFIRM)
 
     assert response.status_code == 400

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.personal_data import (
+from mechanisms.personal_data import (
     personal_data_anonymize_expired,
     retention_cutoff,
     unconfirmed_cutoff,

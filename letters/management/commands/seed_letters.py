@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.emails import email_canonicalize
 from accounts.models import Membership, Organization, User
 from letters.demo_content import LEAD_MEMBER_EMAIL, LETTERS
 from letters.models import (
@@ -19,6 +18,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.addresses import email_canonicalize
 from petitions.models import Petition, Target, Topic
 
 # Fields of a demo letter's entry that are not the letter's own columns.

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from petitions import delivery_services
 from petitions.models import Delivery, Petition
+from petitions.services import deliveries
 
 
 class Command(BaseCommand):
@@ -34,13 +34,13 @@ class Command(BaseCommand):
         totals = {"sent": 0, "skipped": 0, "nobody": 0, "failed": 0, "already": 0}
         for petition in petitions:
             self.stdout.write(f"{petition.slug} ({period}):")
-            delivery_services.deliveries_create(petition=petition, period=period, enqueue=False)
-            deliveries = {
+            deliveries.deliveries_create(petition=petition, period=period, enqueue=False)
+            by_target = {
                 delivery.target_id: delivery
                 for delivery in Delivery.objects.filter(petition=petition, period=period)
             }
             for target in petition.targets.filter(active=True).order_by("title", "pk"):
-                delivery = deliveries.get(target.pk)
+                delivery = by_target.get(target.pk)
                 if not target.email:
                     self.stdout.write(f"  {target.title} — no email, skipped")
                     totals["skipped"] += 1
@@ -77,7 +77,7 @@ class Command(BaseCommand):
 
     def _send(self, delivery: Delivery) -> tuple[str, str]:
         try:
-            sent = delivery_services.delivery_send(delivery_id=delivery.pk)
+            sent = deliveries.delivery_send(delivery_id=delivery.pk)
         except Exception as error:  # transient: the delivery waits for the sweep to retry it
             return "failed", f" — failed: {error} (it will be retried)"
         delivery.refresh_from_db()

@@ -1,0 +1,23 @@
+"""Thin Celery tasks of the bottom layer: retention of personal data and of IP-hash keys."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def ip_hash_keys_prune() -> dict[str, int]:
+    from mechanisms.network import ip_hash_keys_prune as prune
+
+    pruned = prune()
+    return {"keys_deleted": pruned.keys_deleted, "hashes_cleared": pruned.hashes_cleared}
+
+
+# Retention after a long outage may have many campaigns to catch up on; it works in committed
+# batches, so a run that hits even this limit leaves the rest to the next day's run.
+@shared_task(soft_time_limit=1800, time_limit=1860)
+def personal_data_anonymize_expired() -> dict[str, dict[str, int]]:
+    from mechanisms.personal_data import personal_data_anonymize_expired as anonymize
+
+    done = anonymize()
+    return {"anonymized": done.anonymized, "unconfirmed_deleted": done.unconfirmed_deleted}

@@ -1,0 +1,54 @@
+"""Validators for what people type into our forms."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from mechanisms.domains import domain_is_internationalized, domain_normalize_strict
+
+
+def validate_no_control_characters(value: str) -> None:
+    """Refuse control and formatting characters (NUL, escapes, bidi overrides) in names.
+
+    They hide or reorder text in admin lists, CSV exports and emails to officials.
+    """
+    if any(unicodedata.category(char) in {"Cc", "Cf", "Co", "Cs"} for char in value):
+        raise ValidationError(
+            _("Please remove the invisible or control characters from this field."),
+            code="control_characters",
+        )
+
+
+def validate_deliverable_email(value: str) -> None:
+    """Refuse addresses that pass the syntax check but that no mail server could be sent to
+    (an internationalized domain that IDNA rejects), so they fail here and not in a worker."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        # A malformed address gets the email field's own message, not a second one from here.
+        return
+    domain = value.rpartition("@")[2]
+    try:
+        sanitize_address(value, "utf-8")
+        # Mail goes to, and addresses are compared by, the domain's IDNA 2008 form: one that has
+        # none (a symbol like ☃, which IDNA 2003 let through) would be two mailboxes at once.
+        if domain_is_internationalized(domain) and domain_normalize_strict(domain) is None:
+            raise ValueError(domain)
+    except (UnicodeError, ValueError):
+        raise ValidationError(
+            _("We cannot send email to this address. Please check it for typing mistakes."),
+            code="undeliverable",
+        ) from None
+
+
+def validate_not_an_email(value: str) -> None:
+    """A name field holding an email address would publish that address as the signer's name."""
+    if "@" in value:
+        raise ValidationError(
+            _("Please enter your name here, not your email address."), code="email_as_name"
+        )

@@ -1,0 +1,439 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from accounts.models import Organization
+from mechanisms.models import ModeratedSignature
+
+# When no fixed goal is set, the goal steps up to the next of these as the count reaches it, then
+# keeps doubling the last one.
+GOAL_STEPS = (100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000)
+
+
+def goal_steps() -> Iterator[int]:
+    """100, 250, 500, 1,000, ... 100,000, then doubling for ever."""
+    yield from GOAL_STEPS
+    yield from (GOAL_STEPS[-1] * 2**n for n in itertools.count(1))
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ("position", "name")
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliverySchedule(models.TextChoices):
+    NONE = "none", _("No deliveries")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MILESTONE = "milestone", _("At each milestone")
+    CLOSE = "close", _("When it closes")
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        # Off the catalog, still at its address with its final count and outcome.
+        ARCHIVED = "archived", _("Archived")
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(
+        _("summary"), max_length=600, help_text=_("One paragraph: the pitch shown in lists.")
+    )
+    body = models.TextField(
+        _("body"), blank=True, help_text=_("Markdown. Raw HTML and scripts are removed.")
+    )
+    demand = models.CharField(
+        _("demand"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the petition asks for, in one sentence: 'End the Ring partnership.'"),
+    )
+    addressed_to = models.CharField(
+        _("addressed to"),
+        max_length=300,
+        blank=True,
+        help_text=_("Whom the petition asks to act, e.g. 'The Mayor and City Council of Oakland'."),
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, related_name="petitions", null=True, blank=True
+    )
+    sponsors = models.ManyToManyField(
+        Organization, related_name="sponsored_petitions", blank=True, verbose_name=_("sponsors")
+    )
+    goal = models.PositiveIntegerField(
+        _("fixed goal"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a goal that steps up as signatures arrive."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    opens_at = models.DateTimeField(
+        _("opens at"),
+        null=True,
+        blank=True,
+        help_text=_("A draft with this date opens by itself then. Leave empty to open by hand."),
+    )
+    closes_at = models.DateTimeField(
+        _("closes at"), null=True, blank=True, help_text=_("The petition closes by itself then.")
+    )
+    outcome = models.TextField(
+        _("outcome"),
+        blank=True,
+        help_text=_("What came of the campaign, shown once it is closed. Markdown."),
+    )
+    # What the sign form asks for.
+    postal_code_required = models.BooleanField(_("postal code required"), default=False)
+    countries = CountryField(
+        _("countries offered"),
+        multiple=True,
+        blank=True,
+        help_text=_("Leave empty to offer every country."),
+    )
+    ask_comment = models.BooleanField(
+        _("ask for a comment"),
+        default=False,
+        help_text=_("An optional 'why I sign', seen by staff and delivered with the signatures."),
+    )
+    targets = models.ManyToManyField(
+        "petitions.Target",
+        related_name="petitions",
+        blank=True,
+        verbose_name=_("targets"),
+        help_text=_("Who receives the signatures; each gets those of their own constituents."),
+    )
+    delivery_schedule = models.CharField(
+        _("delivery schedule"),
+        max_length=20,
+        choices=DeliverySchedule.choices,
+        default=DeliverySchedule.NONE,
+    )
+    offer_sponsor_opt_in = models.BooleanField(
+        _("offer to hear from sponsors"),
+        default=False,
+        help_text=_("Signers may tick each sponsoring organization they want to hear from."),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # Kept by the batched counter (petitions.services.petition_counts_update), never per request,
+    # so a surge of signers never contends for this row.
+    signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
+    # When it stopped taking signatures (by its date or by staff); signers' personal data is
+    # anonymized SIGNATURE_RETENTION_DAYS after this.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        # Signers' emails and postal codes leave the platform in an export: a role of its own.
+        permissions: ClassVar = [
+            ("export_signatures", _("Can download the signatures of a petition as CSV")),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(closes_at__gt=models.F("opens_at")),
+                name="petitions_petition_closes_after_opening",
+            ),
+            models.CheckConstraint(
+                condition=Q(goal__isnull=True) | Q(goal__gt=0),
+                name="petitions_petition_goal_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # However it was closed (the admin, a task, the shell), the retention clock starts once.
+        ended = self.status in (self.Status.CLOSED, self.Status.ARCHIVED)
+        if ended and self.closed_at is None:
+            self.closed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
+        elif not ended:
+            self.closed_at = None
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    def is_accepting_signatures(self, *, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.OPEN
+            and (self.opens_at is None or self.opens_at <= now)
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+    @property
+    def has_ended(self) -> bool:
+        return self.status in (self.Status.CLOSED, self.Status.ARCHIVED) or (
+            self.closes_at is not None and self.closes_at <= timezone.now()
+        )
+
+    @property
+    def current_goal(self) -> int:
+        if self.goal:
+            return self.goal
+        return next(step for step in goal_steps() if self.signature_count < step)
+
+    def next_goal_after(self, goal: int) -> int | None:
+        """The step after a reached goal; None for a fixed goal, which has no next one."""
+        if self.goal:
+            return None
+        return next(step for step in goal_steps() if step > goal)
+
+    def goals_reached(self, count: int | None = None) -> list[int]:
+        """The goals a count has reached, smallest first: the fixed goal, or the steps."""
+        count = self.signature_count if count is None else count
+        if self.goal:
+            return [self.goal] if count >= self.goal else []
+        return list(itertools.takewhile(lambda step: step <= count, goal_steps()))
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, self.signature_count * 100 // self.current_goal)
+
+
+class Signature(ModeratedSignature):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting email confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+        SPAM = "spam", _("Spam")
+
+    class Display(models.TextChoices):
+        FULL = "full", _("My full name")
+        SHORT = "short", _("My first name and last initial")
+        WITHHELD = "withheld", _("Don't show my name")
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
+    name = models.CharField(_("name"), max_length=200)
+    # The address as typed, to write to; canonical_email decides whether two are one signer.
+    email = models.EmailField(_("email"))
+    canonical_email = models.CharField(_("canonical email"), max_length=254, editable=False)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = CountryField(_("country"), blank=True)
+    display = models.CharField(
+        _("show my name as"), max_length=10, choices=Display.choices, default=Display.SHORT
+    )
+    consent_updates = models.BooleanField(_("consents to updates"), default=False)
+    comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    # Where the signer lives, resolved from country and postal code when they confirm; an
+    # unknown postal code is kept and counted for national and company targets only.
+    region = models.CharField(_("region"), max_length=20, blank=True)
+    locality = models.CharField(_("locality"), max_length=100, blank=True)
+    postal_code_known = models.BooleanField(_("postal code found"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # A keyed hash of the client address (mechanisms.network.ip_hash); the address is never kept.
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # Email bookkeeping: sent_at lets a sweep resend what a lost task never sent; claimed_at is the
+    # lease a sending worker holds; notice_at rate-limits repeat mails caused by signing again.
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notice_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Whether the batched counter has added this signature to petition.signature_count.
+    counted = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints: ClassVar = [
+            # Anonymized rows have no email left to be unique about.
+            models.UniqueConstraint(
+                fields=("petition", "canonical_email"),
+                condition=Q(anonymized_at__isnull=True),
+                name="petitions_signature_one_per_person",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
+                name="petitions_signature_confirmed_has_date",
+            ),
+            # Whoever moves a counted signature out of "confirmed", or holds it for review, must
+            # take it off the count too.
+            models.CheckConstraint(
+                condition=Q(counted=False) | Q(status="confirmed", held=False),
+                name="petitions_signature_counted_is_confirmed",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=("petition",),
+                condition=Q(status="confirmed", counted=False, held=False),
+                name="petitions_sig_uncounted",
+            ),
+            # The moderators' queue of held signatures.
+            models.Index(
+                fields=("petition", "created_at"),
+                condition=Q(held=True),
+                name="petitions_sig_held",
+            ),
+            models.Index(
+                fields=("created_at",),
+                condition=Q(status="pending", confirmation_sent_at__isnull=True),
+                name="petitions_sig_unsent",
+            ),
+            models.Index(
+                fields=("petition", "status", "-confirmed_at"), name="petitions_sig_recent"
+            ),
+            # Routing compares places ignoring case (iexact is UPPER() = UPPER() in PostgreSQL):
+            # "signatures from your area" and each target's constituents read this index.
+            models.Index(
+                F("petition"),
+                F("country"),
+                Upper("region"),
+                Upper("locality"),
+                condition=Q(status="confirmed"),
+                name="petitions_sig_place",
+            ),
+        ]
+
+    @property
+    def public_name(self) -> str:
+        if self.display == self.Display.FULL:
+            return self.name
+        if self.display == self.Display.SHORT:
+            parts = self.name.split()
+            if len(parts) > 1:
+                return f"{parts[0]} {parts[-1][0]}."
+            # One word may be a whole name (山田太郎, "Doe,Jane"): show no more than its initial.
+            return f"{parts[0][0]}." if parts else ""
+        return str(_("Name withheld"))
+
+
+class FlaggedSignature(Signature):
+    """The moderators' queue in the admin: the same rows, only those held for review."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("flagged signature")
+        verbose_name_plural = _("flagged signatures")
+
+
+class SponsorOptIn(models.Model):
+    """A signer's permission for one sponsoring organization to contact them."""
+
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="sponsor_opt_ins"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="opt_ins")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("opt-in to a sponsor")
+        verbose_name_plural = _("opt-ins to sponsors")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("signature", "organization"), name="petitions_optin_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signature_id} -> {self.organization_id}"
+
+
+class PetitionUpdate(models.Model):
+    """News about a campaign: shown on its page, and emailed to signers who asked for updates."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="updates")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), help_text=_("Markdown. Raw HTML and scripts are removed."))
+    email_signers = models.BooleanField(
+        _("email signers"),
+        default=True,
+        help_text=_("Email it to confirmed signers who asked for updates, when it is published."),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    # Claimed by the one task that splits the mailing into batches.
+    mailing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("-published_at", "-created_at")
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class UpdateEmail(models.Model):
+    """One signer's copy of an update: the row exists before the email is sent, so a batch that
+    runs twice sends only what is not yet marked sent."""
+
+    update = models.ForeignKey(PetitionUpdate, on_delete=models.CASCADE, related_name="emails")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="update_emails")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The mail server refused this address for good; not tried again.
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("update", "signature"), name="petitions_update_email_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.update_id} -> {self.signature_id}"
+
+
+class PetitionMilestone(models.Model):
+    """A goal the count reached. The row's uniqueness is what lets sponsors hear of it once."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="milestones")
+    goal = models.PositiveIntegerField(_("goal"))
+    reached_at = models.DateTimeField(_("reached at"), default=timezone.now)
+    notified_at = models.DateTimeField(_("sponsors notified at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("petition", "goal")
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("petition", "goal"), name="petitions_milestone_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.goal}"
