@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from petitions.importers import FileRefused, ImportResult, Progress
+from mechanisms.csv_import import FileRefused, ImportResult, Progress
 
 Importer = Callable[..., ImportResult]
 

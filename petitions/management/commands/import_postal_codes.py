@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy, ngettext
 
-from petitions.importers import ImportResult, postal_areas_import
+from mechanisms.csv_import import ImportResult
+from petitions.importers.postal_codes import postal_areas_import
 from petitions.management.import_command import ImportCommand, Importer
 
 

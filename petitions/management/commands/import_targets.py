@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy, ngettext
 
-from petitions.importers import ImportResult, targets_import
+from mechanisms.csv_import import ImportResult
+from petitions.importers.targets import TargetsImportResult, targets_import
 from petitions.management.import_command import ImportCommand, Importer
 
 
@@ -38,6 +39,7 @@ class Command(ImportCommand):
         }
 
     def warnings_message(self, result: ImportResult) -> list[str]:
+        assert isinstance(result, TargetsImportResult)  # what targets_import returns
         if not result.without_email:
             return []
         return [
