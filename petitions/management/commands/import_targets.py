@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy, ngettext
 
 from mechanisms.csv_import import ImportResult
+from mechanisms.csv_import_command import Importer
 from petitions.importers.targets import TargetsImportResult, targets_import
-from petitions.management.import_command import ImportCommand, Importer
+from petitions.management.import_command import ImportCommand
 
 
 class Command(ImportCommand):
