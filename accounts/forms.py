@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from mechanisms.abuse import HoneypotMixin
+from mechanisms.abuse.forms import HoneypotMixin
 from mechanisms.validators import (
     validate_deliverable_email,
     validate_no_control_characters,

@@ -26,7 +26,7 @@ from accounts.my_signatures import LinkOwner
 from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
 from accounts.privacy_forms import MySignaturesForm
 from mechanisms import personal_data
-from mechanisms.abuse import rate_limit_message, rate_limited, submission_rate_limited
+from mechanisms.abuse.rate_limits import rate_limit_message, rate_limited, submission_rate_limited
 from mechanisms.queue import enqueue_after_commit
 from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
 

@@ -23,7 +23,7 @@ from accounts.forms import (
 )
 from accounts.models import Membership, Organization
 from accounts.two_factor import staff_verified
-from mechanisms import abuse
+from mechanisms.abuse import rate_limits
 from mechanisms.tokens import TokenExpired, TokenInvalid
 
 
@@ -39,8 +39,8 @@ def _add_errors(form: Form, error: ValidationError) -> None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def organization_join(request: HttpRequest) -> HttpResponse:
     form = OrganizationJoinForm(request.POST if request.method == "POST" else None)
-    refused = {"form": form, "rate_limit_message": abuse.rate_limit_message("join")}
-    if form.is_bound and abuse.rate_limited(request, action="join"):
+    refused = {"form": form, "rate_limit_message": rate_limits.rate_limit_message("join")}
+    if form.is_bound and rate_limits.rate_limited(request, action="join"):
         return render(request, "accounts/organization_join.html", refused, status=429)
     if form.is_bound and form.is_valid():
         if form.human_check.honeypot_filled:
@@ -55,7 +55,7 @@ def organization_join(request: HttpRequest) -> HttpResponse:
         else:
             # The site-wide budget counts only what passed validation: refused posts cannot
             # spend it.
-            if abuse.submission_rate_limited(request, action="join"):
+            if rate_limits.submission_rate_limited(request, action="join"):
                 return render(request, "accounts/organization_join.html", refused, status=429)
             try:
                 # The language the contact reads: LocaleMiddleware set it from the URL prefix.
@@ -188,13 +188,13 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Counted before the password is checked, so guessing costs the guesser, not the server.
-        if abuse.login_rate_limited(request):
+        if rate_limits.login_rate_limited(request):
             # Unbound, so the password is not checked at all; the typed address is kept. The
             # view's own form class (LoginForm), which carries the button, not Django's default.
             form_class = self.get_form_class()
             form = form_class(request, initial={"username": request.POST.get("username", "")})
             context = self.get_context_data(
-                form=form, rate_limit_message=abuse.rate_limit_message("login")
+                form=form, rate_limit_message=rate_limits.rate_limit_message("login")
             )
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
@@ -231,19 +231,19 @@ class PasswordLinkView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_sent")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if abuse.rate_limited(request, action="new_link"):
+        if rate_limits.rate_limited(request, action="new_link"):
             return self._refused(self.get_form())
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: PasswordLinkForm) -> HttpResponse:
         # The site-wide budget counts only what passed validation: empty posts cannot spend it.
-        if abuse.submission_rate_limited(self.request, action="new_link"):
+        if rate_limits.submission_rate_limited(self.request, action="new_link"):
             return self._refused(form)
         return super().form_valid(form)
 
     def _refused(self, form: PasswordLinkForm) -> HttpResponse:
         context = self.get_context_data(
-            form=form, rate_limit_message=abuse.rate_limit_message("new_link")
+            form=form, rate_limit_message=rate_limits.rate_limit_message("new_link")
         )
         return self.render_to_response(context, status=429)
 

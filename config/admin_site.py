@@ -46,7 +46,7 @@ class CosignAdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # Imported here: this module is loaded while the app registry is still filling.
         from accounts.two_factor import second_factor_redirect
-        from mechanisms import abuse
+        from mechanisms.abuse import rate_limits
 
         default_next = reverse("admin:index", current_app=self.name)
         if second_factor_pending(request):
@@ -55,7 +55,7 @@ class CosignAdminSite(admin.AdminSite):
             return second_factor_redirect(request, next_url=next_url)
         # Counted like the site's login (the same action, so the same budget): the admin's form
         # would otherwise take unlimited guesses at staff passwords.
-        if request.method == "POST" and abuse.login_rate_limited(request):
+        if request.method == "POST" and rate_limits.login_rate_limited(request):
             return self._login_refused(request, extra_context, default_next=default_next)
         response = super().login(request, extra_context)
         if (
@@ -78,12 +78,12 @@ class CosignAdminSite(admin.AdminSite):
         without the password being checked at all."""
         from django.contrib.admin.forms import AdminAuthenticationForm
 
-        from mechanisms import abuse
+        from mechanisms.abuse import rate_limits
 
         form_class = self.login_form or AdminAuthenticationForm
         form = form_class(request, initial={"username": request.POST.get("username", "")})
         # The admin's base template shows messages; its login template knows no other notice.
-        messages.error(request, abuse.rate_limit_message("login"))
+        messages.error(request, rate_limits.rate_limit_message("login"))
         context = {
             **self.each_context(request),
             "title": _("Log in"),

@@ -409,7 +409,7 @@ def env_rates(name: str, default: list[str]) -> list[str]:
     return rates
 
 
-# Per action, three tiers counted in Redis (mechanisms.abuse.rate_limited): one keyed IP hash, one
+# Per action, three tiers counted in Redis (mechanisms.abuse.rate_limits): one keyed IP hash, one
 # campaign (petition or letter), and the whole site; each a burst and a sustained window. The
 # campaign and site limits only stop a flood: a viral petition takes hundreds per second.
 _RATE_DEFAULTS = {

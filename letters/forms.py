@@ -10,7 +10,7 @@ from accounts.models import Organization, User
 from accounts.two_factor import staff_verified
 from letters import services
 from letters.models import STATEMENT_MAX_LENGTH, OpenLetter
-from mechanisms.abuse import HumanCheckMixin
+from mechanisms.abuse.forms import HumanCheckMixin
 from mechanisms.validators import (
     validate_deliverable_email,
     validate_no_control_characters,

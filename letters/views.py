@@ -23,7 +23,7 @@ from letters.forms import (
     IndividualSignatureForm,
 )
 from letters.models import IndividualSignature, OpenLetter, OrganizationSignature, Statement
-from mechanisms import abuse
+from mechanisms.abuse import rate_limits, signals
 from mechanisms.sharing import share_links
 from mechanisms.spreadsheet import csv_cell
 from mechanisms.tokens import TokenExpired, TokenInvalid
@@ -80,8 +80,8 @@ def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not (letter.individuals_may_sign and letter.accepts_signatures):
         return _detail(request, letter, status=409)
     form = _individual_form(letter, request.POST)
-    message = abuse.rate_limit_message("letter_sign")
-    if abuse.rate_limited(request, action="letter_sign"):
+    message = rate_limits.rate_limit_message("letter_sign")
+    if rate_limits.rate_limited(request, action="letter_sign"):
         # The typed values stay in the form; nothing is validated or written.
         return _detail(request, letter, form=form, status=429, rate_limit_message=message)
     if not form.is_valid():
@@ -90,9 +90,9 @@ def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
         # A bot: it gets the answer a person would, and nothing is written.
         return redirect("letters:check_inbox", slug=letter.slug)
     # Only now the letter's and the site's budgets: invalid posts must not spend them.
-    if abuse.submission_rate_limited(request, action="letter_sign", scope=str(letter.pk)):
+    if rate_limits.submission_rate_limited(request, action="letter_sign", scope=str(letter.pk)):
         return _detail(request, letter, form=form, status=429, rate_limit_message=message)
-    flags = abuse.signing_flags(
+    flags = signals.signing_flags(
         request=request,
         form=form,
         scope=f"letter:{letter.pk}",
@@ -104,7 +104,7 @@ def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
     services.individual_signature_create(
         letter=letter,
         language=request.LANGUAGE_CODE,
-        ip_hash=abuse.request_ip_hash(request),
+        ip_hash=rate_limits.request_ip_hash(request),
         flags=flags,
         **form.cleaned_data,
     )

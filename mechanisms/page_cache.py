@@ -34,7 +34,8 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, InvalidTokenFormat, get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from mechanisms.abuse import STARTED_FIELD, form_started_token
+from mechanisms.abuse.forms import STARTED_FIELD
+from mechanisms.abuse.proof_of_work import form_started_token
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from mechanisms import abuse
+from mechanisms.abuse import proof_of_work
 
 
 @require_safe
 @never_cache
 def pow_challenge(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(abuse.pow_challenge_create())
+    return JsonResponse(proof_of_work.pow_challenge_create())

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import Organization
-from mechanisms.abuse import HumanCheckMixin
+from mechanisms.abuse.forms import HumanCheckMixin
 from mechanisms.validators import (
     validate_deliverable_email,
     validate_no_control_characters,

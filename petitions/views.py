@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Organization
 from accounts.two_factor import staff_verified
-from mechanisms import abuse
+from mechanisms.abuse import rate_limits, signals
 from mechanisms.page_cache import page_cached
 from mechanisms.sharing import embed_code, share_links
 from mechanisms.tokens import TokenExpired, TokenInvalid
@@ -93,8 +93,8 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_for_signing(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
-    message = abuse.rate_limit_message("sign")
-    if abuse.rate_limited(request, action="sign"):
+    message = rate_limits.rate_limit_message("sign")
+    if rate_limits.rate_limited(request, action="sign"):
         # The typed values stay in the form; nothing is validated or written.
         return _detail(request, petition, form=form, status=429, rate_limit_message=message)
     if not form.is_valid():
@@ -106,9 +106,9 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
         # Refused before the budgets below: what will not be written must not spend them.
         return _detail(request, petition, form=form, status=409)
     # Only now the petition's and the site's budgets: invalid posts must not spend them.
-    if abuse.submission_rate_limited(request, action="sign", scope=str(petition.pk)):
+    if rate_limits.submission_rate_limited(request, action="sign", scope=str(petition.pk)):
         return _detail(request, petition, form=form, status=429, rate_limit_message=message)
-    flags = abuse.signing_flags(
+    flags = signals.signing_flags(
         request=request,
         form=form,
         scope=f"petition:{petition.pk}",
@@ -120,7 +120,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
             petition=petition,
             # Set by LocaleMiddleware from the URL prefix, always one of LANGUAGES.
             language=request.LANGUAGE_CODE,
-            ip_hash=abuse.request_ip_hash(request),
+            ip_hash=rate_limits.request_ip_hash(request),
             flags=flags,
             **form.cleaned_data,
         )
@@ -197,7 +197,7 @@ def _link_problem(
         "token": token,
         "form": _new_link_form(petition),
         # The one-click renewal's refusal, shown where the person clicked.
-        "rate_limit_message": abuse.rate_limit_message("new_link") if rate_limited else "",
+        "rate_limit_message": rate_limits.rate_limit_message("new_link") if rate_limited else "",
     }
     status = 429 if rate_limited else 400
     return render(request, "petitions/link_problem.html", context, status=status)
@@ -207,13 +207,13 @@ def _link_problem(
 def signature_renew(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """One click from an expired link's page: mail a fresh link to the address it was sent to."""
     petition = selectors.petition_get_public(slug=slug)
-    if abuse.rate_limited(request, action="new_link"):
+    if rate_limits.rate_limited(request, action="new_link"):
         return _link_problem(request, petition, token=token, expired=True, rate_limited=True)
     try:
         selectors.signature_from_token(petition=petition, token=token)
     except TokenExpired as expired:
         # A genuine link, only expired: the one kind of renewal the shared budgets count.
-        if abuse.submission_rate_limited(request, action="new_link", scope=str(petition.pk)):
+        if rate_limits.submission_rate_limited(request, action="new_link", scope=str(petition.pk)):
             return _link_problem(request, petition, token=token, expired=True, rate_limited=True)
         services.signature_notice_request(signature=expired.value)
     except TokenInvalid:
@@ -227,13 +227,15 @@ def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     form = _new_link_form(petition, request.POST if request.method == "POST" else None)
     rate_limit_message = ""
     if request.method == "POST" and (
-        abuse.rate_limited(request, action="new_link")
+        rate_limits.rate_limited(request, action="new_link")
         or (
             form.is_valid()
-            and abuse.submission_rate_limited(request, action="new_link", scope=str(petition.pk))
+            and rate_limits.submission_rate_limited(
+                request, action="new_link", scope=str(petition.pk)
+            )
         )
     ):
-        rate_limit_message = abuse.rate_limit_message("new_link")
+        rate_limit_message = rate_limits.rate_limit_message("new_link")
         status = 429
     elif request.method == "POST" and form.is_valid():
         services.signature_new_link_request(petition=petition, email=form.cleaned_data["email"])

@@ -12,7 +12,8 @@ import altcha
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from mechanisms import abuse
+from mechanisms.abuse.forms import PROOF_FIELD
+from mechanisms.abuse.proof_of_work import _altcha_key
 from petitions.models import Petition, Signature
 from tests.e2e.helpers import audit, fill_sign_form, visit
 from tests.factories import PetitionFactory
@@ -40,8 +41,8 @@ def test_with_javascript_the_proof_of_work_is_solved_and_sent(browse, petition) 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
 
     assert len(posted) == 1
-    proof = parse_qs(posted[0].post_data or "")[abuse.PROOF_FIELD][0]
-    assert altcha.verify_solution_v1(proof, abuse._altcha_key())[0]
+    proof = parse_qs(posted[0].post_data or "")[PROOF_FIELD][0]
+    assert altcha.verify_solution_v1(proof, _altcha_key())[0]
     assert json.loads(base64.b64decode(proof))["algorithm"] == "SHA-256"
     signature = Signature.objects.get()
     assert signature.flags == "disposable"

@@ -21,7 +21,9 @@ from django.core import signing
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from mechanisms import abuse, page_cache
+from mechanisms import page_cache
+from mechanisms.abuse.forms import STARTED_FIELD
+from mechanisms.abuse.proof_of_work import _STARTED_SALT
 from petitions.models import Petition, Signature
 from tests.e2e.helpers import fill_sign_form, last_mail_to, public_count, visit
 from tests.factories import PetitionFactory
@@ -67,8 +69,8 @@ def _csrf_cookie(page: Page) -> str:
 
 def _form_started(page: Page) -> int:
     """The render time the sign form carries (signed, whole seconds)."""
-    token = page.locator(f'#sign form input[name="{abuse.STARTED_FIELD}"]').input_value()
-    return signing.loads(token, salt=abuse._STARTED_SALT)
+    token = page.locator(f'#sign form input[name="{STARTED_FIELD}"]').input_value()
+    return signing.loads(token, salt=_STARTED_SALT)
 
 
 def _wait_for_next_second() -> None:

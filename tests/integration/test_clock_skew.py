@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
-from mechanisms import abuse
+from mechanisms.abuse.forms import STARTED_FIELD
+from mechanisms.abuse.proof_of_work import _STARTED_SALT
 from mechanisms.models import AbuseFlag
 from petitions.models import Signature
 from tests.factories import PetitionFactory
@@ -81,7 +82,7 @@ def _signed_across_clocks(
         page = browser.get(f"{on_time.url}/en/p/{petition.slug}/")
         assert page.status == 200
         fields = hidden_fields(page.body, action=sign)
-        shown_at = signing.loads(fields[abuse.STARTED_FIELD], salt=abuse._STARTED_SALT)
+        shown_at = signing.loads(fields[STARTED_FIELD], salt=_STARTED_SALT)
         # The minimum and half a second more, by the clock of the server that showed the form
         # (this machine's): the server behind measures 1.5 s.
         time.sleep(max(0.0, shown_at + MIN_FILL_SECONDS + 0.5 - time.time()))

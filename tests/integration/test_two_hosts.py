@@ -17,7 +17,8 @@ import pytest
 from django.core import signing
 
 from accounts.models import User
-from mechanisms import abuse
+from mechanisms.abuse.forms import STARTED_FIELD
+from mechanisms.abuse.proof_of_work import _STARTED_SALT
 from petitions.models import Petition, Signature
 from tests.admin_forms import form_data
 from tests.factories import PetitionFactory
@@ -108,7 +109,7 @@ def test_a_form_shown_by_one_host_is_signed_on_the_other(hosts) -> None:
     assert page.status == 200
     # The CSRF token and the form's signed start time were made by host A.
     fields = hidden_fields(page.body, action=f"/en/p/{petition.slug}/sign/")
-    shown_at = signing.loads(fields[abuse.STARTED_FIELD], salt=abuse._STARTED_SALT)
+    shown_at = signing.loads(fields[STARTED_FIELD], salt=_STARTED_SALT)
     time.sleep(max(0.0, shown_at + MIN_FILL_SECONDS + 0.1 - time.time()))
 
     answer = _sign(browser, b.url, petition.slug, fields, "across@example.org")

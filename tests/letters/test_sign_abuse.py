@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from letters.emails import confirmation_url
 from letters.models import IndividualSignature, OpenLetter
-from mechanisms import abuse
+from mechanisms.abuse.forms import HONEYPOT_FIELD, PROOF_FIELD
 from tests.factories import OpenLetterFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_a_filled_honeypot_gets_the_same_redirect_and_writes_nothing(
     client, letter, outbox, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        trapped = client.post(_sign_url(letter), SIGNER | {abuse.HONEYPOT_FIELD: "x"})
+        trapped = client.post(_sign_url(letter), SIGNER | {HONEYPOT_FIELD: "x"})
         real = client.post(_sign_url(letter), SIGNER | {"email": "real@example.org"})
     assert trapped.status_code == real.status_code == 302
     assert trapped["Location"] == real["Location"]
@@ -104,7 +104,7 @@ def test_a_deeply_nested_proof_of_work_payload_is_held_not_a_500(letter) -> None
     deep = base64.b64encode(b"[" * 1490).decode()
     server = Client(raise_request_exception=False)  # the 500 page a browser would see
 
-    response = server.post(_sign_url(letter), SIGNER | {abuse.PROOF_FIELD: deep})
+    response = server.post(_sign_url(letter), SIGNER | {PROOF_FIELD: deep})
 
     assert response.status_code == 302
     signature = IndividualSignature.objects.get()

@@ -24,8 +24,16 @@ from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import Organization, User
-from mechanisms import abuse, counters, redis_breaker
-from mechanisms.abuse import HumanCheck, HumanCheckMixin, Proof
+from mechanisms import counters, redis_breaker
+from mechanisms.abuse import proof_of_work, rate_limits, signals
+from mechanisms.abuse.forms import (
+    HONEYPOT_FIELD,
+    PROOF_FIELD,
+    STARTED_FIELD,
+    HumanCheck,
+    HumanCheckMixin,
+)
+from mechanisms.abuse.proof_of_work import Proof
 
 # The IP hash's key comes from the database (it rotates).
 pytestmark = pytest.mark.django_db
@@ -44,7 +52,7 @@ def _limits(settings, **tiers: list[str]) -> None:
 def _try(ip: str, scope: str) -> bool:
     # As the sign view counts a valid submission: its address first, then the shared budgets.
     request = _request(ip)
-    return abuse.rate_limited(request, action="sign") or abuse.submission_rate_limited(
+    return rate_limits.rate_limited(request, action="sign") or rate_limits.submission_rate_limited(
         request, action="sign", scope=scope
     )
 
@@ -121,9 +129,9 @@ def test_actions_are_counted_apart(settings) -> None:
         "login": NO_LIMIT | {"ip": ["1/m"]},
     }
     request = _request()
-    assert abuse.rate_limited(request, action="sign") is False
-    assert abuse.rate_limited(request, action="login") is False
-    assert abuse.rate_limited(request, action="sign") is True
+    assert rate_limits.rate_limited(request, action="sign") is False
+    assert rate_limits.rate_limited(request, action="login") is False
+    assert rate_limits.rate_limited(request, action="sign") is True
 
 
 def test_every_named_action_has_limits(settings) -> None:
@@ -157,8 +165,8 @@ def test_after_a_cache_failure_the_request_tries_no_other_counter(settings) -> N
         mock.patch.object(Script, "__call__", side_effect=RedisConnectionError("down")) as script,
         mock.patch.object(counters.logger, "warning"),
     ):
-        assert abuse.rate_limited(request, action="sign") is False
-        flags = abuse.signing_flags(
+        assert rate_limits.rate_limited(request, action="sign") is False
+        flags = signals.signing_flags(
             request=request, form=form, scope="petition:1", email="m@example.org", name="M"
         )
     assert flags == []
@@ -170,7 +178,7 @@ def test_each_counter_expires_soon_after_its_window(settings) -> None:
     _tries(1)
     backend = caches["default"]
     redis = backend._cache.get_client(write=True)
-    ip = abuse.request_ip_hash(_request())
+    ip = rate_limits.request_ip_hash(_request())
     for rate, window in (("2/m", 60), ("5/h", 3600)):
         counter = counters._counters([("rl:sign:ip", ip, [rate])])[0]
         key = backend.make_and_validate_key(counter.key)
@@ -244,7 +252,7 @@ def test_the_honeypot_is_hidden_from_people_and_labelled() -> None:
 
 
 def test_a_filled_honeypot_is_noticed_never_echoed_and_never_reaches_the_service() -> None:
-    form = _Form({"name": "Maria", abuse.HONEYPOT_FIELD: "http://spam.example"})
+    form = _Form({"name": "Maria", HONEYPOT_FIELD: "http://spam.example"})
     assert form.is_valid()
     assert form.human_check.honeypot_filled
     assert set(form.cleaned_data) == {"name"}
@@ -252,7 +260,7 @@ def test_a_filled_honeypot_is_noticed_never_echoed_and_never_reaches_the_service
 
 
 def test_an_empty_honeypot_and_odd_hidden_values_are_no_error() -> None:
-    form = _Form({"name": "Maria", abuse.PROOF_FIELD: "\x00" * 5000, abuse.STARTED_FIELD: "x"})
+    form = _Form({"name": "Maria", PROOF_FIELD: "\x00" * 5000, STARTED_FIELD: "x"})
     assert form.is_valid()
     assert not form.human_check.honeypot_filled
     assert form.human_check.proof == "\x00" * 5000
@@ -261,7 +269,9 @@ def test_an_empty_honeypot_and_odd_hidden_values_are_no_error() -> None:
 def test_an_unbound_form_carries_a_fresh_timestamp_and_the_challenge_address() -> None:
     html = str(_Form())
     token = html.split('name="form_started" value="', 1)[1].split('"', 1)[0]
-    assert abs(abuse.signing.loads(token, salt="cosign.abuse.form-started") - time.time()) < 5
+    assert (
+        abs(proof_of_work.signing.loads(token, salt="cosign.abuse.form-started") - time.time()) < 5
+    )
     assert 'data-pow-challenge="/abuse/challenge"' in html
 
 
@@ -272,41 +282,41 @@ def test_a_form_sent_sooner_than_the_minimum_is_too_fast(settings) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 3
     settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 0
     now = time.time()
-    assert abuse.fill_too_fast(abuse.form_started_token(now=now - 1), now=now)
-    assert not abuse.fill_too_fast(abuse.form_started_token(now=now - 4), now=now)
+    assert proof_of_work.fill_too_fast(proof_of_work.form_started_token(now=now - 1), now=now)
+    assert not proof_of_work.fill_too_fast(proof_of_work.form_started_token(now=now - 4), now=now)
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "1700000000", "x" * 500])
 def test_a_missing_or_forged_timestamp_is_too_fast(settings, token) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 3
-    assert abuse.fill_too_fast(token)
+    assert proof_of_work.fill_too_fast(token)
 
 
 def test_a_timestamp_signed_for_something_else_is_too_fast(settings) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 3
-    other = abuse.signing.dumps(int(time.time()) - 60, salt="another purpose")
-    assert abuse.fill_too_fast(other)
+    other = proof_of_work.signing.dumps(int(time.time()) - 60, salt="another purpose")
+    assert proof_of_work.fill_too_fast(other)
 
 
 def test_a_timestamp_older_than_a_day_counts_as_missing(settings) -> None:
     # A token harvested once must not serve a bot for ever.
     settings.ABUSE_MIN_FILL_SECONDS = 3
     rendered_at = time.time()
-    token = abuse.form_started_token(now=rendered_at)
+    token = proof_of_work.form_started_token(now=rendered_at)
 
     def read_at(moment: float) -> bool:
         # The signature's own timestamp is checked against signing's clock.
-        with mock.patch.object(abuse.signing, "time", SimpleNamespace(time=lambda: moment)):
-            return abuse.fill_too_fast(token, now=moment)
+        with mock.patch.object(proof_of_work.signing, "time", SimpleNamespace(time=lambda: moment)):
+            return proof_of_work.fill_too_fast(token, now=moment)
 
-    max_age = abuse.STARTED_MAX_AGE.total_seconds()
+    max_age = proof_of_work.STARTED_MAX_AGE.total_seconds()
     assert not read_at(rendered_at + max_age - 60)
     assert read_at(rendered_at + max_age + 60)
 
 
 def test_zero_seconds_switches_the_fill_time_check_off(settings) -> None:
     settings.ABUSE_MIN_FILL_SECONDS = 0
-    assert not abuse.fill_too_fast("")
+    assert not proof_of_work.fill_too_fast("")
 
 
 # --- Proof of work --------------------------------------------------------------------------------
@@ -343,15 +353,18 @@ def test_a_solved_challenge_is_good_once_and_a_replay_is_no_proof_not_a_bad_one(
     cheap_pow,
 ) -> None:
     # Back button and resubmit in the same browser sends the spent proof again.
-    payload = _solved(abuse.pow_challenge_create())
-    assert abuse.pow_verify(payload) == Proof.GOOD
-    assert abuse.pow_verify(payload) == Proof.REPLAYED
+    payload = _solved(proof_of_work.pow_challenge_create())
+    assert proof_of_work.pow_verify(payload) == Proof.GOOD
+    assert proof_of_work.pow_verify(payload) == Proof.REPLAYED
 
 
 def test_a_wrong_number_is_bad(cheap_pow) -> None:
-    payload = json.loads(base64.b64decode(_solved(abuse.pow_challenge_create())))
+    payload = json.loads(base64.b64decode(_solved(proof_of_work.pow_challenge_create())))
     payload["number"] += 1
-    assert abuse.pow_verify(base64.b64encode(json.dumps(payload).encode()).decode()) == Proof.BAD
+    assert (
+        proof_of_work.pow_verify(base64.b64encode(json.dumps(payload).encode()).decode())
+        == Proof.BAD
+    )
 
 
 def test_a_challenge_signed_with_another_key_is_bad(cheap_pow) -> None:
@@ -361,17 +374,17 @@ def test_a_challenge_signed_with_another_key_is_bad(cheap_pow) -> None:
         hmac_key="not our key",
         expires=timezone.now() + timedelta(minutes=5),
     )
-    assert abuse.pow_verify(_solved(forged.to_dict())) == Proof.BAD
+    assert proof_of_work.pow_verify(_solved(forged.to_dict())) == Proof.BAD
 
 
 def test_an_expired_proof_counts_as_none_not_as_bad(cheap_pow) -> None:
     stale = altcha.create_challenge_v1(
         algorithm="SHA-256",
         max_number=2000,
-        hmac_key=abuse._altcha_key(),
+        hmac_key=proof_of_work._altcha_key(),
         expires=timezone.now() - timedelta(minutes=1),
     )
-    assert abuse.pow_verify(_solved(stale.to_dict())) == Proof.EXPIRED
+    assert proof_of_work.pow_verify(_solved(stale.to_dict())) == Proof.EXPIRED
 
 
 @pytest.mark.parametrize(
@@ -411,20 +424,20 @@ def test_an_expired_proof_counts_as_none_not_as_bad(cheap_pow) -> None:
     ],
 )
 def test_a_malformed_proof_is_bad_never_an_error(payload) -> None:
-    assert abuse.pow_verify(payload) == Proof.BAD
+    assert proof_of_work.pow_verify(payload) == Proof.BAD
 
 
 def test_no_proof_is_missing() -> None:
-    assert abuse.pow_verify("") == Proof.MISSING
+    assert proof_of_work.pow_verify("") == Proof.MISSING
 
 
 def test_a_good_proof_is_accepted_when_the_cache_is_down(cheap_pow) -> None:
-    payload = _solved(abuse.pow_challenge_create())
+    payload = _solved(proof_of_work.pow_challenge_create())
     with (
-        mock.patch.object(abuse.cache, "add", side_effect=RedisConnectionError("down")),
-        mock.patch.object(abuse.logger, "warning"),
+        mock.patch.object(proof_of_work.cache, "add", side_effect=RedisConnectionError("down")),
+        mock.patch.object(proof_of_work.logger, "warning"),
     ):
-        assert abuse.pow_verify(payload) == Proof.GOOD
+        assert proof_of_work.pow_verify(payload) == Proof.GOOD
 
 
 # --- Clocks that disagree -------------------------------------------------------------------------
@@ -434,7 +447,9 @@ def test_a_good_proof_is_accepted_when_the_cache_is_down(cheap_pow) -> None:
 def _sent_after(seconds: float) -> bool:
     # The timestamp is whole seconds: measured from one, the boundaries are exact.
     rendered_at = int(time.time())
-    return abuse.fill_too_fast(abuse.form_started_token(now=rendered_at), now=rendered_at + seconds)
+    return proof_of_work.fill_too_fast(
+        proof_of_work.form_started_token(now=rendered_at), now=rendered_at + seconds
+    )
 
 
 def test_the_fill_time_allows_for_a_clock_behind_the_one_that_rendered_the_form(settings) -> None:
@@ -468,21 +483,23 @@ def test_the_timestamps_age_limit_allows_for_skew_too(settings) -> None:
 
     def at(moment: float):
         # The signature carries the renderer's clock; its age is read on this host's.
-        return mock.patch.object(abuse.signing, "time", SimpleNamespace(time=lambda: moment))
+        return mock.patch.object(
+            proof_of_work.signing, "time", SimpleNamespace(time=lambda: moment)
+        )
 
     with at(rendered_at):
-        token = abuse.form_started_token(now=rendered_at)
-    max_age = abuse.STARTED_MAX_AGE.total_seconds()
+        token = proof_of_work.form_started_token(now=rendered_at)
+    max_age = proof_of_work.STARTED_MAX_AGE.total_seconds()
     for moment, too_fast in ((max_age + 2, False), (max_age + 3, True)):
         with at(rendered_at + moment):
-            assert abuse.fill_too_fast(token, now=rendered_at + moment) is too_fast
+            assert proof_of_work.fill_too_fast(token, now=rendered_at + moment) is too_fast
 
 
 def _expiring_proof(*, expires_at: int) -> str:
     challenge = altcha.create_challenge_v1(
         algorithm="SHA-256",
         max_number=2000,
-        hmac_key=abuse._altcha_key(),
+        hmac_key=proof_of_work._altcha_key(),
         expires=datetime.fromtimestamp(expires_at, tz=UTC),
     )
     return _solved(challenge.to_dict())
@@ -491,15 +508,26 @@ def _expiring_proof(*, expires_at: int) -> str:
 def test_a_proof_is_accepted_until_its_expiry_plus_the_allowance(settings) -> None:
     settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 2
     expires = int(time.time()) + 600
-    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires + 1.9) == Proof.GOOD
-    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires + 2) == Proof.EXPIRED
+    assert (
+        proof_of_work.pow_verify(_expiring_proof(expires_at=expires), now=expires + 1.9)
+        == Proof.GOOD
+    )
+    assert (
+        proof_of_work.pow_verify(_expiring_proof(expires_at=expires), now=expires + 2)
+        == Proof.EXPIRED
+    )
 
 
 def test_without_an_allowance_a_proof_expires_at_the_time_it_names(settings) -> None:
     settings.CLOCK_SKEW_ALLOWANCE_SECONDS = 0
     expires = int(time.time()) + 600
-    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires - 0.1) == Proof.GOOD
-    assert abuse.pow_verify(_expiring_proof(expires_at=expires), now=expires) == Proof.EXPIRED
+    assert (
+        proof_of_work.pow_verify(_expiring_proof(expires_at=expires), now=expires - 0.1)
+        == Proof.GOOD
+    )
+    assert (
+        proof_of_work.pow_verify(_expiring_proof(expires_at=expires), now=expires) == Proof.EXPIRED
+    )
 
 
 # --- Signals --------------------------------------------------------------------------------------
@@ -518,7 +546,7 @@ def test_without_an_allowance_a_proof_expires_at_the_time_it_names(settings) -> 
     ],
 )
 def test_disposable_domains_and_their_subdomains(email, disposable) -> None:
-    assert abuse.email_is_disposable(email) is disposable
+    assert signals.email_is_disposable(email) is disposable
 
 
 @pytest.mark.parametrize(
@@ -535,7 +563,7 @@ def test_disposable_domains_and_their_subdomains(email, disposable) -> None:
     ],
 )
 def test_name_skeletons(name, skeleton) -> None:
-    assert abuse.name_skeleton(name) == skeleton
+    assert signals.name_skeleton(name) == skeleton
 
 
 def _flags(
@@ -548,7 +576,7 @@ def _flags(
     trusted: tuple[str, ...] = (),
 ) -> list[str]:
     form = SimpleNamespace(human_check=HumanCheck(proof=proof))
-    return abuse.signing_flags(
+    return signals.signing_flags(
         request=_request(ip),
         form=form,
         scope=scope,
@@ -567,7 +595,7 @@ def test_no_proof_of_work_is_added_only_beside_another_signal() -> None:
 
 
 def test_a_good_proof_means_no_no_pow_flag_beside_another_signal(cheap_pow) -> None:
-    proof = _solved(abuse.pow_challenge_create())
+    proof = _solved(proof_of_work.pow_challenge_create())
     assert _flags(email="maria@mailinator.com", proof=proof) == ["disposable"]
 
 
@@ -576,7 +604,7 @@ def test_a_bad_proof_is_flagged_on_its_own() -> None:
 
 
 def test_a_replayed_proof_counts_as_no_proof(cheap_pow) -> None:
-    proof = _solved(abuse.pow_challenge_create())
+    proof = _solved(proof_of_work.pow_challenge_create())
     assert _flags(proof=proof) == []
     # Alone it flags nothing, like a missing proof; beside another signal it is no_pow.
     assert _flags(email="bruno@example.org", name="Bruno", proof=proof) == []
@@ -640,7 +668,7 @@ def test_subdomains_of_one_domain_count_towards_one_domain_burst(settings) -> No
     ],
 )
 def test_the_domain_burst_counts_the_registrable_domain(domain, registrable) -> None:
-    assert abuse.registrable_domain(domain) == registrable
+    assert signals.registrable_domain(domain) == registrable
 
 
 def test_domains_a_letter_expects_are_no_burst(settings) -> None:
@@ -792,8 +820,8 @@ def test_all_counters_of_a_sign_request_cost_one_round_trip_each_check(client, p
     trips = _RoundTrips()
     spent: dict[str, int] = {}
 
-    def measured(name: str):
-        function = getattr(abuse, name)
+    def measured(module, name: str):
+        function = getattr(module, name)
 
         def wrapper(*args, **kwargs):
             before = trips.count
@@ -805,8 +833,8 @@ def test_all_counters_of_a_sign_request_cost_one_round_trip_each_check(client, p
         return wrapper
 
     with (
-        mock.patch.object(abuse, "rate_limited", measured("rate_limited")),
-        mock.patch.object(abuse, "signing_flags", measured("signing_flags")),
+        mock.patch.object(rate_limits, "rate_limited", measured(rate_limits, "rate_limited")),
+        mock.patch.object(signals, "signing_flags", measured(signals, "signing_flags")),
         trips.counting(),
     ):
         response = client.post(url, form | {"email": "second@example.org"})

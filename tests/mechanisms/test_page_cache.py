@@ -11,13 +11,15 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from mechanisms import abuse, page_cache
+from mechanisms import page_cache
+from mechanisms.abuse.forms import STARTED_FIELD
+from mechanisms.abuse.proof_of_work import form_started_token
 from tests.factories import PetitionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-STARTED = re.compile(rf'name="{abuse.STARTED_FIELD}" value="([^"]+)"')
+STARTED = re.compile(rf'name="{STARTED_FIELD}" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +76,7 @@ def test_each_reader_gets_their_own_csrf_token_and_form_time_and_can_sign(bucket
     petition = PetitionFactory()
     first = Client(enforce_csrf_checks=True)
     first.get(_url(petition))
-    later = abuse.form_started_token(now=1_800_000_060.0)
+    later = form_started_token(now=1_800_000_060.0)
     second = Client(enforce_csrf_checks=True)
     with (
         mock.patch.object(page_cache, "form_started_token", return_value=later),
@@ -94,7 +96,7 @@ def test_each_reader_gets_their_own_csrf_token_and_form_time_and_can_sign(bucket
             "name": "Ada Lovelace",
             "email": "ada@example.com",
             "display": "full",
-            abuse.STARTED_FIELD: started,
+            STARTED_FIELD: started,
         },
     )
     assert response.status_code == 302

@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from mechanisms import abuse
+from mechanisms.abuse.forms import HONEYPOT_FIELD, PROOF_FIELD, STARTED_FIELD
+from mechanisms.abuse.proof_of_work import form_started_token
 from petitions import services
 from petitions.emails import confirmation_url
 from petitions.models import Petition, Signature
@@ -102,7 +103,7 @@ def test_a_filled_honeypot_gets_the_same_redirect_and_writes_nothing(
     client, petition, outbox, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        trapped = client.post(_sign_url(petition), VALID | {abuse.HONEYPOT_FIELD: "buy now"})
+        trapped = client.post(_sign_url(petition), VALID | {HONEYPOT_FIELD: "buy now"})
         real = client.post(_sign_url(petition), VALID | {"email": "real@example.org"})
     assert trapped.status_code == real.status_code == 302
     assert trapped["Location"] == real["Location"]
@@ -167,10 +168,10 @@ def test_a_solved_proof_of_work_is_not_flagged_and_its_replay_counts_as_no_proof
     client, petition, cheap_pow
 ) -> None:
     proof = _solved_proof(client)
-    client.post(_sign_url(petition), VALID | {abuse.PROOF_FIELD: proof})
+    client.post(_sign_url(petition), VALID | {PROOF_FIELD: proof})
     client.post(
         _sign_url(petition),
-        VALID | {"email": "again@example.org", "name": "Bruno", abuse.PROOF_FIELD: proof},
+        VALID | {"email": "again@example.org", "name": "Bruno", PROOF_FIELD: proof},
     )
     first = Signature.objects.get(email="maria@example.org")
     replay = Signature.objects.get(email="again@example.org")
@@ -179,7 +180,7 @@ def test_a_solved_proof_of_work_is_not_flagged_and_its_replay_counts_as_no_proof
     assert (replay.flags, replay.held) == ("", False)
     client.post(
         _sign_url(petition),
-        VALID | {"email": "x@mailinator.com", "name": "Carla", abuse.PROOF_FIELD: proof},
+        VALID | {"email": "x@mailinator.com", "name": "Carla", PROOF_FIELD: proof},
     )
     assert Signature.objects.get(email="x@mailinator.com").flags == "disposable no_pow"
 
@@ -189,7 +190,7 @@ def test_a_deeply_nested_proof_of_work_payload_is_a_bad_proof_not_a_500(petition
     deep = base64.b64encode(b"[" * 1490).decode()
     server = Client(raise_request_exception=False)  # the 500 page a browser would see
 
-    response = server.post(_sign_url(petition), VALID | {abuse.PROOF_FIELD: deep})
+    response = server.post(_sign_url(petition), VALID | {PROOF_FIELD: deep})
 
     assert response.status_code == 302
     assert Signature.objects.get().flags.split() == ["bad_pow"]
@@ -221,11 +222,11 @@ def test_a_form_sent_too_fast_is_flagged_and_a_patient_one_is_not(
     settings.ABUSE_MIN_FILL_SECONDS = 3
     page = client.get(petition.get_absolute_url()).content.decode()
     rendered = re.search(r'name="form_started" value="([^"]+)"', page).group(1)
-    client.post(_sign_url(petition), VALID | {abuse.STARTED_FIELD: rendered})
-    patient = abuse.form_started_token(now=time.time() - 30)
+    client.post(_sign_url(petition), VALID | {STARTED_FIELD: rendered})
+    patient = form_started_token(now=time.time() - 30)
     client.post(
         _sign_url(petition),
-        VALID | {"email": "patient@example.org", "name": "Bruno", abuse.STARTED_FIELD: patient},
+        VALID | {"email": "patient@example.org", "name": "Bruno", STARTED_FIELD: patient},
     )
     assert Signature.objects.get(email="maria@example.org").flags == "too_fast no_pow"
     assert Signature.objects.get(email="patient@example.org").flags == ""
