@@ -5,7 +5,7 @@ they cannot see); after validation `form.human_check` says what they held."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 from django.urls import reverse
@@ -73,6 +73,16 @@ class HumanCheck:
     @property
     def honeypot_filled(self) -> bool:
         return bool(self.honeypot.strip())
+
+
+class HumanChecked(Protocol):
+    """A bound form with the invisible fields: a Django form with HoneypotMixin, as the signing
+    pipeline and the signals see it."""
+
+    human_check: HumanCheck
+    cleaned_data: dict[str, Any]
+
+    def is_valid(self) -> bool: ...
 
 
 class HoneypotMixin:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from publicsuffixlist import PublicSuffixList
 
-from mechanisms.abuse.forms import HoneypotMixin
+from mechanisms.abuse.forms import HumanChecked
 from mechanisms.abuse.proof_of_work import Proof, fill_too_fast, pow_verify
 from mechanisms.abuse.rate_limits import request_ip_hash
 from mechanisms.counters import counters_over
@@ -49,7 +49,7 @@ def name_skeleton(name: str) -> str:
 def signing_flags(
     *,
     request: HttpRequest,
-    form: HoneypotMixin,
+    form: HumanChecked,
     scope: str,
     email: str,
     name: str,

@@ -1,0 +1,130 @@
+"""The sign POST, written once for petitions and letters: who may write a signature, and what the
+request answers.
+
+The screening runs in one order, each step before anything it could spend: the sender's own
+per-address budget on every attempt; the form (the honeypot answers as if signed, so a bot learns
+nothing); whether the campaign takes signatures; only then the campaign's and the site's shared
+budgets, which empty or refused posts must not use up; last the signals that flag a signature for
+a moderator, which count bursts and spend the proof of work. Every accepted, trapped or repeated
+signer gets the same redirect: the answer never says whether an address had signed.
+
+Nothing here imports petitions or letters: their views pass what differs (the form, the service
+that writes the signature, the pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from mechanisms.abuse import rate_limits, signals
+from mechanisms.abuse.forms import HumanChecked
+
+
+class Verdict(StrEnum):
+    # The form again, with the screen's status and message; nothing written.
+    REFUSED = "refused"
+    # The honeypot was filled: the answer a person would get, and nothing written.
+    TRAPPED = "trapped"
+    # Write the signature, with the screen's flags and IP hash.
+    ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class Screen:
+    verdict: Verdict
+    # For a refusal: 429 (a rate limit, with `message`), 400 (an invalid form), 409 (closed).
+    status: int = 200
+    message: str = ""
+    flags: list[str] = field(default_factory=list)
+    ip_hash: str = ""
+
+
+def sign_request_screen(
+    request: HttpRequest,
+    *,
+    form: HumanChecked,
+    action: str,
+    campaign_kind: str,
+    campaign_id: int,
+    accepting: bool,
+    trusted_domains: Collection[str] = (),
+) -> Screen:
+    """Screen a sign POST for campaign `campaign_kind` `campaign_id`, validating the bound `form`.
+
+    `action` names the settings.RATE_LIMITS entry; `accepting` says whether the campaign takes
+    signatures now; `trusted_domains` are domains the campaign expects a crowd from (no domain
+    burst for them). Call once per request: it counts the budgets and spends the proof of work.
+    """
+    if rate_limits.rate_limited(request, action=action):
+        # The typed values stay in the form; nothing is validated or written.
+        return Screen(Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message(action))
+    if not form.is_valid():
+        return Screen(Verdict.REFUSED, status=400)
+    if form.human_check.honeypot_filled:
+        return Screen(Verdict.TRAPPED)
+    if not accepting:
+        # Refused before the shared budgets: what will not be written must not spend them.
+        return Screen(Verdict.REFUSED, status=409)
+    if rate_limits.submission_rate_limited(request, action=action, scope=str(campaign_id)):
+        return Screen(Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message(action))
+    flags = signals.signing_flags(
+        request=request,
+        form=form,
+        scope=f"{campaign_kind}:{campaign_id}",
+        email=form.cleaned_data["email"],
+        name=form.cleaned_data["name"],
+        trusted_domains=trusted_domains,
+    )
+    return Screen(Verdict.ACCEPTED, flags=flags, ip_hash=rate_limits.request_ip_hash(request))
+
+
+class RefusedPage(Protocol):
+    """The campaign's page again, with the bound form and why it was refused."""
+
+    def __call__(self, *, status: int, rate_limit_message: str) -> HttpResponse: ...
+
+
+def sign_post(
+    request: HttpRequest,
+    *,
+    form: HumanChecked,
+    action: str,
+    campaign_kind: str,
+    campaign_id: int,
+    accepting: bool,
+    trusted_domains: Collection[str] = (),
+    create: Callable[..., object],
+    closed: tuple[type[Exception], ...] = (),
+    refused: RefusedPage,
+    done_url: str,
+) -> HttpResponse:
+    """Answer a sign POST: screen it (`sign_request_screen`, which takes the same first
+    arguments), then write the signature with `create(ip_hash=, flags=, **form.cleaned_data)`
+    and redirect to `done_url`, or show `refused`.
+
+    `closed` are the exceptions `create` raises for a campaign that stopped taking signatures
+    since the screen looked: answered as a closed campaign, 409.
+    """
+    screen = sign_request_screen(
+        request,
+        form=form,
+        action=action,
+        campaign_kind=campaign_kind,
+        campaign_id=campaign_id,
+        accepting=accepting,
+        trusted_domains=trusted_domains,
+    )
+    if screen.verdict is Verdict.REFUSED:
+        return refused(status=screen.status, rate_limit_message=screen.message)
+    if screen.verdict is Verdict.ACCEPTED:
+        try:
+            create(ip_hash=screen.ip_hash, flags=screen.flags, **form.cleaned_data)
+        except closed:
+            return refused(status=409, rate_limit_message="")
+    # The same redirect for a bot, a new address and one that had signed: the form never tells.
+    return HttpResponseRedirect(done_url)
