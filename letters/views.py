@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,8 +24,8 @@ from letters.forms import (
     IndividualSignatureForm,
 )
 from letters.models import IndividualSignature, OpenLetter, OrganizationSignature, Statement
-from mechanisms.abuse import rate_limits, signals
 from mechanisms.sharing import share_links
+from mechanisms.signing import sign_post
 from mechanisms.spreadsheet import csv_cell
 from mechanisms.tokens import TokenExpired, TokenInvalid
 from mechanisms.web_urls import web_url_or_blank
@@ -78,38 +79,25 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_get_public(slug=slug)
     if not (letter.individuals_may_sign and letter.accepts_signatures):
+        # Before the form: a letter closed to individuals shows none.
         return _detail(request, letter, status=409)
     form = _individual_form(letter, request.POST)
-    message = rate_limits.rate_limit_message("letter_sign")
-    if rate_limits.rate_limited(request, action="letter_sign"):
-        # The typed values stay in the form; nothing is validated or written.
-        return _detail(request, letter, form=form, status=429, rate_limit_message=message)
-    if not form.is_valid():
-        return _detail(request, letter, form=form, status=400)
-    if form.human_check.honeypot_filled:
-        # A bot: it gets the answer a person would, and nothing is written.
-        return redirect("letters:check_inbox", slug=letter.slug)
-    # Only now the letter's and the site's budgets: invalid posts must not spend them.
-    if rate_limits.submission_rate_limited(request, action="letter_sign", scope=str(letter.pk)):
-        return _detail(request, letter, form=form, status=429, rate_limit_message=message)
-    flags = signals.signing_flags(
-        request=request,
+    return sign_post(
+        request,
         form=form,
-        scope=f"letter:{letter.pk}",
-        email=form.cleaned_data["email"],
-        name=form.cleaned_data["name"],
+        action="letter_sign",
+        campaign_kind="letter",
+        campaign_id=letter.pk,
+        accepting=letter.accepts_signatures,
         # A letter signed by one employer's staff expects a crowd from its domains.
         trusted_domains=letter.required_domains,
+        create=partial(
+            services.individual_signature_create, letter=letter, language=request.LANGUAGE_CODE
+        ),
+        closed=(services.LetterNotOpen,),
+        refused=partial(_detail, request, letter, form=form),
+        done_url=reverse("letters:check_inbox", kwargs={"slug": letter.slug}),
     )
-    services.individual_signature_create(
-        letter=letter,
-        language=request.LANGUAGE_CODE,
-        ip_hash=rate_limits.request_ip_hash(request),
-        flags=flags,
-        **form.cleaned_data,
-    )
-    # The same answer for a new address and one that had signed: the form never tells.
-    return redirect("letters:check_inbox", slug=letter.slug)
 
 
 @require_safe

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from csp.decorators import csp_replace
 from django.conf import settings
@@ -13,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.models import Organization
 from accounts.two_factor import staff_verified
-from mechanisms.abuse import rate_limits, signals
+from mechanisms.abuse import rate_limits
 from mechanisms.page_cache import page_cached
 from mechanisms.sharing import embed_code, share_links
+from mechanisms.signing import sign_post
 from mechanisms.tokens import TokenExpired, TokenInvalid
 from petitions import routing, selectors, services
 from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
@@ -93,41 +95,21 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_for_signing(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
-    message = rate_limits.rate_limit_message("sign")
-    if rate_limits.rate_limited(request, action="sign"):
-        # The typed values stay in the form; nothing is validated or written.
-        return _detail(request, petition, form=form, status=429, rate_limit_message=message)
-    if not form.is_valid():
-        return _detail(request, petition, form=form, status=400)
-    if form.human_check.honeypot_filled:
-        # A bot: it gets the answer a person would, and nothing is written.
-        return redirect("petitions:check_inbox", slug=petition.slug)
-    if not petition.is_accepting_signatures():
-        # Refused before the budgets below: what will not be written must not spend them.
-        return _detail(request, petition, form=form, status=409)
-    # Only now the petition's and the site's budgets: invalid posts must not spend them.
-    if rate_limits.submission_rate_limited(request, action="sign", scope=str(petition.pk)):
-        return _detail(request, petition, form=form, status=429, rate_limit_message=message)
-    flags = signals.signing_flags(
-        request=request,
+    return sign_post(
+        request,
         form=form,
-        scope=f"petition:{petition.pk}",
-        email=form.cleaned_data["email"],
-        name=form.cleaned_data["name"],
+        action="sign",
+        campaign_kind="petition",
+        campaign_id=petition.pk,
+        accepting=petition.is_accepting_signatures(),
+        # Set by LocaleMiddleware from the URL prefix, always one of LANGUAGES.
+        create=partial(
+            services.signature_create, petition=petition, language=request.LANGUAGE_CODE
+        ),
+        closed=(services.PetitionNotOpen,),
+        refused=partial(_detail, request, petition, form=form),
+        done_url=reverse("petitions:check_inbox", kwargs={"slug": petition.slug}),
     )
-    try:
-        services.signature_create(
-            petition=petition,
-            # Set by LocaleMiddleware from the URL prefix, always one of LANGUAGES.
-            language=request.LANGUAGE_CODE,
-            ip_hash=rate_limits.request_ip_hash(request),
-            flags=flags,
-            **form.cleaned_data,
-        )
-    except services.PetitionNotOpen:
-        return _detail(request, petition, form=form, status=409)
-    # The same redirect whether the address is new, pending or confirmed: the form never tells.
-    return redirect("petitions:check_inbox", slug=petition.slug)
 
 
 @require_safe
