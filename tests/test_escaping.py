@@ -36,6 +36,7 @@ from accounts.organization_emails import contact_confirmation_token
 from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
 from letters.models import LetterDelivery, LetterUpdate, OpenLetter
 from letters.selectors import CONFIRM_TOKEN_PURPOSE as LETTER_CONFIRM_PURPOSE
+from mechanisms.deliveries import delivery_email_owe
 from mechanisms.tokens import token_make
 from petitions.models import (
     Delivery,
@@ -612,7 +613,15 @@ def test_a_delivery_email_and_its_csv_carry_typed_text_as_typed(world) -> None:
     delivery = Delivery.objects.create(
         petition=world.petition, target=world.target, period="escaping"
     )
-    deliveries.delivery_send(delivery_id=delivery.pk)
+    # The email a delivery owes its target, as deliveries_create writes it with the delivery.
+    delivery_email_owe(
+        kind=deliveries.DELIVERY,
+        delivery_id=delivery.pk,
+        to=world.target.email,
+        language=world.petition.language,
+        queue=False,
+    )
+    assert deliveries.delivery_send(delivery_id=delivery.pk) is True
     (message,) = mail.outbox
     assert_plain_text_once(message.subject, where="delivery subject")
     assert_plain_text_once(message.body, where="delivery text")

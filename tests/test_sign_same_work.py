@@ -4,7 +4,8 @@ A review told new, pending and confirmed addresses apart by response time: a new
 INSERT, a known one a failed INSERT, a SELECT and an UPDATE. Time is not asserted here (no timed
 tests); the work is: the same SQL statements in the same number and shape, the same Redis
 commands and the same tasks queued, for a petition (with and without sponsor opt-ins) and a
-letter. What differs is decided later, in the task, and checked last.
+letter: one outbox row written alike for any address. What differs is decided later, by the
+email's builder in the worker, and checked last.
 """
 
 from __future__ import annotations
@@ -125,9 +126,7 @@ def test_signing_a_petition_does_the_same_work_for_new_pending_and_confirmed_add
         petition=petition, email="pending@example.org", confirmation_sent_at=earlier
     )
     confirmed = SignatureFactory(petition=petition, email="confirmed@example.org", confirmed=True)
-    Signature.objects.filter(pk__in=[pending.pk, confirmed.pk]).update(
-        created_at=earlier, notice_at=earlier
-    )
+    Signature.objects.filter(pk__in=[pending.pk, confirmed.pk]).update(created_at=earlier)
     url = reverse("petitions:sign", kwargs={"slug": petition.slug})
     extra = {"sponsor_opt_ins": [str(org.pk) for org in sponsors]} if with_opt_ins else {}
 
@@ -160,7 +159,6 @@ def test_the_task_tells_the_cases_apart_after_the_request(
     earlier = timezone.now() - timedelta(days=2)
     SignatureFactory(petition=petition, email="pending@example.org", confirmation_sent_at=earlier)
     SignatureFactory(petition=petition, email="confirmed@example.org", confirmed=True)
-    Signature.objects.update(notice_at=earlier)
     url = reverse("petitions:sign", kwargs={"slug": petition.slug})
     for email in ("newcomer@example.org", "pending@example.org", "confirmed@example.org"):
         with django_capture_on_commit_callbacks(execute=True):

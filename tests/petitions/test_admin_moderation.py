@@ -423,12 +423,12 @@ def _bulk_signatures(petition: Petition, count: int) -> None:
             INSERT INTO petitions_signature (
                 petition_id, name, email, canonical_email, postal_code, country, display,
                 consent_updates, comment, region, locality, status, language, ip_hash,
-                created_at, confirmed_at, confirmation_attempts, counted, flags, held,
+                created_at, confirmed_at, counted, flags, held,
                 moderation_reason
             )
             SELECT %s, 'Signer number ' || n, 'signer' || n || '@example.org',
                    'signer' || n || '@example.org', '94612', 'US', 'short', true, '', 'CA',
-                   'Oakland', 'confirmed', 'en', '', now(), now(), 0, false, '', false, ''
+                   'Oakland', 'confirmed', 'en', '', now(), now(), false, '', false, ''
             FROM generate_series(1, %s) AS n
             """,
             [petition.pk, count],

@@ -14,12 +14,17 @@ from unittest import mock
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from mechanisms import outbox as outbox_service
+from mechanisms.deliveries import delivery_email_id, delivery_email_owe
+from mechanisms.models import OutboundEmail
 from petitions import selectors
 from petitions.models import (
     Delivery,
@@ -48,7 +53,24 @@ def _signer(petition: Petition, *, locality: str = "Oakland", region: str = "CA"
 
 
 def _delivery(petition: Petition, target: Target, period: str = "manual", **extra) -> Delivery:
-    return Delivery.objects.create(petition=petition, target=target, period=period, **extra)
+    """A delivery and the email it owes its target, as deliveries_create makes them (the send
+    left to the test)."""
+    delivery = Delivery.objects.create(petition=petition, target=target, period=period, **extra)
+    delivery_email_owe(
+        kind=deliveries.DELIVERY,
+        delivery_id=delivery.pk,
+        to=target.email,
+        language=petition.language,
+        queue=False,
+    )
+    return delivery
+
+
+def _email(delivery: Delivery) -> QuerySet[OutboundEmail]:
+    """The delivery's row in the outbox."""
+    return OutboundEmail.objects.filter(
+        pk=delivery_email_id(kind=deliveries.DELIVERY, delivery_id=delivery.pk)
+    )
 
 
 def _send(delivery: Delivery) -> Delivery:
@@ -62,15 +84,25 @@ def _csv_rows(message: mail.EmailMessage) -> list[list[str]]:
     return list(csv.reader(io.StringIO(attachment.content)))
 
 
-def _refusing(address: str, real=deliveries.mail_send):
-    """mail_send, except that the server refuses `address` for good."""
+SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
-    def send(**kwargs) -> None:
-        if address in kwargs["to"]:
-            raise smtplib.SMTPRecipientsRefused({address: (550, b"5.1.1 No such mailbox")})
-        real(**kwargs)
 
-    return send
+def _failing(error: Exception, *, to: str | None = None, real=LocmemBackend.send_messages):
+    """The test mail backend, except that it raises `error` (for mail to `to`, if given)."""
+
+    def send(backend, messages):
+        if to is None or any(to in message.to for message in messages):
+            raise error
+        return real(backend, messages)
+
+    return mock.patch(SEND, send)
+
+
+def _refusing(address: str):
+    """The mail server refuses `address` for good."""
+    return _failing(
+        smtplib.SMTPRecipientsRefused({address: (550, b"5.1.1 No such mailbox")}), to=address
+    )
 
 
 # --- Scheduling -------------------------------------------------------------------------------
@@ -297,55 +329,53 @@ def test_a_second_send_of_the_same_delivery_finds_nothing_to_claim(outbox) -> No
     assert len(outbox) == 1
 
 
-def test_a_transient_smtp_error_gives_the_delivery_back_and_raises_for_a_retry(
-    monkeypatch, outbox
-) -> None:
+def test_a_transient_smtp_error_gives_the_delivery_back_for_a_retry(outbox) -> None:
     mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
 
-    def disconnect(**kwargs) -> None:
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-
-    monkeypatch.setattr(deliveries, "mail_send", disconnect)
-    with pytest.raises(smtplib.SMTPServerDisconnected):
-        deliveries.delivery_send(delivery_id=delivery.pk)
+    with _failing(smtplib.SMTPServerDisconnected("Connection unexpectedly closed")):
+        assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert "Connection unexpectedly closed" in delivery.last_error
+    email = _email(delivery).get()
+    assert (email.state, email.attempts) == (OutboundEmail.State.PENDING, 1)
+    assert email.not_before > timezone.now()  # backed off
 
-    monkeypatch.undo()
+    # Not sent again before the backoff ends; then it is.
+    assert deliveries.delivery_send(delivery_id=delivery.pk) is False
+    _email(delivery).update(not_before=timezone.now())
     delivery = _send(delivery)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, "")
     assert len(outbox) == 1
 
 
-def test_the_last_allowed_attempt_failing_marks_the_delivery_failed_without_raising(
-    monkeypatch,
-) -> None:
+def test_the_last_allowed_attempt_failing_marks_the_delivery_failed(settings) -> None:
     mayor = TargetFactory()
-    attempts = deliveries.MAX_DELIVERY_ATTEMPTS - 1
+    attempts = settings.OUTBOX_MAX_ATTEMPTS - 1
     delivery = _delivery(_petition(mayor), mayor, attempts=attempts)
+    _email(delivery).update(attempts=attempts)
 
-    def time_out(**kwargs) -> None:
-        raise TimeoutError("timed out")
-
-    monkeypatch.setattr(deliveries, "mail_send", time_out)
-    assert deliveries.delivery_send(delivery_id=delivery.pk) is False
+    with _failing(TimeoutError("timed out")):
+        assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert delivery.status == "failed"
-    assert delivery.attempts == deliveries.MAX_DELIVERY_ATTEMPTS
+    assert delivery.attempts == settings.OUTBOX_MAX_ATTEMPTS
     assert "timed out" in delivery.last_error
+    assert _email(delivery).get().state == OutboundEmail.State.FAILED
 
 
-def test_a_refused_address_marks_the_delivery_failed_without_raising(monkeypatch, outbox) -> None:
+def test_a_refused_address_marks_the_delivery_failed(outbox) -> None:
     mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
-    monkeypatch.setattr(deliveries, "mail_send", _refusing(mayor.email))
-    assert deliveries.delivery_send(delivery_id=delivery.pk) is False
+    with _refusing(mayor.email):
+        assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == ("failed", 1, None)
     assert "No such mailbox" in delivery.last_error
     assert outbox == []
+    # Failed for good: no sweep sends it again; staff may (below).
+    assert outbox_service.emails_sweep(now=timezone.now() + timedelta(days=1)) == 0
 
 
 def test_the_admin_retry_action_puts_a_failed_delivery_back_and_it_is_sent(
@@ -355,6 +385,7 @@ def test_the_admin_retry_action_puts_a_failed_delivery_back_and_it_is_sent(
     petition = _petition(mayor)
     _signer(petition)
     failed = _delivery(petition, mayor, status="failed", attempts=8, last_error="SMTP: 550")
+    _email(failed).update(state=OutboundEmail.State.FAILED, attempts=8, last_error="SMTP: 550")
     sent = _delivery(
         petition, mayor, "earlier", status="sent", sent_at=timezone.now(), total_count=1
     )
@@ -418,35 +449,42 @@ def test_staff_publish_a_response_from_the_admin_once_and_then_cannot_edit_its_w
 @pytest.mark.parametrize(
     ("state", "swept"),
     [
-        ({"status": "sending", "attempts": 1, "claimed_at": timedelta(minutes=6)}, True),
-        ({"status": "sending", "attempts": 1, "claimed_at": timedelta(minutes=1)}, False),
-        ({"status": "pending", "created_at": timedelta(minutes=5)}, True),
-        ({"status": "pending", "created_at": timedelta(seconds=30)}, False),
-        ({"status": "pending", "attempts": 2, "claimed_at": timedelta(minutes=20)}, True),
-        ({"status": "pending", "attempts": 2, "claimed_at": timedelta(minutes=1)}, False),
-        ({"status": "failed", "attempts": 8, "claimed_at": timedelta(hours=1)}, False),
+        # A worker died holding it: its lease ran out, or not yet.
+        ({"state": "sending", "attempts": 1, "claimed_until": -timedelta(seconds=1)}, True),
+        ({"state": "sending", "attempts": 1, "claimed_until": timedelta(minutes=4)}, False),
+        # Its task was lost, or may still be on its way.
+        ({"state": "pending", "not_before": -timedelta(minutes=5)}, True),
+        ({"state": "pending", "not_before": -timedelta(seconds=30)}, False),
+        # A retry whose backoff is over, or not yet.
+        ({"state": "pending", "attempts": 2, "not_before": -timedelta(seconds=1)}, True),
+        ({"state": "pending", "attempts": 2, "not_before": timedelta(minutes=1)}, False),
+        # Failed for good: staff's to retry.
+        ({"state": "failed", "attempts": 8, "not_before": -timedelta(hours=1)}, False),
     ],
 )
 def test_the_sweep_sends_what_a_dead_worker_or_a_lost_task_left(state, swept, outbox) -> None:
     mayor = TargetFactory()
     now = timezone.now()
     fields = {
-        key: now - value if isinstance(value, timedelta) else value for key, value in state.items()
+        key: now + value if isinstance(value, timedelta) else value for key, value in state.items()
     }
-    delivery = _delivery(_petition(mayor), mayor, **fields)
-    assert deliveries.deliveries_resend_stale() == int(swept)
+    delivery = _delivery(_petition(mayor), mayor)
+    _email(delivery).update(**fields)
+    assert outbox_service.emails_sweep() == int(swept)
     delivery.refresh_from_db()
     assert (delivery.status == "sent") is swept
     assert len(outbox) == int(swept)
 
 
-def test_a_delivery_whose_worker_died_on_every_attempt_ends_failed() -> None:
+def test_a_delivery_whose_worker_died_on_every_attempt_ends_failed(settings) -> None:
     mayor = TargetFactory()
-    delivery = _delivery(
-        _petition(mayor), mayor, status="sending", attempts=8,
-        claimed_at=timezone.now() - timedelta(minutes=6),
-    )  # fmt: skip
-    assert deliveries.deliveries_resend_stale() == 0
+    delivery = _delivery(_petition(mayor), mayor, status="sending", attempts=8)
+    _email(delivery).update(
+        state=OutboundEmail.State.SENDING,
+        attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert outbox_service.emails_sweep() == 0
     delivery.refresh_from_db()
     assert delivery.status == "failed"
     assert delivery.last_error
@@ -515,9 +553,7 @@ def test_two_schedulers_running_at_once_create_and_send_each_delivery_once(outbo
 # --- The deliver command ----------------------------------------------------------------------
 
 
-def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(
-    monkeypatch, outbox
-) -> None:
+def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(outbox) -> None:
     mayor = TargetFactory()
     council = TargetFactory(title="City Council of Oakland", email="council@oakland.example.gov")
     berkeley = TargetFactory(title="Mayor of Berkeley", locality="Berkeley", email="")
@@ -525,10 +561,10 @@ def test_deliver_command_sends_now_and_prints_a_line_per_target_and_a_summary(
     _petition(TargetFactory(title="Unrelated"), slug="another-one")
     _signer(petition)
     _signer(petition)
-    monkeypatch.setattr(deliveries, "mail_send", _refusing(council.email))
 
     out = io.StringIO()
-    call_command("deliver", "end-ring-oakland", "--period", "hearing", stdout=out)
+    with _refusing(council.email):
+        call_command("deliver", "end-ring-oakland", "--period", "hearing", stdout=out)
     assert out.getvalue().splitlines() == [
         "end-ring-oakland (hearing):",
         "  City Council of Oakland — failed: SMTPRecipientsRefused: "

@@ -15,6 +15,7 @@ from django.utils import timezone
 from letters import moderation as letter_moderation
 from letters import selectors as letter_selectors
 from letters.models import IndividualSignature, OpenLetter
+from mechanisms.models import OutboundEmail
 from petitions import routing, selectors, services
 from petitions.models import Petition, Signature
 from petitions.services import moderation
@@ -239,12 +240,18 @@ def test_every_action_writes_one_audit_row_per_signature_with_the_reason(moderat
     assert LogEntry.objects.count() == 3
 
 
-def test_resending_resets_the_send_bookkeeping_of_pending_signatures_only(
+def test_resending_mails_pending_signatures_only_once_more(
     moderator, outbox, django_capture_on_commit_callbacks
 ) -> None:
     petition = PetitionFactory()
     pending = SignatureFactory(petition=petition, email="lost@example.org")
-    assert services.signature_confirmation_send(signature_id=pending.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.signer_email_request(
+            signature_id=pending.pk, email=pending.email, language=pending.language
+        )
+    assert len(outbox) == 1
+    pending.refresh_from_db()
+    first_sent_at = pending.confirmation_sent_at
     outbox.clear()
     confirmed = SignatureFactory(petition=petition, confirmed=True, email="done@example.org")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -253,11 +260,23 @@ def test_resending_resets_the_send_bookkeeping_of_pending_signatures_only(
         )
     assert (result.done, result.skipped) == (1, 1)
     assert len(callbacks) == 1
+    # Sent again although the signer was mailed within SIGNATURE_NOTICE_INTERVAL: a moderator
+    # asked.
     assert [message.to for message in outbox] == [["lost@example.org"]]
+    assert "/confirm/" in outbox[0].body
     pending.refresh_from_db()
-    assert pending.confirmation_sent_at is not None  # sent again, and marked sent again
-    assert pending.confirmation_attempts == 1
+    assert pending.confirmation_sent_at > first_sent_at  # sent again, and marked sent again
+    assert list(
+        OutboundEmail.objects.filter(kind="petition_confirmation_resent").values_list(
+            "ref", "state"
+        )
+    ) == [({"signature": pending.pk}, OutboundEmail.State.SENT)]
     assert LogEntry.objects.filter(object_id=str(pending.pk)).count() == 1
+
+    # Each request is one more email.
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.signatures_resend_confirmation(signature_ids=[pending.pk], moderator=moderator)
+    assert len(outbox) == 2
 
 
 # --- Letters' individual signatures -------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from mechanisms.personal_data import personal_data_anonymize_expired
 from mechanisms.tasks import personal_data_anonymize_expired as anonymize_task
+from petitions import services
 from petitions.models import Petition, Signature, SponsorOptIn
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory
 
@@ -220,9 +221,7 @@ def test_the_daily_task_anonymizes() -> None:
 
 def _pending(*, sent_days_ago: float, **fields) -> Signature:
     moment = timezone.now() - timedelta(days=sent_days_ago)
-    return SignatureFactory(
-        created_at=moment, notice_at=moment, confirmation_sent_at=moment, **fields
-    )
+    return SignatureFactory(created_at=moment, confirmation_sent_at=moment, **fields)
 
 
 def test_a_signature_never_confirmed_goes_a_month_after_its_link_expired() -> None:
@@ -248,10 +247,30 @@ def test_a_signature_never_confirmed_goes_a_month_after_its_link_expired() -> No
     assert not SponsorOptIn.objects.filter(signature_id__in=[gone.pk, held.pk]).exists()
 
 
-@pytest.mark.parametrize("resent", ["notice_at", "confirmation_sent_at"])
-def test_a_link_sent_again_recently_keeps_a_signature_never_confirmed(resent: str) -> None:
+def _sign_again(signature: Signature) -> None:
+    services.signature_create(
+        petition=signature.petition, name="Maria Rossi", email=signature.email
+    )
+
+
+def _ask_for_a_new_link(signature: Signature) -> None:
+    services.signature_new_link_request(petition=signature.petition, email=signature.email)
+
+
+def _renew_an_expired_link(signature: Signature) -> None:
+    services.signature_notice_request(signature=signature)
+
+
+@pytest.mark.parametrize("resend", [_sign_again, _ask_for_a_new_link, _renew_an_expired_link])
+def test_a_link_sent_again_recently_keeps_a_signature_never_confirmed(
+    resend, django_capture_on_commit_callbacks
+) -> None:
     signature = _pending(sent_days_ago=100)
-    Signature.objects.filter(pk=signature.pk).update(**{resent: timezone.now() - timedelta(days=2)})
+    with django_capture_on_commit_callbacks(execute=True):
+        resend(signature)
+    signature.refresh_from_db()
+    # The email that went out carried a fresh link, and keeps the signature that long again.
+    assert signature.confirmation_sent_at > timezone.now() - timedelta(minutes=1)
 
     assert personal_data_anonymize_expired().unconfirmed_deleted["petition"] == 0
     assert Signature.objects.filter(pk=signature.pk).exists()

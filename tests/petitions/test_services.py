@@ -5,12 +5,17 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from petitions import services, tasks
+from mechanisms import outbox as outbox_service
+from mechanisms import tasks as mechanism_tasks
+from mechanisms.models import OutboundEmail
+from petitions import services
 from petitions.models import Petition, Signature
 from tests.factories import PetitionFactory, SignatureFactory
+from tests.outbox import owed
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +36,9 @@ def test_signature_create_stores_a_pending_signature_and_enqueues_its_confirmati
     assert signature.email == "Maria.Rossi+ring@Example.org"
     assert signature.canonical_email == "maria.rossi@example.org"
     assert signature.ip_hash == "ab" * 32
-    # Enqueued after commit, not sent inside the transaction.
+    # Owed in the outbox in the signer's transaction; its send queued after commit, not sent
+    # inside the transaction.
+    assert [(e.kind, e.ref) for e in owed()] == [("petition_signer", {"signature": signature.pk})]
     assert len(callbacks) == 1
     assert outbox == []
 
@@ -99,13 +106,12 @@ def test_repeat_notices_are_rate_limited(
 def test_rate_limit_lets_a_notice_through_after_the_interval(
     petition, settings, django_capture_on_commit_callbacks, outbox
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        first = _sign(petition)
-        _sign(petition)
-    assert len(outbox) == 1
-    # The task, not the request, decides: it reads the clock when it runs.
+    # The outbox owes one signer email per signature and notice period: a period ago, then now.
     long_ago = timezone.now() - settings.SIGNATURE_NOTICE_INTERVAL - timedelta(seconds=1)
-    Signature.objects.filter(pk=first.pk).update(notice_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(petition, now=long_ago)
+        _sign(petition, now=long_ago)
+    assert len(outbox) == 1
     with django_capture_on_commit_callbacks(execute=True):
         _sign(petition)
     assert len(outbox) == 2
@@ -163,84 +169,97 @@ def test_confirming_after_the_petition_closed_is_refused(petition) -> None:
     assert signature.status == Signature.Status.PENDING
 
 
+def _owed_signer_email(petition: Petition, **extra) -> tuple[Signature, OutboundEmail]:
+    """A signature whose confirmation is owed and whose send task never ran (or was lost)."""
+    signature = _sign(petition, **extra)
+    (email,) = owed("petition_signer", ref__signature=signature.pk)
+    return signature, email
+
+
 def test_confirmation_is_sent_once_even_if_the_task_runs_twice(petition, outbox) -> None:
-    signature = SignatureFactory(petition=petition)
-    assert services.signature_confirmation_send(signature_id=signature.pk) is True
-    assert services.signature_confirmation_send(signature_id=signature.pk) is False
-    assert len(outbox) == 1
+    signature, email = _owed_signer_email(petition)
+    first = mechanism_tasks.outbox_send.apply(args=[[email.pk]]).get()
+    second = mechanism_tasks.outbox_send.apply(args=[[email.pk]]).get()
+    assert (first["sent"], second["sent"], second["skipped"]) == (1, 0, 1)
+    assert [m.to for m in outbox] == [[signature.email]]
 
 
-def test_confirmation_claimed_by_a_dead_worker_is_sent_after_the_lease(
-    petition, settings, outbox
-) -> None:
-    signature = SignatureFactory(petition=petition)
-    Signature.objects.filter(pk=signature.pk).update(confirmation_claimed_at=timezone.now())
-    assert services.signature_confirmation_send(signature_id=signature.pk) is False
-    stale = timezone.now() - settings.SIGNATURE_SEND_LEASE - timedelta(seconds=1)
-    Signature.objects.filter(pk=signature.pk).update(confirmation_claimed_at=stale)
-    assert services.signature_confirmation_send(signature_id=signature.pk) is True
-    assert len(outbox) == 1
-
-
-def test_smtp_failure_gives_the_claim_back_for_the_retry(petition, outbox) -> None:
-    signature = SignatureFactory(petition=petition)
-    with (
-        mock.patch(
-            "django.core.mail.backends.locmem.EmailBackend.send_messages",
-            side_effect=smtplib.SMTPServerDisconnected("gone"),
-        ),
-        pytest.raises(smtplib.SMTPServerDisconnected),
-    ):
-        services.signature_confirmation_send(signature_id=signature.pk)
+def test_confirmation_claimed_by_a_dead_worker_is_sent_after_the_lease(petition, outbox) -> None:
+    signature, email = _owed_signer_email(petition)
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        state=OutboundEmail.State.SENDING, attempts=1, claimed_until=now + timedelta(minutes=1)
+    )
+    # Another worker holds it: left alone, by the send and by the sweep.
+    assert outbox_service.emails_send(email_ids=[email.pk]).skipped == 1
+    assert outbox_service.emails_sweep() == 0
+    # That worker died: once its lease ran out the sweep hands the email on.
+    OutboundEmail.objects.filter(pk=email.pk).update(claimed_until=now - timedelta(seconds=1))
+    assert outbox_service.emails_sweep() == 1
+    assert [m.to for m in outbox] == [[signature.email]]
     signature.refresh_from_db()
-    assert signature.confirmation_claimed_at is None
+    assert signature.confirmation_sent_at is not None
+
+
+def test_smtp_failure_gives_the_email_back_for_the_retry(petition, outbox) -> None:
+    signature, email = _owed_signer_email(petition)
+    before = timezone.now()
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=smtplib.SMTPServerDisconnected("gone"),
+    ):
+        assert outbox_service.emails_send(email_ids=[email.pk]).retrying == 1
+    email.refresh_from_db()
+    assert (email.state, email.attempts) == (OutboundEmail.State.PENDING, 1)
+    assert email.not_before > before  # backed off
+    assert email.claimed_until is None
+    signature.refresh_from_db()
     assert signature.confirmation_sent_at is None
-    assert services.signature_confirmation_send(signature_id=signature.pk) is True
-    assert len(outbox) == 1
+    # Not before its backoff ends; then the sweep sends it.
+    assert outbox_service.emails_send(email_ids=[email.pk]).skipped == 1
+    OutboundEmail.objects.filter(pk=email.pk).update(not_before=timezone.now())
+    assert outbox_service.emails_sweep() == 1
+    assert [m.to for m in outbox] == [[signature.email]]
+    signature.refresh_from_db()
+    assert signature.confirmation_sent_at is not None
 
 
-def test_sweep_resends_confirmations_that_were_never_sent(
+def test_sweep_sends_confirmations_whose_task_was_lost(
     petition, django_capture_on_commit_callbacks, outbox
 ) -> None:
     old = timezone.now() - timedelta(minutes=10)
-    lost = SignatureFactory(petition=petition, created_at=old)
-    SignatureFactory(petition=petition, created_at=old, confirmation_sent_at=old)  # was sent
-    SignatureFactory(petition=petition)  # too recent: its task may still be queued
-    SignatureFactory(petition=petition, created_at=old, confirmed=True)
-    assert services.signature_confirmations_resend_lost() == 1
+    lost = _sign(petition, email="lost@example.org", now=old)
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(petition, email="sent@example.org", now=old)
+    _sign(petition, email="recent@example.org")  # too recent: its task may still be queued
+    rejected = _sign(petition, email="rejected@example.org", now=old)
+    Signature.objects.filter(pk=rejected.pk).update(status=Signature.Status.REJECTED)
+    outbox.clear()
+    assert outbox_service.emails_sweep() == 2  # the lost one and the rejected one
+    # A rejected signature's email has nothing left to say: dropped, not sent.
     assert [m.to for m in outbox] == [[lost.email]]
+    assert [e.ref["signature"] for e in owed("petition_signer")] == [
+        Signature.objects.get(email="recent@example.org").pk
+    ]
 
 
-def test_new_link_request_only_queues_a_task_with_the_typed_address(
-    petition, django_capture_on_commit_callbacks, django_assert_num_queries
+def test_new_link_request_only_owes_an_email_to_the_typed_address(
+    petition, django_capture_on_commit_callbacks
 ) -> None:
+    # Looking the address up here would make the answer slower for a signer than for anyone
+    # else: the request writes the outbox row alike for any address, and the builder looks.
     with (
-        mock.patch("petitions.tasks.signature_send_new_link.delay") as delay,
+        mock.patch.object(mechanism_tasks.outbox_send, "delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
-        django_assert_num_queries(0),
+        CaptureQueriesContext(connection) as queries,
     ):
         services.signature_new_link_request(petition=petition, email="nobody@example.org")
-    delay.assert_called_once_with(petition.pk, "nobody@example.org")
-
-
-def test_new_link_request_says_nothing_for_unknown_addresses(
-    petition, django_capture_on_commit_callbacks, outbox
-) -> None:
-    SignatureFactory(petition=PetitionFactory(), email="nobody@example.org")  # another petition
-    with django_capture_on_commit_callbacks(execute=True):
-        services.signature_new_link_request(petition=petition, email="nobody@example.org")
-    assert outbox == []
-    assert not services.signature_new_link_send(petition_id=petition.pk, email="nobody@example.org")
-
-
-def test_new_link_request_mails_a_pending_signer(
-    petition, django_capture_on_commit_callbacks, outbox
-) -> None:
-    SignatureFactory(petition=petition, email="maria@example.org")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.signature_new_link_request(petition=petition, email="Maria@Example.org")
-    assert len(outbox) == 1
-    assert "/confirm/" in outbox[0].body
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1
+    assert statements[0].startswith('INSERT INTO "mechanisms_outboundemail"')
+    (email,) = owed("petition_new_link")
+    assert (email.recipient, email.ref) == ("nobody@example.org", {"petition": petition.pk})
+    delay.assert_called_once_with([email.pk])
 
 
 @pytest.mark.parametrize(
@@ -257,17 +276,28 @@ def test_public_name_follows_the_signers_choice(display, name, shown) -> None:
     assert Signature(name=name, display=display).public_name == shown
 
 
-def test_a_confirmation_that_keeps_failing_is_given_up_by_the_sweep(petition, outbox) -> None:
-    old = timezone.now() - timedelta(minutes=10)
-    hopeless = SignatureFactory(
-        petition=petition, created_at=old, confirmation_attempts=services.MAX_CONFIRMATION_ATTEMPTS
+def test_a_confirmation_that_keeps_failing_is_given_up_by_the_sweep(
+    petition, settings, outbox
+) -> None:
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    hopeless, email = _owed_signer_email(petition, email="hopeless@example.org")
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        side_effect=smtplib.SMTPServerDisconnected("gone"),
+    ):
+        for _ in range(settings.OUTBOX_MAX_ATTEMPTS):
+            OutboundEmail.objects.filter(pk=email.pk).update(not_before=timezone.now())
+            outbox_service.emails_sweep(now=timezone.now() + timedelta(hours=1))
+    email.refresh_from_db()
+    assert (email.state, email.attempts) == (OutboundEmail.State.FAILED, 3)
+    # Given up: no sweep queues it again (staff may, from the admin).
+    lost, _ = _owed_signer_email(
+        petition, email="lost@example.org", now=timezone.now() - timedelta(minutes=10)
     )
-    lost = SignatureFactory(petition=petition, created_at=old, confirmation_attempts=1)
-    assert services.signature_confirmations_resend_lost() == 1
-    assert services.signature_confirmation_send(signature_id=hopeless.pk) is False
+    assert outbox_service.emails_sweep() == 1
     assert [m.to for m in outbox] == [[lost.email]]
-    lost.refresh_from_db()
-    assert lost.confirmation_attempts == 2
+    hopeless.refresh_from_db()
+    assert hopeless.confirmation_sent_at is None
 
 
 def test_a_broker_outage_does_not_fail_the_signer_and_the_sweep_catches_up(
@@ -275,7 +305,7 @@ def test_a_broker_outage_does_not_fail_the_signer_and_the_sweep_catches_up(
 ) -> None:
     broker_down = ConnectionError("Error 111 connecting to 127.0.0.1:6379")
     with (
-        mock.patch.object(tasks.signature_mail_signer, "delay", side_effect=broker_down),
+        mock.patch.object(mechanism_tasks.outbox_send, "delay", side_effect=broker_down),
         django_capture_on_commit_callbacks(execute=True),
     ):
         signature = _sign(petition, now=timezone.now() - timedelta(minutes=5))
@@ -283,5 +313,7 @@ def test_a_broker_outage_does_not_fail_the_signer_and_the_sweep_catches_up(
     signature.refresh_from_db()
     assert signature.status == Signature.Status.PENDING
     assert signature.confirmation_sent_at is None
-    assert services.signature_confirmations_resend_lost() == 1
+    assert outbox_service.emails_sweep() == 1
     assert len(outbox) == 1
+    signature.refresh_from_db()
+    assert signature.confirmation_sent_at is not None

@@ -1,4 +1,5 @@
-"""Updates to signers: publishing, batched mailing each email once, and unsubscribing."""
+"""Updates to signers: publishing, mailing each consenting signer once through the outbox, and
+unsubscribing."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from petitions import emails, tasks
+from mechanisms import outbox as outbox_service
+from mechanisms.models import OutboundEmail
+from petitions import emails
 from petitions.models import (
     Petition,
     PetitionUpdate,
     Signature,
-    UpdateEmail,
 )
 from petitions.services import campaigns
 from tests.factories import (
@@ -130,86 +133,103 @@ def test_an_italian_signers_unsubscribe_link_leads_to_the_italian_page(
     assert unsubscribe.startswith(f"<{settings.SITE_URL}/it/p/{petition.slug}/unsubscribe/")
 
 
-def _start_mailing(petition: Petition, batch_size: int) -> tuple[PetitionUpdate, list[tuple]]:
-    """Split a published update's mailing, keeping the batches for the test to run."""
-    update = _update(petition, published_at=timezone.now())
-    with mock.patch.object(tasks, "petition_update_send_batch") as send_batch:
-        campaigns.petition_update_mail(update_id=update.pk, batch_size=batch_size)
-    return update, [c.args for c in send_batch.delay.call_args_list]
+State = OutboundEmail.State
+SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
-def test_mailing_goes_out_in_batches_each_email_once(petition, outbox) -> None:
+def _publish_unsent(update: PetitionUpdate, capture_callbacks) -> list[OutboundEmail]:
+    """Publish `update` and keep its send tasks from running (for the test to run, or lose)."""
+    with capture_callbacks(execute=False):
+        assert campaigns.petition_update_publish(update_id=update.pk) is True
+    return list(OutboundEmail.objects.filter(kind="petition_update").order_by("pk"))
+
+
+def _failing_for(address: str, error: Exception, real=LocmemBackend.send_messages):
+    """The test mail backend, except that sending to `address` raises `error`."""
+
+    def send(backend, messages):
+        if any(address in message.to for message in messages):
+            raise error
+        return real(backend, messages)
+
+    return send
+
+
+def _update_state(signature: Signature) -> str:
+    return OutboundEmail.objects.get(kind="petition_update", ref__signature=signature.pk).state
+
+
+def test_mailing_goes_out_in_batches_each_email_once(
+    petition, outbox, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    monkeypatch.setattr(outbox_service, "SEND_CHUNK", 2)
     signers = [_subscriber(petition) for _ in range(5)]
-    update = _update(petition, published_at=timezone.now())
-    assert campaigns.petition_update_mail(update_id=update.pk, batch_size=2) == 3
+    update = _update(petition)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        campaigns.petition_update_publish(update_id=update.pk)
+    assert len(callbacks) == 3  # 2 + 2 + 1 emails, each batch one task
     assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers)
-    assert not UpdateEmail.objects.filter(sent_at__isnull=True).exists()
-    first, last = min(s.pk for s in signers), max(s.pk for s in signers)
-    again = campaigns.petition_update_send_batch(update_id=update.pk, first_id=first, last_id=last)
-    assert again == 0
-    assert campaigns.petition_update_mail(update_id=update.pk, batch_size=2) == 0
+    rows = OutboundEmail.objects.filter(kind="petition_update")
+    assert sorted(rows.values_list("state", flat=True)) == [State.SENT] * 5
+    # A batch run again finds nothing to claim; the mailing owed again, nothing new.
+    assert outbox_service.emails_send(email_ids=list(rows.values_list("pk", flat=True))).sent == 0
+    assert (
+        outbox_service.emails_enqueue(
+            kind=emails.UPDATE,
+            about=update.pk,
+            recipients=[outbox_service.Recipient(to=s.email, language=s.language) for s in signers],
+        )
+        == 0
+    )
     assert len(outbox) == 5
 
 
-def test_a_signer_who_unsubscribes_after_the_mailing_started_is_skipped(petition, outbox) -> None:
+def test_a_signer_who_unsubscribes_after_the_mailing_started_is_skipped(
+    petition, outbox, django_capture_on_commit_callbacks
+) -> None:
     stays, leaves = _subscriber(petition), _subscriber(petition)
-    _, batches = _start_mailing(petition, batch_size=500)
+    owed = _publish_unsent(_update(petition), django_capture_on_commit_callbacks)
     campaigns.signature_unsubscribe(signature_id=leaves.pk)
-    sent = sum(
-        campaigns.petition_update_send_batch(update_id=u, first_id=a, last_id=b)
-        for u, a, b in batches
-    )
-    assert sent == 1
+    sent = outbox_service.emails_send(email_ids=[e.pk for e in owed])
+    assert (sent.sent, sent.dropped) == (1, 1)
     assert [m.to for m in outbox] == [[stays.email]]
-    assert UpdateEmail.objects.get(signature=leaves).sent_at is None
+    assert _update_state(leaves) == State.DROPPED
 
 
-def test_a_failed_send_is_released_so_a_rerun_sends_it(petition, outbox, monkeypatch) -> None:
+def test_a_failed_send_is_retried_so_a_rerun_sends_it(
+    petition, outbox, django_capture_on_commit_callbacks
+) -> None:
     signers = sorted((_subscriber(petition) for _ in range(3)), key=lambda s: s.pk)
-    update, [(_, first, last)] = _start_mailing(petition, batch_size=500)
-    real_send = emails.update_email_send
-    failures = [signers[1].pk]
+    owed = _publish_unsent(_update(petition), django_capture_on_commit_callbacks)
+    flaky = _failing_for(signers[1].email, smtplib.SMTPServerDisconnected("gone"))
+    with mock.patch(SEND, flaky):
+        sent = outbox_service.emails_send(email_ids=[e.pk for e in owed])
+    assert (sent.sent, sent.retrying) == (2, 1)
+    assert _update_state(signers[1]) == State.PENDING
+    assert sorted(m.to[0] for m in outbox) == sorted([signers[0].email, signers[2].email])
 
-    def flaky_send(*, update: PetitionUpdate, signature: Signature) -> None:
-        if signature.pk in failures:
-            failures.remove(signature.pk)
-            raise smtplib.SMTPServerDisconnected("gone")
-        real_send(update=update, signature=signature)
-
-    monkeypatch.setattr(emails, "update_email_send", flaky_send)
-    with pytest.raises(smtplib.SMTPServerDisconnected):
-        campaigns.petition_update_send_batch(update_id=update.pk, first_id=first, last_id=last)
-    sent_at = dict(UpdateEmail.objects.values_list("signature_id", "sent_at"))
-    assert sent_at[signers[0].pk] is not None
-    assert sent_at[signers[1].pk] is None
-    assert [m.to for m in outbox] == [[signers[0].email]]
-
-    rerun = campaigns.petition_update_send_batch(update_id=update.pk, first_id=first, last_id=last)
-    assert rerun == 2
+    # Its backoff over, the sweep sends it, and only it.
+    OutboundEmail.objects.filter(state=State.PENDING).update(not_before=timezone.now())
+    assert outbox_service.emails_sweep() == 1
     assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers)
-    assert not UpdateEmail.objects.filter(sent_at__isnull=True).exists()
+    assert not OutboundEmail.objects.exclude(state=State.SENT).exists()
 
 
 def test_a_refused_address_does_not_stop_the_rest_of_its_batch(
-    petition, outbox, monkeypatch
+    petition, outbox, django_capture_on_commit_callbacks
 ) -> None:
     signers = sorted((_subscriber(petition) for _ in range(3)), key=lambda s: s.pk)
-    update, [(_, first, last)] = _start_mailing(petition, batch_size=500)
-    real_send = emails.update_email_send
-
-    def refuse_one(*, update: PetitionUpdate, signature: Signature) -> None:
-        if signature == signers[1]:
-            raise smtplib.SMTPRecipientsRefused({signature.email: (550, b"No such user")})
-        real_send(update=update, signature=signature)
-
-    monkeypatch.setattr(emails, "update_email_send", refuse_one)
-    assert tasks.petition_update_send_batch.apply(args=(update.pk, first, last)).get() == 2
+    owed = _publish_unsent(_update(petition), django_capture_on_commit_callbacks)
+    refused = smtplib.SMTPRecipientsRefused({signers[1].email: (550, b"No such user")})
+    with mock.patch(SEND, _failing_for(signers[1].email, refused)):
+        sent = outbox_service.emails_send(email_ids=[e.pk for e in owed])
+    assert (sent.sent, sent.failed) == (2, 1)
     assert sorted(m.to[0] for m in outbox) == [signers[0].email, signers[2].email]
-    refused = UpdateEmail.objects.get(signature=signers[1])
-    assert (refused.sent_at, refused.failed_at is not None) == (None, True)
-    # A refused address is not tried again when the batch runs again.
-    monkeypatch.setattr(emails, "update_email_send", real_send)
-    assert tasks.petition_update_send_batch.apply(args=(update.pk, first, last)).get() == 0
+    assert _update_state(signers[1]) == State.FAILED
+    # A refused address is not tried again when the batch runs again, nor by the sweep.
+    assert outbox_service.emails_send(email_ids=[e.pk for e in owed]).sent == 0
+    assert outbox_service.emails_sweep(now=timezone.now() + timedelta(days=1)) == 0
+    assert len(outbox) == 2
 
 
 def test_links_for_an_italian_signer_are_italian_whatever_language_the_worker_speaks(
@@ -291,28 +311,29 @@ def test_a_later_update_skips_whoever_unsubscribed(
 
 
 def test_a_lost_mailing_is_sent_by_the_sweep_once_and_only_what_was_not_sent(
-    petition, outbox
+    petition, outbox, django_capture_on_commit_callbacks
 ) -> None:
-    """The worker that claimed the mailing died before queueing its batches: the rows exist,
-    nothing was sent. The sweep sends them, once, and leaves what was sent or refused."""
-    signers = [_subscriber(petition) for _ in range(3)]
-    update = _update(petition, published_at=timezone.now())
-    started = timezone.now() - timedelta(minutes=20)
-    PetitionUpdate.objects.filter(pk=update.pk).update(mailing_started_at=started)
-    UpdateEmail.objects.bulk_create(
-        [UpdateEmail(update=update, signature=s) for s in signers[:2]]
-        + [UpdateEmail(update=update, signature=signers[2], failed_at=started)]
-    )
-    assert campaigns.petition_update_emails_resend_lost() == 1
-    assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers[:2])
-    assert campaigns.petition_update_emails_resend_lost() == 0
+    """The send tasks were lost (the broker went away after the commit): the outbox rows
+    exist, nothing was sent. The sweep sends them, once, and leaves what was sent or refused."""
+    signers = [_subscriber(petition) for _ in range(4)]
+    owed = _publish_unsent(_update(petition), django_capture_on_commit_callbacks)
+    outbox_service.emails_send(email_ids=[owed[0].pk])  # this one's task did run
+    refused = OutboundEmail.objects.filter(pk=owed[3].pk)
+    refused.update(state=State.FAILED, last_error="SMTPRecipientsRefused: 550")
+    outbox.clear()
+    later = timezone.now() + timedelta(minutes=20)
+    assert outbox_service.emails_sweep(now=later) == 2
+    assert sorted(m.to[0] for m in outbox) == sorted(s.email for s in signers[1:3])
+    assert outbox_service.emails_sweep(now=later) == 0
     assert len(outbox) == 2
+    assert refused.get().state == State.FAILED
 
 
-def test_the_sweep_leaves_a_mailing_that_is_still_recent(petition, outbox) -> None:
-    signer = _subscriber(petition)
-    update = _update(petition, published_at=timezone.now())
-    PetitionUpdate.objects.filter(pk=update.pk).update(mailing_started_at=timezone.now())
-    UpdateEmail.objects.create(update=update, signature=signer)
-    assert campaigns.petition_update_emails_resend_lost() == 0
+def test_the_sweep_leaves_a_mailing_that_is_still_recent(
+    petition, outbox, django_capture_on_commit_callbacks
+) -> None:
+    _subscriber(petition)
+    _publish_unsent(_update(petition), django_capture_on_commit_callbacks)
+    # Its task may still be on its way.
+    assert outbox_service.emails_sweep() == 0
     assert outbox == []

@@ -277,7 +277,7 @@ def test_confirm_with_bad_input_says_why_and_confirms_nothing(
 def test_expired_link_offers_a_new_email_in_one_click(
     client, petition, django_capture_on_commit_callbacks, outbox, settings
 ) -> None:
-    signature = SignatureFactory(petition=petition, notice_at=timezone.now() - timedelta(days=30))
+    signature = SignatureFactory(petition=petition)
     long_ago = time.time() - settings.SIGNATURE_CONFIRM_MAX_AGE.total_seconds() - 60
     with mock.patch("django.core.signing.time.time", return_value=long_ago):
         path = _confirm_path(signature)
@@ -304,7 +304,7 @@ def test_expired_link_offers_a_new_email_in_one_click(
 def test_tampered_link_gets_a_clear_page_that_offers_a_new_email(
     client, petition, damage, django_capture_on_commit_callbacks, outbox
 ) -> None:
-    signature = SignatureFactory(petition=petition, email="maria@example.org", notice_at=None)
+    signature = SignatureFactory(petition=petition, email="maria@example.org")
     response = client.post(damage(_confirm_path(signature)))
     assert response.status_code == 400
     html = response.content.decode()
@@ -417,8 +417,16 @@ def test_pages_answer_head_requests_for_health_checks(client, petition) -> None:
 def test_sign_post_reads_only_the_petition_and_inserts(
     client, petition, django_assert_max_num_queries
 ) -> None:
-    # Session-free POST: petition by slug, savepoint, INSERT, release. No sponsor prefetch, no
-    # read of existing signatures.
-    with django_assert_max_num_queries(4):
+    # First requests pay for what later ones find ready: the month's IP hash key, made by one
+    # and read into the process's cache by the next (mechanisms.network), whichever test runs
+    # first.
+    for _ in range(2):
+        client.post(_sign_url(petition), VALID | {"email": "warm-up@example.org"})
+    # Session-free POST: petition by slug, savepoint, two INSERTs (the signature, or the one it
+    # repeats; and the signer's email owed in the outbox, in the same transaction so a lost
+    # task loses no email), release. No sponsor prefetch, no read of existing signatures.
+    with django_assert_max_num_queries(5) as queries:
         response = client.post(_sign_url(petition), VALID)
     assert response.status_code == 302
+    writes = [q["sql"].split('"')[1] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert writes == ["petitions_signature", "mechanisms_outboundemail"]
