@@ -7,14 +7,16 @@ import pytest
 
 from accounts.my_signatures import link_owner, my_signatures_refs
 from mechanisms import personal_data
+from mechanisms.models import OutboundEmail
 from mechanisms.personal_data import (
     UnknownRecord,
     personal_data_export,
     personal_records_list,
     personal_records_withdraw,
 )
-from petitions.models import Petition, PetitionUpdate, Signature, SponsorOptIn, UpdateEmail
+from petitions.models import Petition, PetitionUpdate, Signature, SponsorOptIn
 from petitions.services import petition_counts_update
+from petitions.services.campaigns import petition_update_publish
 from tests.factories import (
     IndividualSignatureFactory,
     OrganizationFactory,
@@ -59,7 +61,7 @@ def test_anonymized_records_belong_to_no_one() -> None:
     assert personal_records_list(canonical_email=MARIA) == []
 
 
-def test_the_export_holds_every_personal_field() -> None:
+def test_the_export_holds_every_personal_field(django_capture_on_commit_callbacks) -> None:
     sponsor = OrganizationFactory(name="Oakland Privacy")
     signature = _petition_signature(
         postal_code="94612",
@@ -69,8 +71,17 @@ def test_the_export_holds_every_personal_field() -> None:
         confirmed=True,
     )
     SponsorOptIn.objects.create(signature=signature, organization=sponsor)
-    update = PetitionUpdate.objects.create(petition=signature.petition, title="Vote on Tuesday")
-    UpdateEmail.objects.create(update=update, signature=signature, sent_at=signature.confirmed_at)
+    sent = PetitionUpdate.objects.create(
+        petition=signature.petition, title="Vote on Tuesday", email_signers=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        petition_update_publish(update_id=sent.pk)
+    # Owed but not sent yet: not something she was emailed.
+    owed = PetitionUpdate.objects.create(
+        petition=signature.petition, title="Thank you", email_signers=True
+    )
+    petition_update_publish(update_id=owed.pk)
+    assert OutboundEmail.objects.filter(kind="petition_update", state="pending").count() == 1
 
     (record,) = personal_data_export(canonical_email=MARIA)["records"]
 
@@ -83,7 +94,10 @@ def test_the_export_holds_every_personal_field() -> None:
     assert record["wants_updates"] is True
     assert record["ip_hash"] == "c" * 64
     assert record["sponsors_allowed_to_contact"] == ["Oakland Privacy"]
-    assert record["updates_emailed"][0]["update"] == "Vote on Tuesday"
+    (emailed,) = record["updates_emailed"]
+    assert emailed["update"] == "Vote on Tuesday"
+    mailed = OutboundEmail.objects.get(kind="petition_update", state="sent")
+    assert emailed["sent_at"] == mailed.sent_at.isoformat()
     assert record["confirmed_at"] == signature.confirmed_at.isoformat()
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.core.mail.backends import locmem
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts import selectors, services, tasks
+from accounts import organization_emails as emails
+from accounts import selectors, services
 from accounts.models import Membership, Organization, User
-from mechanisms import mail
+from mechanisms.models import OutboundEmail
+from mechanisms.outbox import email_enqueue, emails_send
 from tests.accounts.conftest import link_in
 from tests.factories import (
     MembershipFactory,
@@ -21,6 +26,7 @@ from tests.factories import (
     UnconfirmedOrganizationFactory,
     UserFactory,
 )
+from tests.outbox import outbox_clock, outbox_drain, owed
 
 pytestmark = pytest.mark.django_db
 
@@ -405,55 +411,90 @@ def test_a_password_link_goes_only_to_an_existing_account(
     assert link_in(outbox[0], "/en/accounts/set-password/")
 
 
-def test_a_password_link_request_queues_the_same_task_for_any_address(
-    django_capture_on_commit_callbacks, django_assert_num_queries
+def test_a_password_link_request_does_the_same_work_for_any_address(
+    django_capture_on_commit_callbacks,
 ) -> None:
-    # A lookup in the request would answer at another speed for an account holder.
+    # A lookup in the request would answer at another speed for an account holder: the request
+    # only owes the email, and the outbox's builder looks the account up.
     UserFactory(email="jane@example.org")
-    with (
-        mock.patch("accounts.tasks.user_send_password_link_to_address.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-        django_assert_num_queries(0),
-    ):
-        services.password_link_request(email="nobody@example.org", language="en")
-        services.password_link_request(email="jane@example.org", language="en")
-    assert delay.call_args_list == [
-        mock.call("nobody@example.org", "en"),
-        mock.call("jane@example.org", "en"),
+    with django_capture_on_commit_callbacks() as callbacks:
+        with CaptureQueriesContext(connection) as nobody:
+            services.password_link_request(email="nobody@example.org", language="en")
+        with CaptureQueriesContext(connection) as jane:
+            services.password_link_request(email="jane@example.org", language="en")
+    assert len(nobody) == len(jane)
+    statements = [query["sql"] for query in nobody.captured_queries + jane.captured_queries]
+    assert not any("accounts_user" in sql for sql in statements)
+    assert [(row.recipient, row.language) for row in owed("password_link")] == [
+        ("nobody@example.org", "en"),
+        ("jane@example.org", "en"),
     ]
+    assert len(callbacks) == 2
 
 
-def test_password_links_to_one_account_are_at_most_one_per_interval(settings, outbox) -> None:
+def test_password_links_to_one_account_are_at_most_one_per_interval(
+    settings, django_capture_on_commit_callbacks, outbox
+) -> None:
     UserFactory(email="jane@example.org")
-    assert services.password_link_send_to_address(email="jane@example.org", language="en")
-    assert not services.password_link_send_to_address(email="JANE@example.org", language="en")
-    settings.SIGNATURE_NOTICE_INTERVAL = timedelta(0)
-    assert services.password_link_send_to_address(email="jane@example.org", language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.password_link_request(email="jane@example.org")
+        services.password_link_request(email="JANE@example.org")
+    assert len(outbox) == 1
+    later = timezone.now() + settings.SIGNATURE_NOTICE_INTERVAL
+    with outbox_clock(later), django_capture_on_commit_callbacks(execute=True):
+        services.password_link_request(email="jane@example.org")
     assert len(outbox) == 2
 
 
-def test_mail_tasks_retry_transient_errors_with_backoff_and_stop() -> None:
-    for task in (
-        tasks.organization_send_contact_confirmation,
-        tasks.organization_send_admin_welcome,
-        tasks.organization_send_decision,
-        tasks.membership_send_invitation,
-        tasks.user_send_password_link,
-        tasks.user_send_password_link_to_address,
-    ):
-        assert task.autoretry_for == mail.TRANSIENT_MAIL_ERRORS
-        assert task.dont_autoretry_for == mail.PERMANENT_MAIL_ERRORS
-        assert task.max_retries == 8
-        assert task.retry_backoff == 5
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (smtplib.SMTPServerDisconnected("gone"), OutboundEmail.State.PENDING),
+        (smtplib.SMTPResponseException(451, b"Try again later"), OutboundEmail.State.PENDING),
+        (
+            smtplib.SMTPRecipientsRefused({"press@eff.org": (550, b"No such user")}),
+            OutboundEmail.State.FAILED,
+        ),
+    ],
+)
+def test_an_organization_email_is_retried_after_a_transient_error_only(
+    error, state, register, outbox, monkeypatch
+) -> None:
+    def refuse(self, messages):
+        raise error
+
+    with monkeypatch.context() as patched:
+        patched.setattr(locmem.EmailBackend, "send_messages", refuse)
+        register()
+    [row] = OutboundEmail.objects.filter(kind="organization_contact_confirmation")
+    assert (row.state, row.attempts, outbox) == (state, 1, [])
+    assert type(error).__name__ in row.last_error
+    if state == OutboundEmail.State.FAILED:
+        # A refused address is not tried again by itself: staff see it failed.
+        assert outbox_drain().sent == 0
+        return
+    assert row.not_before > timezone.now()  # a backoff, not at once
+    with outbox_clock(row.not_before + timedelta(seconds=1)):
+        assert outbox_drain().sent == 1
+    assert [m.to for m in outbox] == [["press@eff.org"]]
 
 
-def test_tasks_for_rows_that_are_gone_send_nothing(outbox) -> None:
-    assert not tasks.organization_send_contact_confirmation(123456)
-    assert not tasks.organization_send_admin_welcome(123456, 123456)
-    assert not tasks.organization_send_decision(123456, "verified")
-    assert not tasks.membership_send_invitation(123456, None, "en")
-    assert not tasks.user_send_password_link(123456, "en")
-    assert not tasks.user_send_password_link_to_address("nobody@example.org", "en")
+def test_emails_about_rows_that_are_gone_send_nothing(outbox) -> None:
+    gone = 123456
     confirmed = PendingOrganizationFactory(contact_confirmed_at=timezone.now())
-    assert not tasks.organization_send_contact_confirmation(confirmed.pk)
+    owed_ids = [
+        email_enqueue(kind=kind, to=f"someone{n}@example.org", language="en", about=about, ref=ref)
+        for n, (kind, about, ref) in enumerate(
+            [
+                (emails.CONTACT_CONFIRMATION, "", {"organization": gone}),
+                (emails.CONTACT_CONFIRMATION, "", {"organization": confirmed.pk}),
+                (emails.ADMIN_WELCOME, gone, {"organization": gone, "user": gone}),
+                (emails.DECISION, gone, {"organization": gone, "verification": "verified"}),
+                (emails.INVITATION, gone, {"membership": gone}),
+                (emails.PASSWORD_LINK, "", {}),  # no account has this address
+            ]
+        )
+    ]
+    sent = emails_send(email_ids=owed_ids)
+    assert (sent.sent, sent.dropped) == (0, 6)
     assert outbox == []

@@ -28,8 +28,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.organization_emails import contact_confirmation_token
 from letters.emails import CONFIRM_TOKEN_PURPOSE as LETTER_CONFIRM
+from mechanisms.outbox import email_enqueue
 from mechanisms.tokens import token_make
-from petitions.emails import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
+from petitions.emails import CONFIRM_TOKEN_PURPOSE, CONFIRMATIONS, UNSUBSCRIBE_TOKEN_PURPOSE
 from tests.factories import (
     IndividualSignatureFactory,
     MembershipFactory,
@@ -136,6 +137,15 @@ def world(db) -> World:
     statement = StatementFactory(signature=cosigned)
     individual = IndividualSignatureFactory(letter=letter)
     pending = PendingOrganizationFactory()
+    # An email in the outbox, so its admin page shows one rather than "not found".
+    email_enqueue(
+        kind=CONFIRMATIONS.signer,
+        to=signature.email,
+        language="en",
+        about=signature.pk,
+        ref={"signature": signature.pk},
+        queue=False,
+    )
     TOTPDevice.objects.create(user=staff, name="Authenticator app")
     password_token = default_token_generator.make_token(staff)
     confirm = token_make(purpose=CONFIRM_TOKEN_PURPOSE, value=signature.pk)

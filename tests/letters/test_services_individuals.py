@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
 from letters import selectors, services
 from letters.models import IndividualSignature, OpenLetter
+from mechanisms.outbox import emails_send
 from tests.factories import IndividualSignatureFactory, OpenLetterFactory
+from tests.outbox import outbox_clock, owed
 
 pytestmark = pytest.mark.django_db
 
@@ -74,12 +74,10 @@ def test_signing_again_after_the_notice_interval_mails_the_link_again(
     expert_letter, django_capture_on_commit_callbacks, outbox, settings
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        first = _sign(expert_letter, "dana@example.org")
-    long_ago = timezone.now() - settings.SIGNATURE_NOTICE_INTERVAL - timedelta(minutes=1)
-    IndividualSignature.objects.filter(pk=first.pk).update(confirmation_sent_at=long_ago)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        _sign(expert_letter, "DANA@example.org")
+        _sign(expert_letter, "dana@example.org")
+    later = timezone.now() + settings.SIGNATURE_NOTICE_INTERVAL
+    with outbox_clock(later), django_capture_on_commit_callbacks(execute=True):
+        _sign(expert_letter, "DANA@example.org", now=later)
 
     assert IndividualSignature.objects.count() == 1
     assert [message.to for message in outbox] == [["dana@example.org"], ["dana@example.org"]]
@@ -95,9 +93,11 @@ def test_confirmed_signer_who_signs_again_gets_no_email(
 
 
 def test_a_duplicated_send_task_mails_once(expert_letter, outbox) -> None:
-    signature = IndividualSignatureFactory(letter=expert_letter)
-    assert services.individual_confirmation_send(signature_id=signature.pk) is True
-    assert services.individual_confirmation_send(signature_id=signature.pk) is False
+    signature = _sign(expert_letter, "dana@example.org")
+    (email,) = owed("letter_signer")
+    assert email.ref == {"signature": signature.pk}
+    assert emails_send(email_ids=[email.pk]).sent == 1
+    assert emails_send(email_ids=[email.pk]).sent == 0
     assert len(outbox) == 1
 
 
