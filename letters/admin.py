@@ -22,8 +22,12 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.admin_moderation import (
+    AbuseFlagFilter,
+    ModerationServices,
+    SignatureModerationAdmin,
+)
 from mechanisms.audit import AuditedAdminMixin, audit_log
-from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
 
 
 class ReasonForm(forms.Form):

@@ -13,8 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from modeltranslation.admin import TranslationAdmin
 
+from mechanisms.admin_moderation import (
+    AbuseFlagFilter,
+    ModerationServices,
+    SignatureModerationAdmin,
+)
 from mechanisms.audit import AuditedAdminMixin, audit_log
-from petitions.admin_moderation import AbuseFlagFilter, ModerationServices, SignatureModerationAdmin
 from petitions.exports import petition_signatures_csv
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import (

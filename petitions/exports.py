@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext
 
-from mechanisms.models import AbuseFlag
+from mechanisms.admin_moderation import flag_labels
 from mechanisms.spreadsheet import csv_cell
 from petitions.models import Signature
 
@@ -59,12 +59,6 @@ def _header() -> list[str]:
         gettext("Language"),
         gettext("Consents to updates"),
     ]
-
-
-def flag_labels(flags: str) -> str:
-    """Space-separated AbuseFlag codes as the words a moderator reads."""
-    labels = dict(AbuseFlag.choices)
-    return ", ".join(str(labels.get(code, code)) for code in flags.split())
 
 
 def petition_signatures_csv(

@@ -1,12 +1,13 @@
 """Admin pieces for moderating signatures, shared by petitions' and letters' admins: the flag
 filter, the reason page and the bulk actions, each calling a moderation service and telling the
-moderator what it did and what it left alone."""
+moderator what it did and what it left alone. Each app names its own services; nothing here
+knows a petition or a letter."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,9 +18,32 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from mechanisms.models import AbuseFlag
-from petitions.exports import flag_labels
-from petitions.services.moderation import REASON_MAX_LENGTH, Moderated
+from mechanisms.models import AbuseFlag, ModeratedSignature
+
+# The column every moderated signature keeps its reason in.
+REASON_MAX_LENGTH = ModeratedSignature._meta.get_field("moderation_reason").max_length
+
+
+class Moderated(Protocol):
+    """What a moderation service reports: `done` rows changed, `skipped` selected rows left
+    alone, and of those, `closed` ones awaiting confirmation on a campaign that no longer takes
+    signatures (petitions.services.moderation.Moderated is one)."""
+
+    @property
+    def done(self) -> int: ...
+
+    @property
+    def skipped(self) -> int: ...
+
+    @property
+    def closed(self) -> int: ...
+
+
+def flag_labels(flags: str) -> str:
+    """Space-separated AbuseFlag codes as the words a moderator reads (in the admin and in the
+    staff's CSV export)."""
+    labels = dict(AbuseFlag.choices)
+    return ", ".join(str(labels.get(code, code)) for code in flags.split())
 
 
 class AbuseFlagFilter(admin.SimpleListFilter):
