@@ -1,0 +1,8 @@
+"""Petitions' admin, one module per idea. Django's autodiscover imports this package only, so
+it imports every module that registers a model admin."""
+
+from __future__ import annotations
+
+from petitions.admin import campaigns, deliveries, signatures
+
+__all__ = ["campaigns", "deliveries", "signatures"]

@@ -1,0 +1,196 @@
+"""Delivery to officials in the admin: targets, the postal areas that route signers to them,
+what each target was sent, and their responses."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.filters import CountryFilter
+
+from mechanisms.audit import AuditedAdminMixin, audit_log
+from petitions.jurisdiction import postal_code_normalize
+from petitions.models import Delivery, PostalArea, Response, Target
+from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS
+from petitions.services import deliveries
+
+
+@admin.register(Target)
+class TargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "title",
+        "name",
+        "level",
+        "country",
+        "region",
+        "locality",
+        "has_email",
+        "active",
+    )
+    list_filter = (
+        "level",
+        "active",
+        ("country", CountryFilter),
+        # Targets without an email receive no deliveries.
+        ("email", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("title", "name", "region", "locality", "email")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    ordering = ("level", "country", "region", "locality", "title")
+    readonly_fields = ("created_at",)
+    audited_fields = TARGET_AUDITED_FIELDS
+
+    @admin.display(description=_("has email"), boolean=True, ordering="email")
+    def has_email(self, target: Target) -> bool:
+        return bool(target.email)
+
+
+class PostalAreaForm(forms.ModelForm):
+    class Meta:
+        model = PostalArea
+        fields = ("country", "postal_code", "region", "locality")
+
+    def clean_postal_code(self) -> str:
+        # Stored as signers' codes are matched: upper-case, single spaces.
+        return postal_code_normalize(self.cleaned_data["postal_code"])
+
+
+@admin.register(PostalArea)
+class PostalAreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = PostalAreaForm
+    # Moving a postal code moves its signers to other officials.
+    audited_fields = POSTAL_AREA_AUDITED_FIELDS
+    list_display = ("postal_code", "country", "region", "locality")
+    list_filter = (("country", CountryFilter),)
+    search_fields = ("postal_code", "region", "locality")
+    ordering = ("country", "postal_code")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The record of what each target was sent; written only by the delivery services."""
+
+    list_display = (
+        "petition",
+        "target",
+        "period",
+        "status",
+        "total_count",
+        "new_count",
+        "sent_at",
+        "attempts",
+    )
+    list_filter = ("status", "petition")
+    list_select_related = ("petition", "target")
+    search_fields = ("period", "target__title", "target__name", "petition__slug")
+    readonly_fields = (
+        "petition",
+        "target",
+        "period",
+        "status",
+        "total_count",
+        "new_count",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    )
+    actions = ("retry_failed",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("petitions.change_delivery")
+
+    @admin.action(description=_("Retry failed deliveries"), permissions=("retry",))
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        done = [pk for pk in ids if deliveries.delivery_retry(delivery_id=pk)]
+        audit_log(
+            user=request.user,
+            objects=list(Delivery.objects.filter(pk__in=done)),
+            message=gettext("Failed delivery sent again."),
+        )
+        retried = len(done)
+        self.message_user(
+            request,
+            ngettext(
+                "%d delivery will be sent again.", "%d deliveries will be sent again.", retried
+            )
+            % retried,
+            messages.SUCCESS,
+        )
+        skipped = len(ids) - retried
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d delivery had not failed and was left alone.",
+                    "%d deliveries had not failed and were left alone.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ("target", "petition", "received_at", "published")
+    list_filter = ("petition",)
+    list_select_related = ("petition", "target", "update")
+    search_fields = ("target__title", "target__name", "petition__slug", "text")
+    autocomplete_fields = ("petition", "target")
+    actions = ("publish",)
+
+    @admin.display(description=_("published"), boolean=True, ordering="update__published_at")
+    def published(self, response: Response) -> bool:
+        return response.update_id is not None and response.update.published_at is not None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Response | None = None):
+        # Once published, signers were emailed these words; a correction is a new response.
+        if obj is not None and obj.update_id is not None:
+            return ("petition", "target", "text", "received_at")
+        return ()
+
+    @admin.action(
+        description=_("Publish, and email signers who asked for updates"), permissions=("change",)
+    )
+    def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        done = [pk for pk in ids if deliveries.response_publish(response_id=pk)]
+        audit_log(
+            user=request.user,
+            objects=list(Response.objects.filter(pk__in=done).select_related("target")),
+            message=gettext("Published, and signers who asked for updates emailed."),
+        )
+        published = len(done)
+        self.message_user(
+            request,
+            ngettext("Published %d response.", "Published %d responses.", published) % published,
+            messages.SUCCESS,
+        )
+        skipped = len(ids) - published
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d response was already published and was not sent again.",
+                    "%d responses were already published and were not sent again.",
+                    skipped,
+                )
+                % skipped,
+                messages.WARNING,
+            )
