@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 
+from mechanisms.admin_actions import action_report
 from mechanisms.models import AbuseFlag, ModeratedSignature
 
 # The column every moderated signature keeps its reason in.
@@ -104,46 +105,35 @@ class SignatureModerationAdmin(admin.ModelAdmin):
         # mark as spam instead (withdrawal and retention have their own paths).
         return False
 
-    def _report(self, request: HttpRequest, result: Moderated, done: str, skipped: str) -> None:
-        self.message_user(request, done, messages.SUCCESS if result.done else messages.WARNING)
-        if result.skipped:
-            self.message_user(request, skipped, messages.WARNING)
-
     @admin.action(description=_("Approve the selected signatures"), permissions=("change",))
     def confirm(self, request: HttpRequest, queryset: QuerySet) -> None:
         result = self.moderation.confirm(signature_ids=_ids(queryset), moderator=request.user)
-        ineligible = result.skipped - result.closed
-        self.message_user(
+        action_report(
+            self,
             request,
-            ngettext("Approved %d signature.", "Approved %d signatures.", result.done)
-            % result.done,
-            messages.SUCCESS if result.done else messages.WARNING,
-        )
-        if ineligible:
-            self.message_user(
-                request,
-                ngettext(
-                    "%d was neither awaiting confirmation nor held, and was left as it was.",
-                    "%d were neither awaiting confirmation nor held, and were left as they were.",
-                    ineligible,
-                )
-                % ineligible,
-                messages.WARNING,
-            )
-        if result.closed:
-            # Said apart: the moderator may think these were simply missed.
-            self.message_user(
-                request,
-                ngettext(
-                    "%d was skipped: it was never confirmed by its signer, and the campaign no "
-                    "longer takes signatures.",
-                    "%d were skipped: they were never confirmed by their signers, and the "
-                    "campaign no longer takes signatures.",
+            done=ngettext_lazy("Approved %d signature.", "Approved %d signatures."),
+            done_count=result.done,
+            left=[
+                (
+                    ngettext_lazy(
+                        "%d was neither awaiting confirmation nor held, and was left as it was.",
+                        "%d were neither awaiting confirmation nor held, and were left as they "
+                        "were.",
+                    ),
+                    result.skipped - result.closed,
+                ),
+                # Said apart: the moderator may think these were simply missed.
+                (
+                    ngettext_lazy(
+                        "%d was skipped: it was never confirmed by its signer, and the campaign "
+                        "no longer takes signatures.",
+                        "%d were skipped: they were never confirmed by their signers, and the "
+                        "campaign no longer takes signatures.",
+                    ),
                     result.closed,
-                )
-                % result.closed,
-                messages.WARNING,
-            )
+                ),
+            ],
+        )
 
     @admin.action(
         description=_("Reject the selected signatures, with a reason"), permissions=("change",)
@@ -173,28 +163,36 @@ class SignatureModerationAdmin(admin.ModelAdmin):
             moderator=request.user,
             reason=form.cleaned_data["reason"],
         )
-        self._report(
+        action_report(
+            self,
             request,
-            result,
-            ngettext("Rejected %d signature.", "Rejected %d signatures.", result.done)
-            % result.done,
-            ngettext("%d was already rejected.", "%d were already rejected.", result.skipped)
-            % result.skipped,
+            done=ngettext_lazy("Rejected %d signature.", "Rejected %d signatures."),
+            done_count=result.done,
+            left=[
+                (
+                    ngettext_lazy("%d was already rejected.", "%d were already rejected."),
+                    result.skipped,
+                )
+            ],
         )
         return None
 
     @admin.action(description=_("Mark the selected signatures as spam"), permissions=("change",))
     def mark_spam(self, request: HttpRequest, queryset: QuerySet) -> None:
         result = self.moderation.mark_spam(signature_ids=_ids(queryset), moderator=request.user)
-        self._report(
+        action_report(
+            self,
             request,
-            result,
-            ngettext("Marked %d signature as spam.", "Marked %d signatures as spam.", result.done)
-            % result.done,
-            ngettext(
-                "%d was already marked as spam.", "%d were already marked as spam.", result.skipped
-            )
-            % result.skipped,
+            done=ngettext_lazy("Marked %d signature as spam.", "Marked %d signatures as spam."),
+            done_count=result.done,
+            left=[
+                (
+                    ngettext_lazy(
+                        "%d was already marked as spam.", "%d were already marked as spam."
+                    ),
+                    result.skipped,
+                )
+            ],
         )
 
     @admin.action(
@@ -205,21 +203,23 @@ class SignatureModerationAdmin(admin.ModelAdmin):
         result = self.moderation.resend_confirmation(
             signature_ids=_ids(queryset), moderator=request.user
         )
-        self._report(
+        action_report(
+            self,
             request,
-            result,
-            ngettext(
+            done=ngettext_lazy(
                 "Sending the confirmation email again to %d signer.",
                 "Sending the confirmation email again to %d signers.",
-                result.done,
-            )
-            % result.done,
-            ngettext(
-                "%d was not awaiting confirmation and was not emailed.",
-                "%d were not awaiting confirmation and were not emailed.",
-                result.skipped,
-            )
-            % result.skipped,
+            ),
+            done_count=result.done,
+            left=[
+                (
+                    ngettext_lazy(
+                        "%d was not awaiting confirmation and was not emailed.",
+                        "%d were not awaiting confirmation and were not emailed.",
+                    ),
+                    result.skipped,
+                )
+            ],
         )
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
+from mechanisms.admin_actions import action_run
 from mechanisms.audit import AuditedAdminMixin, audit_log
 from petitions.exports import petition_signatures_csv
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Topic
@@ -158,30 +159,18 @@ class PetitionUpdateAdmin(TranslationAdmin):
         description=_("Publish, and email signers who asked for updates"), permissions=("change",)
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[PetitionUpdate]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        done = [pk for pk in ids if campaigns.petition_update_publish(update_id=pk)]
-        audit_log(
-            user=request.user,
-            objects=list(PetitionUpdate.objects.filter(pk__in=done)),
-            message=gettext("Published, and signers who asked for updates emailed."),
-        )
-        published, skipped = len(done), len(ids) - len(done)
-        self.message_user(
+        action_run(
+            self,
             request,
-            ngettext("Published %d update.", "Published %d updates.", published) % published,
-            messages.SUCCESS,
+            queryset,
+            run=lambda update: campaigns.petition_update_publish(update_id=update.pk),
+            done=ngettext_lazy("Published %d update.", "Published %d updates."),
+            left=ngettext_lazy(
+                "%d update was already published and was not sent again.",
+                "%d updates were already published and were not sent again.",
+            ),
+            audit=gettext("Published, and signers who asked for updates emailed."),
         )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%d update was already published and was not sent again.",
-                    "%d updates were already published and were not sent again.",
-                    skipped,
-                )
-                % skipped,
-                messages.WARNING,
-            )
 
 
 @admin.register(PetitionMilestone)

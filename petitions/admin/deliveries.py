@@ -4,15 +4,16 @@ what each target was sent, and their responses."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from mechanisms.audit import AuditedAdminMixin, audit_log
+from mechanisms.admin_actions import action_run
+from mechanisms.audit import AuditedAdminMixin
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import Delivery, PostalArea, Response, Target
 from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS
@@ -116,34 +117,20 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry failed deliveries"), permissions=("retry",))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        done = [pk for pk in ids if deliveries.delivery_retry(delivery_id=pk)]
-        audit_log(
-            user=request.user,
-            objects=list(Delivery.objects.filter(pk__in=done)),
-            message=gettext("Failed delivery sent again."),
-        )
-        retried = len(done)
-        self.message_user(
+        action_run(
+            self,
             request,
-            ngettext(
-                "%d delivery will be sent again.", "%d deliveries will be sent again.", retried
-            )
-            % retried,
-            messages.SUCCESS,
+            queryset,
+            run=lambda delivery: deliveries.delivery_retry(delivery_id=delivery.pk),
+            done=ngettext_lazy(
+                "%d delivery will be sent again.", "%d deliveries will be sent again."
+            ),
+            left=ngettext_lazy(
+                "%d delivery had not failed and was left alone.",
+                "%d deliveries had not failed and were left alone.",
+            ),
+            audit=gettext("Failed delivery sent again."),
         )
-        skipped = len(ids) - retried
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%d delivery had not failed and was left alone.",
-                    "%d deliveries had not failed and were left alone.",
-                    skipped,
-                )
-                % skipped,
-                messages.WARNING,
-            )
 
 
 @admin.register(Response)
@@ -169,28 +156,15 @@ class ResponseAdmin(admin.ModelAdmin):
         description=_("Publish, and email signers who asked for updates"), permissions=("change",)
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        done = [pk for pk in ids if deliveries.response_publish(response_id=pk)]
-        audit_log(
-            user=request.user,
-            objects=list(Response.objects.filter(pk__in=done).select_related("target")),
-            message=gettext("Published, and signers who asked for updates emailed."),
-        )
-        published = len(done)
-        self.message_user(
+        action_run(
+            self,
             request,
-            ngettext("Published %d response.", "Published %d responses.", published) % published,
-            messages.SUCCESS,
+            queryset,
+            run=lambda response: deliveries.response_publish(response_id=response.pk),
+            done=ngettext_lazy("Published %d response.", "Published %d responses."),
+            left=ngettext_lazy(
+                "%d response was already published and was not sent again.",
+                "%d responses were already published and were not sent again.",
+            ),
+            audit=gettext("Published, and signers who asked for updates emailed."),
         )
-        skipped = len(ids) - published
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%d response was already published and was not sent again.",
-                    "%d responses were already published and were not sent again.",
-                    skipped,
-                )
-                % skipped,
-                messages.WARNING,
-            )
