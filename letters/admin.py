@@ -3,13 +3,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
@@ -22,12 +21,13 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms.admin_actions import action_run
 from mechanisms.admin_moderation import (
     AbuseFlagFilter,
     ModerationServices,
     SignatureModerationAdmin,
 )
-from mechanisms.audit import AuditedAdminMixin, audit_log
+from mechanisms.audit import AuditedAdminMixin
 
 
 class ReasonForm(forms.Form):
@@ -64,38 +64,30 @@ def _decide_many(
             }
             return TemplateResponse(request, "admin/reject_with_reason.html", context)
         reason = form.cleaned_data["reason"]
-    pending = [obj for obj in queryset if obj.status == "pending"]
+
+    def decide_one(row: OrganizationSignature | Statement) -> bool:
+        if row.status != "pending":
+            return False
+        decide(**{id_name: row.pk}, user=request.user, approve=approve, reason=reason)
+        return True
+
     # Each decision writes its own audit entry (letters.services), as it does from the
-    # letter's page, so what was decided before an error is logged too.
-    for obj in pending:
-        try:
-            decide(**{id_name: obj.pk}, user=request.user, approve=approve, reason=reason)
-        except ValidationError as error:
-            admin_view.message_user(request, " ".join(error.messages), messages.ERROR)
-            return None
-    done = len(pending)
-    admin_view.message_user(
+    # letter's page, so the action writes none.
+    action_run(
+        admin_view,
         request,
-        (
-            ngettext("Approved %d.", "Approved %d.", done)
+        queryset,
+        run=decide_one,
+        done=(
+            ngettext_lazy("Approved %d.", "Approved %d.")
             if approve
-            else ngettext("Rejected %d.", "Rejected %d.", done)
-        )
-        % done,
-        messages.SUCCESS,
+            else ngettext_lazy("Rejected %d.", "Rejected %d.")
+        ),
+        left=ngettext_lazy(
+            "%d was already decided and was left as it is.",
+            "%d were already decided and were left as they are.",
+        ),
     )
-    skipped = queryset.count() - done
-    if skipped:
-        admin_view.message_user(
-            request,
-            ngettext(
-                "%d was already decided and was left as it is.",
-                "%d were already decided and were left as they are.",
-                skipped,
-            )
-            % skipped,
-            messages.WARNING,
-        )
     return None
 
 
@@ -156,19 +148,17 @@ class OpenLetterAdmin(AuditedAdminMixin, TranslationAdmin):
         description=_("Publish, and tell the signing organizations"), permissions=("change",)
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[OpenLetter]) -> None:
-        published = [
-            pk
-            for pk in queryset.values_list("pk", flat=True)
-            if services.letter_publish(letter_id=pk)
-        ]
-        audit_log(
-            user=request.user,
-            objects=list(OpenLetter.objects.filter(pk__in=published)),
-            message=gettext("Published, and the signing organizations told."),
-        )
-        done = len(published)
-        self.message_user(
-            request, ngettext("Published %d letter.", "Published %d letters.", done) % done
+        action_run(
+            self,
+            request,
+            queryset,
+            run=lambda letter: services.letter_publish(letter_id=letter.pk),
+            done=ngettext_lazy("Published %d letter.", "Published %d letters."),
+            left=ngettext_lazy(
+                "%d letter was already published or closed, and was left as it was.",
+                "%d letters were already published or closed, and were left as they were.",
+            ),
+            audit=gettext("Published, and the signing organizations told."),
         )
 
 
@@ -285,18 +275,21 @@ class LetterDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the failed deliveries"), permissions=("change",))
     def retry(self, request: HttpRequest, queryset: QuerySet[LetterDelivery]) -> None:
-        retried = [
-            pk
-            for pk in queryset.values_list("pk", flat=True)
-            if delivery.letter_delivery_retry(delivery_id=pk)
-        ]
-        audit_log(
-            user=request.user,
-            objects=list(LetterDelivery.objects.filter(pk__in=retried)),
-            message=gettext("Failed delivery sent again."),
+        # Worded as petitions' deliveries are: staff retry both alike.
+        action_run(
+            self,
+            request,
+            queryset,
+            run=lambda sent: delivery.letter_delivery_retry(delivery_id=sent.pk),
+            done=ngettext_lazy(
+                "%d delivery will be sent again.", "%d deliveries will be sent again."
+            ),
+            left=ngettext_lazy(
+                "%d delivery had not failed and was left alone.",
+                "%d deliveries had not failed and were left alone.",
+            ),
+            audit=gettext("Failed delivery sent again."),
         )
-        done = len(retried)
-        self.message_user(request, ngettext("Retrying %d.", "Retrying %d.", done) % done)
 
 
 @admin.register(IndividualSignature)

@@ -245,12 +245,25 @@ def test_retrying_letter_deliveries_logs_the_failed_ones_it_retried(staff_client
         )
         for occasion, status in (("published", "failed"), ("update-1", "pending"))
     )
-    _action(
+    response = _action(
         staff_client, reverse("admin:letters_letterdelivery_changelist"), "retry", [failed, sent]
     )
     assert LetterDelivery.objects.get(pk=failed.pk).status == LetterDelivery.Status.PENDING
     assert _logged(failed) == ["Failed delivery sent again."]
     assert _logged(sent) == []
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "1 delivery will be sent again." in page
+    assert "1 delivery had not failed and was left alone." in page
+
+
+def test_publishing_a_published_letter_again_says_it_was_left_alone(staff_client) -> None:
+    letter = OpenLetterFactory(status=OpenLetter.Status.PUBLISHED)
+    response = _action(
+        staff_client, reverse("admin:letters_openletter_changelist"), "publish", [letter]
+    )
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Published 0 letters." in page
+    assert "1 letter was already published or closed, and was left as it was." in page
 
 
 # --- Demo letters ------------------------------------------------------------------------------
