@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -15,13 +14,14 @@ from django.db.models import Case, QuerySet, Value, When
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.forms import RejectionForm
 from accounts.models import Membership, Organization, User
-from mechanisms.audit import AuditedAdminMixin, AuditedInlineMixin, audit_log
+from mechanisms.admin_actions import CountMessage, action_run
+from mechanisms.audit import AuditedAdminMixin, AuditedInlineMixin
 
 
 class _LoginEmailMixin:
@@ -127,23 +127,15 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Verify, and email the contact"), permissions=("change",))
     def verify(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
-        states = dict(queryset.values_list("pk", "verification"))
-        verified = {pk for pk in states if services.organization_verify(organization_id=pk)}
-        _log(request, Organization.objects.filter(pk__in=verified), gettext("Verified."))
-        skipped = Counter(
-            state if state in _VERIFY_SKIPPED else Organization.Verification.UNVERIFIED
-            for pk, state in states.items()
-            if pk not in verified
-        )
-        self.message_user(
+        action_run(
+            self,
             request,
-            ngettext("Verified %d organization.", "Verified %d organizations.", len(verified))
-            % len(verified),
-            messages.SUCCESS if verified else messages.WARNING,
+            queryset,
+            run=lambda organization: services.organization_verify(organization_id=organization.pk),
+            done=ngettext_lazy("Verified %d organization.", "Verified %d organizations."),
+            left=_verify_refusal,
+            audit=gettext("Verified."),
         )
-        for state, message in _VERIFY_SKIPPED.items():
-            if skipped[state]:
-                self.message_user(request, message(skipped[state]), messages.WARNING)
 
     @admin.action(
         description=_("Reject with a reason, and email the contact"), permissions=("change",)
@@ -155,34 +147,20 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         form = RejectionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
-            ids = list(queryset.values_list("pk", flat=True))
-            changed = [
-                pk for pk in ids if services.organization_reject(organization_id=pk, reason=reason)
-            ]
-            rejected = len(changed)
-            _log(
+            action_run(
+                self,
                 request,
-                Organization.objects.filter(pk__in=changed),
-                gettext("Rejected. Reason: %(reason)s") % {"reason": reason.strip()},
+                queryset,
+                run=lambda organization: services.organization_reject(
+                    organization_id=organization.pk, reason=reason
+                ),
+                done=ngettext_lazy("Rejected %d organization.", "Rejected %d organizations."),
+                left=ngettext_lazy(
+                    "%d organization was already rejected and was left as it was.",
+                    "%d organizations were already rejected and were left as they were.",
+                ),
+                audit=gettext("Rejected. Reason: %(reason)s") % {"reason": reason.strip()},
             )
-            self.message_user(
-                request,
-                ngettext("Rejected %d organization.", "Rejected %d organizations.", rejected)
-                % rejected,
-                messages.SUCCESS if rejected else messages.WARNING,
-            )
-            if len(ids) > rejected:
-                skipped = len(ids) - rejected
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%d organization was already rejected and was left as it was.",
-                        "%d organizations were already rejected and were left as they were.",
-                        skipped,
-                    )
-                    % skipped,
-                    messages.WARNING,
-                )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -201,40 +179,31 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         )
 
 
-def _log(request: HttpRequest, objects: QuerySet, message: str) -> None:
-    """Staff decisions go to the audit log (LogEntry), as the admin's own edits do."""
-    audit_log(user=request.user, objects=list(objects), message=message)
-
-
-# Why an organization could not be verified, by its state (one awaiting verification whose
-# contact never confirmed counts as unconfirmed: staff set its state by hand).
-_VERIFY_SKIPPED = {
-    Organization.Verification.UNVERIFIED: lambda n: (
-        ngettext(
-            "%d organization was skipped: its contact has not confirmed their email address yet.",
-            "%d organizations were skipped: their contacts have not confirmed their email "
-            "addresses yet.",
-            n,
-        )
-        % n
+# Why an organization could not be verified, by its state as selected.
+_VERIFY_REFUSALS = {
+    Organization.Verification.UNVERIFIED: ngettext_lazy(
+        "%d organization was skipped: its contact has not confirmed their email address yet.",
+        "%d organizations were skipped: their contacts have not confirmed their email "
+        "addresses yet.",
     ),
-    Organization.Verification.VERIFIED: lambda n: (
-        ngettext(
-            "%d organization was already verified.", "%d organizations were already verified.", n
-        )
-        % n
+    Organization.Verification.VERIFIED: ngettext_lazy(
+        "%d organization was already verified.", "%d organizations were already verified."
     ),
-    Organization.Verification.REJECTED: lambda n: (
-        ngettext(
-            "%d organization was skipped because it was rejected; only organizations awaiting "
-            "verification can be verified.",
-            "%d organizations were skipped because they were rejected; only organizations awaiting "
-            "verification can be verified.",
-            n,
-        )
-        % n
+    Organization.Verification.REJECTED: ngettext_lazy(
+        "%d organization was skipped because it was rejected; only organizations awaiting "
+        "verification can be verified.",
+        "%d organizations were skipped because they were rejected; only organizations awaiting "
+        "verification can be verified.",
     ),
 }
+
+
+def _verify_refusal(organization: Organization) -> CountMessage:
+    # One awaiting verification whose contact never confirmed counts as unconfirmed: staff set
+    # its state by hand.
+    return _VERIFY_REFUSALS.get(
+        organization.verification, _VERIFY_REFUSALS[Organization.Verification.UNVERIFIED]
+    )
 
 
 @admin.register(Membership)

@@ -320,7 +320,7 @@ def test_a_save_that_fails_after_the_entry_is_written_keeps_neither(
 def test_a_bulk_action_and_its_entries_stand_or_fall_together(root_client) -> None:
     organization = PendingOrganizationFactory()
     with (
-        mock.patch("accounts.admin._log", side_effect=RuntimeError("disk full")),
+        mock.patch("mechanisms.admin_actions.audit_log", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         root_client.post(
