@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts import privacy_emails
 from mechanisms import personal_data
 from mechanisms.addresses import email_canonicalize
 
+MY_SIGNATURES_TOKEN_PURPOSE = "accounts.my_signatures"  # noqa: S105 (a salt, not a secret)
 # Enough anchors for a link to keep working while its owner withdraws signatures one by one.
 MAX_TOKEN_REFS = 20
 
@@ -43,17 +43,7 @@ def link_owner(*, refs: object) -> LinkOwner | None:
     return None
 
 
-def my_signatures_link_send(*, email: str, language: str) -> bool:
-    """Mail a link to someone's signatures if that address has any, at most once per
-    SIGNATURE_NOTICE_INTERVAL; nothing otherwise. Returns whether it mailed.
-
-    Runs in a task, so the request page answers at the same speed either way. The link goes to
-    the address stored with the records, not the one typed: "mariarossi+x@gmail.com"
-    canonicalizes like "Maria.Rossi@gmail.com", and only the address that signed may receive it.
-    """
+def link_for(*, email: str) -> tuple[list[str], LinkOwner | None]:
+    """The references a link for this (typed) address carries, and whose records they are."""
     refs = my_signatures_refs(canonical_email=email_canonicalize(email))
-    owner = link_owner(refs=refs)
-    if owner is None:
-        return False
-    # At most one a notice interval per address: the email kind's cooldown (mechanisms.mail).
-    return privacy_emails.my_signatures_email_send(email=owner.email, language=language, refs=refs)
+    return refs, link_owner(refs=refs)

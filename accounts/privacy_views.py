@@ -21,13 +21,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import my_signatures, tasks
+from accounts import my_signatures, services
 from accounts.my_signatures import LinkOwner
 from accounts.privacy_emails import MY_SIGNATURES_TOKEN_PURPOSE
 from accounts.privacy_forms import MySignaturesForm
 from mechanisms import personal_data
 from mechanisms.abuse.rate_limits import rate_limit_message, rate_limited, submission_rate_limited
-from mechanisms.queue import enqueue_after_commit
 from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
 
 logger = logging.getLogger(__name__)
@@ -59,8 +58,8 @@ def my_signatures_request(request: HttpRequest) -> HttpResponse:
     # The site-wide budget counts only what passed validation: empty posts cannot spend it.
     if submission_rate_limited(request, action=RATE_LIMIT_ACTION):
         return _request_page(request, form, status=429)
-    enqueue_after_commit(
-        tasks.my_signatures_send_link, form.cleaned_data["email"], request.LANGUAGE_CODE
+    services.my_signatures_link_request(
+        email=form.cleaned_data["email"], language=request.LANGUAGE_CODE
     )
     return redirect("accounts:my_signatures_sent")
 
@@ -199,5 +198,5 @@ def my_signatures_renew(request: HttpRequest, token: str) -> HttpResponse:
         return _request_page(request, MySignaturesForm(), status=429)
     owner = my_signatures.link_owner(refs=refs)
     if owner is not None:
-        enqueue_after_commit(tasks.my_signatures_send_link, owner.email, request.LANGUAGE_CODE)
+        services.my_signatures_link_request(email=owner.email, language=request.LANGUAGE_CODE)
     return redirect("accounts:my_signatures_sent")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 
 from accounts.models import Membership, Organization, User
 from accounts.organization_emails import CONTACT_CONFIRM_MAX_AGE, CONTACT_TOKEN_PURPOSE
@@ -90,3 +93,16 @@ def _organization_for(value: object) -> Organization:
     if organization is None or organization.contact_email.lower() != email.lower():
         raise TokenInvalid
     return organization
+
+
+def member_addresses(
+    *, organizations: QuerySet[Organization] | Iterable[Organization]
+) -> list[str]:
+    """The addresses of the active people of these organizations, each once: whom an email to
+    "the organization's people" goes to (milestones, co-signatures, publications)."""
+    return list(
+        User.objects.filter(is_active=True, memberships__organization__in=organizations)
+        .values_list("email", flat=True)
+        .distinct()
+        .order_by("email")
+    )

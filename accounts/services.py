@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from types import ModuleType
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,11 +14,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts import organization_emails as emails
-from accounts import selectors
+from accounts import privacy_emails, selectors
 from accounts.models import Membership, Organization, User
+from mechanisms import outbox
 from mechanisms.audit import audit_read, audit_save_record
 from mechanisms.domains import domain_is_free_mail, domain_within, email_domain, website_domain
-from mechanisms.queue import enqueue_after_commit
 from mechanisms.web_urls import web_url_normalize
 
 logger = logging.getLogger(__name__)
@@ -146,7 +145,13 @@ def organization_register(
     )
     with transaction.atomic():
         organization = _organization_save(fields)
-        enqueue_after_commit(_tasks().organization_send_contact_confirmation, organization.pk)
+        # One contact link per address and notice interval, whatever the organization.
+        outbox.email_enqueue(
+            kind=emails.CONTACT_CONFIRMATION,
+            to=organization.contact_email,
+            language=organization.language,
+            ref={"organization": organization.pk},
+        )
     return organization
 
 
@@ -189,17 +194,6 @@ def _organization_save(fields: dict[str, str]) -> Organization:
                 raise
             organization.slug = _free_slug(fields["name"], exclude_pk=organization.pk)
     return organization
-
-
-def organization_contact_confirmation_send(*, organization_id: int) -> bool:
-    """Email the contact their confirmation link, unless they have confirmed meanwhile."""
-    organization = Organization.objects.filter(
-        pk=organization_id, contact_confirmed_at__isnull=True
-    ).first()
-    if organization is None or not organization.contact_email:
-        return False
-    emails.contact_confirmation_email_send(organization=organization)
-    return True
 
 
 def _user_get_or_create(*, email: str, full_name: str) -> User:
@@ -263,37 +257,31 @@ def organization_contact_confirm(
             before=before,
             note=_("The organization's contact confirmed their address."),
         )
-        enqueue_after_commit(_tasks().organization_send_admin_welcome, organization.pk, user.pk)
+        outbox.email_enqueue(
+            kind=emails.ADMIN_WELCOME,
+            to=organization.contact_email,
+            language=organization.language,
+            about=organization.pk,
+            ref={"organization": organization.pk, "user": user.pk},
+        )
     return organization
-
-
-def organization_admin_welcome_send(*, organization_id: int, user_id: int) -> bool:
-    organization = Organization.objects.filter(pk=organization_id).first()
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if organization is None or user is None:
-        return False
-    emails.admin_welcome_email_send(organization=organization, user=user)
-    return True
 
 
 def organization_verify(*, organization_id: int, now: datetime | None = None) -> bool:
     """Staff vouch for an organization whose contact has confirmed their address; the contact is
     told. Only organizations awaiting verification change; returns whether this one did."""
-    verified = Organization.objects.filter(
-        pk=organization_id,
-        verification=Organization.Verification.PENDING,
-        contact_confirmed_at__isnull=False,
-    ).update(
-        verification=Organization.Verification.VERIFIED,
-        verified_at=now or timezone.now(),
-        rejection_reason="",
-    )
-    if verified:
-        enqueue_after_commit(
-            _tasks().organization_send_decision,
-            organization_id,
-            Organization.Verification.VERIFIED.value,
+    with transaction.atomic():
+        verified = Organization.objects.filter(
+            pk=organization_id,
+            verification=Organization.Verification.PENDING,
+            contact_confirmed_at__isnull=False,
+        ).update(
+            verification=Organization.Verification.VERIFIED,
+            verified_at=now or timezone.now(),
+            rejection_reason="",
         )
+        if verified:
+            _decision_tell(organization_id=organization_id)
     return bool(verified)
 
 
@@ -304,39 +292,33 @@ def organization_reject(*, organization_id: int, reason: str) -> bool:
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the organization is rejected."), code="required")
-    rejected = (
-        Organization.objects.filter(pk=organization_id)
-        .exclude(verification=Organization.Verification.REJECTED)
-        .update(
-            verification=Organization.Verification.REJECTED,
-            rejection_reason=reason,
-            verified_at=None,
+    with transaction.atomic():
+        rejected = (
+            Organization.objects.filter(pk=organization_id)
+            .exclude(verification=Organization.Verification.REJECTED)
+            .update(
+                verification=Organization.Verification.REJECTED,
+                rejection_reason=reason,
+                verified_at=None,
+            )
         )
-    )
-    if rejected:
-        enqueue_after_commit(
-            _tasks().organization_send_decision,
-            organization_id,
-            Organization.Verification.REJECTED.value,
-        )
+        if rejected:
+            _decision_tell(organization_id=organization_id)
     return bool(rejected)
 
 
-def organization_decision_send(*, organization_id: int, verification: str) -> bool:
-    """Tell the contact of staff's decision, if it still stands (a task delayed past a change of
-    mind sends nothing) and the contact confirmed their address (we write to no one else)."""
-    organization = Organization.objects.filter(
-        pk=organization_id, verification=verification, contact_confirmed_at__isnull=False
-    ).first()
-    if organization is None or not organization.contact_email:
-        return False
-    if verification == Organization.Verification.VERIFIED:
-        emails.verified_email_send(organization=organization)
-    elif verification == Organization.Verification.REJECTED:
-        emails.rejected_email_send(organization=organization)
-    else:
-        return False
-    return True
+def _decision_tell(*, organization_id: int) -> None:
+    """Owe the contact staff's decision; the builder sends it only if it still stands and the
+    contact confirmed their address."""
+    organization = Organization.objects.get(pk=organization_id)
+    if organization.contact_email:
+        outbox.email_enqueue(
+            kind=emails.DECISION,
+            to=organization.contact_email,
+            language=organization.language,
+            about=f"{organization.pk}:{organization.verification}",
+            ref={"organization": organization.pk, "verification": organization.verification},
+        )
 
 
 def membership_invite(
@@ -375,56 +357,28 @@ def membership_invite(
                 before=None,
                 note=_("Invited."),
             )
-        enqueue_after_commit(
-            _tasks().membership_send_invitation,
-            membership.pk,
-            invited_by.pk if invited_by else None,
-            language,
+        outbox.email_enqueue(
+            kind=emails.INVITATION,
+            to=user.email,
+            language=language,
+            about=organization.pk,
+            ref={"membership": membership.pk},
         )
     return membership
 
 
-def membership_invitation_send(*, membership_id: int, language: str) -> bool:
-    membership = (
-        Membership.objects.select_related("user", "organization")
-        .filter(pk=membership_id, user__is_active=True)
-        .first()
-    )
-    if membership is None:
-        return False
-    return emails.invitation_email_send(
-        organization=membership.organization, user=membership.user, language=language
-    )
-
-
 def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE) -> None:
     """Have a link to choose a password emailed to the account with this address, if there is
-    an active one. Only queues a task, the same for any address: a lookup here would make the
-    page answer at another speed for an account holder, and so tell who has an account."""
-    enqueue_after_commit(_tasks().user_send_password_link_to_address, email, language)
+    an active one, at most once per address and SIGNATURE_NOTICE_INTERVAL. Only writes an outbox
+    row, the same for any address: a lookup here would make the page answer at another speed for
+    an account holder, and so tell who has an account (the builder looks it up)."""
+    with transaction.atomic():
+        outbox.email_enqueue(kind=emails.PASSWORD_LINK, to=email, language=language)
 
 
-def password_link_send_to_address(*, email: str, language: str) -> bool:
-    """The lookup password_link_request leaves to a task. At most one link per address per
-    SIGNATURE_NOTICE_INTERVAL (the email kind's cooldown, mechanisms.mail): anyone may post the
-    form, from as many networks as they like."""
-    user = User.objects.filter(
-        email__iexact=User.objects.login_email(email), is_active=True
-    ).first()
-    if user is None:
-        return False
-    return password_link_send(user_id=user.pk, language=language)
-
-
-def password_link_send(*, user_id: int, language: str) -> bool:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
-    return emails.password_link_email_send(user=user, language=language)
-
-
-def _tasks() -> ModuleType:
-    # Imported late: the tasks module imports this one.
-    from accounts import tasks
-
-    return tasks
+def my_signatures_link_request(*, email: str, language: str) -> None:
+    """Have a link to someone's signatures mailed if that address has any, at most once per
+    SIGNATURE_NOTICE_INTERVAL; nothing otherwise. Only writes an outbox row, the same for any
+    address, so the page answers at the same speed either way (the builder looks it up)."""
+    with transaction.atomic():
+        outbox.email_enqueue(kind=privacy_emails.MY_SIGNATURES, to=email, language=language)

@@ -309,26 +309,33 @@ CELERY_TIMEZONE = "UTC"
 # it off). One second is enough for the copy: at 2,000 readers a second it is rendered once.
 COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
 PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 1)
-# Confirmations never sent (their task lost with the broker, or never queued while Redis was away)
-# are queued again by a sweep this often, once they are this old; the age keeps it from racing a
-# task still on its way.
-CONFIRMATION_SWEEP_SECONDS = env_int("CONFIRMATION_SWEEP_SECONDS", 60, minimum=1)
-CONFIRMATION_SWEEP_AGE_SECONDS = env_int("CONFIRMATION_SWEEP_AGE_SECONDS", 120, minimum=1)
+# The outbox (mechanisms.outbox): every email is a row, and a sweep this often queues the ones a
+# lost task, a request that could not queue while Redis was away, a dead worker or a backoff left
+# owed; a new row is left to its own task for OUTBOX_SWEEP_AGE_SECONDS first, so the sweep does
+# not race a task still on its way. A worker's claim on a row lasts OUTBOX_LEASE_SECONDS (keep it
+# above CELERY_TASK_TIME_LIMIT, or a slow send still in progress could be claimed twice); after
+# OUTBOX_MAX_ATTEMPTS an email fails and waits for staff (admin: Outgoing emails). Sent rows,
+# their address already cleared, are deleted after OUTBOX_KEEP_DAYS.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60, minimum=1)
+OUTBOX_SWEEP_AGE_SECONDS = env_int("OUTBOX_SWEEP_AGE_SECONDS", 120, minimum=1)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "petitions-count-confirmed": {
         "task": "petitions.tasks.petition_counts_update",
         "schedule": timedelta(seconds=COUNTER_INTERVAL_SECONDS),
         "options": {"expires": COUNTER_INTERVAL_SECONDS * 2},
     },
-    "petitions-resend-lost-confirmations": {
-        "task": "petitions.tasks.signature_confirmations_sweep",
-        "schedule": timedelta(seconds=CONFIRMATION_SWEEP_SECONDS),
-        "options": {"expires": CONFIRMATION_SWEEP_SECONDS},
+    # Every kind of email, one sweep.
+    "outbox-sweep": {
+        "task": "mechanisms.tasks.outbox_sweep",
+        "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),
+        "options": {"expires": OUTBOX_SWEEP_SECONDS},
     },
-    "petitions-resend-lost-update-emails": {
-        "task": "petitions.tasks.petition_update_emails_resend_lost",
-        "schedule": timedelta(minutes=5),
-        "options": {"expires": 300},
+    "outbox-prune": {
+        "task": "mechanisms.tasks.outbox_prune",
+        "schedule": crontab(hour=2, minute=47),
     },
     "petitions-open-and-close": {
         "task": "petitions.tasks.petitions_open_and_close",
@@ -344,11 +351,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"expires": 300},
     },
-    "petitions-resend-stale-deliveries": {
-        "task": "petitions.tasks.deliveries_resend_stale",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 60},
-    },
     # Privacy: old IP hash keys go (and the hashes made with them), and signers' personal data
     # goes SIGNATURE_RETENTION_DAYS after their campaign closed.
     "privacy-prune-ip-hash-keys": {
@@ -360,9 +362,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=37),
     },
 }
-# A delivery email claimed by a worker that died is sent again after this many seconds. Keep it
-# above CELERY_TASK_TIME_LIMIT, or a slow send still in progress could be claimed a second time.
-DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300, minimum=1)
 
 # --- Mail -----------------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -388,9 +387,10 @@ EMAIL_UNSOLICITED_PER_DAY = env_int("EMAIL_UNSOLICITED_PER_DAY", 20, minimum=0)
 # How long a confirmation link works, and how often one address may be re-sent a link or an
 # "already signed" notice for the same petition (so the form cannot be used to flood an inbox).
 SIGNATURE_CONFIRM_MAX_AGE = timedelta(days=env_int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", 7, minimum=1))
-SIGNATURE_NOTICE_INTERVAL = timedelta(minutes=env_int("SIGNATURE_NOTICE_INTERVAL_MINUTES", 15))
-# A confirmation email claimed by a worker that died is sent again after this lease.
-SIGNATURE_SEND_LEASE = timedelta(seconds=CELERY_TASK_TIME_LIMIT + 30)
+# At least a minute: the outbox keeps one email per period of this length.
+SIGNATURE_NOTICE_INTERVAL = timedelta(
+    minutes=env_int("SIGNATURE_NOTICE_INTERVAL_MINUTES", 15, minimum=1)
+)
 # The key for the keyed hash of client IP addresses; the raw address is never stored.
 IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 

@@ -9,3 +9,6 @@ class LettersConfig(AppConfig):
         from mechanisms.personal_data import provider_register
 
         provider_register(LetterSignatures())
+        # Every process that may send an outbox row must know its kind (mechanisms.mail).
+        import letters.delivery
+        import letters.emails  # noqa: F401

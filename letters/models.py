@@ -243,7 +243,6 @@ class IndividualSignature(ModeratedSignature):
     )
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
 
     class Meta:

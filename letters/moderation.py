@@ -7,19 +7,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext
-
 from accounts.models import User
+from letters import emails
 from letters.models import IndividualSignature
-from mechanisms.audit import audit_log
-from mechanisms.queue import enqueue_after_commit
-from petitions.services.moderation import (
+from mechanisms.moderation import (
     Moderated,
     moderation_confirm,
     moderation_reason_clean,
     moderation_remove,
+    moderation_resend_confirmation,
 )
 
 
@@ -70,33 +66,11 @@ def individual_signatures_mark_spam(
 def individual_signatures_resend_confirmation(
     *, signature_ids: Collection[int], moderator: User, now: datetime | None = None
 ) -> Moderated:
-    """Send pending signers their confirmation link again; the send task claims it as new."""
-    now = now or timezone.now()
-    wanted = set(signature_ids)
-    with transaction.atomic():
-        rows = list(
-            IndividualSignature.objects.filter(
-                pk__in=wanted,
-                status=IndividualSignature.Status.PENDING,
-                anonymized_at__isnull=True,
-            )
-            .select_for_update()
-            .order_by("pk")
-            .only("pk")
-        )
-        IndividualSignature.objects.filter(pk__in=[row.pk for row in rows]).update(
-            confirmation_sent_at=None,
-            moderated_at=now,
-            moderated_by=moderator,
-            moderation_reason="",
-        )
-        audit_log(
-            user=moderator,
-            objects=rows,
-            message=gettext("Confirmation email sent again by a moderator."),
-        )
-        from letters.tasks import individual_send_confirmation
-
-        for row in rows:
-            enqueue_after_commit(individual_send_confirmation, row.pk, False)
-    return Moderated(done=len(rows), skipped=len(wanted) - len(rows))
+    """Send pending signers their confirmation link again (mechanisms.moderation)."""
+    return moderation_resend_confirmation(
+        model=IndividualSignature,
+        emails=emails.CONFIRMATIONS,
+        signature_ids=signature_ids,
+        moderator=moderator,
+        now=now,
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from django.db.models import Q
 from django.utils import timezone
 
 from letters.models import IndividualSignature
@@ -96,20 +95,3 @@ class LetterSignatures(SignatureProviderBase):
             anonymized_at__isnull=True, letter__closed_at__lt=closed_before
         )
         return locked_batches(rows, batch_size=batch_size, act=anonymize, of=("self",))
-
-    def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
-        # Never listed or counted while pending. Its last link went out when it was made or,
-        # signed again, re-sent (confirmation_sent_at): both before the cutoff.
-        rows = IndividualSignature.objects.filter(
-            status=IndividualSignature.Status.PENDING, created_at__lt=last_link_before
-        ).filter(
-            Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=last_link_before)
-        )
-
-        def delete(pks: list[int]) -> None:
-            # The status again: a row confirmed since it was read is not deleted.
-            IndividualSignature.objects.filter(
-                pk__in=pks, status=IndividualSignature.Status.PENDING
-            ).delete()
-
-        return locked_batches(rows, batch_size=batch_size, act=delete)

@@ -10,13 +10,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, User
-from accounts.selectors import membership_get
+from accounts.selectors import member_addresses, membership_get
 from accounts.two_factor import staff_verified
 from letters import delivery, emails
 from letters.models import (
@@ -25,11 +25,13 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
+from mechanisms import outbox
 from mechanisms.addresses import email_canonicalize
 from mechanisms.audit import audit_log
+from mechanisms.confirmation import signature_record
 from mechanisms.domains import domain_within, email_domain
-from mechanisms.queue import enqueue_after_commit
-from mechanisms.upsert import row_insert_or_find
+from mechanisms.mail import EmailKind
+from mechanisms.outbox import Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -121,15 +123,37 @@ def letter_cosign(
             if quote is not None:
                 quote.signature = signature
                 quote.save(force_insert=True)
+            if not is_lead or quote is not None:
+                _tell_members(
+                    kind=emails.COSIGNATURE_WAITING,
+                    about=signature.pk,
+                    organizations=letter.lead_organizations.all(),
+                    ref={"signature": signature.pk},
+                )
     except IntegrityError:
         if OrganizationSignature.objects.filter(letter=letter, organization=organization).exists():
             raise AlreadySigned from None
         raise
-    if not is_lead or quote is not None:
-        from letters.tasks import cosignature_notify_leads
-
-        enqueue_after_commit(cosignature_notify_leads, signature.pk)
     return signature
+
+
+def _tell_members(
+    *,
+    kind: EmailKind,
+    about: object,
+    organizations: QuerySet[Organization] | list[Organization],
+    ref: dict[str, object],
+) -> int:
+    """Owe one email to each person of these organizations, in the site's language (members
+    have no language of their own yet)."""
+    return outbox.emails_enqueue(
+        kind=kind,
+        about=about,
+        recipients=[
+            Recipient(to=address, language=settings.LANGUAGE_CODE, ref=ref)
+            for address in member_addresses(organizations=organizations)
+        ],
+    )
 
 
 def _decide(user: User, letter: OpenLetter) -> None:
@@ -172,15 +196,21 @@ def cosignature_decide(
         signature.refresh_from_db()
         if decided:
             _audit_decision(user=user, decided=signature, approve=approve, reason=reason.strip())
-    if decided and not approve:
-        _tell_rejected(signature_id=signature_id)
+        if decided and not approve:
+            _tell_rejected(signature_id=signature_id)
     return signature
 
 
 def _tell_rejected(*, signature_id: int, statement: bool = False) -> None:
-    from letters.tasks import cosignature_notify_rejected
-
-    enqueue_after_commit(cosignature_notify_rejected, signature_id, statement)
+    """Owe the organization's people the reason its signature (or its statement) was not
+    accepted, in the caller's transaction."""
+    signature = OrganizationSignature.objects.select_related("organization").get(pk=signature_id)
+    _tell_members(
+        kind=emails.COSIGNATURE_REJECTED,
+        about=f"{signature_id}:{'statement' if statement else 'signature'}",
+        organizations=[signature.organization],
+        ref={"signature": signature_id, "statement": statement},
+    )
 
 
 def statement_decide(
@@ -199,8 +229,8 @@ def statement_decide(
         statement.refresh_from_db()
         if decided:
             _audit_decision(user=user, decided=statement, approve=approve, reason=reason.strip())
-    if decided and not approve:
-        _tell_rejected(signature_id=statement.signature_id, statement=True)
+        if decided and not approve:
+            _tell_rejected(signature_id=statement.signature_id, statement=True)
     return statement
 
 
@@ -227,11 +257,23 @@ def letter_publish(*, letter_id: int, now: datetime | None = None) -> bool:
         .update(status=OpenLetter.Status.PUBLISHED)
     )
     if published:
-        OpenLetter.objects.filter(pk=letter_id, published_at__isnull=True).update(published_at=now)
-        from letters.tasks import letter_published_notify
-
-        enqueue_after_commit(letter_published_notify, letter_id)
-        delivery.letter_deliveries_create(letter_id=letter_id)
+        with transaction.atomic():
+            OpenLetter.objects.filter(pk=letter_id, published_at__isnull=True).update(
+                published_at=now
+            )
+            # The organizations on the public list: approved, and verified by staff.
+            signing = Organization.objects.filter(
+                letter_signatures__letter_id=letter_id,
+                letter_signatures__status=OrganizationSignature.Status.APPROVED,
+                verification=Organization.Verification.VERIFIED,
+            )
+            _tell_members(
+                kind=emails.PUBLISHED,
+                about=letter_id,
+                organizations=signing,
+                ref={"letter": letter_id},
+            )
+            delivery.letter_deliveries_create(letter_id=letter_id)
     return bool(published)
 
 
@@ -293,49 +335,13 @@ def individual_signature_create(
         held=bool(flags),
         created_at=now,
     )
-    signature.full_clean(exclude=["letter"], validate_unique=False, validate_constraints=False)
-    # One statement whatever the address (mechanisms.upsert): a repeat finds the existing row and
-    # changes nothing in it; the task decides whether a link is mailed again.
-    signature_id = row_insert_or_find(
-        instance=signature, constraint="letters_one_signature_per_person"
+    return signature_record(
+        signature=signature,
+        campaign="letter",
+        constraint="letters_one_signature_per_person",
+        emails=emails.CONFIRMATIONS,
+        now=now,
     )
-    _send_confirmation_later(signature_id)
-    return signature_id
-
-
-def _send_confirmation_later(signature_id: int) -> None:
-    from letters.tasks import individual_send_confirmation
-
-    # Always as a possible repeat: for a new row "never sent" is what lets the first one go.
-    enqueue_after_commit(individual_send_confirmation, signature_id, True)
-
-
-def individual_confirmation_send(*, signature_id: int, resend: bool = False) -> bool:
-    """Send the confirmation email, claimed by a conditional UPDATE so a duplicated task sends
-    once; a repeat request (`resend`) may send again while the signature is pending."""
-    now = timezone.now()
-    pending = IndividualSignature.objects.filter(
-        pk=signature_id, status=IndividualSignature.Status.PENDING
-    )
-    if resend:
-        # Signing again mails the link again, at most once per notice interval.
-        pending = pending.filter(
-            Q(confirmation_sent_at__isnull=True)
-            | Q(confirmation_sent_at__lte=now - settings.SIGNATURE_NOTICE_INTERVAL)
-        )
-    else:
-        pending = pending.filter(confirmation_sent_at__isnull=True)
-    if not pending.update(confirmation_sent_at=now):
-        return False
-    signature = IndividualSignature.objects.select_related("letter").get(pk=signature_id)
-    try:
-        emails.individual_confirmation_send(signature=signature)
-    except Exception:
-        IndividualSignature.objects.filter(pk=signature_id, confirmation_sent_at=now).update(
-            confirmation_sent_at=None
-        )
-        raise
-    return True
 
 
 def individual_signature_confirm(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -19,25 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from mechanisms.admin_actions import action_report
-from mechanisms.models import AbuseFlag, ModeratedSignature
-
-# The column every moderated signature keeps its reason in.
-REASON_MAX_LENGTH = ModeratedSignature._meta.get_field("moderation_reason").max_length
-
-
-class Moderated(Protocol):
-    """What a moderation service reports: `done` rows changed, `skipped` selected rows left
-    alone, and of those, `closed` ones awaiting confirmation on a campaign that no longer takes
-    signatures (petitions.services.moderation.Moderated is one)."""
-
-    @property
-    def done(self) -> int: ...
-
-    @property
-    def skipped(self) -> int: ...
-
-    @property
-    def closed(self) -> int: ...
+from mechanisms.models import AbuseFlag
+from mechanisms.moderation import REASON_MAX_LENGTH, Moderated
 
 
 def flag_labels(flags: str) -> str:

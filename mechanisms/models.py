@@ -69,6 +69,9 @@ class ModeratedSignature(models.Model):
     moderation_reason = models.CharField(
         _("moderation reason"), max_length=500, blank=True, editable=False
     )
+    # When the last confirmation link went out (the outbox's after_send): a pending signature
+    # whose last link expired long ago is deleted by retention.
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when retention removed the signer's personal data; the row stays for counts and places.
     anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
@@ -102,3 +105,66 @@ class DeliveryRecord(models.Model):
     class Meta:
         abstract = True
         ordering = ("-created_at",)
+
+
+class OutboundEmail(models.Model):
+    """One email Cosign owes someone: the outbox (mechanisms.outbox) every app writes to.
+
+    Written in the transaction that makes the email due (a signature, an update, a delivery), so
+    the database, not the broker, knows what is owed. A task sends it after the commit; the sweep
+    sends what a lost task or a dead worker left. The kind's builder renders it from `ref` (ids)
+    when it is sent, so the text says what is true then.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        # Nothing to send any more (the signature was withdrawn), or the recipient's daily
+        # budget of unsolicited email was spent.
+        DROPPED = "dropped", _("Not sent")
+
+    kind = models.CharField(_("kind"), max_length=64)
+    # What the email is about (a signature, an update, a delivery), with the kind's notice
+    # period when it has one: one email per kind, subject and recipient (and period).
+    about = models.CharField(_("about"), max_length=100)
+    # Cleared once sent: the outbox is not a list of who was mailed what.
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    # An HMAC of the canonical address, for the uniqueness that outlives the address.
+    recipient_key = models.CharField(max_length=64, editable=False)
+    language = models.CharField(_("language"), max_length=16)
+    ref = models.JSONField(_("reference"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Not sent before this: the creation time, or when a transient failure's backoff ends.
+    not_before = models.DateTimeField(_("not before"), default=timezone.now)
+    # A worker's lease on a row it is sending; after it, the sweep may hand the row to another.
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "about", "recipient_key"], name="mechanisms_outbound_email_once"
+            ),
+        ]
+        indexes = [
+            # The sweep's question: what is owed and due?
+            models.Index(
+                fields=["not_before"],
+                condition=models.Q(state__in=("pending", "sending")),
+                name="mechanisms_outbound_due",
+            ),
+            models.Index(fields=["kind", "state"], name="mechanisms_outbound_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.state})"

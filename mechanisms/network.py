@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from mechanisms.models import IpHashKey
+from mechanisms.personal_data import ip_hashes_clear
 
 logger = logging.getLogger(__name__)
 
@@ -274,8 +275,6 @@ def ip_hash_keys_prune(*, now: datetime | None = None) -> Pruned:
     Those hashes can no longer be matched with anything once their key is gone; keeping them
     would only keep a column of noise about people.
     """
-    from mechanisms.personal_data import ip_hashes_clear
-
     kept = ip_hash_periods_kept(now=now)
     deleted, _ = IpHashKey.objects.exclude(period__in=kept.labels).delete()
     cleared = ip_hashes_clear(created_before=kept.since)

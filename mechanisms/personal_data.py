@@ -17,9 +17,12 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
+
+from mechanisms.confirmation import PENDING
+from mechanisms.outbox import emails_forget
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,21 @@ class SignatureProviderBase:
             .exclude(ip_hash="")
             .update(ip_hash="")
         )
+
+    def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
+        """Delete signatures never confirmed whose last link went out before the cutoff: when
+        they were made (created_at) and when a link was last sent (confirmation_sent_at). A
+        pending signature is never counted or listed, so nothing else changes."""
+        manager = self.model._default_manager
+        rows = manager.filter(status=PENDING, created_at__lt=last_link_before).filter(
+            Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=last_link_before)
+        )
+
+        def delete(pks: list[int]) -> None:
+            # The status again: a row confirmed since it was read is not deleted.
+            manager.filter(pk__in=pks, status=PENDING).delete()
+
+        return locked_batches(rows, batch_size=batch_size, act=delete)
 
 
 def locked_batches(
@@ -216,9 +234,12 @@ def personal_records_withdraw(*, canonical_email: str, refs: Collection[str] | N
     if not canonical_email:
         return 0
     if refs is None:
-        return sum(
+        withdrawn = sum(
             provider.withdraw(canonical_email=canonical_email, pks=None) for provider in providers()
         )
+        # Emails still owed to them would only say what is gone; the address goes with them.
+        emails_forget(canonical_email=canonical_email)
+        return withdrawn
     wanted: dict[str, set[int]] = {}
     for ref in refs:
         provider, pk = record_ref_parse(ref)

@@ -21,3 +21,30 @@ def personal_data_anonymize_expired() -> dict[str, dict[str, int]]:
 
     done = anonymize()
     return {"anonymized": done.anonymized, "unconfirmed_deleted": done.unconfirmed_deleted}
+
+
+# --- The outbox -------------------------------------------------------------------------------
+
+
+# No Celery retries: the outbox row holds the attempts and the backoff, and the sweep is the
+# retry of last resort, so a task lost with its retry loses nothing.
+@shared_task
+def outbox_send(email_ids: list[int]) -> dict[str, int]:
+    from mechanisms.outbox import emails_send
+
+    outcome = emails_send(email_ids=email_ids)
+    return vars(outcome)
+
+
+@shared_task
+def outbox_sweep() -> int:
+    from mechanisms.outbox import emails_sweep
+
+    return emails_sweep()
+
+
+@shared_task
+def outbox_prune() -> int:
+    from mechanisms.outbox import emails_prune
+
+    return emails_prune()

@@ -9,3 +9,6 @@ class PetitionsConfig(AppConfig):
         from petitions.personal_data import PetitionSignatures
 
         provider_register(PetitionSignatures())
+        # Every process that may send an outbox row must know its kind (mechanisms.mail).
+        import petitions.emails
+        import petitions.services.deliveries  # noqa: F401

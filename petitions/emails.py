@@ -1,46 +1,27 @@
-"""The emails Cosign sends about petitions, each in its reader's language, in text and HTML."""
+"""The emails Cosign sends about petitions, each in its reader's language, in text and HTML.
+
+Each kind's builder renders one email from its outbox row (mechanisms.outbox), reading again the
+rows it names, so what a delayed or retried email says is true when it is sent; it returns None
+when there is nothing to say any more (a withdrawn signature, an unsubscribed signer)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from mechanisms.mail import EmailKind, mail_send
-from mechanisms.mail import absolute_url as _absolute
+from mechanisms.addresses import email_canonicalize
+from mechanisms.confirmation import confirmation_emails
+from mechanisms.mail import EmailKind, absolute_url, message_render
+from mechanisms.models import OutboundEmail
 from mechanisms.tokens import token_make
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 
 CONFIRM_TOKEN_PURPOSE = "petitions.confirm"  # noqa: S105 (a salt, not a secret)
 UNSUBSCRIBE_TOKEN_PURPOSE = "petitions.unsubscribe"  # noqa: S105 (a salt, not a secret)
-
-# Anyone can type a stranger's address into the sign form: the confirmation carries no name.
-CONFIRMATION = EmailKind(
-    "petition_confirmation",
-    cooldown="SIGNATURE_NOTICE_INTERVAL",
-    unsolicited=True,
-    claimed_by="Signature.notice_at and the confirmation claim",
-)
-# Only to a confirmed signer, who chose the name it greets them by.
-ALREADY_SIGNED = EmailKind(
-    "petition_already_signed",
-    cooldown="SIGNATURE_NOTICE_INTERVAL",
-    claimed_by="Signature.notice_at",
-)
-# One email per update and signer, and per delivery: rows unique in the database, claimed under a
-# lease. A cache cooldown on top would be taken by a worker killed mid-send and would then stop
-# its successor, so the claim alone keeps these from being sent twice.
-UPDATE = EmailKind(
-    "petition_update", cooldown=timedelta(days=1), claimed_by="UpdateEmail, one per signer"
-)
-DELIVERY = EmailKind(
-    "petition_delivery", cooldown=timedelta(days=1), claimed_by="Delivery, one per period"
-)
-# To sponsors' members, one per goal reached.
-MILESTONE = EmailKind("petition_milestone", cooldown=timedelta(days=1))
 
 
 def _signer_url(*, signature: Signature, view: str, purpose: str) -> str:
@@ -48,7 +29,7 @@ def _signer_url(*, signature: Signature, view: str, purpose: str) -> str:
     token = token_make(purpose=purpose, value=signature.pk)
     with translation.override(signature.language):
         path = reverse(view, kwargs={"slug": signature.petition.slug, "token": token})
-    return _absolute(path)
+    return absolute_url(path)
 
 
 def confirmation_url(*, signature: Signature) -> str:
@@ -61,75 +42,121 @@ def unsubscribe_url(*, signature: Signature) -> str:
     )
 
 
-def _send(
+def _message(
     *,
-    kind: EmailKind,
-    about: object,
     to: str,
     language: str,
     template: str,
     petition: Petition,
     context: dict[str, Any],
     headers: dict[str, str] | None = None,
-) -> bool:
+    attachments: list[tuple[str, str | bytes, str]] | None = None,
+) -> EmailMultiAlternatives:
     # Links, dates and the petition's own translated text all follow the reader's language.
     with translation.override(language):
-        petition_url = _absolute(petition.get_absolute_url())
-    return mail_send(
-        kind=kind,
-        about=about,
+        petition_url = absolute_url(petition.get_absolute_url())
+    return message_render(
         to=to,
         language=language,
         template=f"petitions/email/{template}",
         context={"petition": petition, "petition_url": petition_url, **context},
         headers=headers,
+        attachments=attachments or (),
     )
 
 
-def _to_signer(*, signature: Signature, template: str, context: dict[str, Any], **kw: Any) -> bool:
-    return _send(
-        to=signature.email,
-        language=signature.language,
-        template=template,
-        petition=signature.petition,
-        context={"signature": signature, **context},
-        **kw,
+def _signature(email: OutboundEmail) -> Signature | None:
+    return (
+        Signature.objects.select_related("petition")
+        .filter(pk=email.ref.get("signature"), anonymized_at__isnull=True)
+        .first()
     )
 
 
-def confirmation_email_send(*, signature: Signature) -> bool:
-    return _to_signer(
-        kind=CONFIRMATION,
-        about=signature.petition_id,
-        signature=signature,
-        template="confirm",
-        context={
-            "confirm_url": confirmation_url(signature=signature),
-            "valid_days": settings.SIGNATURE_CONFIRM_MAX_AGE.days,
-        },
+def signer_message(*, signature: Signature) -> EmailMultiAlternatives | None:
+    """What a signer is owed when they sign or ask for their link: the confirmation link while
+    their signature is pending, "you already signed" once it is confirmed (only to a confirmed
+    signer, who chose the name it greets them by), nothing once it was rejected."""
+    if signature.status == Signature.Status.PENDING:
+        return _message(
+            to=signature.email,
+            language=signature.language,
+            template="confirm",
+            petition=signature.petition,
+            context={
+                "signature": signature,
+                "confirm_url": confirmation_url(signature=signature),
+                "valid_days": settings.SIGNATURE_CONFIRM_MAX_AGE.days,
+            },
+        )
+    if signature.status == Signature.Status.CONFIRMED:
+        return _message(
+            to=signature.email,
+            language=signature.language,
+            template="already_signed",
+            petition=signature.petition,
+            context={"signature": signature},
+        )
+    return None
+
+
+# The link while pending, "already signed" once confirmed (mechanisms.confirmation).
+CONFIRMATIONS = confirmation_emails(
+    name="petition",
+    model=Signature,
+    message=lambda s: signer_message(signature=s),
+    related=["petition"],
+)
+
+
+def _new_link_sent(email: OutboundEmail) -> None:
+    # The last link's time: retention deletes a pending signature whose last link expired.
+    Signature.objects.filter(pk=email.ref.get("signature"), status=Signature.Status.PENDING).update(
+        confirmation_sent_at=timezone.now()
     )
 
 
-def already_signed_email_send(*, signature: Signature) -> bool:
-    return _to_signer(
-        kind=ALREADY_SIGNED,
-        about=signature.petition_id,
-        signature=signature,
-        template="already_signed",
-        context={},
+def _new_link_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
+    # The typed address decides whose link it is, and the link goes to the address that signed:
+    # "mariarossi+x@gmail.com" canonicalizes like the signer's "Maria.Rossi@gmail.com".
+    signature = (
+        Signature.objects.select_related("petition")
+        .filter(
+            petition_id=email.ref.get("petition"),
+            canonical_email=email_canonicalize(email.recipient),
+            anonymized_at__isnull=True,
+        )
+        .first()
     )
+    if signature is None:
+        return None
+    message = signer_message(signature=signature)
+    if message is not None and signature.status == Signature.Status.PENDING:
+        email.ref["signature"] = signature.pk  # for _new_link_sent
+    return message
 
 
-def update_email_send(*, update: PetitionUpdate, signature: Signature) -> bool:
+# Someone who lost their link typed their address: whether it signed is the builder's to find
+# out, in the worker, so the page answers alike for anyone.
+NEW_LINK = EmailKind(
+    "petition_new_link",
+    build=_new_link_build,
+    cooldown="SIGNATURE_NOTICE_INTERVAL",
+    unsolicited=True,
+    after_send=_new_link_sent,
+)
+
+
+def update_message(*, update: PetitionUpdate, signature: Signature) -> EmailMultiAlternatives:
     """An update to one signer who asked for them, with a way out that needs no login: a link in
     the text and the List-Unsubscribe headers mail programs turn into a button (RFC 8058)."""
     unsubscribe = unsubscribe_url(signature=signature)
-    return _to_signer(
-        kind=UPDATE,
-        about=update.pk,
-        signature=signature,
+    return _message(
+        to=signature.email,
+        language=signature.language,
         template="update",
-        context={"update": update, "unsubscribe_url": unsubscribe},
+        petition=signature.petition,
+        context={"signature": signature, "update": update, "unsubscribe_url": unsubscribe},
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -137,16 +164,46 @@ def update_email_send(*, update: PetitionUpdate, signature: Signature) -> bool:
     )
 
 
-def milestone_email_send(*, milestone: PetitionMilestone, to: str) -> bool:
+def _update_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
+    update = PetitionUpdate.objects.filter(pk=email.ref.get("update")).first()
+    signature = _signature(email)
+    # Someone who unsubscribed (or was moderated away) since the mailing began gets nothing.
+    if (
+        update is None
+        or signature is None
+        or not signature.consent_updates
+        or signature.status != Signature.Status.CONFIRMED
+        or signature.held
+    ):
+        return None
+    return update_message(update=update, signature=signature)
+
+
+# One per update and signer.
+UPDATE = EmailKind("petition_update", build=_update_build)
+
+
+def milestone_message(*, milestone: PetitionMilestone, to: str) -> EmailMultiAlternatives:
     """Tell one person of a sponsoring organization that their petition reached a goal (one
     message each: sponsors never see each other's addresses)."""
     petition = milestone.petition
-    return _send(
-        kind=MILESTONE,
-        about=milestone.pk,
+    return _message(
         to=to,
         language=petition.language,
         template="milestone",
         petition=petition,
         context={"milestone": milestone, "next_goal": petition.next_goal_after(milestone.goal)},
     )
+
+
+def _milestone_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
+    milestone = (
+        PetitionMilestone.objects.select_related("petition")
+        .filter(pk=email.ref.get("milestone"))
+        .first()
+    )
+    return None if milestone is None else milestone_message(milestone=milestone, to=email.recipient)
+
+
+# To sponsors' members, one per goal reached.
+MILESTONE = EmailKind("petition_milestone", build=_milestone_build)

@@ -8,9 +8,10 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from mechanisms.models import OutboundEmail
+from mechanisms.outbox import recipient_key
 from mechanisms.personal_data import (
     PersonalRecord,
     SignatureProviderBase,
@@ -18,11 +19,36 @@ from mechanisms.personal_data import (
     locked_batches,
     signature_status_shown,
 )
-from petitions.models import Signature, SponsorOptIn
-from petitions.services import petition_counts_subtract
+from petitions import emails
+from petitions.models import PetitionUpdate, Signature, SponsorOptIn
+from petitions.services.counting import petition_counts_subtract
 
 
-def _record(signature: Signature) -> PersonalRecord:
+def _updates_sent(*, canonical_email: str) -> dict[int, list[tuple[str, datetime | None]]]:
+    """The updates the outbox sent this person, by signature: (title, when)."""
+    sent = list(
+        OutboundEmail.objects.filter(
+            kind=emails.UPDATE.name,
+            state=OutboundEmail.State.SENT,
+            recipient_key=recipient_key(canonical_email),
+        ).values_list("ref", "sent_at")
+    )
+    titles = {
+        update.pk: update.title
+        for update in PetitionUpdate.objects.filter(pk__in={ref.get("update") for ref, _ in sent})
+    }
+    by_signature: dict[int, list[tuple[str, datetime | None]]] = {}
+    for ref, sent_at in sent:
+        if ref.get("update") in titles:
+            by_signature.setdefault(ref.get("signature"), []).append(
+                (titles[ref["update"]], sent_at)
+            )
+    return by_signature
+
+
+def _record(
+    signature: Signature, *, updates_sent: dict[int, list[tuple[str, datetime | None]]]
+) -> PersonalRecord:
     petition = signature.petition
     return PersonalRecord(
         kind=PetitionSignatures.key,
@@ -58,9 +84,8 @@ def _record(signature: Signature) -> PersonalRecord:
                 opt_in.organization.name for opt_in in signature.sponsor_opt_ins.all()
             ],
             "updates_emailed": [
-                {"update": sent.update.title, "sent_at": iso_or_none(sent.sent_at)}
-                for sent in signature.update_emails.all()
-                if sent.sent_at
+                {"update": title, "sent_at": iso_or_none(sent_at)}
+                for title, sent_at in updates_sent.get(signature.pk, [])
             ],
         },
     )
@@ -74,10 +99,11 @@ class PetitionSignatures(SignatureProviderBase):
         signatures = (
             Signature.objects.filter(canonical_email=canonical_email, anonymized_at__isnull=True)
             .select_related("petition")
-            .prefetch_related("sponsor_opt_ins__organization", "update_emails__update")
+            .prefetch_related("sponsor_opt_ins__organization")
             .order_by("-created_at")
         )
-        return [_record(signature) for signature in signatures]
+        updates_sent = _updates_sent(canonical_email=canonical_email)
+        return [_record(signature, updates_sent=updates_sent) for signature in signatures]
 
     def withdraw(self, *, canonical_email: str, pks: Collection[int] | None) -> int:
         """Delete the signatures (their opt-ins and update emails go with them) and take the
@@ -129,23 +155,3 @@ class PetitionSignatures(SignatureProviderBase):
             anonymized_at__isnull=True, petition__closed_at__lt=closed_before
         )
         return locked_batches(rows, batch_size=batch_size, act=anonymize, of=("self",))
-
-    def unconfirmed_delete(self, *, last_link_before: datetime, batch_size: int) -> Iterator[int]:
-        # A pending signature is never counted (a CHECK constraint), so no count changes. Its
-        # last link went out when it was made (created_at), sent (confirmation_sent_at) or
-        # re-sent on request (notice_at): all of them before the cutoff.
-        rows = (
-            Signature.objects.filter(
-                status=Signature.Status.PENDING, created_at__lt=last_link_before
-            )
-            .filter(Q(notice_at__isnull=True) | Q(notice_at__lt=last_link_before))
-            .filter(
-                Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=last_link_before)
-            )
-        )
-
-        def delete(pks: list[int]) -> None:
-            # The status again: a row confirmed since it was read is not deleted.
-            Signature.objects.filter(pk__in=pks, status=Signature.Status.PENDING).delete()
-
-        return locked_batches(rows, batch_size=batch_size, act=delete)

@@ -220,7 +220,9 @@ def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
         rate_limit_message = rate_limits.rate_limit_message("new_link")
         status = 429
     elif request.method == "POST" and form.is_valid():
-        services.signature_new_link_request(petition=petition, email=form.cleaned_data["email"])
+        services.signature_new_link_request(
+            petition=petition, email=form.cleaned_data["email"], language=request.LANGUAGE_CODE
+        )
         return redirect("petitions:check_inbox", slug=petition.slug)
     else:
         status = 400 if form.is_bound else 200

@@ -205,10 +205,17 @@ def celery_worker_process(
 
 @contextmanager
 def celery_worker(
-    tmp_path: Path, *, smtp_port: int, site_url: str, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    smtp_port: int,
+    site_url: str,
+    env: dict[str, str] | None = None,
+    beat: bool = True,
 ) -> Iterator[subprocess.Popen]:
     """The worker of `celery_worker_process`, for a test that sets its environment (`env`: a
-    Redis of its own, faster sweeps)."""
+    Redis of its own, faster sweeps). A test that will kill the worker with SIGKILL starts it
+    without `beat`: the embedded beat is a child process that would outlive it."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log_path = tmp_path / "worker.log"
     full_env = {
         **os.environ,
@@ -222,9 +229,9 @@ def celery_worker(
         **(env or {}),
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--beat",
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        *(["--beat", f"--schedule={tmp_path / 'beat-schedule'}"] if beat else []),
         "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-        f"--schedule={tmp_path / 'beat-schedule'}",
         f"--queues={full_env.get('CELERY_QUEUE', os.environ['CELERY_QUEUE'])}",
     ]  # fmt: skip
     with log_path.open("wb") as log:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import CharField, F, OuterRef, QuerySet
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html
@@ -12,8 +13,10 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
+from mechanisms import outbox
 from mechanisms.admin_actions import action_run
 from mechanisms.audit import AuditedAdminMixin, audit_log
+from petitions import emails
 from petitions.exports import petition_signatures_csv
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Topic
 from petitions.services import campaigns
@@ -142,7 +145,11 @@ class PetitionUpdateAdmin(TranslationAdmin):
             super()
             .get_queryset(request)
             .select_related("petition")
-            .annotate(sent=Count("emails", filter=Q(emails__sent_at__isnull=False)))
+            .annotate(
+                sent=outbox.sent_count(
+                    kind=emails.UPDATE, about=Cast(OuterRef("pk"), output_field=CharField())
+                )
+            )
         )
 
     @admin.display(description=_("emails sent"), ordering="sent")

@@ -11,7 +11,6 @@ from petitions.models.campaigns import (
     Signature,
     SponsorOptIn,
     Topic,
-    UpdateEmail,
     goal_steps,
 )
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
@@ -30,6 +29,5 @@ __all__ = [
     "SponsorOptIn",
     "Target",
     "Topic",
-    "UpdateEmail",
     "goal_steps",
 ]

@@ -266,12 +266,6 @@ class Signature(ModeratedSignature):
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    # Email bookkeeping: sent_at lets a sweep resend what a lost task never sent; claimed_at is the
-    # lease a sending worker holds; notice_at rate-limits repeat mails caused by signing again.
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    notice_at = models.DateTimeField(null=True, blank=True, editable=False)
-    confirmation_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     # Whether the batched counter has added this signature to petition.signature_count.
     counted = models.BooleanField(default=False, editable=False)
 
@@ -308,11 +302,6 @@ class Signature(ModeratedSignature):
                 fields=("petition", "created_at"),
                 condition=Q(held=True),
                 name="petitions_sig_held",
-            ),
-            models.Index(
-                fields=("created_at",),
-                condition=Q(status="pending", confirmation_sent_at__isnull=True),
-                name="petitions_sig_unsent",
             ),
             models.Index(
                 fields=("petition", "status", "-confirmed_at"), name="petitions_sig_recent"
@@ -396,27 +385,6 @@ class PetitionUpdate(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-class UpdateEmail(models.Model):
-    """One signer's copy of an update: the row exists before the email is sent, so a batch that
-    runs twice sends only what is not yet marked sent."""
-
-    update = models.ForeignKey(PetitionUpdate, on_delete=models.CASCADE, related_name="emails")
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="update_emails")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # The mail server refused this address for good; not tried again.
-    failed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints: ClassVar = [
-            models.UniqueConstraint(
-                fields=("update", "signature"), name="petitions_update_email_once"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.update_id} -> {self.signature_id}"
 
 
 class PetitionMilestone(models.Model):

@@ -12,35 +12,25 @@ from petitions.services.counting import (
     petition_recount,
 )
 from petitions.services.signing import (
-    MAX_CONFIRMATION_ATTEMPTS,
     PetitionNotOpen,
     signature_confirm,
-    signature_confirmation_send,
-    signature_confirmations_resend_lost,
     signature_create,
     signature_new_link_request,
-    signature_new_link_send,
     signature_notice_request,
-    signature_notice_send,
     signature_place_resolve,
-    signature_signer_mail,
+    signer_email_request,
 )
 
 __all__ = [
-    "MAX_CONFIRMATION_ATTEMPTS",
     "PetitionNotOpen",
     "Recount",
     "petition_counts_subtract",
     "petition_counts_update",
     "petition_recount",
     "signature_confirm",
-    "signature_confirmation_send",
-    "signature_confirmations_resend_lost",
     "signature_create",
     "signature_new_link_request",
-    "signature_new_link_send",
     "signature_notice_request",
-    "signature_notice_send",
     "signature_place_resolve",
-    "signature_signer_mail",
+    "signer_email_request",
 ]

@@ -94,3 +94,13 @@ def petition_recount(*, petition_id: int) -> Recount:
                 fresh,
             )
     return Recount(petition_id=petition_id, before=petition.signature_count, after=fresh)
+
+
+def petitions_recount_all() -> int:
+    """Recount every petition (nightly drift correction), then add what is newly confirmed.
+    Returns how many petitions were corrected."""
+    corrected = 0
+    for petition_id in Petition.objects.values_list("pk", flat=True).iterator():
+        corrected += petition_recount(petition_id=petition_id).drift != 0
+    petition_counts_update()
+    return corrected

@@ -1,13 +1,12 @@
 """Writes for delivering signatures to the officials each petition targets, and publishing what
 they answer.
 
-Each delivery is a row unique per (petition, target, period), created before anything is sent.
-A worker claims it with a conditional UPDATE (pending -> sending) before the email goes out and
-marks it sent afterwards, so a duplicated task or a second worker finds nothing to claim. A worker
-that dies mid-send leaves the row "sending"; once its lease has passed, the sweep has it sent
-again. The one window no protocol closes is a worker dying after the mail server accepted the
-message but before the row says so: the retry then sends it again, under the same Message-ID, so
-mail programs that deduplicate show it once. We prefer that to an official never hearing.
+Each delivery is a row unique per (petition, target, period), created with its email in the
+outbox (mechanisms.outbox) in one transaction, so two schedulers, a task run twice or a dead
+worker never send one twice and a lost task never loses one. The one window no protocol closes is
+a worker dying after the mail server accepted the message but before the outbox says so: the
+retry then sends it again, under the same Message-ID, so mail programs that deduplicate show it
+once. We prefer that to an official never hearing.
 """
 
 from __future__ import annotations
@@ -20,16 +19,19 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mechanisms.mail import PERMANENT_MAIL_ERRORS, absolute_url, mail_send
-from mechanisms.queue import enqueue_after_commit
+from mechanisms.deliveries import delivery_email_owe, delivery_kind, delivery_send_now
+from mechanisms.deliveries import delivery_retry as mechanisms_delivery_retry
+from mechanisms.mail import absolute_url, message_render
+from mechanisms.models import OutboundEmail
 from mechanisms.spreadsheet import csv_cell
-from petitions import emails, routing
+from petitions import routing
 from petitions.models import (
     Delivery,
     DeliverySchedule,
@@ -44,14 +46,6 @@ from petitions.services import campaigns
 
 logger = logging.getLogger(__name__)
 
-# Each claim counts as an attempt; after this many the delivery fails and waits for a person.
-MAX_DELIVERY_ATTEMPTS = 8
-# A new delivery whose task has not claimed it by then was lost with the broker.
-PENDING_GRACE = timedelta(minutes=3)
-# A delivery given back after a transient error is retried by Celery with backoff (at most
-# 600 s apart); one untouched for longer than this lost its retry.
-RETRY_GRACE = timedelta(minutes=15)
-SWEEP_LIMIT = 1000
 CSV_CHUNK_SIZE = 2000
 # What an official receives about each signer, in this order: the privacy page lists these, so
 # adding a column here tells the public at once.
@@ -66,12 +60,6 @@ DELIVERY_CSV_COLUMNS = (
 
 # Levels whose targets answer to the people of a place; the others hear from every signer.
 _PLACE_LEVELS = (Target.Level.LOCAL, Target.Level.STATE, Target.Level.NATIONAL)
-
-
-def delivery_lease() -> timedelta:
-    """How long a claimed delivery is left to its worker before another may take it over (read
-    at each call, so a test's worker can be given a short one)."""
-    return timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
 
 
 # --- Creating deliveries ----------------------------------------------------------------------
@@ -136,11 +124,17 @@ def deliveries_create(*, petition: Petition, period: str, enqueue: bool = True) 
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        if enqueue:
-            from petitions.tasks import delivery_send as delivery_send_task
-
-            for delivery_id in created:
-                enqueue_after_commit(delivery_send_task, delivery_id)
+        emails_by_target = dict(Target.objects.filter(pk__in=missing).values_list("pk", "email"))
+        for delivery_id, target_id in Delivery.objects.filter(pk__in=created).values_list(
+            "pk", "target_id"
+        ):
+            delivery_email_owe(
+                kind=DELIVERY,
+                delivery_id=delivery_id,
+                to=emails_by_target[target_id],
+                language=petition.language,
+                queue=enqueue,
+            )
     return Created(delivery_ids=created, without_email=without_email)
 
 
@@ -225,58 +219,10 @@ def _midnight(day: date) -> datetime:
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def delivery_send(*, delivery_id: int) -> bool:
-    """Send one delivery if this call can claim it; returns whether it was sent now.
-
-    A transient mail error gives the delivery back (pending) and is raised, for Celery to retry
-    with backoff; a refused address, or the last allowed attempt failing, marks it failed for
-    staff to see and retry, without raising.
-    """
-    now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id, attempts__lt=MAX_DELIVERY_ATTEMPTS)
-        .filter(
-            Q(status=Delivery.Status.PENDING)
-            | Q(status=Delivery.Status.SENDING, claimed_at__lt=now - delivery_lease())
-        )
-        .update(status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return False
-    delivery = Delivery.objects.select_related("petition", "target").get(pk=delivery_id)
-    mine = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING, claimed_at=now)
-    try:
-        total_count, new_count = _delivery_email_send(delivery=delivery, counted_at=now)
-    except PERMANENT_MAIL_ERRORS as error:
-        logger.warning("Delivery %s refused: %s", delivery_id, error)
-        mine.update(status=Delivery.Status.FAILED, last_error=_describe(error))
-        return False
-    except Exception as error:
-        if delivery.attempts >= MAX_DELIVERY_ATTEMPTS:
-            logger.exception("Delivery %s failed for good", delivery_id)
-            mine.update(status=Delivery.Status.FAILED, last_error=_describe(error))
-            return False
-        # Given back for the retry; claimed_at stays as the time of this attempt.
-        mine.update(status=Delivery.Status.PENDING, last_error=_describe(error))
-        raise
-    updated = mine.update(
-        status=Delivery.Status.SENT,
-        sent_at=timezone.now(),
-        total_count=total_count,
-        new_count=new_count,
-        last_error="",
-    )
-    if not updated:
-        logger.error("Delivery %s was sent after its lease ran out", delivery_id)
-    return True
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:1000]
-
-
-def _delivery_email_send(*, delivery: Delivery, counted_at: datetime) -> tuple[int, int]:
-    """Email the target their constituents as of `counted_at`; returns (total, new)."""
+def _delivery_message(delivery: Delivery, email: OutboundEmail) -> EmailMultiAlternatives:
+    """The email to the target, with their constituents as of the claim (claimed_at): the counts
+    are written on the delivery, for the next delivery's "new" to start there."""
+    counted_at = delivery.claimed_at or timezone.now()
     petition, target = delivery.petition, delivery.target
     signatures = routing.constituents(petition_id=petition.pk, target=target).filter(
         confirmed_at__lte=counted_at
@@ -297,12 +243,11 @@ def _delivery_email_send(*, delivery: Delivery, counted_at: datetime) -> tuple[i
         if previous is not None and previous.claimed_at is not None
         else total_count
     )
+    Delivery.objects.filter(pk=delivery.pk).update(total_count=total_count, new_count=new_count)
     with translation.override(petition.language):
         petition_url = absolute_url(petition.get_absolute_url())
         attachment = delivery_csv(signatures=signatures)
-    mail_send(
-        kind=emails.DELIVERY,
-        about=delivery.pk,
+    return message_render(
         to=target.email,
         language=petition.language,
         template="petitions/email/delivery",
@@ -318,7 +263,19 @@ def _delivery_email_send(*, delivery: Delivery, counted_at: datetime) -> tuple[i
         headers={"Message-ID": _message_id(delivery)},
         attachments=[(f"{petition.slug}-{delivery.period}.csv", attachment, "text/csv")],
     )
-    return total_count, new_count
+
+
+DELIVERY = delivery_kind(
+    name="petition_delivery",
+    model=Delivery,
+    build=_delivery_message,  # type: ignore[arg-type]
+    related=("petition", "target"),
+)
+
+
+def delivery_send(*, delivery_id: int) -> bool:
+    """Send one delivery here and now (the `deliver` command); whether this call sent it."""
+    return delivery_send_now(kind=DELIVERY, delivery_id=delivery_id)
 
 
 def _message_id(delivery: Delivery) -> str:
@@ -354,47 +311,8 @@ def delivery_csv(*, signatures: QuerySet[Signature]) -> str:
 
 
 def delivery_retry(*, delivery_id: int) -> bool:
-    """Put a failed delivery back in line with a fresh set of attempts; returns whether it was
-    failed (a delivery in any other state is left alone)."""
-    with transaction.atomic():
-        retried = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.FAILED).update(
-            status=Delivery.Status.PENDING, attempts=0, claimed_at=None
-        )
-        if retried:
-            from petitions.tasks import delivery_send as delivery_send_task
-
-            enqueue_after_commit(delivery_send_task, delivery_id)
-    return bool(retried)
-
-
-def deliveries_resend_stale(*, now: datetime | None = None) -> int:
-    """Have sent what a lost task or a dead worker left behind (run every minute): deliveries
-    stuck "sending" past their lease, new ones never claimed, and ones whose retry was lost.
-    One that used up its attempts while stuck is marked failed. Returns how many were queued."""
-    now = now or timezone.now()
-    lease_cutoff = now - delivery_lease()
-    Delivery.objects.filter(
-        status=Delivery.Status.SENDING,
-        claimed_at__lt=lease_cutoff,
-        attempts__gte=MAX_DELIVERY_ATTEMPTS,
-    ).update(
-        status=Delivery.Status.FAILED,
-        last_error=_("The worker stopped during every attempt to send it."),
-    )
-    stale = Delivery.objects.filter(
-        Q(status=Delivery.Status.SENDING, claimed_at__lt=lease_cutoff)
-        | Q(status=Delivery.Status.PENDING, attempts=0, created_at__lt=now - PENDING_GRACE)
-        | Q(status=Delivery.Status.PENDING, attempts__gt=0, claimed_at__lt=now - RETRY_GRACE),
-        attempts__lt=MAX_DELIVERY_ATTEMPTS,
-    )
-    ids = list(stale.order_by("created_at").values_list("pk", flat=True)[:SWEEP_LIMIT])
-    from petitions.tasks import delivery_send as delivery_send_task
-
-    for delivery_id in ids:
-        delivery_send_task.delay(delivery_id)
-    if ids:
-        logger.info("Queued %d stale deliveries again", len(ids))
-    return len(ids)
+    """Put a failed delivery back in line; whether it was failed."""
+    return mechanisms_delivery_retry(kind=DELIVERY, model=Delivery, delivery_id=delivery_id)
 
 
 # --- Responses --------------------------------------------------------------------------------

@@ -1,29 +1,25 @@
-"""Writes for petitions: signing, confirming, emailing signers, counting."""
+"""Signing and confirming: a pending signature in one INSERT, the email it calls for in the
+outbox, and the confirmation from the emailed link."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from mechanisms import outbox
 from mechanisms.addresses import email_canonicalize
-from mechanisms.queue import enqueue_after_commit
-from mechanisms.upsert import row_insert_or_find
+from mechanisms.confirmation import confirmation_request, signature_record
 from petitions import emails
 from petitions.jurisdiction import postal_code_resolve
 from petitions.models import Petition, Signature, SponsorOptIn
 
 logger = logging.getLogger(__name__)
-
-# A confirmation that failed this often (an address no server accepts, a bug) is left alone by
-# the sweep, so a few bad rows can never crowd out the lost confirmations it exists to resend.
-MAX_CONFIRMATION_ATTEMPTS = 5
 
 
 class PetitionNotOpen(Exception):
@@ -54,9 +50,10 @@ def signature_create(
 
     The request does the same work whatever the address: one INSERT that, for an address that
     has signed this petition (same canonical email), finds the existing row instead
-    (mechanisms.upsert), the same opt-in statement, and one task. The task, not the request, tells
-    the cases apart: a new signer gets the confirmation, a repeat a fresh link or an "already
-    signed" note, rate limited. The response time therefore says nothing about the address.
+    (mechanisms.upsert), the same opt-in statement, and one outbox row written the same way. The
+    email's builder, not the request, tells the cases apart: a new signer gets the confirmation,
+    a repeat a fresh link or an "already signed" note, rate limited. The response time therefore
+    says nothing about the address.
 
     `sponsor_opt_ins` are ids of sponsoring organizations the signer agreed to hear from; they are
     recorded with a new signature only (a repeat cannot change what the first one agreed to).
@@ -83,25 +80,36 @@ def signature_create(
         flags=" ".join(flags),
         held=bool(flags),
         created_at=now,
-        # The confirmation about to be sent counts as the first notice for rate limiting.
-        notice_at=now,
     )
-    # Field validation only: uniqueness is the database's job, done by the INSERT itself, and the
-    # petition was just loaded (validating the foreign key would read it again on the hot path).
-    signature.full_clean(exclude=["petition"], validate_unique=False, validate_constraints=False)
-    with transaction.atomic():
-        signature_id = row_insert_or_find(
-            instance=signature, constraint="petitions_signature_one_per_person"
-        )
+
+    def opt_ins(signature_id: int) -> None:
         if sponsor_opt_ins:
             _sponsor_opt_ins_record(
                 signature_id=signature_id, created_at=now, organization_ids=sponsor_opt_ins
             )
 
-    from petitions.tasks import signature_mail_signer
+    return signature_record(
+        signature=signature,
+        campaign="petition",
+        constraint="petitions_signature_one_per_person",
+        emails=emails.CONFIRMATIONS,
+        now=now,
+        also=opt_ins,
+    )
 
-    enqueue_after_commit(signature_mail_signer, signature_id)
-    return signature_id
+
+def signer_email_request(
+    *, signature_id: int, email: str, language: str, now: datetime | None = None
+) -> None:
+    """Owe the signer the email their signing (again) calls for: the confirmation link, or
+    "already signed", at most once per SIGNATURE_NOTICE_INTERVAL (mechanisms.confirmation)."""
+    confirmation_request(
+        emails=emails.CONFIRMATIONS,
+        signature_id=signature_id,
+        email=email,
+        language=language,
+        now=now,
+    )
 
 
 def _sponsor_opt_ins_record(
@@ -127,117 +135,32 @@ def _sponsor_opt_ins_record(
         cursor.execute(statement, [timestamp, signature_id, timestamp, *ids])
 
 
-def _signature_of(*, petition_id: int, canonical_email: str) -> Signature | None:
-    return Signature.objects.filter(
-        petition_id=petition_id, canonical_email=canonical_email, anonymized_at__isnull=True
-    ).first()
+def signature_notice_request(*, signature: Signature) -> None:
+    """Mail an existing signer again (a fresh link from an expired one's page), within the same
+    limit of one email per signature and SIGNATURE_NOTICE_INTERVAL as signing again."""
+    with transaction.atomic():
+        signer_email_request(
+            signature_id=signature.pk, email=signature.email, language=signature.language
+        )
 
 
-def signature_signer_mail(*, signature_id: int) -> str:
-    """The email a sign POST owes its signer, decided here rather than in the request: the first
-    confirmation if it was never sent, otherwise a repeat notice (a fresh link to a pending
-    signer, "already signed" to a confirmed one) at most once per SIGNATURE_NOTICE_INTERVAL.
-    Returns what was done."""
-    if signature_confirmation_send(signature_id=signature_id):
-        return "confirmation"
-    signature = Signature.objects.filter(pk=signature_id).first()
-    if signature is None:
-        return "nothing"
-    if signature.status == Signature.Status.PENDING and signature.confirmation_sent_at is None:
-        # Its first confirmation is another worker's to send (or the sweep's): not a repeat.
-        return "nothing"
-    return "notice" if signature_notice_request(signature=signature) else "nothing"
-
-
-def signature_notice_request(*, signature: Signature, now: datetime | None = None) -> bool:
-    """Email an existing signer again (a fresh link, or "you already signed"), at most once per
-    SIGNATURE_NOTICE_INTERVAL, so repeated form posts cannot flood someone's inbox."""
-    now = now or timezone.now()
-    cutoff = now - settings.SIGNATURE_NOTICE_INTERVAL
-    claimed = (
-        Signature.objects.filter(pk=signature.pk)
-        .exclude(status__in=(Signature.Status.REJECTED, Signature.Status.SPAM))
-        .filter(Q(notice_at__isnull=True) | Q(notice_at__lte=cutoff))
-        .update(notice_at=now)
-    )
-    if claimed:
-        from petitions.tasks import signature_send_notice
-
-        enqueue_after_commit(signature_send_notice, signature.pk)
-    return bool(claimed)
-
-
-def signature_new_link_request(*, petition: Petition, email: str) -> None:
+def signature_new_link_request(
+    *, petition: Petition, email: str, language: str = settings.LANGUAGE_CODE
+) -> None:
     """Someone lost or broke their link and typed their address: have them mailed if they signed.
 
-    Only queues a task, the same one for any address: looking the address up here would make
-    the page answer more slowly for a signer than for anyone else, and so tell who signed.
+    Only writes an outbox row, the same for any address: looking the address up here would make
+    the page answer more slowly for a signer than for anyone else, and so tell who signed. The
+    builder looks it up in the worker (petitions.emails.NEW_LINK).
     """
-    from petitions.tasks import signature_send_new_link
-
-    enqueue_after_commit(signature_send_new_link, petition.pk, email)
-
-
-def signature_new_link_send(*, petition_id: int, email: str) -> bool:
-    """The lookup signature_new_link_request leaves to a task: mail the signer of `petition_id`
-    with this address a fresh link (or "already signed"), rate limited per signature like any
-    notice. Returns whether a notice was allowed."""
-    signature = _signature_of(petition_id=petition_id, canonical_email=email_canonicalize(email))
-    if signature is None:
-        return False
-    return signature_notice_request(signature=signature)
-
-
-def signature_confirmation_send(*, signature_id: int) -> bool:
-    """Send the first confirmation email for a signature, once.
-
-    A worker claims the send with a conditional UPDATE (a lease that a dead worker's successor may
-    take over after SIGNATURE_SEND_LEASE) and marks it sent afterwards, so duplicated or redelivered
-    tasks do not send twice and a lost one is found by the sweep.
-    """
-    now = timezone.now()
-    lease_cutoff = now - settings.SIGNATURE_SEND_LEASE
-    claimed = (
-        Signature.objects.filter(
-            pk=signature_id,
-            status=Signature.Status.PENDING,
-            confirmation_sent_at__isnull=True,
-            confirmation_attempts__lt=MAX_CONFIRMATION_ATTEMPTS,
+    with transaction.atomic():
+        outbox.email_enqueue(
+            kind=emails.NEW_LINK,
+            to=email,
+            language=language,
+            about=petition.pk,
+            ref={"petition": petition.pk},
         )
-        .filter(
-            Q(confirmation_claimed_at__isnull=True) | Q(confirmation_claimed_at__lt=lease_cutoff)
-        )
-        .update(confirmation_claimed_at=now, confirmation_attempts=F("confirmation_attempts") + 1)
-    )
-    if not claimed:
-        return False
-    signature = Signature.objects.select_related("petition").get(pk=signature_id)
-    try:
-        emails.confirmation_email_send(signature=signature)
-    except Exception:
-        # Give the claim back so the retry (or the sweep) can send at once.
-        Signature.objects.filter(pk=signature_id, confirmation_claimed_at=now).update(
-            confirmation_claimed_at=None
-        )
-        raise
-    Signature.objects.filter(pk=signature_id).update(confirmation_sent_at=timezone.now())
-    return True
-
-
-def signature_notice_send(*, signature_id: int) -> str:
-    """Send the repeat email that signature_notice_request allowed: a fresh confirmation link to
-    a pending signer, an "already signed" note to a confirmed one. Returns what was sent."""
-    signature = Signature.objects.select_related("petition").filter(pk=signature_id).first()
-    if signature is None or signature.status in (Signature.Status.REJECTED, Signature.Status.SPAM):
-        return "nothing"
-    if signature.status == Signature.Status.PENDING:
-        emails.confirmation_email_send(signature=signature)
-        Signature.objects.filter(pk=signature_id, confirmation_sent_at__isnull=True).update(
-            confirmation_sent_at=timezone.now()
-        )
-        return "confirmation"
-    emails.already_signed_email_send(signature=signature)
-    return "already_signed"
 
 
 def signature_confirm(
@@ -289,35 +212,3 @@ def signature_place_resolve(*, signature: Signature) -> dict[str, object]:
             if not signature.country:
                 changes["country"] = place.country
     return changes
-
-
-def signature_confirmations_resend_lost(
-    *, older_than_seconds: int = 120, limit: int = 20_000
-) -> int:
-    """Re-enqueue confirmations that were never sent (a broker that lost the task, a worker that
-    died holding the lease, a request that could not queue while Redis was away). Returns how
-    many were enqueued.
-
-    The limit is high: a Redis outage during a viral surge leaves every signature of those
-    seconds to this sweep, and a thousand a minute (the old limit) took over five minutes to
-    catch up on the bench's fault run."""
-    now = timezone.now()
-    ids = list(
-        Signature.objects.filter(
-            status=Signature.Status.PENDING,
-            confirmation_sent_at__isnull=True,
-            confirmation_attempts__lt=MAX_CONFIRMATION_ATTEMPTS,
-            created_at__lt=now - timedelta(seconds=older_than_seconds),
-        )
-        .filter(
-            Q(confirmation_claimed_at__isnull=True)
-            | Q(confirmation_claimed_at__lt=now - settings.SIGNATURE_SEND_LEASE)
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    from petitions.tasks import signature_send_confirmation
-
-    for signature_id in ids:
-        signature_send_confirmation.delay(signature_id)
-    return len(ids)

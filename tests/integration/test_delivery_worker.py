@@ -21,8 +21,11 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from mechanisms import tasks as mechanism_tasks
+from mechanisms.models import OutboundEmail
 from petitions import tasks
 from petitions.models import Delivery, Petition, Target
+from petitions.services import deliveries
 from tests.factories import PetitionFactory, SignatureFactory, TargetFactory
 from tests.services import (
     ROOT,
@@ -167,35 +170,40 @@ def test_a_delivery_whose_worker_is_killed_mid_send_is_sent_once_by_the_next_wor
             petition=petition, name=name, display="full", confirmed=True, region="CA",
             locality="Oakland",
         )  # fmt: skip
-    delivery = Delivery.objects.create(petition=petition, target=mayor, period="2026-11-24")
 
-    with _worker(tmp_path, "doomed", smtp_port=smtp_port) as (doomed, _log):
-        tasks.delivery_send.delay(delivery.pk)
+    # The lease is the only thing that keeps the next worker from sending at once; keep it short.
+    lease = {"OUTBOX_LEASE_SECONDS": "2"}
+    with _worker(tmp_path, "doomed", smtp_port=smtp_port, env=lease) as (doomed, _log):
+        # The delivery and its email, owed in one transaction; the email's task goes to the
+        # broker after the commit.
+        deliveries.deliveries_create(petition=petition, period="2026-11-24")
         wait_until(sink.holding.is_set, timeout=30, what="the email to reach the mail server")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
 
-    delivery.refresh_from_db()
+    delivery = Delivery.objects.get(petition=petition, target=mayor)
     assert (delivery.status, delivery.attempts, delivery.sent_at) == ("sending", 1, None)
     assert sink.messages == []
-    claimed_at = delivery.claimed_at
+    email = OutboundEmail.objects.get(kind=deliveries.DELIVERY.name)
+    assert email.state == OutboundEmail.State.SENDING
 
-    # The lease is the only thing that keeps the next worker from sending at once; keep it short.
-    lease = {"DELIVERY_LEASE_SECONDS": "1"}
     with _worker(tmp_path, "successor", smtp_port=smtp_port, env=lease) as (_worker_process, log):
         wait_until(
-            lambda: timezone.now() - claimed_at > timedelta(seconds=1),
-            timeout=5,
+            lambda: OutboundEmail.objects.get(pk=email.pk).claimed_until < timezone.now(),
+            timeout=10,
             what="the dead worker's lease to run out",
         )
-        tasks.deliveries_resend_stale.delay()
+        mechanism_tasks.outbox_sweep.delay()
         wait_until(
             lambda: Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT,
             timeout=60,
             what="the successor to send the delivery",
         )
         # A second sweep, or the dead worker's task coming back, finds nothing to send.
-        again = [tasks.deliveries_resend_stale.delay(), tasks.delivery_send.delay(delivery.pk)]
+        again = [
+            mechanism_tasks.outbox_sweep.delay(),
+            mechanism_tasks.outbox_send.delay([email.pk]),
+        ]
         wait_until(
             lambda: all(f"[{task.id}] succeeded" in log.read_text() for task in again),
             timeout=30,

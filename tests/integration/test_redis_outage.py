@@ -169,8 +169,8 @@ def _env(redis_url: str, smtp_port: int, name: str) -> dict[str, str]:
         "CACHE_KEY_PREFIX": f"cosign-outage-{name}",
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         # The sweep that queues what a request could not, fast enough for a test.
-        "CONFIRMATION_SWEEP_SECONDS": "1",
-        "CONFIRMATION_SWEEP_AGE_SECONDS": "2",
+        "OUTBOX_SWEEP_SECONDS": "1",
+        "OUTBOX_SWEEP_AGE_SECONDS": "2",
         "REDIS_BREAKER_SECONDS": "2",
     }
 

@@ -679,3 +679,25 @@ def test_an_official_with_nothing_new_since_the_last_delivery_gets_no_digest(out
     call_command("deliver", petition.slug, "--period", "week-2", stdout=out)
     assert [m.to for m in outbox] == [[oakland.email]]
     assert "Mayor of Berkeley — no constituent has signed yet" in out.getvalue()
+
+
+def test_the_deliver_command_says_a_transient_failure_will_be_retried(monkeypatch) -> None:
+    """A mail server that hangs up: the line says why, and that the outbox tries again."""
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    mayor = TargetFactory()
+    petition = _petition(mayor)
+    _signer(petition)
+
+    def hang_up(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", hang_up)
+    out = io.StringIO()
+    call_command("deliver", petition.slug, stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if mayor.title in line)
+    assert "failed: SMTPServerDisconnected: Connection unexpectedly closed" in line
+    assert "(it will be retried)" in line
+    assert "1 failed" in out.getvalue()

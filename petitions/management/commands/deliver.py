@@ -76,10 +76,7 @@ class Command(BaseCommand):
         return list(petitions.distinct())
 
     def _send(self, delivery: Delivery) -> tuple[str, str]:
-        try:
-            sent = deliveries.delivery_send(delivery_id=delivery.pk)
-        except Exception as error:  # transient: the delivery waits for the sweep to retry it
-            return "failed", f" — failed: {error} (it will be retried)"
+        sent = deliveries.delivery_send(delivery_id=delivery.pk)
         delivery.refresh_from_db()
         counts = f": {delivery.total_count} in total, {delivery.new_count} new"
         if sent:
@@ -88,4 +85,7 @@ class Command(BaseCommand):
             return "already", f"{counts} — already sent on {delivery.sent_at:%Y-%m-%d}"
         if delivery.status == Delivery.Status.FAILED:
             return "failed", f" — failed: {delivery.last_error}"
+        if delivery.last_error:
+            # A transient error: the outbox tries again after a backoff (its sweep).
+            return "failed", f" — failed: {delivery.last_error} (it will be retried)"
         return "failed", f" — not sent: {delivery.get_status_display()}"

@@ -1,0 +1,144 @@
+"""The confirmation protocol petitions and letters share: the emails a signer is owed, through
+the outbox.
+
+Signing (again or not) owes the signer one email per signature and SIGNATURE_NOTICE_INTERVAL,
+written the same way whether the signature is new, so a response says nothing about the address;
+its builder decides, when it is sent, between the confirmation link (pending) and "you already
+signed" (confirmed), and sends nothing for a rejected or withdrawn one. A moderator's resend owes
+one more, whatever the interval. Each sent link's time is kept (confirmation_sent_at), for
+retention to delete a pending signature whose last link expired long ago.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from mechanisms import outbox
+from mechanisms.mail import EmailKind
+from mechanisms.models import ModeratedSignature, OutboundEmail
+from mechanisms.upsert import row_insert_or_find
+
+# A signature's status before it is confirmed, in every app that has signatures.
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class ConfirmationEmails:
+    # Owed by signing, new or again: the link while pending, "already signed" once confirmed.
+    signer: EmailKind
+    # Owed by a moderator's "send the confirmation again".
+    resent: EmailKind
+
+
+def confirmation_emails(
+    *,
+    name: str,
+    model: type[ModeratedSignature],
+    message: Callable[[Any], EmailMultiAlternatives | None],
+    related: Iterable[str] = (),
+) -> ConfirmationEmails:
+    """Declare the two confirmation kinds of one signature model. `message` renders what the
+    signature's state calls for, or None."""
+    related = tuple(related)
+
+    def build(email: OutboundEmail) -> EmailMultiAlternatives | None:
+        signature = (
+            model._default_manager.select_related(*related)
+            .filter(pk=email.ref.get("signature"), anonymized_at__isnull=True)
+            .first()
+        )
+        return None if signature is None else message(signature)
+
+    def sent(email: OutboundEmail) -> None:
+        model._default_manager.filter(pk=email.ref.get("signature"), status=PENDING).update(
+            confirmation_sent_at=timezone.now()
+        )
+
+    # Anyone can type a stranger's address into a sign form: unsolicited, and so counted against
+    # the recipient's daily budget; the confirmation itself carries no name.
+    return ConfirmationEmails(
+        signer=EmailKind(
+            f"{name}_signer",
+            build=build,
+            cooldown="SIGNATURE_NOTICE_INTERVAL",
+            unsolicited=True,
+            after_send=sent,
+        ),
+        resent=EmailKind(
+            f"{name}_confirmation_resent", build=build, unsolicited=True, after_send=sent
+        ),
+    )
+
+
+def signature_record(
+    *,
+    signature: ModeratedSignature,
+    campaign: str,
+    constraint: str,
+    emails: ConfirmationEmails,
+    now: datetime,
+    also: Callable[[int], None] | None = None,
+) -> int:
+    """The sign step petitions and letters share: check the new signature's fields, then, in one
+    transaction, one INSERT that finds the row already there for that person instead of failing
+    (mechanisms.upsert, on the unique `constraint`), whatever `also` records with it, and the
+    email the signer is owed. The same work whether the address is new, pending or confirmed.
+    Returns the signature's id.
+
+    Uniqueness is the database's job, done by the INSERT itself, and the campaign (the foreign
+    key named `campaign`) was just loaded: validating it would read it again on the hot path.
+    """
+    signature.full_clean(exclude=[campaign], validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        signature_id = row_insert_or_find(instance=signature, constraint=constraint)
+        if also is not None:
+            also(signature_id)
+        confirmation_request(
+            emails=emails,
+            signature_id=signature_id,
+            email=signature.email,  # type: ignore[attr-defined]
+            language=signature.language,  # type: ignore[attr-defined]
+            now=now,
+        )
+    return signature_id
+
+
+def confirmation_request(
+    *,
+    emails: ConfirmationEmails,
+    signature_id: int,
+    email: str,
+    language: str,
+    now: datetime | None = None,
+) -> None:
+    """Owe a signer the email their signing (again) calls for, in the caller's transaction."""
+    outbox.email_enqueue(
+        kind=emails.signer,
+        to=email,
+        language=language,
+        about=signature_id,
+        ref={"signature": signature_id},
+        now=now,
+    )
+
+
+def confirmations_resend(
+    *, emails: ConfirmationEmails, signatures: Iterable[ModeratedSignature], now: datetime
+) -> None:
+    """Owe each of these (pending) signers their link once more: a moderator asked."""
+    for signature in signatures:
+        outbox.email_enqueue(
+            kind=emails.resent,
+            to=signature.email,  # type: ignore[attr-defined]
+            language=signature.language,  # type: ignore[attr-defined]
+            about=f"{signature.pk}@{now.isoformat()}",
+            ref={"signature": signature.pk},
+            now=now,
+        )

@@ -1,0 +1,242 @@
+"""Every kind of email survives losing its task, on real Celery, Redis, PostgreSQL and SMTP.
+
+One email of each kind Cosign sends is made owed through the services people use. Then:
+- the worker is dead (`kill -9`) and the broker is emptied before any email was sent, and a new
+  worker starts: each arrives exactly once, through the outbox's sweep;
+- the worker is killed mid-send, holding the first email at the mail server: each arrives
+  exactly once, the held one after the dead worker's lease ran out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts import services as account_services
+from config.celery import app as celery_app
+from letters import services as letter_services
+from letters.moderation import individual_signatures_resend_confirmation
+from mechanisms.mail import EMAIL_KINDS
+from mechanisms.models import OutboundEmail
+from petitions.models import Petition, PetitionUpdate, Signature
+from petitions.services import campaigns, deliveries, moderation, signing
+from tests.factories import (
+    IndividualSignatureFactory,
+    MembershipFactory,
+    OpenLetterFactory,
+    OrganizationFactory,
+    OrganizationSignatureFactory,
+    PetitionFactory,
+    SignatureFactory,
+    TargetFactory,
+    UnconfirmedOrganizationFactory,
+    UserFactory,
+)
+from tests.services import MailSink, celery_worker, smtp_serving, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+# The kinds the tests of other modules declare for themselves are not Cosign's.
+COSIGN_KINDS = {name for name in EMAIL_KINDS if not name.startswith("test_")}
+FAST_SWEEP = {
+    "OUTBOX_SWEEP_SECONDS": "1",
+    "OUTBOX_SWEEP_AGE_SECONDS": "1",
+    "OUTBOX_LEASE_SECONDS": "3",
+}
+
+
+def _owe_one_of_each_kind() -> None:
+    """Through the services, as people cause them; returns when every kind is owed."""
+    staff = UserFactory(email="moderator@cosign.example", is_staff=True, is_superuser=True)
+    sponsor = OrganizationFactory(name="Surveillance Technology Oversight Project")
+    MembershipFactory(organization=sponsor, user=UserFactory(email="staff@stop.example.org"))
+    mayor = TargetFactory(email="mayor@oakland.example.gov")
+    petition = PetitionFactory(targets=[mayor], goal=1)
+    petition.sponsors.add(sponsor)
+
+    # A new signer (petition_signer), and one who confirmed long ago and asks for a new link.
+    signing.signature_create(petition=petition, name="Maria Rossi", email="maria@example.net")
+    confirmed = SignatureFactory(
+        petition=petition, email="john@example.net", confirmed=True, consent_updates=True,
+        region="CA", locality="Oakland",
+    )  # fmt: skip
+    signing.signature_new_link_request(petition=petition, email="john@example.net")
+    pending = SignatureFactory(petition=petition, email="ada@example.net")
+    moderation.signatures_resend_confirmation(signature_ids=[pending.pk], moderator=staff)
+    # The count reaches the goal: sponsors hear of it; an update goes to consenting signers.
+    Signature.objects.filter(pk=confirmed.pk).update(counted=False)
+    campaigns.petition_counts_and_milestones_update()
+    update = PetitionUpdate.objects.create(
+        petition=petition, title="The council votes Tuesday", body="Come.", email_signers=True
+    )
+    campaigns.petition_update_publish(update_id=update.pk)
+    deliveries.deliveries_create(petition=petition, period="2026-12-05")
+
+    # A letter: an individual signer, a resent link, co-signers told and turned down, published.
+    lead = OrganizationFactory(name="Fight for the Future")
+    lead_admin = MembershipFactory(organization=lead, user=UserFactory(email="lead@fftf.example"))
+    letter = OpenLetterFactory(leads=[lead], individuals_may_sign=True)
+    letter.targets.set([mayor])
+    letter_services.individual_signature_create(
+        letter=letter, name="Grace Hopper", email="grace@example.net"
+    )
+    waiting = IndividualSignatureFactory(letter=letter, email="alan@example.net")
+    individual_signatures_resend_confirmation(signature_ids=[waiting.pk], moderator=staff)
+    cosigner = OrganizationFactory(name="Media Alliance")
+    member = MembershipFactory(organization=cosigner, user=UserFactory(email="ed@media.example"))
+    signature = letter_services.letter_cosign(
+        letter=letter, organization=cosigner, user=member.user
+    )
+    letter_services.cosignature_decide(
+        signature_id=signature.pk, user=lead_admin.user, approve=False, reason="Off topic."
+    )
+    OrganizationSignatureFactory(letter=letter, organization=lead, approved=True)
+    letter_services.letter_publish(letter_id=letter.pk)
+
+    # Organizations: one registers; another confirmed its contact and is verified; an invitation.
+    account_services.organization_register(
+        name="Oakland Privacy",
+        website="https://oaklandprivacy.example.org",
+        contact_name="Tracy Rosenberg",
+        contact_email="tracy@oaklandprivacy.example.org",
+    )
+    joining = UnconfirmedOrganizationFactory()
+    account_services.organization_contact_confirm(organization_id=joining.pk)
+    account_services.organization_verify(organization_id=joining.pk)
+    account_services.membership_invite(
+        organization=lead, email="newcomer@fftf.example", invited_by=lead_admin.user
+    )
+    UserFactory(email="holder@example.net")
+    account_services.password_link_request(email="holder@example.net")
+    account_services.my_signatures_link_request(email="maria@example.net", language="en")
+
+    owed = set(OutboundEmail.objects.values_list("kind", flat=True))
+    assert owed == COSIGN_KINDS, f"kinds not owed: {sorted(COSIGN_KINDS - owed)}"
+    assert Petition.objects.count() == 1
+
+
+def _broker_empty() -> None:
+    """Drop every task waiting in this test's queue: the broker lost them."""
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(os.environ["CELERY_QUEUE"])
+
+
+def _arrived_exactly_once(sink: MailSink) -> None:
+    """Every row the outbox sent reached the server once, and nothing else did."""
+    deliveries_seen = Counter((m["To"], m["Subject"]) for m in sink.messages)
+    twice = [key for key, count in deliveries_seen.items() if count > 1]
+    assert twice == [], f"sent twice: {twice}"
+    sent = OutboundEmail.objects.filter(state=OutboundEmail.State.SENT)
+    assert sent.count() == len(sink.messages)
+    assert set(sent.values_list("kind", flat=True)) == COSIGN_KINDS
+    assert not OutboundEmail.objects.filter(
+        state__in=(OutboundEmail.State.PENDING, OutboundEmail.State.SENDING)
+    ).exists()
+
+
+def _all_settled() -> bool:
+    return not OutboundEmail.objects.filter(
+        state__in=(OutboundEmail.State.PENDING, OutboundEmail.State.SENDING)
+    ).exists()
+
+
+@contextmanager
+def _no_worker_consuming() -> Iterator[None]:
+    """Tasks the services queue go to the broker, where no worker takes them."""
+    celery_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = True
+
+
+def _kill(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def test_every_kind_lost_with_its_task_arrives_once_through_the_sweep(tmp_path: Path) -> None:
+    sink = MailSink()
+    with smtp_serving(sink) as smtp_port:
+        # A worker that dies (kill -9) before it sends anything.
+        with celery_worker(
+            tmp_path / "first", smtp_port=smtp_port, site_url="http://testserver", beat=False
+        ) as doomed:
+            _kill(doomed)
+        with _no_worker_consuming():
+            _owe_one_of_each_kind()
+            _broker_empty()
+        assert sink.messages == []
+
+        with celery_worker(
+            tmp_path / "second", smtp_port=smtp_port, site_url="http://testserver", env=FAST_SWEEP
+        ):
+            wait_until(_all_settled, timeout=90, what="the sweep to send every owed email")
+            settled = len(sink.messages)
+            # More sweeps find nothing more to send.
+            sweeps_later = timezone.now()
+            wait_until(
+                lambda: (timezone.now() - sweeps_later).total_seconds() > 3,
+                timeout=10,
+                what="three more sweeps",
+            )
+            assert len(sink.messages) == settled
+    _arrived_exactly_once(sink)
+
+
+class HoldFirstMessageSink(MailSink):
+    """A mail server slow to answer the first message: it holds its reply, and drops the message
+    if the client goes away first, as a server that never said "250" has not accepted it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if not self.holding.is_set():
+            self.holding.set()
+            # aiosmtpd cancels this when the client's connection drops.
+            await asyncio.sleep(120)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_every_kind_arrives_once_when_the_worker_is_killed_mid_send(tmp_path: Path) -> None:
+    sink = HoldFirstMessageSink()
+    with smtp_serving(sink) as smtp_port:
+        with _no_worker_consuming():
+            _owe_one_of_each_kind()
+        with celery_worker(
+            tmp_path / "first",
+            smtp_port=smtp_port,
+            site_url="http://testserver",
+            env=FAST_SWEEP,
+            beat=False,
+        ) as doomed:
+            wait_until(sink.holding.is_set, timeout=60, what="an email to reach the mail server")
+            _kill(doomed)
+        held = OutboundEmail.objects.filter(state=OutboundEmail.State.SENDING)
+        assert held.count() == 1, "the killed worker held one email mid-send"
+
+        with celery_worker(
+            tmp_path / "second", smtp_port=smtp_port, site_url="http://testserver", env=FAST_SWEEP
+        ):
+            wait_until(_all_settled, timeout=90, what="the sweep to send every owed email")
+            settled = len(sink.messages)
+            later = timezone.now()
+            wait_until(
+                lambda: (timezone.now() - later).total_seconds() > 3,
+                timeout=10,
+                what="three more sweeps",
+            )
+            assert len(sink.messages) == settled
+    _arrived_exactly_once(sink)
