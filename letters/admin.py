@@ -28,6 +28,7 @@ from mechanisms.admin_moderation import (
     SignatureModerationAdmin,
 )
 from mechanisms.audit import AuditedAdminMixin
+from mechanisms.personal_data import retention_clock_keep
 
 
 class ReasonForm(forms.Form):
@@ -98,6 +99,12 @@ class LetterUpdateInline(TranslationTabularInline):
 
 @admin.register(OpenLetter)
 class OpenLetterAdmin(AuditedAdminMixin, TranslationAdmin):
+    def save_model(
+        self, request: HttpRequest, obj: OpenLetter, form: forms.ModelForm, change: bool
+    ) -> None:
+        retention_clock_keep(campaign=obj, ended=obj.status == OpenLetter.Status.CLOSED)
+        super().save_model(request, obj, form, change)
+
     list_display = ("title", "status", "published_at", "page")
     list_filter = ("status", "topic")
     search_fields = ("title_en", "title_it", "slug")

@@ -3,7 +3,7 @@ individuals who confirm by email."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -102,16 +102,6 @@ class OpenLetter(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        closed = self.status == self.Status.CLOSED
-        if closed and self.closed_at is None:
-            self.closed_at = timezone.now()
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
-        elif not closed:
-            self.closed_at = None
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("letters:detail", kwargs={"slug": self.slug})

@@ -253,6 +253,16 @@ def personal_records_withdraw(*, canonical_email: str, refs: Collection[str] | N
 # --- Retention --------------------------------------------------------------------------------
 
 
+def retention_clock_keep(*, campaign: Any, ended: bool, now: datetime | None = None) -> None:
+    """Keep a campaign's `closed_at`, the clock retention reads, right before it is saved with a
+    new status (by staff in the admin, or the demo): started once when the campaign ends,
+    stopped when it is reopened. Services that close campaigns in an UPDATE set it there."""
+    if not ended:
+        campaign.closed_at = None
+    elif campaign.closed_at is None:
+        campaign.closed_at = now or timezone.now()
+
+
 def retention_cutoff(*, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.SIGNATURE_RETENTION_DAYS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, F, OuterRef, QuerySet
@@ -16,6 +17,7 @@ from modeltranslation.admin import TranslationAdmin
 from mechanisms import outbox
 from mechanisms.admin_actions import action_run
 from mechanisms.audit import AuditedAdminMixin, audit_log
+from mechanisms.personal_data import retention_clock_keep
 from petitions import emails
 from petitions.exports import petition_signatures_csv
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Topic
@@ -45,6 +47,12 @@ class PetitionUpdateInline(admin.TabularInline):
 
 @admin.register(Petition)
 class PetitionAdmin(AuditedAdminMixin, TranslationAdmin):
+    def save_model(
+        self, request: HttpRequest, obj: Petition, form: forms.ModelForm, change: bool
+    ) -> None:
+        retention_clock_keep(campaign=obj, ended=obj.ended)
+        super().save_model(request, obj, form, change)
+
     list_display = ("title", "status", "topic", "signature_count", "opens_at", "closes_at")
     list_filter = ("status", "topic", "language")
     search_fields = ("title_en", "title_it", "slug", "summary_en", "summary_it")

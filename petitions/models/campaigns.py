@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -175,19 +175,13 @@ class Petition(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # However it was closed (the admin, a task, the shell), the retention clock starts once.
-        ended = self.status in (self.Status.CLOSED, self.Status.ARCHIVED)
-        if ended and self.closed_at is None:
-            self.closed_at = timezone.now()
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
-        elif not ended:
-            self.closed_at = None
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    @property
+    def ended(self) -> bool:
+        """Closed or archived: whether the retention clock (closed_at) runs."""
+        return self.status in (self.Status.CLOSED, self.Status.ARCHIVED)
 
     def is_accepting_signatures(self, *, now: datetime | None = None) -> bool:
         now = now or timezone.now()

@@ -107,6 +107,8 @@ class Command(BaseCommand):
             }
             if "body" in italian:
                 fields["body_it"] = "\n\n".join(italian["body"])
+            ended = fields["status"] in (Petition.Status.CLOSED, Petition.Status.ARCHIVED)
+            fields["closed_at"] = timezone.now() if ended else None
             petition, created = Petition.objects.get_or_create(slug=item["slug"], defaults=fields)
             if created:
                 petition.sponsors.set([organizations[slug] for slug in item["sponsors"]])
