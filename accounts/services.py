@@ -19,11 +19,12 @@ from accounts.models import Membership, Organization, User
 from mechanisms import outbox
 from mechanisms.audit import audit_read, audit_save_record
 from mechanisms.domains import domain_is_free_mail, domain_within, email_domain, website_domain
+from mechanisms.model_fields import field_max_length
 from mechanisms.web_urls import web_url_normalize
 
 logger = logging.getLogger(__name__)
 
-_SLUG_MAX_LENGTH = Organization._meta.get_field("slug").max_length
+_SLUG_MAX_LENGTH = field_max_length(model=Organization, name="slug")
 # A member hears from the campaigns their organization sponsors or leads; an administrator also
 # brings in members. Who joins, and with what role, is audited (mechanisms.audit).
 MEMBERSHIP_AUDITED_FIELDS = ("user", "organization", "role")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -21,6 +21,9 @@ from django.utils.translation import ngettext_lazy
 from mechanisms.admin_actions import action_report
 from mechanisms.models import AbuseFlag
 from mechanisms.moderation import REASON_MAX_LENGTH, Moderated
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def flag_labels(flags: str) -> str:
@@ -36,7 +39,9 @@ class AbuseFlagFilter(admin.SimpleListFilter):
     title = _("flag reason")
     parameter_name = "flag"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         return list(AbuseFlag.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:

@@ -29,6 +29,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
+from mechanisms.model_fields import model_field
+
 # A field's stored value as the log shows it; for a many-to-many relation, id -> name.
 AuditValue = str | dict[Any, str]
 Snapshot = dict[str, AuditValue]
@@ -66,7 +68,7 @@ def _shown(instance: models.Model, field: models.Field) -> str:
 
 
 def _fields(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
-    return [model._meta.get_field(name) for name in names]  # type: ignore[misc]
+    return [model_field(model=model, name=name) for name in names]
 
 
 def _values(instance: models.Model, fields: Sequence[models.Field]) -> Snapshot:
@@ -108,7 +110,7 @@ def audit_read(*, model: type[models.Model], pk: Any, fields: Sequence[str]) -> 
 
 
 def _label(model: type[models.Model], name: str) -> str:
-    return str(capfirst(model._meta.get_field(name).verbose_name))
+    return str(capfirst(model_field(model=model, name=name).verbose_name))
 
 
 def _quoted(value: str) -> str:

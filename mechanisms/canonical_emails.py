@@ -81,7 +81,7 @@ def signatures_canonical_refresh(
     one `scope` (the petition or the letter) that now share it are one mailbox's: the confirmed
     or else the earlier is kept, the other deleted (after `on_removed(row)`, which takes a
     counted one off its count). Each merge is its own transaction."""
-    summary = Summary(label=model._meta.verbose_name_plural.title())
+    summary = Summary(label=str(model._meta.verbose_name_plural).title())
     live = model._default_manager.filter(anonymized_at__isnull=True)
     total = live.count()
     for rows in _batches(live, ("email", "canonical_email")):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -25,8 +25,12 @@ from mechanisms.mail import EmailKind
 from mechanisms.models import ModeratedSignature, OutboundEmail
 from mechanisms.upsert import row_insert_or_find
 
-# A signature's status before it is confirmed, in every app that has signatures.
+# A signature's status before and after it is confirmed, in every app that has signatures.
 PENDING = "pending"
+CONFIRMED = "confirmed"
+
+# A petition's or a letter's signature model: generic, so callers keep their own type.
+SignatureT = TypeVar("SignatureT", bound=ModeratedSignature)
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,8 @@ class ConfirmationEmails:
 def confirmation_emails(
     *,
     name: str,
-    model: type[ModeratedSignature],
-    message: Callable[[Any], EmailMultiAlternatives | None],
+    model: type[SignatureT],
+    message: Callable[[SignatureT], EmailMultiAlternatives | None],
     related: Iterable[str] = (),
 ) -> ConfirmationEmails:
     """Declare the two confirmation kinds of one signature model. `message` renders what the
@@ -103,8 +107,8 @@ def signature_record(
         confirmation_request(
             emails=emails,
             signature_id=signature_id,
-            email=signature.email,  # type: ignore[attr-defined]
-            language=signature.language,  # type: ignore[attr-defined]
+            email=signature.email,
+            language=signature.language,
             now=now,
         )
     return signature_id
@@ -136,8 +140,8 @@ def confirmations_resend(
     for signature in signatures:
         outbox.email_enqueue(
             kind=emails.resent,
-            to=signature.email,  # type: ignore[attr-defined]
-            language=signature.language,  # type: ignore[attr-defined]
+            to=signature.email,
+            language=signature.language,
             about=f"{signature.pk}@{now.isoformat()}",
             ref={"signature": signature.pk},
             now=now,

@@ -131,10 +131,12 @@ _scripts: dict[int, tuple[object, Any]] = {}
 
 
 def _script(backend: RedisCache) -> Any:
-    pool = backend._cache._get_connection_pool(True)
+    # Private to Django's RedisCacheClient, so undeclared in its stubs: the pool (for writes)
+    # and the redis-py client class it builds clients from.
+    pool = backend._cache._get_connection_pool(True)  # type: ignore[attr-defined]
     found = _scripts.get(id(pool))
     if found is None or found[0] is not pool:
-        client = backend._cache._client(connection_pool=pool)
+        client = backend._cache._client(connection_pool=pool)  # type: ignore[attr-defined]
         found = _scripts[id(pool)] = (pool, client.register_script(_COUNT_SCRIPT))
     return found[1]
 
@@ -182,7 +184,7 @@ def counters_over(
         breaker.degraded(_PATH)
         return set()
     try:
-        if redis:
+        if isinstance(backend, RedisCache):
             return _count_in_redis(backend, counters, stop_all=stop_all)
         return _count_in_cache(backend, counters, stop_all=stop_all)
     except Exception as error:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from mechanisms.audit import audit_changes_record_many, audit_read_many
+from mechanisms.model_fields import model_field
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -223,7 +224,7 @@ def cell_text_check(
     value = cells[column]
     if required and not value:
         reasons.append(_("%(column)s is empty") % {"column": column})
-    limit = model._meta.get_field(column).max_length
+    limit = model_field(model=model, name=column).max_length
     if limit is not None and len(value) > limit:
         reasons.append(
             _("%(column)s is longer than %(limit)d characters") % {"column": column, "limit": limit}

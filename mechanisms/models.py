@@ -4,6 +4,9 @@ the fields a petition's and a letter's signature or delivery share."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -74,6 +77,14 @@ class ModeratedSignature(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when retention removed the signer's personal data; the row stays for counts and places.
     anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
+
+    if TYPE_CHECKING:
+        # Declared by each concrete signature model (status with its own choices); the shared
+        # mechanisms (confirmation, moderation) read and set them.
+        status: str
+        email: str
+        language: str
+        confirmed_at: datetime | None
 
     class Meta:
         abstract = True

@@ -14,19 +14,29 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mechanisms.audit import audit_log
-from mechanisms.confirmation import PENDING, ConfirmationEmails, confirmations_resend
+from mechanisms.confirmation import (
+    CONFIRMED,
+    PENDING,
+    ConfirmationEmails,
+    SignatureT,
+    confirmations_resend,
+)
+from mechanisms.model_fields import field_max_length
 from mechanisms.models import ModeratedSignature
+
+if TYPE_CHECKING:
+    # django-stubs' name for the AUTH_USER_MODEL class, which this layer cannot import.
+    from django.contrib.auth.models import _User
 
 # What an approval sets on each row besides the place fields.
 _CONFIRM_FIELDS = (
@@ -38,7 +48,7 @@ _CONFIRM_FIELDS = (
     "moderation_reason",
 )
 _PLACE_FIELDS = ("region", "locality", "postal_code_known", "country")
-REASON_MAX_LENGTH = ModeratedSignature._meta.get_field("moderation_reason").max_length
+REASON_MAX_LENGTH = field_max_length(model=ModeratedSignature, name="moderation_reason")
 # Rows per UPDATE when approving a large selection (each row may get its own place).
 _BULK_BATCH = 500
 
@@ -75,13 +85,13 @@ def _reason_message(action: str, reason: str) -> str:
 
 def moderation_confirm(
     *,
-    model: type[models.Model],
+    model: type[SignatureT],
     signature_ids: Collection[int],
-    moderator: AbstractBaseUser,
+    moderator: _User,
     campaign: str,
     campaign_open: Callable[[Any, datetime], bool],
     reason: str = "",
-    place: Callable[[models.Model], dict[str, object]] | None = None,
+    place: Callable[[SignatureT], dict[str, object]] | None = None,
     now: datetime | None = None,
 ) -> Moderated:
     """Approve pending or held signatures: each becomes confirmed and not held.
@@ -96,11 +106,10 @@ def moderation_confirm(
     """
     now = now or timezone.now()
     wanted = set(signature_ids)
-    status = model.Status
     with transaction.atomic():
         candidates = list(
             model._default_manager.filter(pk__in=wanted, anonymized_at__isnull=True)
-            .filter(Q(status=status.PENDING) | Q(status=status.CONFIRMED, held=True))
+            .filter(Q(status=PENDING) | Q(status=CONFIRMED, held=True))
             .select_related(campaign)
             # Only the signatures: the campaign row is read, and its lock is the counter's.
             .select_for_update(of=("self",))
@@ -109,11 +118,11 @@ def moderation_confirm(
         rows = [
             row
             for row in candidates
-            if row.status != status.PENDING or campaign_open(getattr(row, campaign), now)
+            if row.status != PENDING or campaign_open(getattr(row, campaign), now)
         ]
         for row in rows:
-            if row.status == status.PENDING:
-                row.status, row.confirmed_at = status.CONFIRMED, now
+            if row.status == PENDING:
+                row.status, row.confirmed_at = CONFIRMED, now
                 for field, value in (place(row) if place else {}).items():
                     setattr(row, field, value)
             row.held = False
@@ -132,12 +141,12 @@ def moderation_confirm(
 
 def moderation_remove(
     *,
-    model: type[models.Model],
+    model: type[SignatureT],
     signature_ids: Collection[int],
-    moderator: AbstractBaseUser,
+    moderator: _User,
     status: str,
     reason: str,
-    uncount: Callable[[list[models.Model]], None] | None = None,
+    uncount: Callable[[list[SignatureT]], None] | None = None,
     now: datetime | None = None,
 ) -> Moderated:
     """Reject signatures, or mark them as spam (`status`): they leave public lists, counts and
@@ -174,10 +183,10 @@ def moderation_remove(
 
 def moderation_resend_confirmation(
     *,
-    model: type[ModeratedSignature],
+    model: type[SignatureT],
     emails: ConfirmationEmails,
     signature_ids: Collection[int],
-    moderator: AbstractBaseUser,
+    moderator: _User,
     now: datetime | None = None,
 ) -> Moderated:
     """Send pending signers their confirmation link again (a lost email, a signer who asks).

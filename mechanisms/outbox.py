@@ -42,6 +42,7 @@ from mechanisms.mail import (
     mail_error_is_permanent,
     unsolicited_budget_take,
 )
+from mechanisms.model_fields import field_column
 from mechanisms.models import OutboundEmail
 from mechanisms.queue import enqueue_after_commit, enqueue_now
 from mechanisms.tasks import outbox_send
@@ -187,8 +188,9 @@ def _insert_new(rows: Sequence[OutboundEmail]) -> list[int]:
     # Only quoted names from the model's own metadata are interpolated; values are parameters.
     statement = (
         f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([one] * len(rows))} "
-        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+        f"({', '.join(quote(field_column(field=f)) for f in fields)}) "
+        f"VALUES {', '.join([one] * len(rows))} "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(field_column(field=meta.pk))}"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, values)

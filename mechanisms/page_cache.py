@@ -193,7 +193,9 @@ class PageCacheMiddleware:
         # The reader's own CSRF secret when their cookie holds a valid one, else a new one that
         # the response sets, as CsrfViewMiddleware.process_request does.
         try:
-            secret = self.csrf._get_secret(request)
+            # Private to CsrfViewMiddleware (undeclared in its stubs); it reads and checks the
+            # cookie exactly as the middleware's own request handling does.
+            secret = self.csrf._get_secret(request)  # type: ignore[attr-defined]
         except InvalidTokenFormat:
             secret = None
         if secret is not None:
@@ -207,4 +209,6 @@ class PageCacheMiddleware:
         for name, value in copy.headers:
             response[name] = value
         response["Content-Length"] = str(len(response.content))
-        return self.csrf.process_response(request, response)
+        # It sets the CSRF cookie on this response and returns the same object.
+        self.csrf.process_response(request, response)
+        return response

@@ -21,6 +21,8 @@ from mechanisms.redis_breaker import REDIS_ERRORS, breaker
 logger = logging.getLogger(__name__)
 
 _PATH = "queueing tasks"
+# What a broker outage raises when a task is queued.
+_BROKER_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_ERRORS)
 
 
 def enqueue_now(task: Task, *args: object) -> bool:
@@ -38,7 +40,7 @@ def enqueue_now(task: Task, *args: object) -> bool:
         return False
     try:
         task.delay(*args)
-    except (OperationalError, *REDIS_ERRORS) as error:
+    except _BROKER_ERRORS as error:
         breaker.failed(path=_PATH, error=error)
         return False
     except Exception:

@@ -9,8 +9,13 @@ response time alone, which told anyone whether an address had signed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import connections, models, router
 from django.db.models.sql import Query
+
+from mechanisms.model_fields import field_column, model_field
 
 
 def _constraint(model: type[models.Model], name: str) -> models.UniqueConstraint:
@@ -43,20 +48,23 @@ def row_insert_or_find(*, instance: models.Model, constraint: str) -> int:
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique.fields)
-    predicate, predicate_params = "", []
+    conflict = ", ".join(
+        quote(field_column(field=model_field(model=model, name=name))) for name in unique.fields
+    )
+    predicate = ""
+    predicate_params: Sequence[Any] = ()
     if unique.condition is not None:
         query = Query(model=model, alias_cols=False)
         where = query.build_where(unique.condition)
         sql, predicate_params = where.as_sql(query.get_compiler(connection=connection), connection)
         predicate = f" WHERE {sql}"
     table = quote(meta.db_table)
-    pk = quote(meta.pk.column)
+    pk = quote(field_column(field=meta.pk))
     # Any column will do: setting it to itself changes nothing but makes RETURNING see the row.
-    kept = quote(meta.get_field(unique.fields[-1]).column)
+    kept = quote(field_column(field=model_field(model=model, name=unique.fields[-1])))
     # Only quoted names from the model's own metadata are interpolated; values are parameters.
     statement = (
-        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(quote(field_column(field=f)) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({conflict}){predicate} DO UPDATE SET {kept} = {table}.{kept} "
         f"RETURNING {pk}"

@@ -29,6 +29,8 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mechanisms.model_fields import model_field
+
 WEB_SCHEMES = ("http", "https")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 # Where the host part ends in a browser's reading (backslash too, but that is refused first).
@@ -187,6 +189,8 @@ class WebURLFormField(forms.URLField):
     """A web address field whose cleaned value is the normalized address."""
 
     default_validators: list[Any] = []  # web_url_normalize runs Django's URL check too
+    # Set by Django's URLField.__init__; its stubs do not declare it.
+    assume_scheme: str
 
     def __init__(self, *, assume_scheme: str = "https", **kwargs: Any) -> None:
         super().__init__(assume_scheme=assume_scheme, **kwargs)
@@ -213,7 +217,7 @@ class WebURLField(models.URLField):
         self.run_validators(value)
         return value
 
-    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def formfield(self, **kwargs: Any) -> Any:
         widget = kwargs.get("widget")
         if widget is AdminURLFieldWidget or isinstance(widget, AdminURLFieldWidget):
             # The admin's "Currently:" link is made only from an address in normalized form.
@@ -237,7 +241,7 @@ def stored_web_urls_normalize(
     Returns how many were rewritten, and (`label`, old value) for each one blanked, so the
     migration can say which rows staff should look at.
     """
-    max_length = model._meta.get_field(field).max_length
+    max_length = model_field(model=model, name=field).max_length
     rewritten, blanked = 0, []
     rows = model._default_manager.exclude(**{field: ""}).values_list("pk", field, label)
     for pk, value, row_label in rows.iterator():

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from mechanisms.abuse.proof_of_work import form_started_token
@@ -40,7 +41,7 @@ class HoneypotInput(forms.TextInput):
         value: Any,
         attrs: dict[str, Any] | None = None,
         renderer: Any = None,
-    ) -> str:
+    ) -> SafeString:
         attrs = attrs or {}
         # Never echo a value back: re-rendering a page must not keep a trap sprung.
         field = super().render(name, "", attrs, renderer)

@@ -11,9 +11,10 @@ import json
 import logging
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import altcha
+from altcha.v1 import PayloadType
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -75,10 +76,12 @@ def _altcha_key() -> str:
 def pow_challenge_create() -> dict[str, Any]:
     """A fresh ALTCHA v1 challenge (SHA-256, the work a browser's crypto.subtle can do)."""
     challenge = altcha.create_challenge_v1(
-        algorithm="SHA-256",
-        max_number=settings.ALTCHA_MAX_NUMBER,
-        hmac_key=_altcha_key(),
-        expires=timezone.now() + timedelta(seconds=settings.ALTCHA_EXPIRES_SECONDS),
+        altcha.ChallengeOptionsV1(
+            algorithm="SHA-256",
+            max_number=settings.ALTCHA_MAX_NUMBER,
+            hmac_key=_altcha_key(),
+            expires=timezone.now() + timedelta(seconds=settings.ALTCHA_EXPIRES_SECONDS),
+        )
     )
     return challenge.to_dict()
 
@@ -99,7 +102,7 @@ _PROOF_TYPES = {"algorithm": str, "challenge": str, "number": int, "salt": str, 
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _proof_parse(payload: str) -> dict[str, Any] | None:
+def _proof_parse(payload: str) -> PayloadType | None:
     """The proof as a flat JSON object of the expected fields, or None."""
     if len(payload) > _PROOF_MAX_LENGTH:
         return None
@@ -116,7 +119,8 @@ def _proof_parse(payload: str) -> dict[str, Any] | None:
     # A real proof is flat; anything nested is not one, whatever else it carries.
     if not all(isinstance(value, _SCALARS) for value in data.values()):
         return None
-    return data
+    # The fields' types are checked above; the algorithm's name is checked by verify_solution.
+    return cast(PayloadType, data)
 
 
 def pow_verify(payload: str, *, now: float | None = None) -> str:

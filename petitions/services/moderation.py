@@ -17,8 +17,6 @@ from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
 
-from django.db import models
-
 from accounts.models import User
 from mechanisms.moderation import (
     Moderated,
@@ -33,7 +31,7 @@ from petitions.services.counting import petition_counts_subtract
 from petitions.services.signing import signature_place_resolve
 
 
-def _uncount(rows: list[models.Model]) -> None:
+def _uncount(rows: list[Signature]) -> None:
     """Take counted signatures off their petitions' counts (the caller sets counted=False).
 
     The rows are locked, so the batched counter (which skips locked rows) cannot count them

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from mechanisms.model_fields import field_max_length
 from petitions.models import Delivery, Petition
 from petitions.services import deliveries
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, slugs: list[str], period: str, **options: Any) -> None:
         period = period.strip() or f"manual-{timezone.localtime():%Y-%m-%d-%H%M}"
-        if len(period) > Delivery._meta.get_field("period").max_length:
+        if len(period) > field_max_length(model=Delivery, name="period"):
             self.stderr.write(f"The period {period!r} is too long.")
             return
         petitions = self._petitions(slugs)
