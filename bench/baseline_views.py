@@ -26,7 +26,6 @@ def baseline_insert(request: HttpRequest) -> HttpResponse:
     if _petition_id is None:
         _petition_id = Petition.objects.only("pk").get(slug=BASELINE_SLUG).pk
     email = request.POST.get("email", "")
-    now = timezone.now()
     Signature.objects.create(
         petition_id=_petition_id,
         name=request.POST.get("name", ""),
@@ -34,7 +33,6 @@ def baseline_insert(request: HttpRequest) -> HttpResponse:
         canonical_email=email.lower(),
         display=Signature.Display.SHORT,
         language="en",
-        created_at=now,
-        notice_at=now,
+        created_at=timezone.now(),
     )
     return HttpResponse(status=204)

@@ -19,6 +19,19 @@ PAGE_PATH = f"/en/p/{SLUG}/"
 EMBED_PATH = f"/en/p/{SLUG}/embed/"
 SIGN_PATH = f"/en/p/{SLUG}/sign/"
 BASELINE_PATH = "/bench/baseline/"
+# The fault run's side streams: people signing an open letter and organizations registering,
+# each through its real form, beside the petition's load.
+LETTER_SLUG = "bench-letter"
+LETTER_PATH = f"/en/letters/{LETTER_SLUG}/"
+LETTER_SIGN_PATH = f"/en/letters/{LETTER_SLUG}/sign/"
+JOIN_PATH = "/en/organizations/join/"
+# Every side-stream address is at a subdomain of this one (letter-<n>.bench.test for signers,
+# org-<n>.bench.test for organizations, each its own domain: one organization per domain).
+SIDE_DOMAIN = "bench.test"
+# One letter signer and one registration set off this often while the faults last.
+SIDE_PACE_SECONDS = 0.5
+# The side streams, as the progress lines and the table name them.
+SIDE_NAMES = {"letter_signers": "letter signers", "organizations": "organization registrations"}
 # The production default of ABUSE_MIN_FILL_SECONDS, plus a margin for the whole-second timestamp.
 FILL_WAIT_SECONDS = 3.5
 TOKEN_POOL = 32
@@ -67,8 +80,9 @@ class Config:
             # Signers beside the readers in the mixed run: a viral petition has far more people
             # reading than signing, and sync workers answer readers only between signatures.
             mixed_sign_connections=number("BENCH_MIXED_SIGN_CONNECTIONS", 2),
-            # The sweep resends a lost confirmation once it is 120 s old, every minute, and a
-            # dead worker's lease lasts 120 s: recovery after a fault takes up to about 4 minutes.
+            # The sweep resends a lost confirmation once it is 120 s old, every minute: recovery
+            # after a fault takes a few minutes. The fault run waits at least a dead worker's
+            # lease (OUTBOX_LEASE_SECONDS) and two sweeps more, whatever this says.
             recovery_timeout=number("BENCH_RECOVERY_TIMEOUT", 300),
             drain_timeout=number("BENCH_DRAIN_TIMEOUT", 120),
         )

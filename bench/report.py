@@ -7,6 +7,8 @@ import statistics
 from collections import Counter
 from typing import Any
 
+from bench.config import SIDE_NAMES
+
 # ../shared/DESIGN.md, "Performance targets".
 SIGNING_RATIO = 0.5
 SIGNING_P99_MS = 250
@@ -95,6 +97,16 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "skipped (BENCH_FAULTS=0)" if faults is None else None,
             bool(faults and faults["ok"]),
         ),
+        "faults: every letter signer and organization contact mailed exactly once, no 5xx": (
+            "skipped (BENCH_FAULTS=0)"
+            if faults is None
+            else "; ".join(
+                f"{name}: {s['accepted']} accepted, {s['missing']} missing, "
+                f"{s['more_than_once']} twice, {s['errors']} errors"
+                for name, s in _side_streams(faults)
+            ),
+            bool(faults and all(s["ok"] for _, s in _side_streams(faults))),
+        ),
         "faults: no page or signing error while Redis is down": (
             "skipped (BENCH_FAULTS=0)"
             if faults is None
@@ -179,9 +191,17 @@ def print_table(results: dict[str, Any]) -> None:
         for name, email in (("signing", r["signing"]["email"]), ("mixed", r["mixed"]["email"])):
             print(f"  round {i}, {name}: {_email(email)}")
     if results["faults"]:
-        print(f"  with faults: {_email(results['faults']['email'])}")
-        outage = results["faults"]["redis_outage"]
-        print(f"  signed while Redis was down: {_email(outage['email'])}")
+        faults = results["faults"]
+        emails = [
+            ("with faults", faults["email"]),
+            ("signed while Redis was down", faults["redis_outage"]["email"]),
+            *((f"{name} with faults", stream) for name, stream in _side_streams(faults)),
+        ]
+        for name, email in emails:
+            print(f"  {name}: {_email(email)}")
+            # Why, for the first few never mailed: what their outbox row said after the wait.
+            for row in email.get("missing_outbox", []):
+                print(f"    never mailed: {row}")
     print(
         "count freshness, worst confirmation per round: "
         + ", ".join(f"{r['mixed']['freshness']['max_s']:.1f} s" for r in rounds)
@@ -205,6 +225,8 @@ def print_table(results: dict[str, Any]) -> None:
             )
     if results["faults"]:
         print(f"  with faults: {_integrity(results['faults']['signing']['integrity'])}")
+        for name, stream in _side_streams(results["faults"]):
+            print(f"  {name} with faults: {_side_integrity(stream)}")
         print("\nfaults injected")
         for event in results["events"]:
             if any(word in event["what"] for word in ("kill", "started", "faults:")):
@@ -230,6 +252,20 @@ def _email(email: dict[str, Any]) -> str:
         f"p50 {email['p50_s']:.1f} s, p95 {email['p95_s']:.1f} s, max {email['max_s']:.1f} s, "
         f"within 30 s {email['within_30s']:.0%}, missing {email['missing']}, "
         f"sent twice {email['more_than_once']}"
+    )
+
+
+def _side_streams(faults: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    streams = faults.get("side_streams") or {}
+    return [(SIDE_NAMES.get(key, key), stream) for key, stream in streams.items()]
+
+
+def _side_integrity(s: dict[str, Any]) -> str:
+    return (
+        f"{s['attempts']} tried, {s['accepted']} accepted, {s['refused']} refused, "
+        f"{s['errors']} errors (5xx or no answer); {s['stored']} stored, {s['lost']} lost; "
+        f"{s['sent']} mailed, {s['missing']} missing, {s['more_than_once']} mailed more than "
+        f"once -> {'ok' if s['ok'] else 'FAILED'}"
     )
 
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -29,10 +30,13 @@ from bench.config import (
     BIN,
     EMBED_PATH,
     FILL_WAIT_SECONDS,
+    LETTER_SLUG,
     LUA,
     PAGE_PATH,
     RESULTS,
     ROOT,
+    SIDE_NAMES,
+    SIDE_PACE_SECONDS,
     SIGN_PATH,
     SLUG,
     TOKEN_POOL,
@@ -78,6 +82,10 @@ class Bench:
             # client address in X-Forwarded-For, as production sees many signers behind one proxy.
             "TRUSTED_PROXIES": "127.0.0.1",
             "BENCH_STATIC_ROOT": str(work / "static"),
+            # The fault run registers an organization every SIDE_PACE_SECONDS (each from its own
+            # address, so the per-address limit stays production's): a longer BENCH_DURATION
+            # would pass the site-wide 60 a minute, a flood stop, not something measured here.
+            "RATE_LIMIT_JOIN_GLOBAL": "600/m,10000/h",
             "LOG_LEVEL": "WARNING",
         }
         self.events: list[dict[str, Any]] = []
@@ -225,15 +233,18 @@ class Bench:
 
     def drain(self, tag: str, timeout: int) -> None:
         """Wait until every stored signature of `tag` has mail in the sink, or the timeout."""
+        self.drain_to(tag, {email for email, _, _ in checks.stored(tag)}, timeout)
+
+    def drain_to(self, what: str, addresses: Collection[str], timeout: int) -> None:
+        """Wait until every one of `addresses` has mail in the sink, or the timeout."""
         deadline = time.monotonic() + timeout
-        rows = checks.stored(tag)
         while time.monotonic() < deadline:
             mails = self.sink.by_recipient()
-            missing = sum(1 for email, _, _ in rows if email not in mails)
+            missing = sum(1 for email in addresses if email not in mails)
             if not missing:
                 return
             time.sleep(1)
-        self.event(f"{tag}: stopped waiting for mail after {timeout} s")
+        self.event(f"{what}: stopped waiting for mail after {timeout} s")
 
     # --- Scenarios ----------------------------------------------------------------------------
 
@@ -393,6 +404,20 @@ class Bench:
     def faults(self, d: int) -> dict[str, Any]:
         self.event(f"faults: signing for {d} s; kill -9 the worker, then restart Redis")
         self.sign("fault-signing", "fault", 1, d)
+        # Beside the load, from its start until Redis is back: people signing the open letter
+        # and registering organizations, whose emails the same faults must neither lose nor
+        # send twice.
+        self.event(
+            f"faults: a letter signer and an organization registration every "
+            f"{SIDE_PACE_SECONDS} s, through their forms, until Redis is back"
+        )
+        side_stop = threading.Event()
+        side_answers: dict[str, dict[str, Any]] = {}
+        side = threading.Thread(
+            target=lambda: side_answers.update(people.side_streams(self.port, side_stop)),
+            daemon=True,
+        )
+        side.start()
         time.sleep(d * 0.2)
         self.procs.kill("worker")
         self.event("killed the Celery worker (SIGKILL to it and its pool)")
@@ -406,10 +431,21 @@ class Bench:
         outage = self.redis_outage(max(3.0, d * 0.3))
         self.start_redis()
         self.event("started Redis again, empty")
+        side_stop.set()
+        side.join()
         signing = self.wrk_result("fault-signing")
-        self.event(f"faults: waiting up to {self.cfg.recovery_timeout} s for every confirmation")
-        self.drain("fault", self.cfg.recovery_timeout)
-        self.drain("outage", self.cfg.recovery_timeout)
+        for name, stream in side_answers.items():
+            self.event(
+                f"faults: {SIDE_NAMES[name]}: {stream['attempts']} tried, "
+                f"{len(stream['accepted'])} accepted, {stream['refused']} refused, "
+                f"{stream['errors']} errors (5xx or no answer)"
+            )
+        recovery = self.recovery_timeout()
+        self.event(f"faults: waiting up to {recovery} s for every confirmation")
+        self.drain("fault", recovery)
+        self.drain("outage", recovery)
+        for name, stream in side_answers.items():
+            self.drain_to(SIDE_NAMES[name], checks.side_owed(name, stream), recovery)
         # A late duplicate (a redelivered task) would arrive after the first copy: give it time.
         time.sleep(5)
         email = checks.emails(self.sink, "fault")
@@ -418,6 +454,17 @@ class Bench:
             f"faults: {email['sent']} signatures mailed, {email['missing']} missing, "
             f"{email['more_than_once']} mailed more than once"
         )
+        streams = {
+            name: checks.side_stream(self.sink, name, stream)
+            for name, stream in side_answers.items()
+        }
+        for name, verdict in streams.items():
+            self.event(
+                f"faults: {SIDE_NAMES[name]}: {verdict['sent']} mailed, {verdict['missing']} "
+                f"missing, {verdict['more_than_once']} mailed more than once, "
+                f"{verdict['lost']} accepted but not stored -> "
+                f"{'ok' if verdict['ok'] else 'FAILED'}"
+            )
         integrity = self.integrity("fault", signing)
         outage_ok = (
             outage["page_errors"] == 0
@@ -429,11 +476,21 @@ class Bench:
             "signing": {**signing.as_dict(), "integrity": integrity},
             "email": email,
             "redis_outage": outage,
+            "side_streams": streams,
             "ok": integrity["ok"]
             and email["missing"] == 0
             and email["more_than_once"] == 0
-            and outage_ok,
+            and outage_ok
+            and all(verdict["ok"] for verdict in streams.values()),
         }
+
+    def recovery_timeout(self) -> int:
+        """How long the faults may take to heal: an email the killed worker had claimed waits
+        for its lease to run out and then for the next sweep, so never less than that."""
+        from django.conf import settings
+
+        healing = settings.OUTBOX_LEASE_SECONDS + 2 * settings.OUTBOX_SWEEP_SECONDS
+        return max(self.cfg.recovery_timeout, healing)
 
     def redis_outage(self, seconds: float) -> dict[str, Any]:
         """Redis down for `seconds`, while the bench reads the page and signs, one request at a
@@ -522,6 +579,7 @@ def main() -> int:
 
 
 def _seed() -> None:
+    from letters.models import OpenLetter
     from petitions.models import Petition
 
     Petition.objects.create(
@@ -535,6 +593,17 @@ def _seed() -> None:
     # A draft: nobody sees it; the baseline view writes to it without asking.
     Petition.objects.create(
         slug="bench-baseline", title="Baseline", summary="The baseline's rows.", status="draft"
+    )
+    # Open to anyone's signature: the fault run's letter signers sign it.
+    OpenLetter.objects.create(
+        slug=LETTER_SLUG,
+        title="Bench letter",
+        summary="An open letter people sign while the bench breaks things.",
+        body="Signed by `make bench`.",
+        addressed_to="Whoever reads benchmarks",
+        ask="Keep every signer's email, once.",
+        status=OpenLetter.Status.OPEN,
+        individuals_may_sign=True,
     )
 
 
