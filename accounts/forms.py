@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -16,6 +18,9 @@ from mechanisms.validators import (
 )
 from mechanisms.web_urls import WebURLFormField
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _helper(*, submit: Submit, action: str | None = None) -> FormHelper:
     helper = FormHelper()
@@ -28,7 +33,7 @@ def _helper(*, submit: Submit, action: str | None = None) -> FormHelper:
 
 
 def _person_name_field(
-    label: str, *, required: bool = True, autocomplete: str = "name"
+    label: StrOrPromise, *, required: bool = True, autocomplete: str = "name"
 ) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -40,7 +45,7 @@ def _person_name_field(
 
 
 def _email_field(
-    label: str, *, help_text: str = "", autocomplete: str = "email"
+    label: StrOrPromise, *, help_text: StrOrPromise = "", autocomplete: str = "email"
 ) -> forms.EmailField:
     return forms.EmailField(
         label=label,
@@ -75,7 +80,7 @@ class OrganizationJoinForm(HoneypotMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(submit=Submit("join", _("Register the organization")))
 
@@ -85,19 +90,19 @@ class InviteForm(forms.Form):
     email = _email_field(_("Email"), autocomplete="off")
     full_name = _person_name_field(_("Name"), required=False, autocomplete="off")
 
-    def __init__(self, *args: object, action: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(action=action, submit=Submit("invite", _("Invite")))
 
 
 class LoginForm(AuthenticationForm):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(submit=Submit("login", _("Log in")))
 
 
 class PasswordSetForm(SetPasswordForm):
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(submit=Submit("set", _("Set my password")))
 
@@ -118,12 +123,12 @@ class PasswordLinkForm(PasswordResetForm):
     """Django's reset form, asking by email for a link to choose a password; the link is sent by
     a task, and also to members who never chose a password (Django's own form skips them)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].validators.append(validate_deliverable_email)
         self.helper = _helper(submit=Submit("send", _("Email me a link")))
 
-    def save(self, *, request: HttpRequest, **kwargs: object) -> None:  # type: ignore[override]
+    def save(self, *, request: HttpRequest, **kwargs: Any) -> None:  # type: ignore[override]
         services.password_link_request(
             email=self.cleaned_data["email"], language=request.LANGUAGE_CODE
         )

@@ -118,7 +118,9 @@ class Organization(models.Model):
         help_text=_("The language of the emails we send to the contact."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    members = models.ManyToManyField(User, through="Membership", related_name="organizations")
+    members: models.ManyToManyField[User, Membership] = models.ManyToManyField(
+        User, through="Membership", related_name="organizations"
+    )
 
     class Meta:
         ordering = ("name",)

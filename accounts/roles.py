@@ -62,7 +62,7 @@ def roles_apply(*, group_model: Any, permission_model: Any) -> None:
     ones; permissions must exist already (`create_permissions`).
     """
     for name, perms in ROLES.items():
-        wanted = {tuple(perm.split(".", 1)) for perm in perms}
+        wanted = {(app, codename) for app, codename in (perm.split(".", 1) for perm in perms)}
         found = {
             (app_label, codename): pk
             for pk, app_label, codename in permission_model.objects.filter(

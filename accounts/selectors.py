@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.models import Membership, Organization, User
 from accounts.organization_emails import CONTACT_CONFIRM_MAX_AGE, CONTACT_TOKEN_PURPOSE
 from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
+
+
+def user_logged_in(*, request: HttpRequest) -> User:
+    """The request's user, in a view that only a logged-in user reaches (login_required, or a
+    check like it, ran first); anyone else is refused rather than passed on."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def organizations_for_user(*, user: User | AnonymousUser) -> list[Organization]:

@@ -107,11 +107,10 @@ def _slug_candidates(name: str, *, limit: int = 50) -> list[str]:
 
 def _free_slug(name: str, *, exclude_pk: int | None = None) -> str:
     candidates = _slug_candidates(name)
-    taken = set(
-        Organization.objects.filter(slug__in=candidates)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
+    others = Organization.objects.filter(slug__in=candidates)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    taken = set(others.values_list("slug", flat=True))
     for slug in candidates:
         if slug not in taken:
             return slug
@@ -241,10 +240,10 @@ def organization_contact_confirm(
         user = _user_get_or_create(
             email=organization.contact_email, full_name=organization.contact_name
         )
-        existing = Membership.objects.filter(user=user, organization=organization).first()
+        current = Membership.objects.filter(user=user, organization=organization).first()
         before = (
-            audit_read(model=Membership, pk=existing.pk, fields=MEMBERSHIP_AUDITED_FIELDS)
-            if existing
+            audit_read(model=Membership, pk=current.pk, fields=MEMBERSHIP_AUDITED_FIELDS)
+            if current
             else None
         )
         membership, _created = Membership.objects.update_or_create(

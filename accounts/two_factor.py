@@ -36,6 +36,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from accounts.selectors import user_logged_in
 from accounts.two_factor_forms import TOTPCodeForm
 
 # Stored on the device row and shown in the admin's device list; data, not interface text.
@@ -176,18 +177,19 @@ def _key_text(device: TOTPDevice) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 @_staff_only
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = user_logged_in(request=request)
     next_url = _next_url(request)
-    if django_otp.user_has_device(request.user, confirmed=True):
+    if django_otp.user_has_device(user, confirmed=True):
         # A second device only through a superuser: otherwise a stolen password plus a logged-in
         # session could enrol the thief's phone.
         return second_factor_redirect(request, next_url=next_url)
-    device = totp_device_for_setup(user=request.user)
+    device = totp_device_for_setup(user=user)
     form = TOTPCodeForm(
         request.POST if request.method == "POST" else None,
         submit_label=_("Confirm and continue"),
     )
     if form.is_bound and form.is_valid():
-        check = totp_code_check(user=request.user, code=form.cleaned_data["code"], confirmed=False)
+        check = totp_code_check(user=user, code=form.cleaned_data["code"], confirmed=False)
         if check.device is not None:
             return _verified(request, check.device, next_url)
         form.add_error("code", _refusal(check))
@@ -200,16 +202,18 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @_staff_only
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    user = user_logged_in(request=request)
     next_url = _next_url(request)
-    if not django_otp.user_has_device(request.user, confirmed=True):
+    if not django_otp.user_has_device(user, confirmed=True):
         return second_factor_redirect(request, next_url=next_url)
-    if request.user.is_verified():
+    # OTPMiddleware installs is_verified on the request's user; the model has no such method.
+    if user.is_verified():  # type: ignore[attr-defined]
         return redirect(next_url)
     form = TOTPCodeForm(
         request.POST if request.method == "POST" else None, submit_label=_("Verify")
     )
     if form.is_bound and form.is_valid():
-        check = totp_code_check(user=request.user, code=form.cleaned_data["code"], confirmed=True)
+        check = totp_code_check(user=user, code=form.cleaned_data["code"], confirmed=True)
         if check.device is not None:
             return _verified(request, check.device, next_url)
         form.add_error("code", _refusal(check))

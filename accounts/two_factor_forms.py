@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -28,7 +29,7 @@ class TOTPCodeForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: object, submit_label: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, submit_label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         # No action: the form posts back to this address, `next` included.

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -106,7 +107,7 @@ def _link_problem(request: HttpRequest, *, expired: bool) -> HttpResponse:
 @require_safe
 @login_required
 def my_organizations(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.memberships_of_user(user=request.user)
+    memberships = selectors.memberships_of_user(user=selectors.user_logged_in(request=request))
     return render(request, "accounts/my_organizations.html", {"memberships": memberships})
 
 
@@ -148,7 +149,7 @@ def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 invited = services.membership_invite(
                     organization=organization,
-                    invited_by=request.user,
+                    invited_by=selectors.user_logged_in(request=request),
                     language=request.LANGUAGE_CODE,
                     **form.cleaned_data,
                 )
@@ -199,7 +200,7 @@ class LoginView(auth_views.LoginView):
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 

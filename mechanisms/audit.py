@@ -18,7 +18,7 @@ service calls `audit_read` before its write and `audit_save_record` after it.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
 from django import forms
@@ -30,6 +30,17 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from mechanisms.model_fields import model_field
+
+if TYPE_CHECKING:
+    # The mixins are only ever mixed into these admin classes, whose methods they extend.
+    from django.contrib.admin import ModelAdmin
+    from django.contrib.admin.options import InlineModelAdmin
+    from django_stubs_ext import StrOrPromise
+
+    _AdminBase = ModelAdmin[Any]
+    _InlineBase = InlineModelAdmin[Any, Any]
+else:
+    _AdminBase = _InlineBase = object
 
 # A field's stored value as the log shows it; for a many-to-many relation, id -> name.
 AuditValue = str | dict[Any, str]
@@ -185,7 +196,7 @@ def audit_changes_record_many(
     model: type[models.Model],
     before: dict[Any, Snapshot],
     fields: Sequence[str],
-    note: str = "",
+    note: StrOrPromise = "",
 ) -> int:
     """After a bulk update of the rows in `before` (from `audit_read_many`, in the same
     transaction): one entry for each row whose `fields` changed, written in batches. Returns
@@ -218,7 +229,7 @@ def audit_save_record(
     obj: models.Model,
     fields: Sequence[str],
     before: Snapshot | None,
-    note: str = "",
+    note: StrOrPromise = "",
     extra: Sequence[str] = (),
 ) -> LogEntry | None:
     """After a save: what `fields` of `obj` became, against `before` (from `audit_read`, taken
@@ -241,16 +252,16 @@ def audit_save_record(
 # --- In the admin -------------------------------------------------------------------------------
 
 
-class AuditedInlineMixin:
+class AuditedInlineMixin(_InlineBase):
     """An inline whose rows' `audited_fields` are audited on the parent object's entry, by the
     parent's AuditedAdminMixin: rows added, changed (old and new values) and removed."""
 
     audited_fields: ClassVar[tuple[str, ...]] = ()
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        formset = super().get_formset(request, obj, **kwargs)
         # A class made for this request, so the attribute reaches no other formset.
-        formset.audited_fields = self.audited_fields
+        formset.audited_fields = self.audited_fields  # type: ignore[attr-defined]
         return formset
 
 
@@ -264,7 +275,7 @@ class _Pending:
 _PENDING: WeakKeyDictionary[forms.BaseForm, _Pending] = WeakKeyDictionary()
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_AdminBase):
     """Audits `audited_fields` (fields and many-to-many relations) of the objects this admin
     saves, and the rows of its AuditedInlineMixin inlines, in one entry per save, written by
     the request's user in the transaction of the save (the admin's change and add views are
@@ -272,28 +283,27 @@ class AuditedAdminMixin:
     title.") is written as ever. Bulk actions run in one transaction too."""
 
     audited_fields: ClassVar[tuple[str, ...]] = ()
-    model: type[models.Model]
 
     def save_model(
-        self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:
         before = (
             audit_read(model=type(obj), pk=obj.pk, fields=self.audited_fields) if change else None
         )
         _PENDING[form] = _Pending(before)
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         fields: tuple[str, ...] = getattr(formset, "audited_fields", ())
         if not fields:
-            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            super().save_formset(request, form, formset, change)
             return
         model = formset.model
         initial = [f.instance for f in formset.initial_forms if f.instance.pk is not None]
         befores = audit_read_many(model=model, pks=[row.pk for row in initial], fields=fields)
         # Deleting a row clears its pk: remember which row was which.
         ids = {id(row): (row.pk, _name(row)) for row in initial}
-        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        super().save_formset(request, form, formset, change)
         lines = []
         verbose = model._meta.verbose_name
         for row in formset.new_objects:
@@ -325,7 +335,7 @@ class AuditedAdminMixin:
             pending.lines.extend(lines)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        super().save_related(request, form, formsets, change)
         pending = _PENDING.pop(form, None)
         if pending is None:  # save_model was not ours to see: nothing to compare with
             return
@@ -340,4 +350,4 @@ class AuditedAdminMixin:
     def response_action(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         # An action and the entries it writes stand or fall together.
         with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().response_action(request, queryset)  # type: ignore[misc]
+            return super().response_action(request, queryset)

@@ -217,7 +217,7 @@ class WebURLField(models.URLField):
         self.run_validators(value)
         return value
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         widget = kwargs.get("widget")
         if widget is AdminURLFieldWidget or isinstance(widget, AdminURLFieldWidget):
             # The admin's "Currently:" link is made only from an address in normalized form.
