@@ -22,6 +22,7 @@ from letters.models import (
     Statement,
 )
 from mechanisms.admin_actions import action_run
+from mechanisms.admin_deliveries import DeliveryRecordAdmin
 from mechanisms.admin_moderation import (
     AbuseFlagFilter,
     ModerationServices,
@@ -268,35 +269,16 @@ class StatementAdmin(admin.ModelAdmin):
 
 
 @admin.register(LetterDelivery)
-class LetterDeliveryAdmin(admin.ModelAdmin):
+class LetterDeliveryAdmin(DeliveryRecordAdmin):
     """Every letter sent to a target; a failed one can be sent again."""
 
     list_display = ("letter", "target", "occasion", "status", "organization_count", "sent_at")
     list_filter = ("status", "letter")
     list_select_related = ("letter", "target")
     readonly_fields = [f.name for f in LetterDelivery._meta.fields]
-    actions = ("retry",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.action(description=_("Retry the failed deliveries"), permissions=("change",))
-    def retry(self, request: HttpRequest, queryset: QuerySet[LetterDelivery]) -> None:
-        # Worded as petitions' deliveries are: staff retry both alike.
-        action_run(
-            self,
-            request,
-            queryset,
-            run=lambda sent: delivery.letter_delivery_retry(delivery_id=sent.pk),
-            done=ngettext_lazy(
-                "%d delivery will be sent again.", "%d deliveries will be sent again."
-            ),
-            left=ngettext_lazy(
-                "%d delivery had not failed and was left alone.",
-                "%d deliveries had not failed and were left alone.",
-            ),
-            audit=gettext("Failed delivery sent again."),
-        )
+    def delivery_retry(self, *, delivery_id: int) -> bool:
+        return delivery.letter_delivery_retry(delivery_id=delivery_id)
 
 
 @admin.register(IndividualSignature)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
 from mechanisms.admin_actions import action_run
+from mechanisms.admin_deliveries import DeliveryRecordAdmin
 from mechanisms.audit import AuditedAdminMixin
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import Delivery, PostalArea, Response, Target
@@ -72,7 +73,7 @@ class PostalAreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(DeliveryRecordAdmin):
     """The record of what each target was sent; written only by the delivery services."""
 
     list_display = (
@@ -101,36 +102,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
     )
-    actions = ("retry_failed",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("petitions.change_delivery")
-
-    @admin.action(description=_("Retry failed deliveries"), permissions=("retry",))
-    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        action_run(
-            self,
-            request,
-            queryset,
-            run=lambda delivery: deliveries.delivery_retry(delivery_id=delivery.pk),
-            done=ngettext_lazy(
-                "%d delivery will be sent again.", "%d deliveries will be sent again."
-            ),
-            left=ngettext_lazy(
-                "%d delivery had not failed and was left alone.",
-                "%d deliveries had not failed and were left alone.",
-            ),
-            audit=gettext("Failed delivery sent again."),
-        )
+    def delivery_retry(self, *, delivery_id: int) -> bool:
+        return deliveries.delivery_retry(delivery_id=delivery_id)
 
 
 @admin.register(Response)
