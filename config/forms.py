@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -9,6 +11,14 @@ from mechanisms.validators import validate_no_control_characters
 from petitions.models import Petition, Topic
 
 SEARCH_MAX_LENGTH = 100
+
+
+class CatalogFilters(TypedDict, total=False):
+    """The catalog selectors' keyword arguments (petition_catalog, letter_catalog)."""
+
+    words: str
+    topic: Topic | None
+    status: str
 
 
 class CatalogForm(forms.Form):
@@ -33,10 +43,12 @@ class CatalogForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: object, topics: list[Topic], **kwargs: object) -> None:
+    def __init__(self, *args: Any, topics: list[Topic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._topics = {topic.slug: topic for topic in topics}
-        self.fields["topic"].choices = [("", _("All topics"))] + [
+        topic_field = self.fields["topic"]
+        assert isinstance(topic_field, forms.ChoiceField)
+        topic_field.choices = [("", _("All topics"))] + [
             (topic.slug, topic.name) for topic in topics
         ]
         self.helper = FormHelper()
@@ -55,7 +67,7 @@ class CatalogForm(forms.Form):
             )
         )
 
-    def filters(self) -> dict[str, object]:
+    def filters(self) -> CatalogFilters:
         """The selector's arguments, from valid data."""
         return {
             "words": self.cleaned_data["q"],

@@ -13,6 +13,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -321,7 +322,8 @@ OUTBOX_SWEEP_AGE_SECONDS = env_int("OUTBOX_SWEEP_AGE_SECONDS", 120, minimum=1)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 30, minimum=1)
-CELERY_BEAT_SCHEDULE = {
+# Celery's format: each entry mixes a task name, a schedule and options.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "petitions-count-confirmed": {
         "task": "petitions.tasks.petition_counts_update",
         "schedule": timedelta(seconds=COUNTER_INTERVAL_SECONDS),

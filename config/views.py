@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
-from config.forms import CatalogForm
+from config.forms import CatalogFilters, CatalogForm
 from letters.selectors import letter_catalog
 from petitions.models import Signature
 from petitions.selectors import petition_catalog, topic_list
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     form = CatalogForm(
         request.GET if set(request.GET) & {"q", "topic", "status"} else None, topics=topic_list()
     )
-    filters: dict[str, object] = {}
+    filters: CatalogFilters = {}
     status = 200
     if form.is_bound:
         if form.is_valid():

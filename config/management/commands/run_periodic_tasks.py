@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from celery.schedules import BaseSchedule
 from celery.schedules import schedule as celery_schedule
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         # One line per task run would bury the confirmation emails printed in the same terminal.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         app.loader.import_default_modules()  # autodiscovery is lazy until a worker starts
-        entries = {}
+        entries: dict[str, tuple[str, BaseSchedule]] = {}
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
             schedule = entry["schedule"]
             if not hasattr(schedule, "is_due"):
@@ -46,7 +47,11 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
 
     def _loop(
-        self, entries: dict[str, tuple[str, Any]], last_run: dict[str, datetime], *, once: bool
+        self,
+        entries: dict[str, tuple[str, BaseSchedule]],
+        last_run: dict[str, datetime],
+        *,
+        once: bool,
     ) -> None:
         while True:
             for name, (task_name, schedule) in entries.items():
