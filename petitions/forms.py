@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -66,10 +67,12 @@ class SignatureForm(HumanCheckMixin, forms.Form):
         help_text=_("So officials learn how many of their own constituents signed."),
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
-    # Choices stay lazy so country names appear in the reader's language.
-    country = CountryField(blank=True, blank_label=_("Choose your country")).formfield(
-        label=_("Country"), required=False
-    )
+    # Choices stay lazy so country names appear in the reader's language. (django-countries types
+    # blank_label as str; it only becomes the label of a choice, which may be lazy.)
+    country = CountryField(
+        blank=True,
+        blank_label=_("Choose your country"),  # type: ignore[call-overload]
+    ).formfield(label=_("Country"), required=False)
     display = _display_field()
     comment = forms.CharField(
         label=_("Why are you signing? (optional)"),
@@ -92,11 +95,11 @@ class SignatureForm(HumanCheckMixin, forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         action: str,
         petition: Petition,
         sponsors: Sequence[Organization] = (),
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         """The fields follow the petition's settings; `sponsors` are offered for opt-in when the
         petition asks (the caller passes them, so the sign POST reads them only then)."""
@@ -104,6 +107,7 @@ class SignatureForm(HumanCheckMixin, forms.Form):
         self.fields["postal_code"].required = petition.postal_code_required
         if petition.countries:
             country = self.fields["country"]
+            assert isinstance(country, forms.ChoiceField)
             country.choices = [("", _("Choose your country"))] + [
                 (c.code, c.name) for c in petition.countries
             ]
@@ -112,7 +116,9 @@ class SignatureForm(HumanCheckMixin, forms.Form):
         if not petition.ask_comment:
             del self.fields["comment"]
         if petition.offer_sponsor_opt_in and sponsors:
-            self.fields["sponsor_opt_ins"].choices = [(org.pk, org.name) for org in sponsors]
+            opt_ins = self.fields["sponsor_opt_ins"]
+            assert isinstance(opt_ins, forms.ChoiceField)
+            opt_ins.choices = [(org.pk, org.name) for org in sponsors]
         else:
             del self.fields["sponsor_opt_ins"]
         self.helper = _helper(
@@ -137,7 +143,7 @@ class NewLinkForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args: object, action: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(action=action, submit=Submit("send", _("Email me a new link")))
 
@@ -149,7 +155,7 @@ class ConfirmForm(forms.Form):
     name = _name_field()
     display = _display_field()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(
             action=None, submit=Submit("confirm", _("Confirm my signature"), css_class="btn-lg")

@@ -118,7 +118,8 @@ class ResponseAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("published"), boolean=True, ordering="update__published_at")
     def published(self, response: Response) -> bool:
-        return response.update_id is not None and response.update.published_at is not None
+        update = response.update  # None, without a query, when update_id is
+        return update is not None and update.published_at is not None
 
     def get_readonly_fields(self, request: HttpRequest, obj: Response | None = None):
         # Once published, signers were emailed these words; a correction is a new response.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -16,6 +18,12 @@ from mechanisms.admin_moderation import (
 )
 from petitions.models import FlaggedSignature, Signature, SponsorOptIn
 from petitions.services import moderation, signature_place_resolve
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# What the admin's list_filter takes; declared so that the moderators' queue may list others.
+_ListFilters = tuple[str | type[admin.ListFilter] | tuple[str, type[admin.FieldListFilter]], ...]
 
 
 class SponsorOptInInline(admin.TabularInline):
@@ -36,7 +44,9 @@ class PostalCodeFoundFilter(admin.SimpleListFilter):
     title = _("postal code")
     parameter_name = "postal_code_known"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[str, StrOrPromise]]:
         return [
             ("found", _("Found")),
             ("not_found", _("Not found")),
@@ -79,7 +89,7 @@ _SIGNATURE_READONLY = (
 
 @admin.register(Signature)
 class SignatureAdmin(SignatureModerationAdmin):
-    list_display = (
+    list_display: tuple[str, ...] = (
         "name",
         "email",
         "petition",
@@ -91,7 +101,7 @@ class SignatureAdmin(SignatureModerationAdmin):
         "confirmed_at",
     )
     # CountryFilter lists only the countries signers chose, not all 250.
-    list_filter = (
+    list_filter: ClassVar[_ListFilters] = (
         "status",
         "held",
         AbuseFlagFilter,
@@ -101,7 +111,7 @@ class SignatureAdmin(SignatureModerationAdmin):
     )
     search_fields = ("name", "email", "canonical_email")
     list_select_related = ("petition",)
-    date_hierarchy = "created_at"
+    date_hierarchy: ClassVar[str | None] = "created_at"
     moderation = ModerationServices(
         confirm=moderation.signatures_confirm,
         reject=moderation.signatures_reject,

@@ -46,7 +46,7 @@ _TARGET_FIELDS = ("name", "title", "region", "locality", "email", "contact_url")
 
 # What routing needs to know of a target's place, by level (the model's check constraints).
 def _place_needs(level: str) -> list[tuple[str, str]]:
-    needs = {
+    needs: dict[str, list[tuple[str, str]]] = {
         Target.Level.LOCAL: [
             ("country", _("a local target needs a country")),
             ("region", _("a local target needs a region")),

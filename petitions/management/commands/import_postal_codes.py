@@ -9,7 +9,9 @@ from petitions.management.import_command import ImportCommand
 
 
 class Command(ImportCommand):
-    help = gettext_lazy(
+    # Lazy, so --help reads in the active language (argparse calls str() on it); the stubs
+    # type BaseCommand.help as str.
+    help = gettext_lazy(  # type: ignore[assignment]
         "Load postal codes of countries other than the US (whose ZIP codes ship with the "
         "zipcodes package) from a UTF-8 CSV file with the columns "
         "country,postal_code,region,locality. A postal code already loaded for the same country "

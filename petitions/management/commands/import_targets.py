@@ -9,7 +9,9 @@ from petitions.management.import_command import ImportCommand
 
 
 class Command(ImportCommand):
-    help = gettext_lazy(
+    # Lazy, so --help reads in the active language (argparse calls str() on it); the stubs
+    # type BaseCommand.help as str.
+    help = gettext_lazy(  # type: ignore[assignment]
         "Load targets (officials and other decision makers) from a UTF-8 CSV file with the "
         "columns name,title,level,country,region,locality,email,contact_url. A target with the "
         "same level, country, region, locality and title (ignoring case) is updated, any other "
