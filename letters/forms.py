@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -17,8 +19,11 @@ from mechanisms.validators import (
     validate_not_an_email,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _helper(*, action: str, submit: str) -> FormHelper:
+
+def _helper(*, action: str, submit: StrOrPromise) -> FormHelper:
     helper = FormHelper()
     helper.form_action = action
     helper.attrs = {"novalidate": ""}
@@ -27,7 +32,7 @@ def _helper(*, action: str, submit: str) -> FormHelper:
 
 
 def _text(
-    label: str, *, required: bool = True, max_length: int = 200, **kw: object
+    label: StrOrPromise, *, required: bool = True, max_length: int = 200, **kw: Any
 ) -> forms.CharField:
     kw.setdefault("validators", [validate_no_control_characters])
     return forms.CharField(label=label, required=required, max_length=max_length, **kw)
@@ -49,19 +54,23 @@ class CosignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 
-    def __init__(self, *args: object, user: User, action: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         organizations = (
             Organization.objects.all()
             if staff_verified(user, perm="letters.add_organizationsignature")
             else user.organizations.all()
         )
-        self.fields["organization"].queryset = organizations.order_by("name")
+        # The choices, which the view also asks whether there are any.
+        self.organizations = organizations.order_by("name")
+        organization = self.fields["organization"]
+        assert isinstance(organization, forms.ModelChoiceField)
+        organization.queryset = self.organizations
         self.helper = _helper(action=action, submit=_("Sign the letter"))
 
-    def clean(self) -> dict[str, object]:
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
-        if data.get("statement"):
+        if data is not None and data.get("statement"):
             for field in ("speaker_name", "speaker_title"):
                 if not data.get(field):
                     self.add_error(
@@ -93,7 +102,7 @@ class IndividualSignatureForm(HumanCheckMixin, forms.Form):
         help_text=_("Cosign's staff still see who you are, to keep the list honest."),
     )
 
-    def __init__(self, *args: object, letter: OpenLetter, action: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, letter: OpenLetter, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.letter = letter
         if not letter.names_may_be_withheld:
@@ -120,7 +129,7 @@ class IndividualConfirmForm(forms.Form):
     name = IndividualSignatureForm.base_fields["name"]
     withhold_name = IndividualSignatureForm.base_fields["withhold_name"]
 
-    def __init__(self, *args: object, letter: OpenLetter, **kwargs: object) -> None:
+    def __init__(self, *args: Any, letter: OpenLetter, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not letter.names_may_be_withheld:
             del self.fields["withhold_name"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -118,7 +119,9 @@ def letter_pending(*, letter: OpenLetter) -> tuple[list[OrganizationSignature], 
     return signatures, statements
 
 
-def signatures_of_user(*, letter: OpenLetter, user: User) -> list[OrganizationSignature]:
+def signatures_of_user(
+    *, letter: OpenLetter, user: User | AnonymousUser
+) -> list[OrganizationSignature]:
     """This member's organizations' signatures on the letter, so they can see and withdraw them."""
     if not user.is_authenticated:
         return []

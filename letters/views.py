@@ -15,6 +15,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.models import User
+from accounts.selectors import user_logged_in
 from accounts.two_factor import staff_verified
 from letters import selectors, services
 from letters.forms import (
@@ -59,7 +61,7 @@ def _detail(
         "updates": selectors.letter_updates(letter=letter),
         "withdrawals": selectors.letter_withdrawals(letter=letter),
         "own_signatures": selectors.signatures_of_user(letter=letter, user=request.user),
-        "leads": request.user.is_authenticated
+        "leads": isinstance(request.user, User)
         and services.user_leads(user=request.user, letter=letter),
         "form": form or (_individual_form(letter) if letter.individuals_may_sign else None),
         "canonical_url": url,
@@ -146,7 +148,8 @@ def individual_confirm(request: HttpRequest, slug: str, token: str) -> HttpRespo
 def letter_cosign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_get_public(slug=slug)
     action = reverse("letters:cosign", kwargs={"slug": letter.slug})
-    form = CosignForm(request.POST or None, user=request.user, action=action)
+    user = user_logged_in(request=request)
+    form = CosignForm(request.POST or None, user=user, action=action)
     status = 200
     if not letter.accepts_signatures:
         status = 409
@@ -158,7 +161,7 @@ def letter_cosign(request: HttpRequest, slug: str) -> HttpResponse:
                 signature = services.letter_cosign(
                     letter=letter,
                     organization=data["organization"],
-                    user=request.user,
+                    user=user,
                     speaker_name=data["speaker_name"],
                     speaker_title=data["speaker_title"],
                     statement=data["statement"],
@@ -178,7 +181,7 @@ def letter_cosign(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "letter": letter,
         "form": form,
-        "has_organizations": form.fields["organization"].queryset.exists(),
+        "has_organizations": form.organizations.exists(),
     }
     return render(request, "letters/cosign.html", context, status=status)
 
@@ -200,7 +203,7 @@ def _cosign_message(signature: OrganizationSignature) -> str:
 def letter_manage(request: HttpRequest, slug: str) -> HttpResponse:
     """The lead organizations' queue of co-signatures and statements to approve."""
     letter = _letter(request, slug)
-    if not services.user_leads(user=request.user, letter=letter):
+    if not services.user_leads(user=user_logged_in(request=request), letter=letter):
         raise Http404
     signatures, statements = selectors.letter_pending(letter=letter)
     context = {"letter": letter, "signatures": signatures, "statements": statements}
@@ -246,7 +249,9 @@ def cosignature_withdraw(request: HttpRequest, slug: str, signature_id: int) -> 
     if signature is None:
         raise Http404
     try:
-        services.cosignature_withdraw(signature_id=signature.pk, user=request.user)
+        services.cosignature_withdraw(
+            signature_id=signature.pk, user=user_logged_in(request=request)
+        )
     except PermissionDenied:
         raise Http404 from None
     messages.success(

@@ -4,7 +4,7 @@ import os
 import secrets
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -56,6 +56,8 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         user = User.objects.create_user(email, password, full_name="Demo lead member")
         lead = OpenLetter.objects.get(slug=LETTERS[0]["slug"]).lead_organizations.first()
+        if lead is None:
+            raise CommandError(f"The letter {LETTERS[0]['slug']} has no lead organization.")
         Membership.objects.create(user=user, organization=lead, role=Membership.Role.ADMIN)
         shown = (
             "the password in DEMO_ADMIN_PASSWORD"
