@@ -331,12 +331,12 @@ class Bench:
         probes = [people.sign_as_a_person(self.port, n) for n in range(10 * r + 1, 10 * r + 4)]
         self.drain("probe", 60)
         mails = self.sink.by_recipient()
-        urls = [mails[p][0].confirm_url() for p in probes if p in mails]
+        found = [mails[p][0].confirm_url() for p in probes if p in mails]
         # A few signatures from the load run too, those no signal held.
         for email, _, flags in checks.stored(signed)[:7]:
             if not flags and email in mails:
-                urls.append(mails[email][0].confirm_url())
-        urls = [u for u in urls if u]
+                found.append(mails[email][0].confirm_url())
+        urls = [u for u in found if u]
 
         signers = self.cfg.mixed_sign_connections
         self.event(

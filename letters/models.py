@@ -14,6 +14,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.manager import MultilingualManager
 
 from accounts.models import Organization
 from mechanisms.domains import domain_normalize
@@ -94,6 +95,9 @@ class OpenLetter(models.Model):
     # SIGNATURE_RETENTION_DAYS after this.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # modeltranslation (translation.py) makes the default manager its own.
+    objects: ClassVar[MultilingualManager[OpenLetter]]
 
     class Meta:
         ordering = ("-published_at", "-created_at")
@@ -273,6 +277,9 @@ class LetterUpdate(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.UPDATE)
     text = models.TextField(_("text"), help_text=_("Markdown."))
     published_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    # modeltranslation (translation.py) makes the default manager its own.
+    objects: ClassVar[MultilingualManager[LetterUpdate]]
 
     class Meta:
         ordering = ("published_at",)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from modeltranslation.manager import MultilingualManager
 
 from accounts.models import Organization
 from mechanisms.models import ModeratedSignature
@@ -33,6 +34,9 @@ class Topic(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    # modeltranslation (translation.py) makes the default manager its own.
+    objects: ClassVar[MultilingualManager[Topic]]
 
     class Meta:
         ordering = ("position", "name")
@@ -150,6 +154,9 @@ class Petition(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # modeltranslation (translation.py) makes the default manager its own.
+    objects: ClassVar[MultilingualManager[Petition]]
 
     class Meta:
         ordering = ("-created_at",)
@@ -371,6 +378,9 @@ class PetitionUpdate(models.Model):
     # Claimed by the one task that splits the mailing into batches.
     mailing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # modeltranslation (translation.py) makes the default manager its own.
+    objects: ClassVar[MultilingualManager[PetitionUpdate]]
 
     class Meta:
         ordering = ("-published_at", "-created_at")
