@@ -15,8 +15,8 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 # Compiled translations are built, not committed.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install install-dev run serve worker beat test lint format migrate clean messages \
-	makemessages browser bench
+.PHONY: install install-dev run serve worker beat test lint typecheck format migrate clean \
+	messages makemessages browser bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -82,7 +82,8 @@ beat: install
 
 # libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py);
 # HAProxy health-checks a live server as the README configures it (tests/config/test_load_balancer.py).
-test: install-dev browser /usr/bin/faketime /usr/sbin/haproxy
+# Types first: CI runs `make test`, so a type error fails it before the suite starts.
+test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Load, integrity and fault tests of the sign flow (bench/run.py; README "Benchmarks"). Needs this
@@ -106,13 +107,18 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
-lint: install-dev
+lint: install-dev typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with django-stubs over the application packages (pyproject.toml [tool.mypy]).
+typecheck: install-dev
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache *.egg-info test-artifacts $(MO_FILES)
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache *.egg-info test-artifacts \
+		$(MO_FILES)
