@@ -246,7 +246,10 @@ def test_retrying_letter_deliveries_logs_the_failed_ones_it_retried(staff_client
         for occasion, status in (("published", "failed"), ("update-1", "pending"))
     )
     response = _action(
-        staff_client, reverse("admin:letters_letterdelivery_changelist"), "retry_failed", [failed, sent]
+        staff_client,
+        reverse("admin:letters_letterdelivery_changelist"),
+        "retry_failed",
+        [failed, sent],
     )
     assert LetterDelivery.objects.get(pk=failed.pk).status == LetterDelivery.Status.PENDING
     assert _logged(failed) == ["Failed delivery sent again."]
