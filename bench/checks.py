@@ -21,6 +21,12 @@ def stored(tag: str) -> list[tuple[str, float, str]]:
     return [(email.lower(), created.timestamp(), flags) for email, created, flags in rows]
 
 
+def _copies(got: list[infra.Mail]) -> tuple[int, int]:
+    """(distinct emails, extra arrivals of one of them): see infra.Mail.message_id."""
+    distinct = len({mail.message_id for mail in got})
+    return distinct, len(got) - distinct
+
+
 def emails(sink: infra.MailSink, tag: str) -> dict[str, Any]:
     """Time from each signature's INSERT to its confirmation email reaching the sink."""
     from petitions.models import Signature
@@ -29,6 +35,7 @@ def emails(sink: infra.MailSink, tag: str) -> dict[str, Any]:
     latencies = []
     missing = 0
     twice = 0
+    resent = 0
     unmailed = []
     for email, created, _ in stored(tag):
         got = mails.get(email, [])
@@ -36,12 +43,15 @@ def emails(sink: infra.MailSink, tag: str) -> dict[str, Any]:
             missing += 1
             unmailed.append(email)
             continue
-        twice += len(got) > 1
+        distinct, extra = _copies(got)
+        twice += distinct > 1
+        resent += extra
         latencies.append(min(m.arrived for m in got) - created)
     return {
         "sent": len(latencies),
         "missing": missing,
         "more_than_once": twice,
+        "resent_same_message": resent,
         "p50_s": percentile(latencies, 50),
         "p95_s": percentile(latencies, 95),
         "max_s": max(latencies, default=0.0),
@@ -205,6 +215,7 @@ def side_stream(sink: infra.MailSink, name: str, stream: dict[str, Any]) -> dict
     sent = 0
     missing = 0
     twice = 0
+    resent = 0
     unmailed = []
     for address in sorted(accepted | set(stored)):
         got = mails.get(address, [])
@@ -213,7 +224,9 @@ def side_stream(sink: infra.MailSink, name: str, stream: dict[str, Any]) -> dict
             unmailed.append(address)
             continue
         sent += 1
-        twice += len(got) > 1
+        distinct, extra = _copies(got)
+        twice += distinct > 1
+        resent += extra
         if address in stored:
             latencies.append(min(m.arrived for m in got) - stored[address])
     lost = len(accepted - stored.keys())
@@ -228,6 +241,7 @@ def side_stream(sink: infra.MailSink, name: str, stream: dict[str, Any]) -> dict
         "sent": sent,
         "missing": missing,
         "more_than_once": twice,
+        "resent_same_message": resent,
         "p50_s": percentile(latencies, 50),
         "p95_s": percentile(latencies, 95),
         "max_s": max(latencies, default=0.0),

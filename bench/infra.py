@@ -173,6 +173,14 @@ class Mail:
     recipients: tuple[str, ...]
     raw: bytes
 
+    @property
+    def message_id(self) -> str:
+        """The Message-ID the outbox gives each email, the same on every attempt: two arrivals
+        with one id are one email the mail server took twice (a worker killed after the server's
+        "250" and before the outbox recorded it), which mail programs show once."""
+        message = message_from_bytes(self.raw, policy=email.policy.default)
+        return str(message.get("Message-ID", "")) or f"no-id-{id(self)}"
+
     def confirm_url(self) -> str | None:
         message = message_from_bytes(self.raw, policy=email.policy.default)
         for part in message.walk():

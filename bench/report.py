@@ -251,7 +251,8 @@ def _email(email: dict[str, Any]) -> str:
     return (
         f"p50 {email['p50_s']:.1f} s, p95 {email['p95_s']:.1f} s, max {email['max_s']:.1f} s, "
         f"within 30 s {email['within_30s']:.0%}, missing {email['missing']}, "
-        f"sent twice {email['more_than_once']}"
+        f"sent twice {email['more_than_once']}, "
+        f"one message taken twice {email.get('resent_same_message', 0)}"
     )
 
 

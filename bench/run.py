@@ -452,7 +452,8 @@ class Bench:
         outage["email"] = checks.emails(self.sink, "outage")
         self.event(
             f"faults: {email['sent']} signatures mailed, {email['missing']} missing, "
-            f"{email['more_than_once']} mailed more than once"
+            f"{email['more_than_once']} mailed more than once; "
+            f"{email['resent_same_message']} copies of one message taken twice by the server"
         )
         streams = {
             name: checks.side_stream(self.sink, name, stream)
@@ -461,7 +462,8 @@ class Bench:
         for name, verdict in streams.items():
             self.event(
                 f"faults: {SIDE_NAMES[name]}: {verdict['sent']} mailed, {verdict['missing']} "
-                f"missing, {verdict['more_than_once']} mailed more than once, "
+                f"missing, {verdict['more_than_once']} mailed more than once "
+                f"({verdict['resent_same_message']} copies of one message taken twice), "
                 f"{verdict['lost']} accepted but not stored -> "
                 f"{'ok' if verdict['ok'] else 'FAILED'}"
             )

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -235,9 +236,10 @@ class Sent:
 
 
 def emails_send(*, email_ids: Sequence[int]) -> Sent:
-    """Send the given outbox emails that this call can claim, over one SMTP connection."""
+    """Send the given outbox emails that this call can claim, over one SMTP connection (opened
+    for the first one that is due; after a failure the next email opens a fresh one)."""
     outcome = Sent()
-    connection = None
+    smtp = _Connection()
     try:
         for email_id in email_ids:
             now = timezone.now()
@@ -245,20 +247,45 @@ def emails_send(*, email_ids: Sequence[int]) -> Sent:
             if lease is None:
                 outcome.skipped += 1
                 continue
-            if connection is None:
-                connection = get_connection()
-            result = _send_claimed(email_id, lease=lease, connection=connection, now=now)
+            result = _send_claimed(email_id, lease=lease, smtp=smtp, now=now)
             setattr(outcome, result, getattr(outcome, result) + 1)
     finally:
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:
-                logger.warning("Could not close the SMTP connection", exc_info=True)
+        smtp.close()
     return outcome
 
 
-def _send_claimed(email_id: int, *, lease: datetime, connection: Any, now: datetime) -> str:
+class _Connection:
+    """One SMTP connection for a run of sends, opened when first needed; a send that fails
+    closes it, so a dropped connection costs one retry, not the rest of the run."""
+
+    def __init__(self) -> None:
+        self._backend: Any = None
+
+    def get(self) -> Any:
+        if self._backend is None:
+            self._backend = get_connection()
+            # Opened here, the backend keeps it open across send_messages calls.
+            self._backend.open()
+        return self._backend
+
+    def close(self) -> None:
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            try:
+                backend.close()
+            except Exception:
+                logger.warning("Could not close the SMTP connection", exc_info=True)
+
+
+def _message_id(email: OutboundEmail) -> str:
+    # One per outbox row, the same on every attempt: should a worker die after the mail server
+    # took the message but before the row says so, the copy sent again carries the same id, and
+    # mail programs that deduplicate (most do) show it once.
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<outbox-{email.pk}.{email.kind}@{domain}>"
+
+
+def _send_claimed(email_id: int, *, lease: datetime, smtp: _Connection, now: datetime) -> str:
     email = OutboundEmail.objects.get(pk=email_id)
     kind = EMAIL_KINDS.get(email.kind)
     if kind is None:
@@ -279,9 +306,11 @@ def _send_claimed(email_id: int, *, lease: datetime, connection: Any, now: datet
         if message is None:
             _settle(email, lease=lease, state=State.DROPPED, last_error="Nothing to send")
             return "dropped"
-        message.connection = connection
+        message.extra_headers.setdefault("Message-ID", _message_id(email))
+        message.connection = smtp.get()
         message.send()
     except Exception as error:
+        smtp.close()
         return _failed(email, kind=kind, lease=lease, error=error, now=now)
     sent = {"state": State.SENT, "sent_at": timezone.now(), "recipient": "", "last_error": ""}
     with transaction.atomic():

@@ -56,8 +56,10 @@ class FlakyBackend(LocmemBackend):
     """Django's test backend, made to fail the way a mail server does."""
 
     error: Exception | None = None
+    attempted: list[str] = []
 
     def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        FlakyBackend.attempted += [m.extra_headers.get("Message-ID", "") for m in messages]
         if FlakyBackend.error is not None:
             raise FlakyBackend.error
         return super().send_messages(messages)
@@ -70,6 +72,7 @@ def _flaky_mail(settings):
     settings.OUTBOX_SWEEP_AGE_SECONDS = 120
     settings.OUTBOX_LEASE_SECONDS = 300
     FlakyBackend.error = None
+    FlakyBackend.attempted = []
     BUILT.clear()
     AFTER.clear()
     mail.outbox = []
@@ -339,3 +342,20 @@ def test_retries_do_not_spend_the_daily_budget_again(settings) -> None:
     OutboundEmail.objects.filter(pk=email_id).update(not_before=timezone.now())
     assert outbox.emails_send(email_ids=[email_id]).sent == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_each_email_keeps_one_message_id_across_attempts() -> None:
+    """A copy sent again after a worker died past the server's "250" is the same message to a
+    mail program that deduplicates."""
+    first, second = _owe(about="a"), _owe(about="b")
+    FlakyBackend.error = smtplib.SMTPServerDisconnected("gone")
+    outbox.emails_send(email_ids=[first])
+    FlakyBackend.error = None
+    OutboundEmail.objects.filter(pk=first).update(not_before=timezone.now())
+    outbox.emails_send(email_ids=[first, second])
+    failed, again, other = FlakyBackend.attempted
+    assert failed == again  # the same message, tried twice
+    assert again.startswith(f"<outbox-{first}.")
+    assert other != again
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [again, other]
