@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -373,7 +374,16 @@ def password_link_request(*, email: str, language: str = settings.LANGUAGE_CODE)
     row, the same for any address: a lookup here would make the page answer at another speed for
     an account holder, and so tell who has an account (the builder looks it up)."""
     with transaction.atomic():
-        outbox.email_enqueue(kind=emails.PASSWORD_LINK, to=email, language=language)
+        # One per account spelling, not per mailbox: the builder mails only an account with
+        # this very address, so another spelling of the mailbox (jane+x@) must not take the
+        # owner's one link of the period. An HMAC: the row keeps `about` after it is sent.
+        login = User.objects.login_email(email)
+        outbox.email_enqueue(
+            kind=emails.PASSWORD_LINK,
+            to=email,
+            language=language,
+            about=salted_hmac("cosign.password_link", login).hexdigest(),
+        )
 
 
 def my_signatures_link_request(*, email: str, language: str) -> None:

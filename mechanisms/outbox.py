@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -313,11 +313,35 @@ def _send_claimed(email_id: int, *, lease: datetime, smtp: _Connection, now: dat
         smtp.close()
         return _failed(email, kind=kind, lease=lease, error=error, now=now)
     sent = {"state": State.SENT, "sent_at": timezone.now(), "recipient": "", "last_error": ""}
-    with transaction.atomic():
-        settled = _settle(email, lease=lease, **sent)
-        if settled and kind.after_send is not None:
-            kind.after_send(email)
+    after_send = kind.after_send
+    _record(
+        email,
+        lease=lease,
+        changes=sent,
+        after=None if after_send is None else (lambda: after_send(email)),
+    )
     return "sent"
+
+
+def _record(
+    email: OutboundEmail,
+    *,
+    lease: datetime,
+    changes: dict[str, Any],
+    after: Callable[[], None] | None,
+) -> bool:
+    """Record an attempt's outcome and what it means to the app, in one transaction, taking
+    row locks in the order the app's own writes take them: its row (a signature, a delivery)
+    first, the outbox row last, as signing again does (the signature, then its email). The
+    other order deadlocks with a signer who signs again while their email is being recorded.
+    Nothing is recorded if this worker's lease ran out meanwhile."""
+    with transaction.atomic():
+        if after is not None:
+            after()
+        settled = _settle(email, lease=lease, **changes)
+        if not settled:
+            transaction.set_rollback(True)
+    return settled
 
 
 def _failed(
@@ -332,17 +356,20 @@ def _failed(
         logger.warning("Outbox email %s (%s): %s", email.pk, email.kind, description)
     # `attempts` already counts this one (the claim added it).
     if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        with transaction.atomic():
-            if _settle(email, lease=lease, state=State.FAILED, last_error=description):
-                _after_failure(kind, email, description, final=True)
+        _record(
+            email,
+            lease=lease,
+            changes={"state": State.FAILED, "last_error": description},
+            after=lambda: _after_failure(kind, email, description, final=True),
+        )
         return "failed"
     retry_at = now + _backoff(email.attempts)
-    with transaction.atomic():
-        settled = _settle(
-            email, lease=lease, state=State.PENDING, not_before=retry_at, last_error=description
-        )
-        if settled:
-            _after_failure(kind, email, description, final=False)
+    settled = _record(
+        email,
+        lease=lease,
+        changes={"state": State.PENDING, "not_before": retry_at, "last_error": description},
+        after=lambda: _after_failure(kind, email, description, final=False),
+    )
     if settled:
         # Best effort: the sweep sends it if this is lost.
         _retry_later(outbox_send, email.pk, retry_at)
@@ -398,13 +425,16 @@ def _exhausted_fail(*, now: datetime) -> None:
         state=State.SENDING, claimed_until__lt=now, attempts__gte=settings.OUTBOX_MAX_ATTEMPTS
     )
     for email in exhausted[:1000]:
+        kind = EMAIL_KINDS.get(email.kind)
         with transaction.atomic():
+            # The app's row first, then the outbox row (see _record).
+            if kind is not None:
+                _after_failure(kind, email, error, final=True)
             failed = OutboundEmail.objects.filter(
                 pk=email.pk, state=State.SENDING, claimed_until=email.claimed_until
             ).update(state=State.FAILED, claimed_until=None, last_error=error)
-            kind = EMAIL_KINDS.get(email.kind)
-            if failed and kind is not None:
-                _after_failure(kind, email, error, final=True)
+            if not failed:
+                transaction.set_rollback(True)
 
 
 def emails_retry(*, email_ids: Iterable[int]) -> int:

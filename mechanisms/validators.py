@@ -9,6 +9,7 @@ from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from mechanisms.addresses import email_delivery_address
 from mechanisms.domains import domain_is_internationalized, domain_normalize_strict
 
 
@@ -32,13 +33,21 @@ def validate_deliverable_email(value: str) -> None:
     except ValidationError:
         # A malformed address gets the email field's own message, not a second one from here.
         return
-    domain = value.rpartition("@")[2]
+    local, _at, domain = value.rpartition("@")
     try:
+        # An RFC 2047 encoded word ("=?utf-8?q?...?=") in the local part is decoded on its way
+        # to the mail server: endless spellings of one mailbox, each compared as typed. No real
+        # address has one.
+        if "=?" in local and "?=" in local:
+            raise ValueError(local)
         sanitize_address(value, "utf-8")
         # Mail goes to, and addresses are compared by, the domain's IDNA 2008 form: one that has
         # none (a symbol like ☃, which IDNA 2003 let through) would be two mailboxes at once.
         if domain_is_internationalized(domain) and domain_normalize_strict(domain) is None:
             raise ValueError(domain)
+        # Its ASCII form, the one stored and sent to, must fit an address's 254 characters.
+        if len(email_delivery_address(value)) > 254:
+            raise ValueError(value)
     except (UnicodeError, ValueError):
         raise ValidationError(
             _("We cannot send email to this address. Please check it for typing mistakes."),
