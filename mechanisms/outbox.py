@@ -301,10 +301,18 @@ def _send_claimed(email_id: int, *, lease: datetime, smtp: _Connection, now: dat
             and email.attempts == 1
             and not unsolicited_budget_take(email.recipient)
         ):
-            _settle(email, lease=lease, state=State.DROPPED, last_error="Daily budget spent")
+            _settle(
+                email,
+                lease=lease,
+                state=State.DROPPED,
+                last_error="Daily budget spent",
+                recipient="",
+            )
             return "dropped"
         if message is None:
-            _settle(email, lease=lease, state=State.DROPPED, last_error="Nothing to send")
+            _settle(
+                email, lease=lease, state=State.DROPPED, last_error="Nothing to send", recipient=""
+            )
             return "dropped"
         message.extra_headers.setdefault("Message-ID", _message_id(email))
         message.connection = smtp.get()
