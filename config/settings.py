@@ -310,13 +310,17 @@ CELERY_TIMEZONE = "UTC"
 # it off). One second is enough for the copy: at 2,000 readers a second it is rendered once.
 COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
 PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 1)
-# The outbox (mechanisms.outbox): every email is a row, and a sweep this often queues the ones a
-# lost task, a request that could not queue while Redis was away, a dead worker or a backoff left
-# owed; a new row is left to its own task for OUTBOX_SWEEP_AGE_SECONDS first, so the sweep does
-# not race a task still on its way. A worker's claim on a row lasts OUTBOX_LEASE_SECONDS (keep it
+# The outbox (mechanisms.outbox): every email is a row. The dispatcher, ticked this often,
+# claims what is due in batches of 100 and sends each batch over one SMTP connection, so an email
+# leaves about OUTBOX_DISPATCH_SECONDS after its commit and no request publishes a task for it;
+# one tick sends for at most OUTBOX_DISPATCH_RUN_SECONDS (then the next goes on). A sweep every
+# OUTBOX_SWEEP_SECONDS is the backstop should the dispatcher not tick: it queues what has been
+# owed for OUTBOX_SWEEP_AGE_SECONDS. A worker's claim on a row lasts OUTBOX_LEASE_SECONDS (keep it
 # above CELERY_TASK_TIME_LIMIT, or a slow send still in progress could be claimed twice); after
 # OUTBOX_MAX_ATTEMPTS an email fails and waits for staff (admin: Outgoing emails). Sent rows,
 # their address already cleared, are deleted after OUTBOX_KEEP_DAYS.
+OUTBOX_DISPATCH_SECONDS = env_int("OUTBOX_DISPATCH_SECONDS", 1, minimum=1)
+OUTBOX_DISPATCH_RUN_SECONDS = 20
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60, minimum=1)
 OUTBOX_SWEEP_AGE_SECONDS = env_int("OUTBOX_SWEEP_AGE_SECONDS", 120, minimum=1)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)
@@ -329,7 +333,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(seconds=COUNTER_INTERVAL_SECONDS),
         "options": {"expires": COUNTER_INTERVAL_SECONDS * 2},
     },
-    # Every kind of email, one sweep.
+    # Every kind of email: the dispatcher, and the sweep behind it.
+    "outbox-dispatch": {
+        "task": "mechanisms.tasks.outbox_dispatch",
+        "schedule": timedelta(seconds=OUTBOX_DISPATCH_SECONDS),
+        "options": {"expires": OUTBOX_DISPATCH_SECONDS},
+    },
     "outbox-sweep": {
         "task": "mechanisms.tasks.outbox_sweep",
         "schedule": timedelta(seconds=OUTBOX_SWEEP_SECONDS),

@@ -8,7 +8,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from unittest import mock
 
-from mechanisms import outbox
+from mechanisms import outbox, outbox_sender
 from mechanisms.models import OutboundEmail
 
 
@@ -36,5 +36,9 @@ def outbox_drain() -> outbox.Sent:
 def outbox_clock(now: datetime) -> Iterator[None]:
     """Move the outbox's clock (only its own) to `now`: a later notice period for kinds with a
     cooldown, or past a retry's backoff."""
-    with mock.patch.object(outbox, "timezone", SimpleNamespace(now=lambda: now)):
+    clock = SimpleNamespace(now=lambda: now)
+    with (
+        mock.patch.object(outbox, "timezone", clock),
+        mock.patch.object(outbox_sender, "timezone", clock),
+    ):
         yield

@@ -1,10 +1,11 @@
 """Every kind of email survives losing its task, on real Celery, Redis, PostgreSQL and SMTP.
 
-One email of each kind Cosign sends is made owed through the services people use. Then:
+One email of each kind Cosign sends is made owed through the services people use, which publish
+no task for it (the outbox's dispatcher finds it). Then:
 - the worker is dead (`kill -9`) and the broker is emptied before any email was sent, and a new
-  worker starts: each arrives exactly once, through the outbox's sweep;
-- the worker is killed mid-send, holding the first email at the mail server: each arrives
-  exactly once, the held one after the dead worker's lease ran out.
+  worker starts: each arrives exactly once;
+- the worker is killed mid-batch, the mail server holding the batch's third email: each arrives
+  exactly once, the held one and the rest of the batch after the dead worker's lease ran out.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from letters import services as letter_services
 from letters.moderation import individual_signatures_resend_confirmation
 from mechanisms.mail import EMAIL_KINDS
 from mechanisms.models import OutboundEmail
+from mechanisms.tasks import outbox_dispatch
 from petitions.models import Petition, PetitionUpdate, Signature
 from petitions.services import campaigns, deliveries, moderation, signing
 from tests.factories import (
@@ -125,6 +127,42 @@ def _owe_one_of_each_kind() -> None:
     assert Petition.objects.count() == 1
 
 
+def _broker_queued() -> int:
+    with celery_app.connection_for_write() as connection:
+        # The Redis transport keeps a queue as a list of that name.
+        return int(connection.default_channel.client.llen(os.environ["CELERY_QUEUE"]))
+
+
+class PeerSink(MailSink):
+    """Notes the client connection each message came over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peers: list[object] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_owing_publishes_nothing_and_the_dispatcher_sends_each_email_once(
+    tmp_path: Path,
+) -> None:
+    sink = PeerSink()
+    with smtp_serving(sink) as smtp_port:
+        with _no_worker_consuming():
+            _broker_empty()
+            _owe_one_of_each_kind()
+            # Not one task for eighteen emails: a signer's request never talks to the broker.
+            assert _broker_queued() == 0
+        with celery_worker(tmp_path, smtp_port=smtp_port, site_url="http://testserver"):
+            wait_until(_all_settled, timeout=60, what="the dispatcher to send every owed email")
+    _arrived_exactly_once(sink)
+    # Over one connection: the dispatcher's batch, not a send per email.
+    assert len(sink.peers) == len(COSIGN_KINDS)
+    assert len(set(sink.peers)) == 1
+
+
 def _broker_empty() -> None:
     """Drop every task waiting in this test's queue: the broker lost them."""
     with celery_app.connection_for_write() as connection:
@@ -165,7 +203,9 @@ def _kill(worker: subprocess.Popen) -> None:
     worker.wait(timeout=10)
 
 
-def test_every_kind_lost_with_its_task_arrives_once_through_the_sweep(tmp_path: Path) -> None:
+def test_every_kind_arrives_once_after_its_worker_died_and_the_broker_lost_everything(
+    tmp_path: Path,
+) -> None:
     sink = MailSink()
     with smtp_serving(sink) as smtp_port:
         # A worker that dies (kill -9) before it sends anything.
@@ -181,9 +221,9 @@ def test_every_kind_lost_with_its_task_arrives_once_through_the_sweep(tmp_path: 
         with celery_worker(
             tmp_path / "second", smtp_port=smtp_port, site_url="http://testserver", env=FAST_SWEEP
         ):
-            wait_until(_all_settled, timeout=90, what="the sweep to send every owed email")
+            wait_until(_all_settled, timeout=90, what="the dispatcher to send every owed email")
             settled = len(sink.messages)
-            # More sweeps find nothing more to send.
+            # More dispatcher ticks and sweeps find nothing more to send.
             sweeps_later = timezone.now()
             wait_until(
                 lambda: (timezone.now() - sweeps_later).total_seconds() > 3,
@@ -194,24 +234,27 @@ def test_every_kind_lost_with_its_task_arrives_once_through_the_sweep(tmp_path: 
     _arrived_exactly_once(sink)
 
 
-class HoldFirstMessageSink(MailSink):
-    """A mail server slow to answer the first message: it holds its reply, and drops the message
-    if the client goes away first, as a server that never said "250" has not accepted it."""
+class HoldThirdMessageSink(MailSink):
+    """A mail server slow to answer the third message: it holds its reply, and drops the message
+    if the client goes away first, as a server that never said "250" has not accepted it. The
+    first two it takes: the worker is killed mid-batch, not before it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.holding = threading.Event()
+        self.seen = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        if not self.holding.is_set():
+        self.seen += 1
+        if self.seen == 3:
             self.holding.set()
             # aiosmtpd cancels this when the client's connection drops.
             await asyncio.sleep(120)
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_every_kind_arrives_once_when_the_worker_is_killed_mid_send(tmp_path: Path) -> None:
-    sink = HoldFirstMessageSink()
+def test_every_kind_arrives_once_when_the_worker_is_killed_mid_batch(tmp_path: Path) -> None:
+    sink = HoldThirdMessageSink()
     with smtp_serving(sink) as smtp_port:
         with _no_worker_consuming():
             _owe_one_of_each_kind()
@@ -222,10 +265,17 @@ def test_every_kind_arrives_once_when_the_worker_is_killed_mid_send(tmp_path: Pa
             env=FAST_SWEEP,
             beat=False,
         ) as doomed:
-            wait_until(sink.holding.is_set, timeout=60, what="an email to reach the mail server")
+            # One dispatcher run claims every owed email in one batch (without beat: its child
+            # process would outlive the kill).
+            outbox_dispatch.delay()
+            wait_until(sink.holding.is_set, timeout=60, what="the third email to reach the server")
             _kill(doomed)
+        # The two the server took are recorded; the one in flight and the rest of the batch are
+        # still the dead worker's, until its lease runs out.
+        assert OutboundEmail.objects.filter(state=OutboundEmail.State.SENT).count() == 2
         held = OutboundEmail.objects.filter(state=OutboundEmail.State.SENDING)
-        assert held.count() == 1, "the killed worker held one email mid-send"
+        assert held.count() == len(COSIGN_KINDS) - 2
+        assert len(set(held.values_list("claimed_until", flat=True))) == 1, "one batch"
 
         with celery_worker(
             tmp_path / "second", smtp_port=smtp_port, site_url="http://testserver", env=FAST_SWEEP

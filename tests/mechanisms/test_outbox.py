@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
 
-from mechanisms import outbox
+from mechanisms import outbox, outbox_sender
 from mechanisms.mail import EmailKind
 from mechanisms.models import OutboundEmail
 from mechanisms.outbox import Recipient
@@ -125,9 +125,9 @@ def test_a_kind_with_a_cooldown_owes_one_email_per_period() -> None:
 @pytest.mark.django_db
 def test_many_recipients_are_owed_at_once_and_sent_over_one_connection(monkeypatch) -> None:
     connections = []
-    real = outbox.get_connection
+    real = outbox_sender.get_connection
     monkeypatch.setattr(
-        outbox,
+        outbox_sender,
         "get_connection",
         lambda: connections.append(1) or real(),  # type: ignore[func-returns-value]
     )
@@ -356,8 +356,152 @@ def test_each_email_keeps_one_message_id_across_attempts() -> None:
     FlakyBackend.error = None
     OutboundEmail.objects.filter(pk=first).update(not_before=timezone.now())
     outbox.emails_send(email_ids=[first, second])
-    failed, again, other = FlakyBackend.attempted
-    assert failed == again  # the same message, tried twice
-    assert again.startswith(f"<outbox-{first}.")
-    assert other != again
-    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [again, other]
+    # (A batch sends the longest due first: `second`, then the retried `first`.)
+    failed, *sent = FlakyBackend.attempted
+    assert failed.startswith(f"<outbox-{first}.")
+    assert sent.count(failed) == 1  # the same message, tried again
+    (other,) = [message_id for message_id in sent if message_id != failed]
+    assert other.startswith(f"<outbox-{second}.")
+    assert sorted(m.extra_headers["Message-ID"] for m in mail.outbox) == sorted(sent)
+
+
+# --- The dispatcher: batches ------------------------------------------------------------------
+
+
+class RefusingBackend(LocmemBackend):
+    """A mail server that refuses one recipient and takes everyone else's mail, counting the
+    connections it is opened for."""
+
+    refused = "nobody@example.org"
+    opened = 0
+
+    def open(self):  # type: ignore[no-untyped-def]
+        RefusingBackend.opened += 1
+        return super().open()
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        if any(self.refused in m.to for m in messages):
+            raise smtplib.SMTPRecipientsRefused({self.refused: (550, b"No such user")})
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_the_dispatcher_sends_everything_due_in_batches_over_one_connection(
+    settings, monkeypatch
+) -> None:
+    settings.EMAIL_BACKEND = "tests.mechanisms.test_outbox.RefusingBackend"
+    RefusingBackend.opened = 0
+    ids = [_owe(to=f"member{n}@example.org", about=n) for n in range(5)]
+    later = _owe(to="later@example.org", about="later")
+    OutboundEmail.objects.filter(pk=later).update(not_before=timezone.now() + timedelta(hours=1))
+    # Nothing was queued for them: in-process, the on-commit sends never ran in this test.
+    assert mail.outbox == []
+
+    outcome = outbox.emails_dispatch(seconds=60, batch_size=2)
+
+    assert (outcome.sent, outcome.batches, outcome.skipped) == (5, 3, 0)
+    assert RefusingBackend.opened == 1
+    assert sorted(m.to[0] for m in mail.outbox) == [f"member{n}@example.org" for n in range(5)]
+    assert {_row(i).state for i in ids} == {State.SENT}
+    assert _row(later).state == State.PENDING  # not due yet: left for a later tick
+    assert outbox.emails_dispatch(seconds=60).sent == 0
+
+
+@pytest.mark.django_db
+def test_a_refused_recipient_fails_alone_and_the_batch_goes_on_over_the_same_connection(
+    settings,
+) -> None:
+    settings.EMAIL_BACKEND = "tests.mechanisms.test_outbox.RefusingBackend"
+    RefusingBackend.opened = 0
+    first = _owe(to="first@example.org", about="first")
+    refused = _owe(to="nobody@example.org", about="refused")
+    last = _owe(to="last@example.org", about="last")
+
+    outcome = outbox.emails_dispatch(seconds=60)
+
+    assert (outcome.sent, outcome.failed, outcome.batches) == (2, 1, 1)
+    assert [m.to[0] for m in mail.outbox] == ["first@example.org", "last@example.org"]
+    assert RefusingBackend.opened == 1  # the refusal left the session standing
+    assert (_row(first).state, _row(last).state) == (State.SENT, State.SENT)
+    failed = _row(refused)
+    assert failed.state == State.FAILED
+    assert "No such user" in failed.last_error
+    assert ("failed", refused, True) in AFTER
+
+
+@pytest.mark.django_db
+def test_a_broken_connection_mid_batch_retries_that_email_and_reconnects_for_the_rest(
+    settings,
+) -> None:
+    first, second = _owe(about="a"), _owe(to="john@example.org", about="b")
+    calls = []
+
+    class DropsOnce(LocmemBackend):
+        def send_messages(self, messages):  # type: ignore[no-untyped-def]
+            calls.append(self)
+            if len(calls) == 1:
+                raise smtplib.SMTPServerDisconnected("gone")
+            return super().send_messages(messages)
+
+    settings.EMAIL_BACKEND = f"{__name__}.DropsOnceBackend"
+    globals()["DropsOnceBackend"] = DropsOnce
+    outcome = outbox.emails_dispatch(seconds=60)
+    assert (outcome.retrying, outcome.sent) == (1, 1)
+    assert calls[0] is not calls[1], "a fresh connection after the dropped one"
+    assert _row(first).state == State.PENDING and _row(first).not_before > timezone.now()
+    assert _row(second).state == State.SENT
+
+
+@pytest.mark.django_db
+def test_a_batch_running_past_half_its_lease_puts_the_rest_back_untried(
+    settings, monkeypatch
+) -> None:
+    ids = [_owe(to=f"member{n}@example.org", about=n) for n in range(4)]
+    settings.OUTBOX_LEASE_SECONDS = 60
+    # Each email takes 12 s of the monotonic clock: the third starts at 36 s, past half the lease.
+    ticks = iter(range(0, 10_000, 12))
+    monkeypatch.setattr(outbox_sender.time, "monotonic", lambda: float(next(ticks)))
+
+    outcome = outbox.emails_send(email_ids=ids)
+
+    assert (outcome.sent, outcome.released) == (2, 2)
+    rows = [_row(i) for i in ids]
+    assert [r.state for r in rows] == [State.SENT, State.SENT, State.PENDING, State.PENDING]
+    # Put back as never tried: no attempt spent, no lease left behind.
+    assert [(r.attempts, r.claimed_until) for r in rows[2:]] == [(0, None), (0, None)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_claim_disjoint_batches_without_waiting_for_each_other() -> None:
+    """One claim holds its rows' locks (still in its transaction); the other skips them."""
+    import threading
+
+    from django.db import connection, transaction
+
+    ids = [_owe(to=f"member{n}@example.org", about=n, queue=False) for n in range(4)]
+    holding, release = threading.Event(), threading.Event()
+    first: list[int] = []
+
+    def slow_claimer() -> None:
+        with transaction.atomic():
+            first.extend(
+                OutboundEmail.objects.select_for_update()
+                .filter(pk__in=ids[:2])
+                .values_list("pk", flat=True)
+            )
+            holding.set()
+            release.wait(30)
+        connection.close()
+
+    thread = threading.Thread(target=slow_claimer)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        outcome = outbox.emails_dispatch(seconds=60)
+    finally:
+        release.set()
+        thread.join()
+    assert sorted(first) == ids[:2]
+    assert outcome.sent == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["member2@example.org", "member3@example.org"]
+    assert [_row(i).state for i in ids[:2]] == [State.PENDING, State.PENDING]
