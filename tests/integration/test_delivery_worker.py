@@ -174,9 +174,9 @@ def test_a_delivery_whose_worker_is_killed_mid_send_is_sent_once_by_the_next_wor
     # The lease is the only thing that keeps the next worker from sending at once; keep it short.
     lease = {"OUTBOX_LEASE_SECONDS": "2"}
     with _worker(tmp_path, "doomed", smtp_port=smtp_port, env=lease) as (doomed, _log):
-        # The delivery and its email, owed in one transaction; the email's task goes to the
-        # broker after the commit.
+        # The delivery and its email, owed in one transaction; a dispatcher tick sends it.
         deliveries.deliveries_create(petition=petition, period="2026-11-24")
+        mechanism_tasks.outbox_dispatch.delay()
         wait_until(sink.holding.is_set, timeout=30, what="the email to reach the mail server")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=10)
