@@ -5,7 +5,7 @@ the fields a petition's and a letter's signature or delivery share."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -122,10 +122,14 @@ class OutboundEmail(models.Model):
     """One email Cosign owes someone: the outbox (mechanisms.outbox) every app writes to.
 
     Written in the transaction that makes the email due (a signature, an update, a delivery), so
-    the database, not the broker, knows what is owed. A task sends it after the commit; the sweep
-    sends what a lost task or a dead worker left. The kind's builder renders it from `ref` (ids)
-    when it is sent, so the text says what is true then.
+    the database, not the broker, knows what is owed. The outbox's dispatcher claims and sends it
+    within about a second, in a batch. The kind's builder renders it from `ref` (ids) when it is
+    sent, so the text says what is true then.
     """
+
+    # Not a column: what the kind's `prepare` loaded for the builder, for a whole batch in one
+    # query (mechanisms.mail.EmailKind); None when nothing was prepared.
+    prepared: dict[str, Any] | None = None
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")

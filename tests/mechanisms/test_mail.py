@@ -10,6 +10,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.urls import reverse
@@ -194,21 +195,36 @@ def test_a_budget_of_zero_holds_nothing_back(settings) -> None:
     assert all(unsolicited_budget_take("victim@example.org") for _ in range(30))
 
 
+def _cache_keys() -> list[str]:
+    return [key.decode() for key in cache._cache.get_client().keys("*")]
+
+
 def test_the_budget_keeps_no_address_in_the_cache(settings) -> None:
-    with mock.patch.object(mail.cache, "add", return_value=True) as add:
-        assert unsolicited_budget_take("maria.rossi@example.org")
-    ((key, *_rest), _kwargs) = add.call_args
-    assert key.startswith(settings.ABUSE_CACHE_PREFIX)
+    before = set(_cache_keys())
+    assert unsolicited_budget_take("maria.rossi@example.org")
+    (key,) = set(_cache_keys()) - before
+    assert settings.ABUSE_CACHE_PREFIX in key
     assert "maria" not in key
     assert "example" not in key
 
 
+def test_a_batch_counts_each_address_in_turn_against_the_same_budget(settings) -> None:
+    settings.EMAIL_UNSOLICITED_PER_DAY = 2
+    assert unsolicited_budget_take("victim@example.org")
+    taken = mail.unsolicited_budgets_take(
+        ["Victim+1@example.org", "other@example.org", "victim@example.org"]
+    )
+    assert taken == [True, True, False]
+    assert not unsolicited_budget_take("victim@example.org")
+
+
 def test_with_the_cache_down_the_budget_lets_email_go() -> None:
     with (
-        mock.patch.object(mail.cache, "add", side_effect=RedisConnectionError("down")),
+        mock.patch.object(mail, "_budget_counts", side_effect=RedisConnectionError("down")),
         mock.patch.object(mail.logger, "warning") as warning,
     ):
         assert unsolicited_budget_take("victim@example.org")
+        assert mail.unsolicited_budgets_take(["a@example.org", "b@example.org"]) == [True, True]
     assert warning.called
 
 
