@@ -284,6 +284,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Pool processes per worker: two or three outbox dispatchers run at once at full signing speed
+# (each tick sends for up to OUTBOX_DISPATCH_RUN_SECONDS, half of it waiting on SMTP and the
+# database), and the counter's and other periodic tasks need a process free beside them. Celery's
+# default, one per core, left the counter waiting behind the dispatchers on two cores.
+CELERY_WORKER_CONCURRENCY = env_int(
+    "CELERY_WORKER_CONCURRENCY", max(4, 2 * (os.cpu_count() or 1)), minimum=1
+)
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 # Redis redelivers unacknowledged tasks after this. It must exceed the longest task and the
@@ -312,15 +319,17 @@ COUNTER_INTERVAL_SECONDS = env_int("COUNTER_INTERVAL_SECONDS", 3, minimum=1)
 PETITION_PAGE_CACHE_SECONDS = env_int("PETITION_PAGE_CACHE_SECONDS", 1)
 # The outbox (mechanisms.outbox): every email is a row. The dispatcher, ticked this often,
 # claims what is due in batches of 100 and sends each batch over one SMTP connection, so an email
-# leaves about OUTBOX_DISPATCH_SECONDS after its commit and no request publishes a task for it;
-# one tick sends for at most OUTBOX_DISPATCH_RUN_SECONDS (then the next goes on). A sweep every
+# leaves about OUTBOX_DISPATCH_SECONDS after its commit and no request publishes a task for it.
+# One tick sends for at most OUTBOX_DISPATCH_RUN_SECONDS (and the batch under way), then leaves
+# the pool process to the next task in line: the counter's ticks (COUNTER_INTERVAL_SECONDS) must
+# never wait behind a dispatcher that, at full signing speed, would always find more. A sweep every
 # OUTBOX_SWEEP_SECONDS is the backstop should the dispatcher not tick: it queues what has been
 # owed for OUTBOX_SWEEP_AGE_SECONDS. A worker's claim on a row lasts OUTBOX_LEASE_SECONDS (keep it
 # above CELERY_TASK_TIME_LIMIT, or a slow send still in progress could be claimed twice); after
 # OUTBOX_MAX_ATTEMPTS an email fails and waits for staff (admin: Outgoing emails). Sent rows,
 # their address already cleared, are deleted after OUTBOX_KEEP_DAYS.
 OUTBOX_DISPATCH_SECONDS = env_int("OUTBOX_DISPATCH_SECONDS", 1, minimum=1)
-OUTBOX_DISPATCH_RUN_SECONDS = 20
+OUTBOX_DISPATCH_RUN_SECONDS = 2
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60, minimum=1)
 OUTBOX_SWEEP_AGE_SECONDS = env_int("OUTBOX_SWEEP_AGE_SECONDS", 120, minimum=1)
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=1)

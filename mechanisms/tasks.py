@@ -38,8 +38,8 @@ def outbox_send(email_ids: list[int]) -> dict[str, int]:
 
 # Ticked every OUTBOX_DISPATCH_SECONDS by beat, with an expiry of the same: a tick that waited
 # longer (the worker was down) is dropped, not run late in a pile. Two ticks running at once
-# share the work (each claim skips the other's rows). Stops after OUTBOX_DISPATCH_RUN_SECONDS,
-# well inside the task time limit; the next tick goes on.
+# share the work (each claim skips the other's rows). Stops after OUTBOX_DISPATCH_RUN_SECONDS
+# (config.settings says why); the next tick goes on.
 @shared_task
 def outbox_dispatch() -> dict[str, int]:
     from django.conf import settings
