@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from mechanisms import outbox as outbox_module
+from mechanisms import outbox_sender
 from mechanisms.addresses import email_canonicalize, email_delivery_address
 from mechanisms.models import OutboundEmail
 from mechanisms.validators import validate_deliverable_email
@@ -131,7 +132,7 @@ def test_signing_again_while_the_worker_records_the_send_neither_fails_nor_sends
 
     settled = threading.Event()
     go_on = threading.Event()
-    real_settle = outbox_module._settle
+    real_settle = outbox_sender._settle
 
     def settle_then_pause(email: OutboundEmail, **kwargs: object) -> bool:
         done = real_settle(email, **kwargs)
@@ -144,7 +145,7 @@ def test_signing_again_while_the_worker_records_the_send_neither_fails_nor_sends
 
     def worker() -> None:
         try:
-            with mock.patch.object(outbox_module, "_settle", settle_then_pause):
+            with mock.patch.object(outbox_sender, "_settle", settle_then_pause):
                 outbox_module.emails_send(email_ids=[row.pk])
         except BaseException as error:  # the test reports it below
             worker_error.append(error)
