@@ -1,0 +1,166 @@
+"""Admission control for the sign POSTs: how many one process serves at once, and what a signer
+is answered when the site is too busy to take their signature now.
+
+A gthread worker serves as many requests at once as it has threads. A sign POST holds its thread
+while it waits on the database; in a surge, signers would take every thread, and readers of the
+page and the widget (answered from the page cache in well under a millisecond) would queue behind
+them. More signers at once than a few per process buys no throughput either: they take turns at
+the same interpreter lock and the same database, and each one's wait grows.
+
+So a `Gate` lets SIGN_CONCURRENCY sign POSTs run at once in a process, and as many more wait at
+most SIGN_QUEUE_WAIT_MS for a turn; any other is refused at once. A refused signer gets a
+deliberate 503 with `Retry-After` and the campaign page again with everything they typed, and
+nothing was written or counted: admission comes before the rate limits and the abuse counters,
+so trying again costs the signer no budget.
+
+A database too busy to answer at all (connections exhausted, a lock or statement timeout: Django's
+`OperationalError`) is the same situation seen from further in: `busy_when_overloaded` answers it
+with the same 503 rather than a 500, on a page that needs no database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+
+from django.conf import settings
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext
+
+from mechanisms.abuse.forms import HONEYPOT_FIELD
+
+logger = logging.getLogger(__name__)
+
+
+class Gate:
+    """At most `slots` holders at once in this process, and at most `queue` more waiting for a
+    turn, served in the order they came."""
+
+    def __init__(self, *, slots: int, queue: int) -> None:
+        self.slots = slots
+        self.queue = queue
+        self._turn = threading.Condition(threading.Lock())
+        self._running = 0
+        self._waiting = 0
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    def enter(self, *, wait: float) -> bool:
+        """Take a slot, waiting at most `wait` seconds for one; False when none came (or the
+        queue was full), and then the caller holds nothing."""
+        with self._turn:
+            # A newcomer never passes someone already waiting for a freed slot.
+            if self._running < self.slots and not self._waiting:
+                self._running += 1
+                return True
+            if wait <= 0 or self._waiting >= self.queue:
+                return False
+            self._waiting += 1
+            try:
+                admitted = self._turn.wait_for(lambda: self._running < self.slots, timeout=wait)
+            finally:
+                self._waiting -= 1
+            if admitted:
+                self._running += 1
+            return admitted
+
+    def leave(self) -> None:
+        """Give back a slot taken by `enter`."""
+        with self._turn:
+            if self._running <= 0:
+                raise RuntimeError("leave() without a matching enter()")
+            self._running -= 1
+            self._turn.notify()
+
+
+_sign_gate: Gate | None = None
+_sign_gate_made = threading.Lock()
+
+
+def sign_gate() -> Gate:
+    """This process's gate for sign POSTs, made on first use (after gunicorn forks, so each
+    worker has its own). SIGN_CONCURRENCY slots, as many places in the queue."""
+    global _sign_gate
+    slots = settings.SIGN_CONCURRENCY
+    gate = _sign_gate
+    # Made again only when the setting changed, which happens in tests, never in a process
+    # that serves: a signer then holding a slot of the old gate still gives it back to that one.
+    if gate is None or gate.slots != slots:
+        with _sign_gate_made:
+            gate = _sign_gate
+            if gate is None or gate.slots != slots:
+                gate = _sign_gate = Gate(slots=slots, queue=slots)
+    return gate
+
+
+@contextmanager
+def sign_admitted() -> Iterator[bool]:
+    """Whether this sign POST may run now (after waiting at most SIGN_QUEUE_WAIT_MS); its slot
+    is held until the block ends."""
+    gate = sign_gate()
+    admitted = gate.enter(wait=settings.SIGN_QUEUE_WAIT_MS / 1000)
+    try:
+        yield admitted
+    finally:
+        if admitted:
+            gate.leave()
+
+
+def busy_message() -> str:
+    return gettext(
+        "So many people are signing right now that we could not record your signature yet. "
+        "Your details are still here: please press the sign button again in a few seconds."
+    )
+
+
+def busy_response(response: HttpResponse) -> HttpResponse:
+    """Mark a page answering a signer the site was too busy for: 503, and when to try again."""
+    response.status_code = 503
+    response["Retry-After"] = str(settings.SIGN_RETRY_AFTER_SECONDS)
+    return response
+
+
+def busy_when_overloaded(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For a sign view: a database too busy to answer anywhere in it gets the 503 with
+    `Retry-After`, not a 500.
+
+    The page cannot show the campaign (reading it is what failed), so it is a page of its own,
+    rendered without the database, whose one button sends the signer's form again as they
+    filled it. Sending twice is safe: a signature is one per address, and the answer is the same.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except OperationalError:
+            logger.warning("A sign POST found the database too busy; answered 503", exc_info=True)
+            # What the signer sent, to send again; never the honeypot, which a page must not
+            # hand back sprung (mechanisms.abuse.forms.HoneypotInput).
+            fields = [
+                (name, value)
+                for name, values in request.POST.lists()
+                if name != HONEYPOT_FIELD
+                for value in values
+            ]
+            page = render(
+                request,
+                "busy.html",
+                {"action": request.path, "fields": fields, "message": busy_message()},
+            )
+            return busy_response(page)
+
+    return guarded
