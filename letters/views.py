@@ -26,6 +26,7 @@ from letters.forms import (
     IndividualSignatureForm,
 )
 from letters.models import IndividualSignature, OpenLetter, OrganizationSignature, Statement
+from mechanisms.admission import busy_when_overloaded
 from mechanisms.sharing import share_links
 from mechanisms.signing import sign_post
 from mechanisms.spreadsheet import csv_cell
@@ -78,6 +79,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@busy_when_overloaded
 def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_get_public(slug=slug)
     if not (letter.individuals_may_sign and letter.accepts_signatures):

@@ -8,21 +8,30 @@ budgets, which empty or refused posts must not use up; last the signals that fla
 a moderator, which count bursts and spend the proof of work. Every accepted, trapped or repeated
 signer gets the same redirect: the answer never says whether an address had signed.
 
+Before all of it, admission (mechanisms.admission): a process runs only a few sign POSTs at once,
+and one that finds no turn soon enough gets the form again with a 503 and `Retry-After`, having
+written and spent nothing. One that finds the database too busy to answer gets the same.
+
 Nothing here imports petitions or letters: their views pass what differs (the form, the service
 that writes the signature, the pages).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from mechanisms import admission
 from mechanisms.abuse import rate_limits, signals
 from mechanisms.abuse.forms import HumanChecked
+
+logger = logging.getLogger(__name__)
 
 
 class Verdict(StrEnum):
@@ -103,28 +112,70 @@ def sign_post(
     refused: RefusedPage,
     done_url: str,
 ) -> HttpResponse:
-    """Answer a sign POST: screen it (`sign_request_screen`, which takes the same first
-    arguments), then write the signature with `create(ip_hash=, flags=, **form.cleaned_data)`
-    and redirect to `done_url`, or show `refused`.
+    """Answer a sign POST: once admitted, screen it (`sign_request_screen`, which takes the same
+    first arguments), then write the signature with `create(ip_hash=, flags=,
+    **form.cleaned_data)` and redirect to `done_url`, or show `refused`.
 
     `closed` are the exceptions `create` raises for a campaign that stopped taking signatures
-    since the screen looked: answered as a closed campaign, 409.
+    since the screen looked: answered as a closed campaign, 409. Not admitted in time, or the
+    database too busy to answer: `refused` as a 503 with `Retry-After`.
     """
-    screen = sign_request_screen(
-        request,
-        form=form,
-        action=action,
-        campaign_kind=campaign_kind,
-        campaign_id=campaign_id,
-        accepting=accepting,
-        trusted_domains=trusted_domains,
-    )
+    screen: Screen | None = None
+    # The slot is held for the work only, not while a page renders.
+    with admission.sign_admitted() as admitted:
+        if admitted:
+            screen = _screen_and_write(
+                request,
+                form=form,
+                action=action,
+                campaign_kind=campaign_kind,
+                campaign_id=campaign_id,
+                accepting=accepting,
+                trusted_domains=trusted_domains,
+                create=create,
+                closed=closed,
+            )
+    if screen is None:
+        return admission.busy_response(
+            refused(status=503, rate_limit_message=admission.busy_message())
+        )
     if screen.verdict is Verdict.REFUSED:
         return refused(status=screen.status, rate_limit_message=screen.message)
-    if screen.verdict is Verdict.ACCEPTED:
-        try:
-            create(ip_hash=screen.ip_hash, flags=screen.flags, **form.cleaned_data)
-        except closed:
-            return refused(status=409, rate_limit_message="")
     # The same redirect for a bot, a new address and one that had signed: the form never tells.
     return HttpResponseRedirect(done_url)
+
+
+def _screen_and_write(
+    request: HttpRequest,
+    *,
+    form: HumanChecked,
+    action: str,
+    campaign_kind: str,
+    campaign_id: int,
+    accepting: bool,
+    trusted_domains: Collection[str],
+    create: Callable[..., object],
+    closed: tuple[type[Exception], ...],
+) -> Screen | None:
+    """The screen's verdict, the signature written if it was accepted; None when the database
+    was too busy to answer (the write, if it got that far, rolled back or, if the commit's answer
+    was lost, done: signing again finds it and answers the same)."""
+    try:
+        screen = sign_request_screen(
+            request,
+            form=form,
+            action=action,
+            campaign_kind=campaign_kind,
+            campaign_id=campaign_id,
+            accepting=accepting,
+            trusted_domains=trusted_domains,
+        )
+        if screen.verdict is Verdict.ACCEPTED:
+            try:
+                create(ip_hash=screen.ip_hash, flags=screen.flags, **form.cleaned_data)
+            except closed:
+                return Screen(Verdict.REFUSED, status=409)
+    except OperationalError:
+        logger.warning("A sign POST found the database too busy; answered 503", exc_info=True)
+        return None
+    return screen

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.models import Organization
 from accounts.two_factor import staff_verified
 from mechanisms.abuse import rate_limits
+from mechanisms.admission import busy_when_overloaded
 from mechanisms.page_cache import page_cached
 from mechanisms.sharing import embed_code, share_links
 from mechanisms.signing import sign_post
@@ -92,6 +93,7 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@busy_when_overloaded
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_for_signing(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
