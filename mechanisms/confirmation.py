@@ -14,18 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from mechanisms import outbox
 from mechanisms.mail import EmailKind
-from mechanisms.model_fields import field_column, model_field
+from mechanisms.model_fields import field_column, field_max_length, model_field
 from mechanisms.models import ModeratedSignature, OutboundEmail
-from mechanisms.upsert import row_insert_or_find
+from mechanisms.upsert import row_insert_or_find, upsert_sql
 
 # A signature's status before and after it is confirmed, in every app that has signatures.
 PENDING = "pending"
@@ -119,6 +120,12 @@ def confirmation_emails(
     )
 
 
+# More that a petition or a letter records with a signature, in SQL (a sponsor's opt-in): given
+# `signed`, a FROM item with the signature's `id` and `created_at` (of the row just inserted, or
+# of the one found), one data-modifying statement and its parameters.
+AlsoRecorded = Callable[[str], tuple[str, Sequence[Any]]]
+
+
 def signature_record(
     *,
     signature: ModeratedSignature,
@@ -126,22 +133,121 @@ def signature_record(
     constraint: str,
     emails: ConfirmationEmails,
     now: datetime,
-    also: Callable[[int], None] | None = None,
+    also: AlsoRecorded | None = None,
 ) -> int:
-    """The sign step petitions and letters share: check the new signature's fields, then, in one
-    transaction, one INSERT that finds the row already there for that person instead of failing
-    (mechanisms.upsert, on the unique `constraint`), whatever `also` records with it, and the
-    email the signer is owed. The same work whether the address is new, pending or confirmed.
-    Returns the signature's id.
+    """The sign step petitions and letters share: check the new signature's fields, then write
+    the signature, whatever `also` records with it, and the email the signer is owed, as one
+    INSERT that finds the row already there for that person instead of failing
+    (mechanisms.upsert, on the unique `constraint`). The same work whether the address is new,
+    pending or confirmed. Returns the signature's id.
+
+    On PostgreSQL all of it is one statement, run on its own (autocommit: no BEGIN or COMMIT to
+    wait for): the sign POST's only write. Elsewhere (SQLite, for development) the same
+    statements one by one, in a transaction.
 
     Uniqueness is the database's job, done by the INSERT itself, and the campaign (the foreign
     key named `campaign`) was just loaded: validating it would read it again on the hot path.
     """
     signature.full_clean(exclude=[campaign], validate_unique=False, validate_constraints=False)
-    with transaction.atomic():
+    using = router.db_for_write(type(signature))
+    connection = connections[using]
+    if connection.vendor != "postgresql" or router.db_for_write(OutboundEmail) != using:
+        return _signature_record_in_steps(
+            signature=signature, constraint=constraint, emails=emails, now=now, also=also
+        )
+    statement, params = _signature_record_sql(
+        signature=signature,
+        constraint=constraint,
+        emails=emails,
+        now=now,
+        also=also,
+        connection=connection,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        signature_id, email_id = cursor.fetchone()
+    outbox.send_soon([email_id])
+    return int(signature_id)
+
+
+def _signature_record_sql(
+    *,
+    signature: ModeratedSignature,
+    constraint: str,
+    emails: ConfirmationEmails,
+    now: datetime,
+    also: AlsoRecorded | None,
+    connection: BaseDatabaseWrapper,
+) -> tuple[str, list[Any]]:
+    """One statement (a data-modifying WITH) that does what _signature_record_in_steps does:
+    the signature's INSERT or find, `also`, and the outbox row email_enqueue would write, about
+    the signature whose id only the database knows until then."""
+    signed, signed_params = upsert_sql(
+        instance=signature,
+        constraint=constraint,
+        connection=connection,
+        returning=["created_at"],
+    )
+    row = outbox.email_row(
+        kind=emails.signer,
+        to=signature.email,
+        language=signature.language,
+        about="",
+        ref={},
+        now=now,
+    )
+    about_length = field_max_length(model=OutboundEmail, name="about")
+    queued, queued_params = upsert_sql(
+        instance=row,
+        constraint=outbox.ONCE,
+        connection=connection,
+        source="signed",
+        computed={
+            # about_key(about=signature id) and ref={"signature": id}, as email_enqueue has them.
+            "about": (
+                f"LEFT(CAST(signed.id AS varchar) || %s, {about_length})",
+                [outbox.about_period(kind=emails.signer, now=now)],
+            ),
+            "ref": ("jsonb_build_object('signature', signed.id)", []),
+        },
+    )
+    parts = [f"signed (id, created_at) AS ({signed})"]
+    params = [*signed_params]
+    if also is not None:
+        also_sql, also_params = also("signed")
+        parts.append(f"also_recorded AS ({also_sql})")
+        params += also_params
+    parts.append(f"queued (id) AS ({queued})")
+    params += queued_params
+    # Each part runs once, whether or not the final SELECT reads it. The parts are built above
+    # from the models' quoted names and placeholders.
+    statement = f"WITH {', '.join(parts)} SELECT signed.id, queued.id FROM signed, queued"  # noqa: S608
+    return statement, params
+
+
+def _signature_record_in_steps(
+    *,
+    signature: ModeratedSignature,
+    constraint: str,
+    emails: ConfirmationEmails,
+    now: datetime,
+    also: AlsoRecorded | None,
+) -> int:
+    model = type(signature)
+    connection = connections[router.db_for_write(model)]
+    with transaction.atomic(using=connection.alias):
         signature_id = row_insert_or_find(instance=signature, constraint=constraint)
         if also is not None:
-            also(signature_id)
+            quote = connection.ops.quote_name
+            pk = quote(field_column(field=model._meta.pk))
+            created_at = quote(field_column(field=model_field(model=model, name="created_at")))
+            # The id is an integer the database just returned; names come from the model.
+            also_sql, also_params = also(
+                f"(SELECT {pk} AS id, {created_at} AS created_at "  # noqa: S608
+                f"FROM {quote(model._meta.db_table)} WHERE {pk} = {int(signature_id)})"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(also_sql, also_params)
         confirmation_request(
             emails=emails,
             signature_id=signature_id,

@@ -64,19 +64,28 @@ def recipient_key(address: str) -> str:
     ).hexdigest()
 
 
+# The unique constraint that makes an email once per kind, subject and recipient.
+ONCE = "mechanisms_outbound_email_once"
+
+
 def about_key(*, kind: EmailKind, about: object, now: datetime) -> str:
     """What makes the row unique besides kind and recipient: the subject, and for a kind with a
     cooldown the period `now` falls in, so the next period may send again."""
-    key = str(about)
+    return f"{about}{about_period(kind=kind, now=now)}"[:100]
+
+
+def about_period(*, kind: EmailKind, now: datetime) -> str:
+    """What about_key adds to the subject: "@<period>" for a kind with a cooldown, else "". (For
+    a statement that knows the subject only in SQL: mechanisms.confirmation.)"""
     seconds = kind.cooldown_seconds
-    if seconds > 0:
-        key = f"{key}@{int(now.timestamp()) // seconds}"
-    return key[:100]
+    return f"@{int(now.timestamp()) // seconds}" if seconds > 0 else ""
 
 
-def _row(
+def email_row(
     *, kind: EmailKind, to: str, about: object, language: str, ref: dict[str, Any], now: datetime
 ) -> OutboundEmail:
+    """The row email_enqueue writes (unique on ONCE), for a caller that writes it in a statement
+    of its own."""
     return OutboundEmail(
         kind=kind.name,
         about=about_key(kind=kind, about=about, now=now),
@@ -105,10 +114,10 @@ def email_enqueue(
     alone. Either way the same work is done, so a caller's response time says nothing about
     whether the email was new. With `queue` False the row waits for whoever sends it in-process
     (a management command), or for the sweep."""
-    row = _row(
+    row = email_row(
         kind=kind, to=to, about=about, language=language, ref=ref or {}, now=now or timezone.now()
     )
-    email_id = row_insert_or_find(instance=row, constraint="mechanisms_outbound_email_once")
+    email_id = row_insert_or_find(instance=row, constraint=ONCE)
     if queue:
         send_soon([email_id])
     return email_id
@@ -159,7 +168,7 @@ def emails_enqueue(
 
     for recipient in recipients:
         batch.append(
-            _row(
+            email_row(
                 kind=kind,
                 to=recipient.to,
                 about=about,

@@ -9,13 +9,17 @@ response time alone, which told anyone whether an address had signed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql import Query
 
 from mechanisms.model_fields import field_column, model_field
+
+# A value computed in SQL: an expression and its parameters, in order.
+Computed = tuple[str, Sequence[Any]]
 
 
 def _constraint(model: type[models.Model], name: str) -> models.UniqueConstraint:
@@ -23,6 +27,73 @@ def _constraint(model: type[models.Model], name: str) -> models.UniqueConstraint
         if constraint.name == name and isinstance(constraint, models.UniqueConstraint):
             return constraint
     raise LookupError(f"{model.__name__} has no unique constraint {name!r}")
+
+
+def upsert_sql(
+    *,
+    instance: models.Model,
+    constraint: str,
+    connection: BaseDatabaseWrapper,
+    computed: Mapping[str, Computed] | None = None,
+    source: str = "",
+    returning: Sequence[str] = (),
+) -> tuple[str, list[Any]]:
+    """The statement of row_insert_or_find, and its parameters, to run alone or as one part of a
+    larger statement (a data-modifying WITH: mechanisms.confirmation).
+
+    `computed` gives some fields an SQL expression instead of the instance's value: one that
+    reads `source`, a FROM item (the name of an earlier part of the WITH), whose one row the
+    values are then selected from. The statement returns the primary key, then the columns of
+    the fields named in `returning`.
+    """
+    model = type(instance)
+    meta = model._meta
+    unique = _constraint(model, constraint)
+    quote = connection.ops.quote_name
+    computed = computed or {}
+
+    fields = [field for field in meta.local_concrete_fields if not field.primary_key]
+    expressions: list[str] = []
+    params: list[Any] = []
+    for field in fields:
+        if field.name in computed:
+            expression, expression_params = computed[field.name]
+            expressions.append(expression)
+            params += expression_params
+        else:
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+
+    def column(name: str) -> str:
+        return quote(field_column(field=model_field(model=model, name=name)))
+
+    conflict = ", ".join(column(name) for name in unique.fields)
+    predicate = ""
+    if unique.condition is not None:
+        query = Query(model=model, alias_cols=False)
+        where = query.build_where(unique.condition)
+        sql, predicate_params = where.as_sql(query.get_compiler(connection=connection), connection)
+        predicate = f" WHERE {sql}"
+        params += predicate_params
+    table = quote(meta.db_table)
+    returned = ", ".join([quote(field_column(field=meta.pk)), *(column(n) for n in returning)])
+    # Any column will do: setting it to itself changes nothing but makes RETURNING see the row.
+    kept = column(unique.fields[-1])
+    # Only quoted names from the model's own metadata, and the caller's SQL, are interpolated;
+    # values are parameters. "WHERE true": SQLite would otherwise read ON CONFLICT as the ON of a
+    # join.
+    values = (
+        f"SELECT {', '.join(expressions)} FROM {source} WHERE true"  # noqa: S608
+        if source
+        else f"VALUES ({', '.join(expressions)})"
+    )
+    statement = (
+        f"INSERT INTO {table} ({', '.join(quote(field_column(field=f)) for f in fields)}) "
+        f"{values} "
+        f"ON CONFLICT ({conflict}){predicate} DO UPDATE SET {kept} = {table}.{kept} "
+        f"RETURNING {returned}"
+    )
+    return statement, params
 
 
 def row_insert_or_find(*, instance: models.Model, constraint: str) -> int:
@@ -37,39 +108,9 @@ def row_insert_or_find(*, instance: models.Model, constraint: str) -> int:
     Whether the row is new is deliberately not returned: callers that must act only on a row
     they created say so in SQL (see petitions.services), so that both cases run alike.
     """
-    model = type(instance)
-    meta = model._meta
-    unique = _constraint(model, constraint)
-    using = router.db_for_write(model)
-    connection = connections[using]
-    quote = connection.ops.quote_name
-
-    fields = [field for field in meta.local_concrete_fields if not field.primary_key]
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
-    ]
-    conflict = ", ".join(
-        quote(field_column(field=model_field(model=model, name=name))) for name in unique.fields
-    )
-    predicate = ""
-    predicate_params: Sequence[Any] = ()
-    if unique.condition is not None:
-        query = Query(model=model, alias_cols=False)
-        where = query.build_where(unique.condition)
-        sql, predicate_params = where.as_sql(query.get_compiler(connection=connection), connection)
-        predicate = f" WHERE {sql}"
-    table = quote(meta.db_table)
-    pk = quote(field_column(field=meta.pk))
-    # Any column will do: setting it to itself changes nothing but makes RETURNING see the row.
-    kept = quote(field_column(field=model_field(model=model, name=unique.fields[-1])))
-    # Only quoted names from the model's own metadata are interpolated; values are parameters.
-    statement = (
-        f"INSERT INTO {table} ({', '.join(quote(field_column(field=f)) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({conflict}){predicate} DO UPDATE SET {kept} = {table}.{kept} "
-        f"RETURNING {pk}"
-    )
+    connection = connections[router.db_for_write(type(instance))]
+    statement, params = upsert_sql(instance=instance, constraint=constraint, connection=connection)
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*values, *predicate_params])
+        cursor.execute(statement, params)
         (found,) = cursor.fetchone()
     return int(found)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -48,9 +49,10 @@ def signature_create(
 ) -> int:
     """Record a pending signature and have the signer mailed; returns the signature's id.
 
-    The request does the same work whatever the address: one INSERT that, for an address that
-    has signed this petition (same canonical email), finds the existing row instead
-    (mechanisms.upsert), the same opt-in statement, and one outbox row written the same way. The
+    The request does the same work whatever the address: one statement (on PostgreSQL;
+    mechanisms.confirmation.signature_record) whose INSERT, for an address that has signed this
+    petition (same canonical email), finds the existing row instead (mechanisms.upsert), with
+    the same opt-ins and one outbox row written the same way. The
     email's builder, not the request, tells the cases apart: a new signer gets the confirmation,
     a repeat a fresh link or an "already signed" note, rate limited. The response time therefore
     says nothing about the address.
@@ -82,11 +84,8 @@ def signature_create(
         created_at=now,
     )
 
-    def opt_ins(signature_id: int) -> None:
-        if sponsor_opt_ins:
-            _sponsor_opt_ins_record(
-                signature_id=signature_id, created_at=now, organization_ids=sponsor_opt_ins
-            )
+    def opt_ins(signed: str) -> tuple[str, list[Any]]:
+        return _sponsor_opt_ins_sql(signed=signed, created_at=now, organization_ids=sponsor_opt_ins)
 
     return signature_record(
         signature=signature,
@@ -94,7 +93,7 @@ def signature_create(
         constraint="petitions_signature_one_per_person",
         emails=emails.CONFIRMATIONS,
         now=now,
-        also=opt_ins,
+        also=opt_ins if sponsor_opt_ins else None,
     )
 
 
@@ -112,27 +111,27 @@ def signer_email_request(
     )
 
 
-def _sponsor_opt_ins_record(
-    *, signature_id: int, created_at: datetime, organization_ids: Collection[int]
-) -> None:
-    """Record opt-ins for a signature this request created, in one statement that runs alike
-    for a repeat: the row it found then has an older `created_at`, and nothing is inserted."""
+def _sponsor_opt_ins_sql(
+    *, signed: str, created_at: datetime, organization_ids: Collection[int]
+) -> tuple[str, list[Any]]:
+    """The statement that records opt-ins for the signature in `signed` (mechanisms.confirmation)
+    if this request created it, and runs alike for a repeat: the row found then has an older
+    `created_at`, and nothing is inserted."""
     connection = connections[router.db_for_write(SponsorOptIn)]
     quote = connection.ops.quote_name
     timestamp = Signature._meta.get_field("created_at").get_db_prep_save(created_at, connection)
     ids = sorted({int(pk) for pk in organization_ids})
     opt_in = quote(SponsorOptIn._meta.db_table)
-    signatures = quote(Signature._meta.db_table)
     organizations = quote(Organization._meta.db_table)
-    # Only quoted table names and placeholders are interpolated; values are parameters.
+    # Only quoted table names, the caller's FROM item and placeholders are interpolated; values
+    # are parameters.
     statement = (
         f"INSERT INTO {opt_in} (signature_id, organization_id, created_at) "  # noqa: S608
-        f"SELECT s.id, o.id, %s FROM {signatures} s, {organizations} o "
-        f"WHERE s.id = %s AND s.created_at = %s AND o.id IN ({', '.join(['%s'] * len(ids))}) "
+        f"SELECT s.id, o.id, %s FROM {signed} s, {organizations} o "
+        f"WHERE s.created_at = %s AND o.id IN ({', '.join(['%s'] * len(ids))}) "
         "ON CONFLICT DO NOTHING"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [timestamp, signature_id, timestamp, *ids])
+    return statement, [timestamp, timestamp, *ids]
 
 
 def signature_notice_request(*, signature: Signature) -> None:
