@@ -2,7 +2,8 @@
 server (a real HTTP server on 127.0.0.1 over the test database).
 
 Every page a test opens is watched: a console error (a Content-Security-Policy refusal among
-them), an uncaught script error, a request to another host, a 5xx answer or a page of ours
+them), an uncaught script error, a request to another host, a 5xx answer (but a 503 page with
+Retry-After, the deliberate answer of a site too busy) or a page of ours
 without its Content-Security-Policy header fails the test, so a broken template or a
 third-party asset cannot slip through a journey that "only" clicks.
 Screenshots land in test-artifacts/screenshots/ (not committed) for a person to review.
@@ -120,7 +121,10 @@ class Watch:
 
     def _response(self, response: Response) -> None:
         page_itself = response.request.resource_type == "document"
-        if response.status >= 500 or (response.status >= 400 and not page_itself):
+        # The one deliberate 5xx: a page saying the site is too busy, and when to try again
+        # (mechanisms.admission).
+        busy = page_itself and response.status == 503 and "retry-after" in response.headers
+        if (response.status >= 500 and not busy) or (response.status >= 400 and not page_itself):
             self.problems.append(f"{response.status} from {response.url}")
         # Every page of ours (an iframe's too, a redirect too) carries the policy: one without
         # it would run whatever script an injection put there.
