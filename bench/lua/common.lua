@@ -37,24 +37,44 @@ local function json_table(t)
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 
+-- Microseconds from a monotonic clock (LuaJIT's ffi; wrk gives scripts no clock of its own).
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local timespec = ffi.new("bench_timespec")
+function common.now_us()
+  ffi.C.clock_gettime(1, timespec)  -- CLOCK_MONOTONIC
+  return tonumber(timespec.tv_sec) * 1000000 + tonumber(timespec.tv_nsec) / 1000
+end
+
+-- Tables every thread may keep, summed over threads into the JSON line: `statuses` and `paths`
+-- (counts by key), `tallies` (named counters a script adds, such as 503s carrying Retry-After)
+-- and `accepted_ms` (accepted answers by whole milliseconds of latency, a histogram).
+local SUMMED = {"statuses", "paths", "tallies", "accepted_ms"}
+
 function common.done(summary, latency, requests)
-  local statuses, accepted, paths = {}, 0, {}
+  local sums, accepted = {}, 0
+  for _, name in ipairs(SUMMED) do
+    sums[name] = {}
+  end
   for _, thread in ipairs(threads) do
-    for k, v in pairs(thread:get("statuses") or {}) do
-      statuses[k] = (statuses[k] or 0) + v
-    end
-    for k, v in pairs(thread:get("paths") or {}) do
-      paths[k] = (paths[k] or 0) + v
+    for _, name in ipairs(SUMMED) do
+      for k, v in pairs(thread:get(name) or {}) do
+        sums[name][k] = (sums[name][k] or 0) + v
+      end
     end
     accepted = accepted + (thread:get("accepted") or 0)
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH_JSON {"requests": %d, "duration_us": %d, "accepted": %d, "statuses": %s, '
-      .. '"paths": %s, "errors": {"connect": %d, "read": %d, "write": %d, "status": %d, '
-      .. '"timeout": %d}, "latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, '
-      .. '"mean": %.0f}}\n',
-    summary.requests, summary.duration, accepted, json_table(statuses), json_table(paths),
+      .. '"paths": %s, "tallies": %s, "accepted_ms": %s, "errors": {"connect": %d, "read": %d, '
+      .. '"write": %d, "status": %d, "timeout": %d}, "latency_us": {"p50": %d, "p90": %d, '
+      .. '"p99": %d, "max": %d, "mean": %.0f}}\n',
+    summary.requests, summary.duration, accepted, json_table(sums.statuses),
+    json_table(sums.paths), json_table(sums.tallies), json_table(sums.accepted_ms),
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
     latency.mean))
