@@ -4,6 +4,7 @@ run's side streams (letter signers, organization registrations), the same questi
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -55,6 +56,7 @@ def emails(sink: infra.MailSink, tag: str) -> dict[str, Any]:
         "p50_s": percentile(latencies, 50),
         "p95_s": percentile(latencies, 95),
         "max_s": max(latencies, default=0.0),
+        "within_5s": sum(x <= 5 for x in latencies) / len(latencies) if latencies else 0,
         "within_30s": sum(x <= 30 for x in latencies) / len(latencies) if latencies else 0,
         "missing_outbox": outbox_rows(
             kinds="petition_",
@@ -99,11 +101,30 @@ def outbox_rows(*, kinds: str, ref: str, ids: Iterable[int]) -> list[dict[str, A
     return found + [{ref: pk, "state": "no outbox row"} for pk in ids if pk not in seen]
 
 
+def settle(tag: str, *, quiet: float = 1.0, timeout: float = 30.0) -> None:
+    """Wait until no row of `tag` has been written for `quiet` seconds. A threaded server
+    still runs the requests it had read when wrk stopped and closed their connections: their
+    rows land after the load, and a check (or a wait for their emails) made sooner misses them."""
+    from petitions.models import Signature
+
+    rows = Signature.objects.filter(email__startswith=f"{tag}.")
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = rows.count()
+        if count != last:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)
+
+
 def integrity(tag: str, load: Load, *, connections: int) -> dict[str, Any]:
     from django.db.models import Count
 
     from petitions.models import Signature
 
+    settle(tag)
     rows = stored(tag)
     duplicates = (
         Signature.objects.values("petition", "canonical_email")

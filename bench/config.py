@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ SIDE_NAMES = {"letter_signers": "letter signers", "organizations": "organization
 # The production default of ABUSE_MIN_FILL_SECONDS, plus a margin for the whole-second timestamp.
 FILL_WAIT_SECONDS = 3.5
 TOKEN_POOL = 32
+# The serving models the serving-options scenario compares by default (bench/serving.py).
+ALL_OPTIONS = "sync,gthread,gthread-2x16,split"
 
 
 def celery_loglevel() -> str:
@@ -48,7 +50,14 @@ class Config:
     duration: int
     connections: int
     read_connections: int
-    workers: int
+    # The rounds' serving model (bench/serving.py), and sizes overriding the production file's.
+    serving: str
+    workers: int | None
+    threads: int | None
+    # The serving-options scenario: which models, and seconds per load (none: skipped).
+    serving_options: tuple[str, ...]
+    serving_duration: int
+    overload: bool
     redis_port: int
     database_url: str
     profile: bool
@@ -63,13 +72,25 @@ class Config:
         def number(name: str, default: int) -> int:
             return int(os.environ.get(name) or default)
 
-        cores = os.cpu_count() or 2
+        def optional(name: str) -> int | None:
+            return int(os.environ[name]) if os.environ.get(name) else None
+
+        # BENCH_SERVING_OPTIONS=0 skips the comparison of serving models (about two minutes);
+        # a comma-separated list of names runs only those.
+        chosen = os.environ.get("BENCH_SERVING_OPTIONS", "1").strip()
+        options = "" if chosen in ("", "0") else (ALL_OPTIONS if chosen == "1" else chosen)
         return cls(
             duration=number("BENCH_DURATION", 10),
             connections=number("BENCH_CONNECTIONS", 10),
             read_connections=number("BENCH_READ_CONNECTIONS", 10),
-            # gunicorn's advice for sync workers, and the README's: 2 x cores + 1.
-            workers=number("BENCH_WORKERS", 2 * cores + 1),
+            # The production command (config/gunicorn.conf.py) unless told otherwise.
+            serving=os.environ.get("BENCH_SERVING", "gthread"),
+            workers=optional("BENCH_WORKERS"),
+            threads=optional("BENCH_THREADS"),
+            serving_options=tuple(name.strip() for name in options.split(",") if name.strip()),
+            serving_duration=number("BENCH_SERVING_DURATION", 5),
+            # BENCH_OVERLOAD=0 skips the overload scenario.
+            overload=os.environ.get("BENCH_OVERLOAD", "1") not in ("", "0"),
             redis_port=number("BENCH_REDIS_PORT", 6390),
             database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://localhost/cosign_bench"),
             profile=os.environ.get("BENCH_PROFILE", "0") not in ("", "0"),
@@ -103,6 +124,11 @@ class Load:
     statuses: dict[str, int]
     paths: dict[str, int]
     socket_errors: int
+    # Counters the script kept (bench/lua/sign.lua: 503s, with Retry-After, with the typing kept).
+    tallies: dict[str, int] = field(default_factory=dict)
+    # Accepted answers by whole milliseconds of latency, from a timed load (one connection per
+    # wrk thread); empty otherwise.
+    accepted_ms: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -112,8 +138,27 @@ class Load:
     def errors(self) -> int:
         return self.requests - self.accepted + self.socket_errors
 
+    def accepted_latency_ms(self, pct: float) -> float:
+        """A percentile of the accepted answers' latency (a timed load only)."""
+        histogram = sorted((int(ms), n) for ms, n in self.accepted_ms.items())
+        total = sum(n for _, n in histogram)
+        seen = 0
+        for ms, n in histogram:
+            seen += n
+            if seen >= total * pct / 100:
+                return float(ms)
+        return 0.0
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "rate": round(self.rate, 1), "errors": self.errors}
+        data = asdict(self)
+        data.pop("accepted_ms")
+        if self.accepted_ms:
+            data["accepted_latency_ms"] = {
+                "p50": self.accepted_latency_ms(50),
+                "p99": self.accepted_latency_ms(99),
+                "max": self.accepted_latency_ms(100),
+            }
+        return {**data, "rate": round(self.rate, 1), "errors": self.errors}
 
 
 def letters(k: int) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import checks, infra, people, report
+from bench import checks, infra, options, overload, people, report, serving
 from bench.config import (
     BASELINE_PATH,
     BIN,
@@ -90,6 +90,9 @@ class Bench:
         }
         self.events: list[dict[str, Any]] = []
         self.t0 = time.time()
+        # The wrk loads started so far, by name: their CPU is the load's, not the site's.
+        self.wrk_names: set[str] = set()
+        self.stack: serving.Stack | None = None
 
     # --- Setting up -------------------------------------------------------------------------
 
@@ -112,48 +115,58 @@ class Bench:
             "worker", [*argv, "--hostname", f"bench{int(time.time())}@%h"], env=self.env
         )
 
-    def start(self) -> None:
+    def start_services(self) -> None:
+        """Everything but the web server: Redis, the Celery worker and beat."""
         self.start_redis()
-        self.procs.start(
-            "gunicorn",
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.cfg.workers),
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "60",
-            ],
-            env=self.env,
-        )
         self.start_worker()
         beat = [str(BIN / "celery"), "-A", "config", "beat", f"--loglevel={celery_loglevel()}"]
         self.procs.start(
             "beat", [*beat, "--schedule", str(self.work / "beat-schedule")], env=self.env
         )
-        infra.wait_for(self._healthy, timeout=60, what="gunicorn /healthz")
-        # Each worker process loads templates, URL patterns and the IP hash key on first use.
-        for _ in range(self.cfg.workers * 4):
-            infra.fetch(self.port, "GET", PAGE_PATH)
+
+    def web_start(self, model: serving.Serving) -> None:
+        """Serve the site with `model` on the bench's port (stopping whatever served it)."""
+        self.web_stop()
+        self.stack = serving.Stack(
+            model, procs=self.procs, env=self.env, work=self.work, port=self.port
+        )
+        self.stack.start()
+        for _ in range(model.capacity):
             infra.fetch(self.port, "GET", EMBED_PATH)
 
-    def _healthy(self) -> bool:
-        self.procs.check_alive()
-        try:
-            return infra.fetch(self.port, "GET", "/healthz").status == 200
-        except OSError:
-            return False
+    def web_stop(self) -> None:
+        if self.stack is not None:
+            self.stack.stop()
+            self.stack = None
+
+    def main_serving(self) -> serving.Serving:
+        """The rounds' serving model: BENCH_SERVING, sized by BENCH_WORKERS and BENCH_THREADS
+        when given (otherwise as the production file or the option says)."""
+        model = serving.options(os.cpu_count() or 2)[self.cfg.serving]
+        if self.cfg.workers is None and self.cfg.threads is None:
+            return model
+        pool = serving.Pool(
+            workers=self.cfg.workers or model.pages.workers,
+            threads=self.cfg.threads if self.cfg.threads is not None else model.pages.threads,
+        )
+        return serving.Serving(f"{model.name} (resized)", pool, model.forms)
 
     # --- Load ---------------------------------------------------------------------------------
 
-    def wrk_start(self, name: str, script: str, args: list[str], connections: int, seconds: int):
-        argv = [infra.tool("wrk"), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-        argv += ["-s", str(LUA / script), f"http://127.0.0.1:{self.port}", "--", *args]
-        self.procs.start(name, argv, env=self.env)
+    def wrk_start(
+        self,
+        name: str,
+        script: str,
+        args: list[str],
+        connections: int,
+        seconds: int,
+        *,
+        threads: int = 1,
+    ) -> None:
+        argv = [infra.tool("wrk"), f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+        argv += ["--timeout", "10s", "-s", str(LUA / script), f"http://127.0.0.1:{self.port}"]
+        self.procs.start(name, [*argv, "--", *args], env=self.env)
+        self.wrk_names.add(name)
 
     def wrk_result(self, name: str) -> Load:
         self.procs.wait(name, timeout=self.cfg.duration * 3 + 60)
@@ -176,6 +189,8 @@ class Bench:
             statuses=data["statuses"],
             paths=data["paths"],
             socket_errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+            tallies=data.get("tallies", {}),
+            accepted_ms=data.get("accepted_ms", {}),
         )
 
     def form_tokens(self) -> Path:
@@ -198,34 +213,54 @@ class Bench:
         """CPU seconds used so far by each part; wrk and other finished children are reaped into
         this process's own children's times."""
         groups = {name: proc.pid for name, proc in self.procs.running.items()}
-        used = infra.cpu_seconds(groups, by_name=("postgres",))
+        found = infra.cpu_seconds(groups, by_name=("postgres",))
         times = os.times()
-        used["wrk"] = times.children_user + times.children_system + used.pop("mixed-reading", 0.0)
+        used = {"wrk": times.children_user + times.children_system, "gunicorn": 0.0}
+        for name, seconds in found.items():
+            # Every web pool is "gunicorn"; every load, running or reaped, is "wrk".
+            part = "wrk" if name in self.wrk_names else name
+            part = "gunicorn" if part.startswith("gunicorn") else part
+            used[part] = used.get(part, 0.0) + seconds
+        # The driver runs the SMTP sink and the probes: the load's side, like wrk.
         used["bench driver"] = times.user + times.system
-        for name in [n for n in used if "sign" in n]:
-            used["wrk"] += used.pop(name)
         used["machine"] = infra.machine_busy_seconds()
+        return used
+
+    def cpu_used(self, before: dict[str, float]) -> dict[str, float]:
+        """CPU seconds each part used since `before`; "kernel and the rest" is what the machine
+        was busy with beyond every process counted (the network stack's interrupts, mostly)."""
+        after = self.cpu()
+        used = {name: after.get(name, 0.0) - spent for name, spent in before.items()}
+        for name in after.keys() - before.keys():
+            used[name] = after[name]
+        machine = used.pop("machine")
+        used["kernel and the rest"] = max(0.0, machine - sum(used.values()))
         return used
 
     def cpu_since(self, before: dict[str, float], seconds: float) -> dict[str, float]:
         """Cores each part kept busy since `before` (2.0 is all of this machine)."""
-        after = self.cpu()
-        cores = {
-            name: round((after.get(name, 0.0) - used) / seconds, 2)
-            for name, used in before.items()
-            if name in after
-        }
-        machine = cores.pop("machine")
-        cores["kernel and the rest"] = round(max(0.0, machine - sum(cores.values())), 2)
-        return cores
+        return {name: round(used / seconds, 2) for name, used in self.cpu_used(before).items()}
 
-    def sign(self, name: str, tag: str, scenario: int, seconds: int, connections: int = 0) -> None:
-        """Signers through the real form. `scenario` must differ between loads: it makes the
-        names and client addresses of one load unlike any other's."""
+    def sign(
+        self,
+        name: str,
+        tag: str,
+        scenario: int,
+        seconds: int,
+        connections: int = 0,
+        *,
+        timed: bool = False,
+    ) -> None:
+        """Signers through the real form. `scenario` (below 200) must differ between loads: it
+        makes the names and client addresses of one load unlike any other's. `timed` gives each
+        connection a wrk thread of its own, so that the accepted answers' latency is measured
+        apart from the refused ones' (bench/lua/sign.lua)."""
         # Tokens younger than the minimum fill time would flag every signature `too_fast`.
         time.sleep(max(0.0, self.tokens_ready - time.monotonic()))
-        args = [str(self.tokens), tag, str(scenario), SIGN_PATH]
-        self.wrk_start(name, "sign.lua", args, connections or self.cfg.connections, seconds)
+        connections = connections or self.cfg.connections
+        args = [str(self.tokens), tag, str(scenario), SIGN_PATH, *(["timed"] if timed else [])]
+        threads = connections if timed else 1
+        self.wrk_start(name, "sign.lua", args, connections, seconds, threads=threads)
 
     def event(self, what: str) -> None:
         print(f"  [{time.time() - self.t0:6.1f} s] {what}", flush=True)
@@ -251,7 +286,16 @@ class Bench:
     def run(self) -> dict[str, Any]:
         d = self.cfg.duration
         results: dict[str, Any] = {"config": asdict(self.cfg), "events": self.events}
-        self.tokens = self.form_tokens()
+        models = serving.options(os.cpu_count() or 2)
+        # The serving models compared first, each started and stopped in turn; the rounds then
+        # run on the chosen one.
+        compared = [models[name] for name in self.cfg.serving_options]
+        results["serving_options"] = options.compare(self, compared) if compared else None
+        main = self.main_serving()
+        self.event(f"serving the rounds: {main.describe()}")
+        self.web_start(main)
+        results["serving"] = {"name": main.name, "describe": main.describe()}
+        self.tokens_once()
         # Every worker parses the public suffix list, compiles regexes and opens its Redis and
         # database connections on its first POST: not what a running site pays per signature.
         self.event("warming up: signing for 2 s (not measured)")
@@ -261,9 +305,16 @@ class Bench:
         self.drain("warm", self.cfg.drain_timeout)
 
         results["rounds"] = [self.round(r) for r in range(1, self.cfg.runs + 1)]
-        # Scenario 1: the warm-up is 0, round r's loads are 2r and 2r + 1.
+        # Scenarios (sign.lua's numbers, below 200): the warm-up is 0, the faults 1, round r's
+        # loads 2r and 2r + 1, the overload 99, the serving options from 100.
+        results["overload"] = overload.run(self, main, max(d, 10)) if self.cfg.overload else None
         results["faults"] = self.faults(max(d, 10)) if self.cfg.faults else None
         return results
+
+    def tokens_once(self) -> None:
+        """Form tokens for sign.lua, fetched once: any server of this run accepts them."""
+        if not hasattr(self, "tokens"):
+            self.tokens = self.form_tokens()
 
     def round(self, r: int) -> dict[str, Any]:
         """Every scenario once; run BENCH_RUNS times, so that the noise shows."""
@@ -271,43 +322,73 @@ class Bench:
         results: dict[str, Any] = {}
         of = f"round {r}/{self.cfg.runs}"
         self.event(f"{of}: baseline: bare insert view, {d} s")
-        cpu = self.cpu()
-        self.wrk_start("baseline", "baseline.lua", [BASELINE_PATH], self.cfg.connections, d)
-        baseline = self.wrk_result("baseline")
-        results["baseline"] = baseline.as_dict()
-        results["baseline"]["cpu"] = self.cpu_since(cpu, baseline.seconds)
-        results["baseline"]["integrity"] = self.baseline_integrity(baseline)
-        # The baseline's rows look like signatures never mailed. Left in place, the sweep (oldest
-        # first, 1,000 a minute) would spend the fault run mailing thousands of them before any
-        # confirmation the faults really lost, which a first version of this bench mistook for
-        # lost mail.
-        self.baseline_rows_delete()
+        results["baseline"] = self.baseline(d)
 
         self.event(f"{of}: signing: the real form, {d} s")
-        cpu = self.cpu()
         tag = f"sign{r}"
-        self.sign("signing", tag, 2 * r, d)
-        profile = self.profile_start(d) if self.cfg.profile and r == 1 else None
-        signing = self.wrk_result("signing")
-        results["signing"] = signing.as_dict()
-        results["signing"]["cpu"] = self.cpu_since(cpu, signing.seconds)
-        results["signing"]["integrity"] = checks.integrity(
-            tag, signing, connections=self.cfg.connections
-        )
+        profile = self.cfg.profile and r == 1
+        results["signing"] = self.signing("signing", tag, 2 * r, d, profile=profile)
         if profile:
-            results["profile"] = self.profile_read(profile)
+            results["profile"] = results["signing"].pop("profile")
         self.drain(tag, self.cfg.drain_timeout)
         results["signing"]["email"] = checks.emails(self.sink, tag)
         results["signing"]["count"] = checks.count_settled(self.port)
 
         self.event(f"{of}: reading: the petition page alone, {d} s")
-        cpu = self.cpu()
-        self.wrk_start("reading", "read.lua", [PAGE_PATH], self.cfg.read_connections, d)
-        reading = self.wrk_result("reading")
-        results["reading"] = {**reading.as_dict(), "cpu": self.cpu_since(cpu, reading.seconds)}
+        results["reading"] = self.reading("reading", [PAGE_PATH], d)
 
         results["mixed"] = self.mixed(d, r, signed=tag)
         return results
+
+    def baseline(self, seconds: int) -> dict[str, Any]:
+        """The bare insert view for `seconds`: its rate, its CPU per insert, its rows checked
+        and then deleted."""
+        cpu = self.cpu()
+        self.wrk_start("baseline", "baseline.lua", [BASELINE_PATH], self.cfg.connections, seconds)
+        load = self.wrk_result("baseline")
+        result = {
+            **load.as_dict(),
+            **self.cpu_figures(cpu, load),
+            "integrity": self.baseline_integrity(load),
+        }
+        # The baseline's rows look like signatures never mailed. Left in place, the sweep (oldest
+        # first, 1,000 a minute) would spend the fault run mailing thousands of them before any
+        # confirmation the faults really lost, which a first version of this bench mistook for
+        # lost mail.
+        self.baseline_rows_delete()
+        return result
+
+    def signing(
+        self, name: str, tag: str, scenario: int, seconds: int, *, profile: bool = False
+    ) -> dict[str, Any]:
+        """Signers through the real form for `seconds`: rate, latency, CPU per signature and
+        integrity (the emails are the caller's: they need a drain first)."""
+        cpu = self.cpu()
+        self.sign(name, tag, scenario, seconds)
+        spy = self.profile_start(seconds) if profile else None
+        load = self.wrk_result(name)
+        result = {
+            **load.as_dict(),
+            **self.cpu_figures(cpu, load),
+            "integrity": self.integrity(tag, load),
+        }
+        if spy:
+            result["profile"] = self.profile_read(spy)
+        return result
+
+    def reading(self, name: str, paths: list[str], seconds: int) -> dict[str, Any]:
+        cpu = self.cpu()
+        self.wrk_start(name, "read.lua", paths, self.cfg.read_connections, seconds)
+        load = self.wrk_result(name)
+        return {**load.as_dict(), "cpu": self.cpu_since(cpu, load.seconds)}
+
+    def cpu_figures(self, before: dict[str, float], load: Load) -> dict[str, Any]:
+        """Cores busy per part during `load`, and CPU milliseconds per accepted request."""
+        used = self.cpu_used(before)
+        return {
+            "cpu": {name: round(spent / load.seconds, 2) for name, spent in used.items()},
+            "cpu_ms": report.cpu_per_request(used, load.accepted),
+        }
 
     def integrity(self, tag: str, load: Load) -> dict[str, Any]:
         return checks.integrity(tag, load, connections=self.cfg.connections)
@@ -544,7 +625,7 @@ def main() -> int:
     try:
         bench = Bench(cfg, procs, sink, work)
         os.environ.update(bench.env)
-        print(f"Cosign bench: logs in {work}; {cfg.workers} gunicorn sync workers", flush=True)
+        print(f"Cosign bench: logs in {work}", flush=True)
         infra.database_recreate(cfg.database_url)
         bench.manage("migrate", "--noinput")
         bench.manage("collectstatic", "--noinput")
@@ -553,7 +634,7 @@ def main() -> int:
         django.setup()
         _seed()
         sink.start()
-        bench.start()
+        bench.start_services()
         results = bench.run()
         results["targets"] = report.targets(results)
         RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -1,0 +1,48 @@
+"""gunicorn's settings for Cosign, from the environment:
+
+    gunicorn -c config/gunicorn.conf.py
+
+Threaded workers (gthread) that keep connections alive: `make bench` measured them against sync
+workers and against separate pools for pages and forms behind HAProxy (README "Benchmarks").
+A sync worker serves one request at a time and closes every connection, so readers of the page
+wait behind signers and every request pays a new TCP connection; here a process answers many
+at once, and a reader served from the page cache needs a free thread for well under a
+millisecond. Python runs one thread at a time per process, so processes use the cores and threads
+cover the waits on PostgreSQL and Redis.
+
+Sizes: GUNICORN_WORKERS processes (cores + 1), GUNICORN_THREADS threads each. Signers take at
+most 2 x SIGN_CONCURRENCY threads of a process (mechanisms.admission), so the default leaves
+readers free threads even in a surge. Each thread that reaches the database keeps its own
+connection (CONN_MAX_AGE): PostgreSQL's max_connections must cover workers x threads per host,
+plus Celery's.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _whole(name: str, default: int) -> int:
+    """A positive whole number from the environment; anything else stops start-up."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise RuntimeError(f"{name}: {raw!r} is not a positive whole number")
+    return int(raw)
+
+
+wsgi_app = "config.wsgi"
+# Where only the proxy can connect (README "Behind a proxy or load balancer"); comma-separated
+# for more than one address, `unix:/run/cosign.sock` for a UNIX socket.
+bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")]
+worker_class = "gthread"
+workers = _whole("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1)
+threads = _whole("GUNICORN_THREADS", 12)
+# Seconds an idle kept-alive connection stays open: longer than the proxy's gap between two
+# requests on one upstream connection, so the proxy reuses it rather than racing its close.
+keepalive = _whole("GUNICORN_KEEPALIVE", 5)
+# A worker silent this long is killed and replaced.
+timeout = _whole("GUNICORN_TIMEOUT", 30)
+# No access log: Cosign stores no client address, and confirmation links carry tokens.
+accesslog = None
