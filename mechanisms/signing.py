@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from mechanisms import admission
 from mechanisms.abuse import rate_limits, signals
 from mechanisms.abuse.forms import HumanChecked
+from mechanisms.counters import Stage, counters_count
 
 logger = logging.getLogger(__name__)
 
@@ -67,28 +68,47 @@ def sign_request_screen(
 
     `action` names the settings.RATE_LIMITS entry; `accepting` says whether the campaign takes
     signatures now; `trusted_domains` are domains the campaign expects a crowd from (no domain
-    burst for them). Call once per request: it counts the budgets and spends the proof of work.
+    burst for them). Call once per request: it counts the budgets and spends the proof of work,
+    all in one round trip to Redis (mechanisms.counters.counters_count), whose stages keep the
+    order above: the sender's budget stops the rest, the shared budgets stop the signals.
     """
-    if rate_limits.rate_limited(request, action=action):
-        # The typed values stay in the form; nothing is validated or written.
+    # The form first: pure CPU, and it decides what the one round trip to Redis counts.
+    valid = form.is_valid()
+    # Only a signature that will be written spends the shared budgets, the signals and the proof
+    # of work; refused or trapped posts spend the sender's own budget alone.
+    written = valid and not form.human_check.honeypot_filled and accepting
+    stages = [Stage(checks=rate_limits.address_checks(request, action=action), stop_all=True)]
+    signing: signals.SigningSignals | None = None
+    if written:
+        scope = str(campaign_id)
+        stages.append(
+            # The campaign's, then the site's: a flood on one must not use up every other's.
+            Stage(checks=rate_limits.submission_checks(action=action, scope=scope), stop_all=True)
+        )
+        signing = signals.signing_signals(
+            request=request,
+            form=form,
+            scope=f"{campaign_kind}:{campaign_id}",
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            trusted_domains=trusted_domains,
+        )
+        # Counted only once both budgets let the signature through, as is the proof's claim.
+        stages.append(Stage(checks=signing.checks, stop_all=False))
+    counted = counters_count(request, stages, claim=signing.proof.claim if signing else None)
+
+    if counted.over[0]:
         return Screen(Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message(action))
-    if not form.is_valid():
+    if not valid:
         return Screen(Verdict.REFUSED, status=400)
     if form.human_check.honeypot_filled:
         return Screen(Verdict.TRAPPED)
-    if not accepting:
+    if signing is None:
         # Refused before the shared budgets: what will not be written must not spend them.
         return Screen(Verdict.REFUSED, status=409)
-    if rate_limits.submission_rate_limited(request, action=action, scope=str(campaign_id)):
+    if counted.over[1]:
         return Screen(Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message(action))
-    flags = signals.signing_flags(
-        request=request,
-        form=form,
-        scope=f"{campaign_kind}:{campaign_id}",
-        email=form.cleaned_data["email"],
-        name=form.cleaned_data["name"],
-        trusted_domains=trusted_domains,
-    )
+    flags = signing.flags(over=counted.over[2], first_use=counted.claimed)
     return Screen(Verdict.ACCEPTED, flags=flags, ip_hash=rate_limits.request_ip_hash(request))
 
 

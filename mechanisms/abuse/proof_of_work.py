@@ -10,6 +10,7 @@ import binascii
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -20,6 +21,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from mechanisms.counters import Claim
 
 logger = logging.getLogger(__name__)
 
@@ -123,22 +126,34 @@ def _proof_parse(payload: str) -> PayloadType | None:
     return cast(PayloadType, data)
 
 
-def pow_verify(payload: str, *, now: float | None = None) -> str:
-    """Check a solved challenge: one of the `Proof` values, and a good one only once.
+@dataclass(frozen=True)
+class ProofChecked:
+    """A proof checked but not yet spent: pow_verify's answer, which for a good proof depends on
+    making its one-time `claim` (the first use of this challenge)."""
 
-    An expired or replayed proof counts as no proof (a person who left the page open for an hour,
-    or went back and sent the form again, is no bot), never as a bad one; only a forged or
-    malformed proof is bad. The challenge may come from another host, whose clock is ahead of
-    this one's: it expires CLOCK_SKEW_ALLOWANCE_SECONDS after the time it names.
-    """
+    result: str
+    claim: Claim | None = None
+
+    def spent(self, *, first_use: bool | None) -> str:
+        """The answer once the claim was tried: replayed when it had been made before. An
+        untried or failed claim (the cache down) counts as the first use."""
+        if self.claim is not None and first_use is False:
+            return Proof.REPLAYED
+        return self.result
+
+
+def pow_check(payload: str, *, now: float | None = None) -> ProofChecked:
+    """pow_verify without the cache: what the proof is worth, and for a good one the claim that
+    spends it, for the caller to make (mechanisms.signing makes it with the request's counters,
+    in the same round trip)."""
     if not payload:
-        return Proof.MISSING
+        return ProofChecked(Proof.MISSING)
     data = _proof_parse(payload)
     if data is None:
-        return Proof.BAD
+        return ProofChecked(Proof.BAD)
     valid, _error = altcha.verify_solution_v1(data, _altcha_key(), check_expires=False)
     if not valid:
-        return Proof.BAD
+        return ProofChecked(Proof.BAD)
     expires = altcha.extract_params_v1(data).get("expires", [""])[0]
     try:
         remaining = (
@@ -147,14 +162,29 @@ def pow_verify(payload: str, *, now: float | None = None) -> str:
             - (time.time() if now is None else now)
         )
     except ValueError:
-        return Proof.BAD
+        return ProofChecked(Proof.BAD)
     if remaining <= 0:
-        return Proof.EXPIRED
+        return ProofChecked(Proof.EXPIRED)
+    claim = Claim(
+        key=f"{settings.ABUSE_CACHE_PREFIX}pow:{data['challenge']}", seconds=int(remaining) + 5
+    )
+    return ProofChecked(Proof.GOOD, claim=claim)
+
+
+def pow_verify(payload: str, *, now: float | None = None) -> str:
+    """Check a solved challenge: one of the `Proof` values, and a good one only once.
+
+    An expired or replayed proof counts as no proof (a person who left the page open for an hour,
+    or went back and sent the form again, is no bot), never as a bad one; only a forged or
+    malformed proof is bad. The challenge may come from another host, whose clock is ahead of
+    this one's: it expires CLOCK_SKEW_ALLOWANCE_SECONDS after the time it names.
+    """
+    checked = pow_check(payload, now=now)
+    if checked.claim is None:
+        return checked.result
     try:
-        first_use = cache.add(
-            f"{settings.ABUSE_CACHE_PREFIX}pow:{data['challenge']}", 1, int(remaining) + 5
-        )
+        first_use = cache.add(checked.claim.key, 1, checked.claim.seconds)
     except Exception:
         logger.warning("Cannot record a used proof of work, accepting it", exc_info=True)
         return Proof.GOOD
-    return Proof.GOOD if first_use else Proof.REPLAYED
+    return checked.spent(first_use=first_use)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from mechanisms import network
-from mechanisms.counters import counters_over
+from mechanisms.counters import Check, counters_over
 
 RATE_LIMIT_MESSAGES = {
     "sign": _(
@@ -44,11 +44,16 @@ def rate_limited(request: HttpRequest, *, action: str) -> bool:
     """Count this attempt against `action`'s per-address limits (settings.RATE_LIMITS "ip": a
     burst and a sustained window) and say whether one is exceeded. Call it for every attempt,
     valid or not, before anything else: it is the one budget a sender spends for themselves."""
+    return bool(counters_over(request, address_checks(request, action=action), stop_all=True))
+
+
+def address_checks(request: HttpRequest, *, action: str) -> list[Check]:
+    """The checks rate_limited counts, for a caller that counts them with more (counters_count:
+    a stage that stops everything after it once over)."""
     limits: Mapping[str, list[str]] = settings.RATE_LIMITS[action]
     ip = request_ip_hash(request)
     # No address (a misconfigured proxy): one shared bucket would lock everybody out together.
-    checks = [(f"rl:{action}:ip", ip, limits["ip"])] if ip else []
-    return bool(counters_over(request, checks, stop_all=True))
+    return [(f"rl:{action}:ip", ip, limits["ip"])] if ip else []
 
 
 def submission_rate_limited(request: HttpRequest, *, action: str, scope: str = "") -> bool:
@@ -58,12 +63,18 @@ def submission_rate_limited(request: HttpRequest, *, action: str, scope: str = "
     by empty or malformed posts, which anyone can send in bulk (a review locked the organization
     form for an hour with fifty). The campaign is checked first and stops the count, so a flood
     on one campaign does not use up the site's budget for every other."""
+    checks = submission_checks(action=action, scope=scope)
+    return bool(counters_over(request, checks, stop_all=True))
+
+
+def submission_checks(*, action: str, scope: str = "") -> list[Check]:
+    """The checks submission_rate_limited counts, for a caller that counts them with more (a
+    stage that stops everything after it once over)."""
     limits: Mapping[str, list[str]] = settings.RATE_LIMITS[action]
-    checks = [
+    return [
         (f"rl:{action}:campaign", str(scope), limits["campaign"] if scope else ()),
         (f"rl:{action}:global", "site", limits["global"]),
     ]
-    return bool(counters_over(request, checks, stop_all=True))
 
 
 def login_rate_limited(request: HttpRequest) -> bool:

@@ -811,32 +811,19 @@ class _RoundTrips:
             yield
 
 
-def test_all_counters_of_a_sign_request_cost_one_round_trip_each_check(client, petition) -> None:
-    # Every tier of the production limits and every burst signal is counted.
+def test_all_counters_of_a_sign_request_and_its_proof_of_work_cost_one_round_trip(
+    client, petition, cheap_pow
+) -> None:
+    # Every tier of the production limits, every burst signal and the proof's one-time claim.
     url = reverse("petitions:sign", kwargs={"slug": petition.slug})
     form = {"name": "Maria Rossi", "postal_code": "94612", "country": "US", "display": "short"}
     # The first request may load the counting script into Redis.
     assert client.post(url, form | {"email": "first@example.org"}).status_code == 302
+    proof = _solved(proof_of_work.pow_challenge_create())
     trips = _RoundTrips()
-    spent: dict[str, int] = {}
-
-    def measured(module, name: str):
-        function = getattr(module, name)
-
-        def wrapper(*args, **kwargs):
-            before = trips.count
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[name] = trips.count - before
-
-        return wrapper
-
-    with (
-        mock.patch.object(rate_limits, "rate_limited", measured(rate_limits, "rate_limited")),
-        mock.patch.object(signals, "signing_flags", measured(signals, "signing_flags")),
-        trips.counting(),
-    ):
-        response = client.post(url, form | {"email": "second@example.org"})
+    with trips.counting():
+        response = client.post(url, form | {"email": "second@example.org", "altcha": proof})
     assert response.status_code == 302
-    assert spent == {"rate_limited": 1, "signing_flags": 1}
+    assert trips.count == 1
+    # The proof was spent in that trip: sent again, it is a replay.
+    assert proof_of_work.pow_verify(proof) == Proof.REPLAYED

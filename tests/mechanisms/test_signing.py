@@ -1,7 +1,7 @@
 """The sign POST's screening and answer, shared by petitions and letters (mechanisms.signing).
 
-The counters are the real ones (Redis, a fresh prefix per test); spies only record which steps
-ran, to show that each budget is spent only by what reached it.
+The counters are the real ones (Redis, a fresh prefix per test); a spy only records which stages
+of the one round trip Redis counted, to show that each budget is spent only by what reached it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,17 @@ import pytest
 from django import forms
 from django.http import HttpResponse
 from django.test import RequestFactory
+from redis.commands.core import Script
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from mechanisms.abuse import rate_limits, signals
-from mechanisms.abuse.forms import HONEYPOT_FIELD, HumanCheckMixin
+from mechanisms import redis_breaker, signing
+from mechanisms.abuse import proof_of_work, rate_limits, signals
+from mechanisms.abuse.forms import HONEYPOT_FIELD, PROOF_FIELD, HumanCheckMixin
+from mechanisms.abuse.proof_of_work import Proof
+from mechanisms.counters import Counted, Stage
 from mechanisms.models import AbuseFlag
 from mechanisms.signing import Screen, Verdict, sign_post, sign_request_screen
+from tests.mechanisms.test_abuse import _solved
 
 # The IP hash's key comes from the database (it rotates).
 pytestmark = pytest.mark.django_db
@@ -63,25 +69,28 @@ def _screen(
     return screen, form
 
 
+# The stages of a sign POST's one round trip to Redis, by the checks they count.
+STAGES = {
+    ("rl:sign:ip",): "sender's budget",
+    ("rl:sign:campaign", "rl:sign:global"): "shared budgets",
+    ("ip:petition:7", "domain:petition:7", "name:petition:7"): "signals",
+}
+
+
 @pytest.fixture
 def steps() -> Iterator[list[str]]:
-    """The budget and signal steps that ran, in order."""
+    """The budget and signal stages Redis counted, in order: the ones the script reached, not
+    the ones it was given (a stage over its limit stops the ones after it)."""
     seen: list[str] = []
+    real = signing.counters_count
 
-    def spy(module: Any, name: str) -> Any:
-        real = getattr(module, name)
+    def record(request: Any, stages: list[Stage], **kwargs: Any) -> Counted:
+        counted = real(request, stages, **kwargs)
+        for stage in stages[: counted.reached]:
+            seen.append(STAGES[tuple(group for group, _value, _rates in stage.checks)])
+        return counted
 
-        def record(*args: Any, **kwargs: Any) -> Any:
-            seen.append(name)
-            return real(*args, **kwargs)
-
-        return mock.patch.object(module, name, record)
-
-    with (
-        spy(rate_limits, "rate_limited"),
-        spy(rate_limits, "submission_rate_limited"),
-        spy(signals, "signing_flags"),
-    ):
+    with mock.patch.object(signing, "counters_count", record):
         yield seen
 
 
@@ -91,26 +100,28 @@ def steps() -> Iterator[list[str]]:
 def test_a_valid_signature_is_accepted_after_every_step_in_order(settings, steps) -> None:
     screen, _form = _screen()
     assert screen.verdict is Verdict.ACCEPTED
-    assert steps == ["rate_limited", "submission_rate_limited", "signing_flags"]
+    assert steps == ["sender's budget", "shared budgets", "signals"]
     assert screen.ip_hash == rate_limits.request_ip_hash(_post(VALID))
     assert screen.ip_hash
     assert screen.flags == []
 
 
-def test_a_sender_over_their_own_limit_is_refused_with_429_before_the_form_is_read(
+def test_a_sender_over_their_own_limit_is_refused_with_429_and_counts_nothing_else(
     settings, steps
 ) -> None:
-    _limits(settings, ip=["1/m"])
+    _limits(settings, ip=["1/m"], campaign=["2/m"])
     assert _screen()[0].verdict is Verdict.ACCEPTED
     steps.clear()
-    screen, form = _screen()
+    screen, _form = _screen()
     assert screen == Screen(
         Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message("sign")
     )
     assert "Too many signatures" in screen.message
-    assert steps == ["rate_limited"]
-    # Not validated: the typed values are shown back as they were, with no errors.
-    assert form._errors is None
+    # The form was valid and the campaign open: the script was given the shared budgets and the
+    # signals too, and stopped at the sender's.
+    assert steps == ["sender's budget"]
+    # The campaign's second signature is still there for another sender.
+    assert _screen(ip="198.51.100.8")[0].verdict is Verdict.ACCEPTED
 
 
 def test_each_kind_of_campaign_is_refused_with_its_own_actions_message(settings) -> None:
@@ -126,7 +137,7 @@ def test_an_invalid_form_is_refused_with_400_and_spends_no_shared_budget(setting
     screen, form = _screen({"name": "Maria", "email": "not an address"})
     assert screen == Screen(Verdict.REFUSED, status=400)
     assert "email" in form.errors
-    assert steps == ["rate_limited"]
+    assert steps == ["sender's budget"]
     # The one signature the shared budgets allow is still there for a valid post.
     assert _screen()[0].verdict is Verdict.ACCEPTED
 
@@ -137,7 +148,7 @@ def test_a_filled_honeypot_is_trapped_and_counts_no_shared_budget_or_signal(
     _limits(settings, campaign=["1/m"])
     screen, _form = _screen(VALID | {HONEYPOT_FIELD: "buy now"})
     assert screen == Screen(Verdict.TRAPPED)
-    assert steps == ["rate_limited"]
+    assert steps == ["sender's budget"]
     assert _screen()[0].verdict is Verdict.ACCEPTED
 
 
@@ -151,7 +162,7 @@ def test_a_closed_campaign_is_refused_with_409_before_the_shared_budgets(setting
     _limits(settings, campaign=["1/m"])
     screen, _form = _screen(accepting=False)
     assert screen == Screen(Verdict.REFUSED, status=409)
-    assert steps == ["rate_limited"]
+    assert steps == ["sender's budget"]
     assert _screen()[0].verdict is Verdict.ACCEPTED
 
 
@@ -171,7 +182,7 @@ def test_a_campaign_over_its_shared_budget_is_refused_with_429_and_counts_no_sig
     assert screen == Screen(
         Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message("sign")
     )
-    assert steps == ["rate_limited", "submission_rate_limited"]
+    assert steps == ["sender's budget", "shared budgets"]
 
 
 def test_the_shared_budget_is_per_campaign(settings) -> None:
@@ -190,10 +201,12 @@ def test_the_shared_budget_is_per_campaign(settings) -> None:
 
 
 def test_the_signals_are_counted_on_the_campaign_with_its_trusted_domains(settings) -> None:
-    with mock.patch.object(signals, "signing_flags", return_value=["ip_burst"]) as flags:
+    # Over at once: the flag comes from what Redis counted, through the screen.
+    settings.ABUSE_IP_BURST = ["0/m"]
+    with mock.patch.object(signals, "signing_signals", wraps=signals.signing_signals) as seen:
         screen, form = _screen(trusted_domains=["example.org"])
-    assert screen.flags == ["ip_burst"]
-    assert flags.call_args.kwargs == {
+    assert screen.flags == [AbuseFlag.IP_BURST, AbuseFlag.NO_PROOF_OF_WORK]
+    assert seen.call_args.kwargs == {
         "request": mock.ANY,
         "form": form,
         "scope": "petition:7",
@@ -207,6 +220,71 @@ def test_a_signal_flags_an_accepted_signature_and_refuses_nothing(settings) -> N
     screen, _form = _screen(VALID | {"email": "someone@mailinator.com"})
     assert screen.verdict is Verdict.ACCEPTED
     assert AbuseFlag.DISPOSABLE_EMAIL in screen.flags
+
+
+@pytest.fixture(params=["redis", "locmem"])
+def cache_kind(request, settings) -> str:
+    """Redis (one script), and development's cache without REDIS_URL (a call per counter)."""
+    if request.param == "locmem":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return request.param
+
+
+@pytest.fixture
+def cheap_pow(settings) -> None:
+    settings.ALTCHA_MAX_NUMBER = 2000
+
+
+def _proof() -> str:
+    return _solved(proof_of_work.pow_challenge_create())
+
+
+def test_a_proof_of_work_is_spent_by_the_first_signature_only(
+    settings, cheap_pow, cache_kind
+) -> None:
+    # A signal fires for both, so a missing (or replayed) proof shows as no_pow beside it.
+    proof = _proof()
+    data = VALID | {"email": "maria@mailinator.com", PROOF_FIELD: proof}
+    assert _screen(data)[0].flags == [AbuseFlag.DISPOSABLE_EMAIL]
+    assert _screen(data, ip="198.51.100.8")[0].flags == [
+        AbuseFlag.DISPOSABLE_EMAIL,
+        AbuseFlag.NO_PROOF_OF_WORK,
+    ]
+
+
+def test_a_signature_the_shared_budgets_refuse_spends_no_proof_of_work(
+    settings, cheap_pow, cache_kind
+) -> None:
+    _limits(settings, campaign=["1/m"])
+    assert _screen(ip="198.51.100.1")[0].verdict is Verdict.ACCEPTED
+    proof = _proof()
+    refused, _form = _screen(VALID | {PROOF_FIELD: proof}, ip="198.51.100.2")
+    assert refused.status == 429
+    assert proof_of_work.pow_verify(proof) == Proof.GOOD
+
+
+def test_a_sender_over_their_own_limit_spends_no_proof_of_work(
+    settings, cheap_pow, cache_kind
+) -> None:
+    _limits(settings, ip=["1/m"])
+    assert _screen()[0].verdict is Verdict.ACCEPTED
+    proof = _proof()
+    assert _screen(VALID | {PROOF_FIELD: proof})[0].status == 429
+    assert proof_of_work.pow_verify(proof) == Proof.GOOD
+
+
+def test_the_screen_fails_open_in_one_attempt_when_redis_is_down(settings, cheap_pow) -> None:
+    _limits(settings, ip=["0/m"], campaign=["0/m"])
+    settings.ABUSE_IP_BURST = ["0/m"]
+    with (
+        mock.patch.object(Script, "__call__", side_effect=RedisConnectionError("down")) as script,
+        mock.patch.object(redis_breaker.logger, "warning"),
+    ):
+        screen, _form = _screen(VALID | {PROOF_FIELD: _proof()})
+    # Every limit would refuse and every signal fire: none is known, and the good proof counts.
+    assert screen.verdict is Verdict.ACCEPTED
+    assert screen.flags == []
+    assert script.call_count == 1
 
 
 # --- The answer -----------------------------------------------------------------------------------
