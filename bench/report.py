@@ -113,14 +113,16 @@ def summary(results: dict[str, Any]) -> dict[str, tuple[float, float, float]]:
 
 
 def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    checks = _round_targets(results) if results["rounds"] else {}
+    checks.update(_other_targets(results))
+    return {name: {"value": value, "met": met} for name, (value, met) in checks.items()}
+
+
+def _round_targets(results: dict[str, Any]) -> dict[str, tuple[Any, bool]]:
     fig = summary(results)
-    faults = results["faults"]
-    over = results.get("overload")
     emails_all_sent = all(not r["signing"]["email"]["missing"] for r in results["rounds"])
-    skipped_faults = "skipped (BENCH_FAULTS=0)"
-    skipped_overload = "skipped (BENCH_OVERLOAD=0)"
     ratio = fig["signing_ratio"][1]
-    checks = {
+    return {
         f"signing >= {SIGNING_RATIO} x baseline, aim {SIGNING_RATIO_AIM} (median)": (
             f"{ratio:.2f}{'' if ratio >= SIGNING_RATIO_AIM else ', below the aim'}",
             ratio >= SIGNING_RATIO,
@@ -150,6 +152,15 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             fig["email_p95_s"][2] <= EMAIL_P95_S and emails_all_sent,
         ),
         "nothing lost or duplicated (every round)": (None, integrity_ok(results)),
+    }
+
+
+def _other_targets(results: dict[str, Any]) -> dict[str, tuple[Any, bool]]:
+    faults = results["faults"]
+    over = results.get("overload")
+    skipped_faults = "skipped (BENCH_FAULTS=0)"
+    skipped_overload = "skipped (BENCH_OVERLOAD=0)"
+    return {
         "faults: every signature mailed exactly once": (
             skipped_faults if faults is None else None,
             bool(faults and faults["ok"]),
@@ -202,7 +213,6 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             bool(over and over["integrity"]["ok"]),
         ),
     }
-    return {name: {"value": value, "met": met} for name, (value, met) in checks.items()}
 
 
 def integrity_ok(results: dict[str, Any]) -> bool:
@@ -344,10 +354,49 @@ def print_overload(over: dict[str, Any]) -> None:
 
 def print_table(results: dict[str, Any]) -> None:
     rounds = results["rounds"]
-    n = len(rounds)
     if results.get("serving_options"):
         print_options(results["serving_options"])
+    if rounds:
+        print_rounds(results)
+    if results["faults"]:
+        faults = results["faults"]
+        f = faults["signing"]
+        print(
+            f"\nsigning with faults: {f['rate']:.0f}/s, p99 {f['p99_ms']:.0f} ms, "
+            f"{f['errors']} errors"
+        )
+        emails = [
+            ("with faults", faults["email"]),
+            ("signed while Redis was down", faults["redis_outage"]["email"]),
+            *((f"{name} with faults", stream) for name, stream in _side_streams(faults)),
+        ]
+        for name, email in emails:
+            print(f"  email {name}: {_email(email)}")
+            # Why, for the first few never mailed: what their outbox row said after the wait.
+            for row in email.get("missing_outbox", []):
+                print(f"    never mailed: {row}")
+    if results.get("overload"):
+        print_overload(results["overload"])
+    print_integrity(results)
+    print("\ntargets (../shared/DESIGN.md)")
+    for name, verdict in results["targets"].items():
+        value = "" if verdict["value"] is None else f" ({verdict['value']})"
+        print(f"  {'met ' if verdict['met'] else 'MISS'}  {name}{value}")
+    profile = rounds[0].get("profile") if rounds else None
+    if profile:
+        print("\nprofile of the gunicorn workers while signing (py-spy, share of samples)")
+        for name, share in profile.get("own", [])[:12]:
+            print(f"  {share:5.1%} own  {name}")
+        for name, share in profile.get("inclusive", [])[:12]:
+            print(f"  {share:5.1%} incl {name}")
+    print()
+    for note in NOTES:
+        print(f"* {note}")
 
+
+def print_rounds(results: dict[str, Any]) -> None:
+    rounds = results["rounds"]
+    n = len(rounds)
     serving = results.get("serving") or {}
     print(
         f"\n{n} round(s) on {serving.get('describe', '?')}; every figure as min / median / max "
@@ -371,30 +420,12 @@ def print_table(results: dict[str, Any]) -> None:
         "  errors (other statuses and socket errors, all rounds): "
         + ", ".join(f"{name} {count}" for name, count in errors.items())
     )
-    if results["faults"]:
-        f = results["faults"]["signing"]
-        print(
-            f"signing with faults: {f['rate']:.0f}/s, p99 {f['p99_ms']:.0f} ms, "
-            f"{f['errors']} errors"
-        )
     print_cpu(rounds)
 
     print("\nemail: time from signing to the mail arriving")
     for i, r in enumerate(rounds, start=1):
         for name, email in (("signing", r["signing"]["email"]), ("mixed", r["mixed"]["email"])):
             print(f"  round {i}, {name}: {_email(email)}")
-    if results["faults"]:
-        faults = results["faults"]
-        emails = [
-            ("with faults", faults["email"]),
-            ("signed while Redis was down", faults["redis_outage"]["email"]),
-            *((f"{name} with faults", stream) for name, stream in _side_streams(faults)),
-        ]
-        for name, email in emails:
-            print(f"  {name}: {_email(email)}")
-            # Why, for the first few never mailed: what their outbox row said after the wait.
-            for row in email.get("missing_outbox", []):
-                print(f"    never mailed: {row}")
     print(
         "count freshness, worst confirmation per round: "
         + ", ".join(f"{r['mixed']['freshness']['max_s']:.1f} s" for r in rounds)
@@ -406,9 +437,9 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"  {name}: {_cores(rounds[0][key].get('cpu'))}")
     print(f"  mixed: {_cores(rounds[0]['mixed'].get('cpu'))}")
 
-    if results.get("overload"):
-        print_overload(results["overload"])
 
+def print_integrity(results: dict[str, Any]) -> None:
+    rounds = results["rounds"]
     print("\nintegrity")
     for i, r in enumerate(rounds, start=1):
         for name, section in (("signing", r["signing"]), ("mixed", r["mixed"]["signing"])):
@@ -433,20 +464,6 @@ def print_table(results: dict[str, Any]) -> None:
         for event in results["events"]:
             if any(word in event["what"] for word in ("kill", "started", "faults:")):
                 print(f"  {event['at']:>6.1f} s  {event['what']}")
-    print("\ntargets (../shared/DESIGN.md)")
-    for name, verdict in results["targets"].items():
-        value = "" if verdict["value"] is None else f" ({verdict['value']})"
-        print(f"  {'met ' if verdict['met'] else 'MISS'}  {name}{value}")
-    profile = rounds[0].get("profile")
-    if profile:
-        print("\nprofile of the gunicorn workers while signing (py-spy, share of samples)")
-        for name, share in profile.get("own", [])[:12]:
-            print(f"  {share:5.1%} own  {name}")
-        for name, share in profile.get("inclusive", [])[:12]:
-            print(f"  {share:5.1%} incl {name}")
-    print()
-    for note in NOTES:
-        print(f"* {note}")
 
 
 def _email(email: dict[str, Any]) -> str:

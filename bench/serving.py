@@ -18,6 +18,11 @@ from bench import infra
 from bench.config import BIN, PAGE_PATH, ROOT
 
 GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
+# What an ASGI process counts as serving at once, for the overload's 4 x and the warm-up: the
+# event loop takes any number of connections and gives each request a thread for Django's
+# synchronous code, so no number is built in; the gthread default's threads compare like with
+# like.
+ASGI_CONCURRENCY = 12
 
 
 @dataclass(frozen=True)
@@ -28,12 +33,18 @@ class Pool:
 
     workers: int | None = None
     threads: int | None = None
+    # ASGI: uvicorn's event loop in each gunicorn process, serving config.asgi. Django runs the
+    # (synchronous) middleware and views through asgiref, in a thread per request.
+    asgi: bool = False
 
     def argv(self, port: int) -> list[str]:
         argv = [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}"]
         if self.workers is not None:
             argv += ["--workers", str(self.workers)]
-        if self.threads == 0:
+        if self.asgi:
+            # The positional application overrides the file's wsgi_app.
+            argv += ["--worker-class", "uvicorn_worker.UvicornWorker", "config.asgi:application"]
+        elif self.threads == 0:
             # More than one thread would make gunicorn pick gthread whatever the class says.
             argv += ["--worker-class", "sync", "--threads", "1"]
         elif self.threads is not None:
@@ -43,12 +54,17 @@ class Pool:
     def sizes(self) -> tuple[int, int]:
         """(processes, requests each serves at once), the production file's defaults filled in."""
         workers = self.workers or (os.cpu_count() or 1) + 1
+        if self.asgi:
+            # Admission lets at most this many sign POSTs run at once per process; more wait.
+            return workers, ASGI_CONCURRENCY
         if self.threads == 0:
             return workers, 1
         return workers, self.threads or _conf_default_threads()
 
     def describe(self) -> str:
         workers, threads = self.sizes()
+        if self.asgi:
+            return f"{workers} uvicorn (ASGI) workers"
         if self.threads == 0:
             return f"{workers} sync workers"
         return f"{workers} gthread workers x {threads} threads"
@@ -104,6 +120,8 @@ def options(cores: int) -> dict[str, Serving]:
         # Fewer processes, more threads each: less memory and fewer database connections, more
         # threads taking turns at one interpreter lock.
         "gthread-2x16": Serving("gthread-2x16", Pool(workers=cores, threads=16)),
+        # An ASGI server: uvicorn's event loop per process, the site's views run through asgiref.
+        "asgi": Serving("asgi", Pool(asgi=True)),
         # Readers and signers in processes of their own (production would put this routing in
         # its own proxy): a reader never waits for a signer's interpreter lock, only for a core.
         "split": Serving(
