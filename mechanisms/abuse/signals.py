@@ -17,7 +17,7 @@ from publicsuffixlist import PublicSuffixList
 from mechanisms.abuse.forms import HumanChecked
 from mechanisms.abuse.proof_of_work import Proof, ProofChecked, fill_too_fast, pow_check
 from mechanisms.abuse.rate_limits import request_ip_hash
-from mechanisms.counters import Check, Stage, counters_count
+from mechanisms.counters import Check
 from mechanisms.domains import domain_is_free_mail, domain_normalize, domain_within, email_domain
 from mechanisms.models import AbuseFlag
 
@@ -82,8 +82,12 @@ def signing_signals(
     name: str,
     trusted_domains: Collection[str] = (),
 ) -> SigningSignals:
-    """What signing_flags looks at, computed without the cache: for a caller that counts the
-    bursts and spends the proof with other counters, in one round trip (mechanisms.signing)."""
+    """The abuse signals of a signature about to be recorded on campaign `scope`, computed
+    without the cache: the caller (mechanisms.signing) counts the bursts and spends the proof
+    with its other counters, in one round trip, and reads the flags off `SigningSignals.flags`.
+    `trusted_domains` are ones the campaign expects many signers from (a letter signed by one
+    company's employees): no domain burst for them. A missing proof of work (JavaScript off; an
+    expired or replayed one counts alike) is flagged only when another signal fired."""
     check = form.human_check
     known: set[str] = set()
     if fill_too_fast(check.started):
@@ -118,34 +122,3 @@ def signing_signals(
         )
     )
     return SigningSignals(known=frozenset(known), bursts=bursts, proof=proof)
-
-
-def signing_flags(
-    *,
-    request: HttpRequest,
-    form: HumanChecked,
-    scope: str,
-    email: str,
-    name: str,
-    trusted_domains: Collection[str] = (),
-) -> list[str]:
-    """The abuse flags (AbuseFlag codes) for a signature about to be recorded on campaign `scope`.
-
-    Call after validation and only for a signature that will be written: it counts the bursts and
-    spends the proof of work (in one round trip). `trusted_domains` are ones the campaign expects
-    many signers from (a letter signed by one company's employees): no domain burst for them. A
-    missing proof of work (JavaScript off; an expired or replayed one counts alike) is added only
-    when another signal fired.
-    """
-    signals = signing_signals(
-        request=request,
-        form=form,
-        scope=scope,
-        email=email,
-        name=name,
-        trusted_domains=trusted_domains,
-    )
-    counted = counters_count(
-        request, [Stage(checks=signals.checks, stop_all=False)], claim=signals.proof.claim
-    )
-    return signals.flags(over=counted.over[0], first_use=counted.claimed)

@@ -41,6 +41,25 @@ pytestmark = pytest.mark.django_db
 NO_LIMIT: dict[str, list[str]] = {"ip": [], "campaign": [], "global": []}
 
 
+def _signing_flags(
+    *, request, form, scope: str, email: str, name: str, trusted_domains: tuple[str, ...] = ()
+) -> list[str]:
+    """The flags as the sign POST reads them: the signals, their bursts counted and the proof
+    spent in one stage of their own (mechanisms.signing adds the budgets' stages before it)."""
+    found = signals.signing_signals(
+        request=request,
+        form=form,
+        scope=scope,
+        email=email,
+        name=name,
+        trusted_domains=trusted_domains,
+    )
+    counted = counters.counters_count(
+        request, [counters.Stage(checks=found.checks, stop_all=False)], claim=found.proof.claim
+    )
+    return found.flags(over=counted.over[0], first_use=counted.claimed)
+
+
 def _request(ip: str = "198.51.100.7"):
     return RequestFactory().post("/en/p/x/sign/", REMOTE_ADDR=ip)
 
@@ -166,7 +185,7 @@ def test_after_a_cache_failure_the_request_tries_no_other_counter(settings) -> N
         mock.patch.object(counters.logger, "warning"),
     ):
         assert rate_limits.rate_limited(request, action="sign") is False
-        flags = signals.signing_flags(
+        flags = _signing_flags(
             request=request, form=form, scope="petition:1", email="m@example.org", name="M"
         )
     assert flags == []
@@ -576,7 +595,7 @@ def _flags(
     trusted: tuple[str, ...] = (),
 ) -> list[str]:
     form = SimpleNamespace(human_check=HumanCheck(proof=proof))
-    return signals.signing_flags(
+    return _signing_flags(
         request=_request(ip),
         form=form,
         scope=scope,
