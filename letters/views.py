@@ -101,6 +101,7 @@ def individual_sign(request: HttpRequest, slug: str) -> HttpResponse:
         closed=(services.LetterNotOpen,),
         refused=partial(_detail, request, letter, form=form),
         done_url=reverse("letters:check_inbox", kwargs={"slug": letter.slug}),
+        title=letter.title,
     )
 
 

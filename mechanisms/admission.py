@@ -9,9 +9,11 @@ the same interpreter lock and the same database, and each one's wait grows.
 
 So a `Gate` lets SIGN_CONCURRENCY sign POSTs run at once in a process, and as many more wait at
 most SIGN_QUEUE_WAIT_MS for a turn; any other is refused at once. A refused signer gets a
-deliberate 503 with `Retry-After` and the campaign page again with everything they typed, and
-nothing was written or counted: admission comes before the rate limits and the abuse counters,
-so trying again costs the signer no budget.
+deliberate 503 with `Retry-After` on a page of its own (`busy_page`) holding everything they
+typed, and nothing was written or counted: admission comes before the rate limits and the abuse
+counters, so trying again costs the signer no budget. That page is cheap on purpose: in a surge the
+refusals outnumber the signatures, and the campaign page with its form costs over a hundred times
+as much CPU to render, which is CPU the admitted signers need.
 
 A database too busy to answer at all (connections exhausted, a lock or statement timeout: Django's
 `OperationalError`) is the same situation seen from further in: `busy_when_overloaded` answers it
@@ -24,10 +26,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import wraps
 
+from django import forms
 from django.conf import settings
 from django.db import OperationalError
+from django.forms.widgets import Input
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -128,7 +133,105 @@ def busy_response(response: HttpResponse) -> HttpResponse:
     """Mark a page answering a signer the site was too busy for: 503, and when to try again."""
     response.status_code = 503
     response["Retry-After"] = str(settings.SIGN_RETRY_AFTER_SECONDS)
+    # Deliberate and expected in a surge: not an error line from django.request for each one.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
+
+
+@dataclass(frozen=True)
+class _Editable:
+    """A field the signer typed into, shown again as they typed it."""
+
+    name: str
+    label: str
+    value: str
+    input_type: str
+    multiline: bool
+    autocomplete: str
+
+
+@dataclass
+class _Kept:
+    """What a refused sign POST carried, sorted by how the busy page shows it."""
+
+    editable: list[_Editable] = field(default_factory=list)
+    # Choices the signer made, as (label, what they chose), carried in `hidden`.
+    chosen: list[tuple[str, str]] = field(default_factory=list)
+    hidden: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _choice_labels(form_field: forms.Field) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for value, label in getattr(form_field, "choices", ()):
+        if isinstance(label, (list, tuple)):  # a group of choices
+            labels.update({str(inner): str(shown) for inner, shown in label})
+        else:
+            labels[str(value)] = str(label)
+    return labels
+
+
+def _kept(request: HttpRequest, form: forms.BaseForm | None) -> _Kept:
+    """Every value the POST carried, never the honeypot (a page must not hand it back sprung:
+    mechanisms.abuse.forms.HoneypotInput). With the form, its typed fields are editable and its
+    choices summarised by their labels; without it, all is carried hidden."""
+    kept = _Kept()
+    fields = form.fields if form is not None else {}
+    for name, values in request.POST.lists():
+        if name == HONEYPOT_FIELD:
+            continue
+        form_field = fields.get(name)
+        widget = form_field.widget if form_field is not None else None
+        editable = isinstance(widget, forms.Textarea) or (
+            isinstance(widget, Input)
+            and widget.input_type in {"text", "email", "tel", "url", "number"}
+        )
+        if form_field is not None and editable and widget is not None and len(values) == 1:
+            kept.editable.append(
+                _Editable(
+                    name=name,
+                    label=str(form_field.label or name),
+                    value=values[0],
+                    input_type=getattr(widget, "input_type", "text"),
+                    multiline=isinstance(widget, forms.Textarea),
+                    autocomplete=widget.attrs.get("autocomplete", ""),
+                )
+            )
+            continue
+        kept.hidden.extend((name, value) for value in values)
+        if form_field is None or isinstance(widget, forms.HiddenInput):
+            continue
+        if isinstance(form_field, forms.BooleanField):
+            shown = [gettext("Yes")] if any(values) else []
+        else:
+            labels = _choice_labels(form_field)
+            shown = [labels.get(value, value) for value in values if value]
+        if shown:
+            kept.chosen.append((str(form_field.label or name), ", ".join(shown)))
+    return kept
+
+
+def busy_page(
+    request: HttpRequest, *, form: forms.BaseForm | None = None, title: str = ""
+) -> HttpResponse:
+    """The 503 with `Retry-After` for a signer the site was too busy for: a page of its own that
+    reads nothing from the database, with everything they sent in a form whose one button sends
+    it again. Given the bound `form`, what they typed stays editable and what they chose is shown;
+    `title` names the campaign. Sending twice is safe: a signature is one per address, and the
+    answer is the same."""
+    kept = _kept(request, form)
+    page = render(
+        request,
+        "busy.html",
+        {
+            "action": request.path,
+            "title": title,
+            "message": busy_message(),
+            "editable": kept.editable,
+            "chosen": kept.chosen,
+            "hidden": kept.hidden,
+        },
+    )
+    return busy_response(page)
 
 
 def busy_when_overloaded(
@@ -137,9 +240,8 @@ def busy_when_overloaded(
     """For a sign view: a database too busy to answer anywhere in it gets the 503 with
     `Retry-After`, not a 500.
 
-    The page cannot show the campaign (reading it is what failed), so it is a page of its own,
-    rendered without the database, whose one button sends the signer's form again as they
-    filled it. Sending twice is safe: a signature is one per address, and the answer is the same.
+    The page cannot name the campaign or the form's fields (reading the campaign is what
+    failed), so `busy_page` carries what the signer sent hidden, to send again as it was.
     """
 
     @wraps(view)
@@ -148,19 +250,6 @@ def busy_when_overloaded(
             return view(request, *args, **kwargs)
         except OperationalError:
             logger.warning("A sign POST found the database too busy; answered 503", exc_info=True)
-            # What the signer sent, to send again; never the honeypot, which a page must not
-            # hand back sprung (mechanisms.abuse.forms.HoneypotInput).
-            fields = [
-                (name, value)
-                for name, values in request.POST.lists()
-                if name != HONEYPOT_FIELD
-                for value in values
-            ]
-            page = render(
-                request,
-                "busy.html",
-                {"action": request.path, "fields": fields, "message": busy_message()},
-            )
-            return busy_response(page)
+            return busy_page(request)
 
     return guarded

@@ -9,8 +9,9 @@ a moderator, which count bursts and spend the proof of work. Every accepted, tra
 signer gets the same redirect: the answer never says whether an address had signed.
 
 Before all of it, admission (mechanisms.admission): a process runs only a few sign POSTs at once,
-and one that finds no turn soon enough gets the form again with a 503 and `Retry-After`, having
-written and spent nothing. One that finds the database too busy to answer gets the same.
+and one that finds no turn soon enough gets what it typed back on a page of its own, a 503 with
+`Retry-After`, having written and spent nothing. One that finds the database too busy to answer
+gets the same.
 
 Nothing here imports petitions or letters: their views pass what differs (the form, the service
 that writes the signature, the pages).
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from django import forms
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
@@ -131,6 +133,7 @@ def sign_post(
     closed: tuple[type[Exception], ...] = (),
     refused: RefusedPage,
     done_url: str,
+    title: str,
 ) -> HttpResponse:
     """Answer a sign POST: once admitted, screen it (`sign_request_screen`, which takes the same
     first arguments), then write the signature with `create(ip_hash=, flags=,
@@ -138,7 +141,9 @@ def sign_post(
 
     `closed` are the exceptions `create` raises for a campaign that stopped taking signatures
     since the screen looked: answered as a closed campaign, 409. Not admitted in time, or the
-    database too busy to answer: `refused` as a 503 with `Retry-After`.
+    database too busy to answer: the busy page (mechanisms.admission.busy_page), a 503 with
+    `Retry-After` naming the campaign by `title`, rather than `refused`, which costs too much
+    to render for every signer turned away in a surge.
     """
     screen: Screen | None = None
     # The slot is held for the work only, not while a page renders.
@@ -156,9 +161,8 @@ def sign_post(
                 closed=closed,
             )
     if screen is None:
-        return admission.busy_response(
-            refused(status=503, rate_limit_message=admission.busy_message())
-        )
+        bound = form if isinstance(form, forms.BaseForm) else None
+        return admission.busy_page(request, form=bound, title=title)
     if screen.verdict is Verdict.REFUSED:
         return refused(status=screen.status, rate_limit_message=screen.message)
     # The same redirect for a bot, a new address and one that had signed: the form never tells.

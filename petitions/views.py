@@ -111,6 +111,7 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
         closed=(services.PetitionNotOpen,),
         refused=partial(_detail, request, petition, form=form),
         done_url=reverse("petitions:check_inbox", kwargs={"slug": petition.slug}),
+        title=petition.title,
     )
 
 

@@ -326,6 +326,7 @@ def _answer(pages: _Pages, data: dict[str, str] = VALID, *, accepting: bool = Tr
         closed=(_Closed,),
         refused=pages.refused,
         done_url=DONE_URL,
+        title="A campaign",
     )
 
 

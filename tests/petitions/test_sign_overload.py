@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import socket
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from mechanisms.abuse.forms import PROOF_FIELD, STARTED_FIELD
+from mechanisms.abuse.forms import HONEYPOT_FIELD, PROOF_FIELD, STARTED_FIELD
 from mechanisms.abuse.proof_of_work import form_started_token
 from mechanisms.models import OutboundEmail
 from petitions.models import Petition, Signature
@@ -72,10 +73,17 @@ def test_a_signer_the_busy_process_cannot_take_gets_a_503_with_the_form_as_typed
         html = response.content.decode()
         assert BUSY in html
         assert petition.title in html
+        # A page of its own, not the campaign's (too dear to render for every signer turned
+        # away): what was typed stays editable, what was chosen is shown and carried along.
+        assert "Sign the petition" not in html
         for field in ("name", "email", "postal_code"):
             assert field_value(html, field) == TYPED[field]
-        assert '<option value="US" selected>' in html
-        assert re.search(r'<input[^>]*value="short"[^>]*checked', html)
+        assert re.search(r'<input[^>]*type="email"[^>]*name="email"', html)
+        assert re.search(r'<input[^>]*type="text"[^>]*name="name"', html)
+        assert field_value(html, "country") == "US"
+        assert "<dd>United States of America</dd>" in html
+        assert field_value(html, "display") == "short"
+        assert "<dd>My first name and last initial</dd>" in html
         # The hidden fields the abuse checks read: the form's start time stays the first one.
         assert field_value(html, STARTED_FIELD) == started
         assert field_value(html, PROOF_FIELD) == "a-proof-the-browser-solved"
@@ -107,6 +115,20 @@ def test_a_proof_of_work_sent_with_a_refused_signature_is_not_spent(
         busy.free_one()
         assert client.post(_sign_url(petition), typed).status_code == 302
     assert Signature.objects.get().flags == "disposable"
+
+
+def test_a_turned_away_signer_is_no_server_error_in_the_log_and_no_honeypot_on_the_page(
+    client, petition, caplog
+) -> None:
+    with signing_saturated(), caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.post(_sign_url(petition), TYPED | {HONEYPOT_FIELD: "bot-was-here"})
+    assert response.status_code == 503
+    # Deliberate, and thousands of them in a surge: not an error line each.
+    assert not [record for record in caplog.records if record.name == "django.request"]
+    # A page must never hand the trap back sprung, to a person or a bot.
+    assert field_value(response.content.decode(), HONEYPOT_FIELD) is None
+    assert "bot-was-here" not in response.content.decode()
+    _assert_nothing_written()
 
 
 def test_in_a_quiet_process_nothing_changes(client, petition) -> None:
