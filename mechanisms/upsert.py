@@ -29,6 +29,29 @@ def _constraint(model: type[models.Model], name: str) -> models.UniqueConstraint
     raise LookupError(f"{model.__name__} has no unique constraint {name!r}")
 
 
+# (model, constraint, database vendor): the conflict target's predicate and its parameters. The
+# same for every row, and compiling the condition through a Query costs a sign POST more than
+# the rest of its statement.
+_predicates: dict[tuple[type[models.Model], str, str], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _predicate(
+    model: type[models.Model], unique: models.UniqueConstraint, connection: BaseDatabaseWrapper
+) -> tuple[str, tuple[Any, ...]]:
+    key = (model, unique.name, connection.vendor)
+    found = _predicates.get(key)
+    if found is None:
+        found = ("", ())
+        if unique.condition is not None:
+            query = Query(model=model, alias_cols=False)
+            where = query.build_where(unique.condition)
+            compiler = query.get_compiler(connection=connection)
+            sql, params = where.as_sql(compiler, connection)
+            found = (f" WHERE {sql}", tuple(params))
+        _predicates[key] = found
+    return found
+
+
 def upsert_sql(
     *,
     instance: models.Model,
@@ -68,13 +91,8 @@ def upsert_sql(
         return quote(field_column(field=model_field(model=model, name=name)))
 
     conflict = ", ".join(column(name) for name in unique.fields)
-    predicate = ""
-    if unique.condition is not None:
-        query = Query(model=model, alias_cols=False)
-        where = query.build_where(unique.condition)
-        sql, predicate_params = where.as_sql(query.get_compiler(connection=connection), connection)
-        predicate = f" WHERE {sql}"
-        params += predicate_params
+    predicate, predicate_params = _predicate(model, unique, connection)
+    params += predicate_params
     table = quote(meta.db_table)
     returned = ", ".join([quote(field_column(field=meta.pk)), *(column(n) for n in returning)])
     # Any column will do: setting it to itself changes nothing but makes RETURNING see the row.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -9,7 +10,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.fields import CountryField
+from django_countries.widgets import LazySelect
 
 from accounts.models import Organization
 from mechanisms.abuse.forms import HumanCheckMixin
@@ -21,6 +24,25 @@ from mechanisms.validators import (
 from petitions.models import Petition, Signature
 
 _POSTAL_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 -]{0,18}[A-Z0-9])?$")
+
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    # The codes do not depend on the language, only their names (and the order) do.
+    return frozenset(code for code, _name in countries)
+
+
+class _CountryChoiceField(forms.TypedChoiceField):
+    """The country field, checked against the codes in a set: ChoiceField walks its choices one by
+    one, and for the whole world that is about 250 lazily translated names on every sign POST
+    (half a millisecond, a tenth of the view). `codes`, when set, are a petition's own few."""
+
+    # As django-countries' own form field (LazyTypedChoiceField, missing from its type stubs).
+    widget = LazySelect
+    codes: frozenset[str] | None = None
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value) in (self.codes if self.codes is not None else _country_codes())
 
 
 def _name_field() -> forms.CharField:
@@ -72,7 +94,7 @@ class SignatureForm(HumanCheckMixin, forms.Form):
     country = CountryField(
         blank=True,
         blank_label=_("Choose your country"),  # type: ignore[call-overload]
-    ).formfield(label=_("Country"), required=False)
+    ).formfield(label=_("Country"), required=False, choices_form_class=_CountryChoiceField)
     display = _display_field()
     comment = forms.CharField(
         label=_("Why are you signing? (optional)"),
@@ -107,10 +129,11 @@ class SignatureForm(HumanCheckMixin, forms.Form):
         self.fields["postal_code"].required = petition.postal_code_required
         if petition.countries:
             country = self.fields["country"]
-            assert isinstance(country, forms.ChoiceField)
+            assert isinstance(country, _CountryChoiceField)
             country.choices = [("", _("Choose your country"))] + [
                 (c.code, c.name) for c in petition.countries
             ]
+            country.codes = frozenset(c.code for c in petition.countries)
             if len(petition.countries) == 1:
                 country.initial = petition.countries[0].code
         if not petition.ask_comment:

@@ -273,6 +273,20 @@ def test_the_form_refuses_what_the_petition_does_not_accept(
     assert _sign(client, PetitionFactory(), **refused).status_code == 302
 
 
+@pytest.mark.parametrize("code", ["XX", "us", "USA", "EU", "U"])
+def test_a_country_code_no_country_has_is_refused(client, code) -> None:
+    response = _sign(client, PetitionFactory(), country=code)
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["US", "IT", "ZW", "AX"])
+def test_any_country_of_the_world_is_taken_when_the_petition_names_none(client, code) -> None:
+    assert _sign(client, PetitionFactory(), country=code).status_code == 302
+    assert Signature.objects.get().country == code
+
+
 def test_a_comment_is_stored_only_when_asked_for(client, petition) -> None:
     asking = PetitionFactory(ask_comment=True)
     assert _sign(client, asking, comment="My street has six cameras.").status_code == 302
