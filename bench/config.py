@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = ROOT / "bench" / "lua"
 RESULTS = ROOT / "bench" / "results.json"
+# BENCH_PROFILE=1: the gunicorn workers' sampled stacks while signing, py-spy's collapsed format.
+PROFILE_STACKS = ROOT / "bench" / "results-profile.txt"
 
 SLUG = "bench-petition"
 PAGE_PATH = f"/en/p/{SLUG}/"

@@ -33,6 +33,7 @@ from bench.config import (
     LETTER_SLUG,
     LUA,
     PAGE_PATH,
+    PROFILE_STACKS,
     RESULTS,
     ROOT,
     SIDE_NAMES,
@@ -600,7 +601,9 @@ class Bench:
     def profile_start(self, seconds: int) -> Path:
         out = self.work / "profile.txt"
         argv = [str(BIN / "py-spy"), "record", "--pid", str(self.procs.pid("gunicorn"))]
-        argv += ["--subprocesses", "--rate", "50", "--duration", str(seconds)]
+        # --gil: only the samples of a thread holding the interpreter lock, where the CPU goes,
+        # not the threads waiting on PostgreSQL, Redis or a socket.
+        argv += ["--subprocesses", "--gil", "--rate", "100", "--duration", str(seconds)]
         self.procs.start("py-spy", [*argv, "--format", "raw", "--output", str(out)], env=self.env)
         return out
 
@@ -608,6 +611,8 @@ class Bench:
         self.procs.wait("py-spy", timeout=60)
         if not out.exists():
             return {"error": f"py-spy wrote nothing; see {self.work}/py-spy.log"}
+        # Whole stacks, to read or to draw as a flame graph (flamegraph.pl takes them as they are).
+        shutil.copyfile(out, PROFILE_STACKS)
         return report.profile_summary(out.read_text())
 
 

@@ -36,9 +36,16 @@ class Pool:
     # ASGI: uvicorn's event loop in each gunicorn process, serving config.asgi. Django runs the
     # (synchronous) middleware and views through asgiref, in a thread per request.
     asgi: bool = False
+    # Run at this niceness: the kernel gives the pool's processes a core only when others at
+    # the default priority leave one free.
+    nice: int = 0
+    # GUNICORN_SWITCH_INTERVAL_MS (config/gunicorn.conf.py): how long a thread running Python
+    # keeps the interpreter lock while another thread of its process waits for it.
+    switch_ms: float | None = None
 
     def argv(self, port: int) -> list[str]:
-        argv = [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}"]
+        argv = ["nice", "-n", str(self.nice)] if self.nice else []
+        argv += [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}"]
         if self.workers is not None:
             argv += ["--workers", str(self.workers)]
         if self.asgi:
@@ -50,6 +57,12 @@ class Pool:
         elif self.threads is not None:
             argv += ["--threads", str(self.threads)]
         return argv
+
+    def env(self) -> dict[str, str]:
+        """What the pool's processes get in their environment beyond the bench's own."""
+        return (
+            {} if self.switch_ms is None else {"GUNICORN_SWITCH_INTERVAL_MS": str(self.switch_ms)}
+        )
 
     def sizes(self) -> tuple[int, int]:
         """(processes, requests each serves at once), the production file's defaults filled in."""
@@ -66,8 +79,12 @@ class Pool:
         if self.asgi:
             return f"{workers} uvicorn (ASGI) workers"
         if self.threads == 0:
-            return f"{workers} sync workers"
-        return f"{workers} gthread workers x {threads} threads"
+            described = f"{workers} sync workers"
+        else:
+            described = f"{workers} gthread workers x {threads} threads"
+        if self.switch_ms is not None:
+            described += f", lock switched every {self.switch_ms:g} ms"
+        return described + (f", at nice {self.nice}" if self.nice else "")
 
 
 def _conf_default_threads() -> int:
@@ -129,6 +146,15 @@ def options(cores: int) -> dict[str, Serving]:
             Pool(workers=max(1, cores // 2) + 1, threads=8),
             forms=Pool(workers=cores, threads=12),
         ),
+        # The production file, with each process's interpreter lock handed over every half
+        # millisecond instead of Python's 5: a reader's thread waits less behind a signer's.
+        "gthread-switch": Serving("gthread-switch", Pool(switch_ms=0.5)),
+        # Split pools, the signers' at a lower priority: readers take a core first.
+        "split-nice": Serving(
+            "split-nice",
+            Pool(workers=max(1, cores // 2) + 1, threads=8),
+            forms=Pool(workers=cores, threads=12, nice=10),
+        ),
     }
 
 
@@ -153,11 +179,11 @@ class Stack:
 
     def start(self) -> None:
         if self.serving.forms is None:
-            self._start("gunicorn", self.serving.pages.argv(self.port))
+            self._start("gunicorn", self.serving.pages.argv(self.port), self.serving.pages.env())
         else:
             pages, forms = infra.free_port(), infra.free_port()
-            self._start("gunicorn", self.serving.pages.argv(pages))
-            self._start("gunicorn-forms", self.serving.forms.argv(forms))
+            self._start("gunicorn", self.serving.pages.argv(pages), self.serving.pages.env())
+            self._start("gunicorn-forms", self.serving.forms.argv(forms), self.serving.forms.env())
             config = self.work / f"haproxy-{self.serving.name}.cfg"
             config.write_text(_haproxy_config(self.port, pages=pages, forms=forms))
             self._start("haproxy", [infra.tool("haproxy"), "-db", "-f", str(config)])
@@ -173,8 +199,8 @@ class Stack:
         # gunicorn lets go of the port as it exits; the next model binds the same one.
         infra.wait_for(lambda: not infra.port_open(self.port), timeout=30, what="the port free")
 
-    def _start(self, name: str, argv: list[str]) -> None:
-        self.procs.start(name, argv, env=self.env)
+    def _start(self, name: str, argv: list[str], extra: Mapping[str, str] | None = None) -> None:
+        self.procs.start(name, argv, env={**self.env, **(extra or {})})
         self.names.append(name)
 
     def _healthy(self) -> bool:

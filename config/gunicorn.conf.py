@@ -20,6 +20,8 @@ plus Celery's.
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
 
 def _whole(name: str, default: int) -> int:
@@ -46,3 +48,11 @@ keepalive = _whole("GUNICORN_KEEPALIVE", 5)
 timeout = _whole("GUNICORN_TIMEOUT", 30)
 # No access log: Cosign stores no client address, and confirmation links carry tokens.
 accesslog = None
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    # GUNICORN_SWITCH_INTERVAL_MS: how long a thread running Python keeps the interpreter lock
+    # while another thread of the process waits for it (Python's default, 5 ms, if unset).
+    raw = os.environ.get("GUNICORN_SWITCH_INTERVAL_MS", "").strip()
+    if raw:
+        sys.setswitchinterval(float(raw) / 1000)
