@@ -10,7 +10,15 @@ path, and so in the key).
 Only readers who cannot see anything of their own are served a copy: no session cookie (staff
 and members have one), no pending messages and no query string (the language switcher echoes the
 path back). Entries live PETITION_PAGE_CACHE_SECONDS and are keyed by the time bucket, so the
-count a reader sees is at most that much older than the stored count.
+count a reader sees is at most that much older than the stored count; twice that at the turn of a
+bucket, while the new copy is being made.
+
+At that turn one reader renders the new copy and the others are served the previous bucket's
+meanwhile: one thread per worker (the others of the worker see it busy), and one worker for the
+site (it holds a short lock in the cache; other workers take its copy from Redis once stored).
+Without that, every reader arriving in the first tens of milliseconds of a bucket rendered the
+page again, each a database read and a template render: at a thousand readers a second, dozens
+of renders a second and every one of those readers waiting for their own.
 
 Two parts: a view opts a page in with `page_cached()`, which renders it and marks the response
 as shareable; `PageCacheMiddleware`, the outermost middleware, stores such a response with every
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,8 +66,12 @@ class _Copy:
     charset: str
 
 
-# This worker's copies, newest bucket only: most hits never leave the process.
+# This worker's copies, of the newest bucket and the one before it (served while a thread makes
+# the new one): most hits never leave the process.
 _local: dict[str, _Copy] = {}
+# Pages (host and path) a thread of this worker is making the new copy of now.
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
 # Host and path of every page this worker has seen shared: only those are looked up in Redis, so
 # an anonymous reader of any other page costs no round trip. A worker learns a path by rendering
 # it once.
@@ -100,6 +113,15 @@ def _path_of(key: str) -> str:
     return key.rsplit(":", 1)[0]
 
 
+def _bucket_of(key: str) -> int:
+    return int(key.rsplit(":", 1)[1])
+
+
+def _rendering_key(key: str) -> str:
+    """The cache's lock on making the copy `key`: held by the one worker rendering it."""
+    return f"{key}:rendering"
+
+
 def page_cached(request: HttpRequest, *, render: Callable[[], HttpResponse]) -> HttpResponse:
     """`render()` the page, marked for PageCacheMiddleware to keep for the next anonymous reader
     when this reader may share it and it is a plain 200."""
@@ -135,41 +157,83 @@ class PageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = _key(request) if page_cacheable(request) else None
+        refreshing = stored = False
         if key is not None:
-            copy = self._lookup(key)
+            copy, refreshing = self._lookup(key)
             if copy is not None:
                 return self._serve(request, copy)
-        response = self.get_response(request)
-        if key is not None and getattr(response, _SHAREABLE, False) and self._shareable(response):
-            self._store(key, response)
+        try:
+            response = self.get_response(request)
+            shareable = getattr(response, _SHAREABLE, False) and self._shareable(response)
+            if key is not None and shareable:
+                self._store(key, response)
+                stored = True
+        finally:
+            if refreshing:
+                assert key is not None
+                self._refreshed(key, stored=stored)
         return response
+
+    @staticmethod
+    def _refreshed(key: str, *, stored: bool) -> None:
+        """This thread has made the new copy, or failed to: either way the next reader of this
+        worker may try, and after a failure so may the next of any worker."""
+        with _refreshing_lock:
+            _refreshing.discard(_path_of(key))
+        if not stored:
+            try:
+                cache.delete(_rendering_key(key))
+            except Exception:
+                logger.warning("Page cache unavailable", exc_info=True)
 
     @staticmethod
     def _shareable(response: HttpResponse) -> bool:
         # A cookie other than the CSRF one (a session, a message) is this reader's own.
         return set(response.cookies) <= {settings.CSRF_COOKIE_NAME}
 
-    def _lookup(self, key: str) -> _Copy | None:
+    def _lookup(self, key: str) -> tuple[_Copy | None, bool]:
+        """The copy to serve for `key`, and whether this thread is to make the new one (and
+        must say so when done); (None, False) when it renders for itself, as on a first visit."""
         copy = _local.get(key)
-        if copy is not None or _path_of(key) not in _shared_paths:
-            return copy
+        page = _path_of(key)
+        if copy is not None or page not in _shared_paths:
+            return copy, False
+        # The turn of a bucket. The previous copy, served while one thread makes the new one.
+        previous = _local.get(f"{page}:{_bucket_of(key) - 1}")
+        if previous is not None:
+            with _refreshing_lock:
+                if page in _refreshing:
+                    return previous, False
+                _refreshing.add(page)
         try:
             copy = cache.get(key)
+            if isinstance(copy, _Copy):
+                self._keep_locally(key, copy)
+            elif previous is not None and not cache.add(
+                _rendering_key(key), 1, settings.PETITION_PAGE_CACHE_SECONDS
+            ):
+                # Another worker is making it: the previous copy until it is in the cache.
+                copy = previous
+            else:
+                # This thread renders (and says so when done, in __call__).
+                return None, previous is not None
         except Exception:
             # A cache that is down must not take the page down: render it.
             logger.warning("Page cache unavailable", exc_info=True)
-            return None
-        if isinstance(copy, _Copy):
-            self._keep_locally(key, copy)
-            return copy
-        return None
+            return None, previous is not None
+        if previous is not None:
+            with _refreshing_lock:
+                _refreshing.discard(page)
+        return copy, False
 
     @staticmethod
     def _keep_locally(key: str, copy: _Copy) -> None:
-        bucket = key.rsplit(":", 1)[1]
-        # Copies of older buckets are never read again: drop them as the clock moves on.
-        for old in [k for k in _local if not k.endswith(f":{bucket}")]:
-            del _local[old]
+        bucket = _bucket_of(key)
+        # Copies older than the previous bucket are never read again: drop them as the clock
+        # moves on.
+        # (list() copies the keys at once: other threads add copies meanwhile.)
+        for old in [k for k in list(_local) if _bucket_of(k) < bucket - 1]:
+            _local.pop(old, None)
         _local[key] = copy
 
     def _store(self, key: str, response: HttpResponse) -> None:

@@ -4,9 +4,11 @@ their own CSRF token and form time, and never a copy of someone else's page."""
 from __future__ import annotations
 
 import re
+import threading
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -216,10 +218,15 @@ def test_each_worker_keeps_the_copy_and_a_fresh_worker_takes_it_from_redis(
     with django_assert_num_queries(0):
         html = Client().get(_url(petition)).content.decode()
     assert 'id="signature-count">41<' in html
-    # A copy of an older bucket is dropped when the next one is kept.
+    # The next bucket's copy is kept beside this one (served while another thread makes it);
+    # older ones are dropped.
     bucket.return_value += 2
     Client().get(_url(petition))
-    assert len(page_cache._local) == 1
+    assert len(page_cache._local) == 2
+    bucket.return_value += 2
+    Client().get(_url(petition))
+    assert len(page_cache._local) == 2
+    assert _bucket_key(petition, bucket) in page_cache._local
 
 
 def test_a_host_that_is_not_allowed_gets_djangos_refusal_not_a_copy(bucket) -> None:
@@ -240,6 +247,124 @@ def test_a_page_that_sets_a_cookie_of_its_own_is_not_shared(bucket, rf) -> None:
     assert page_cache._local == {}
     middleware(rf.get("/en/p/x/"))
     assert list(page_cache._local) == ["page:testserver:/en/p/x/:900000000"]
+
+
+# --- The turn of a bucket: one reader renders, the others get the previous copy ----------------
+
+
+def _bucket_key(petition, bucket) -> str:
+    seconds = 2  # PETITION_PAGE_CACHE_SECONDS in these tests
+    return f"page:testserver:{_url(petition)}:{int(bucket.return_value // seconds)}"
+
+
+def _count_shown(response) -> str:
+    found = re.search(r'id="signature-count">([^<]+)<', response.content.decode())
+    assert found, "no count on the page"
+    return found.group(1)
+
+
+def _recount(petition, count: int) -> None:
+    petition.signature_count = count
+    petition.save(update_fields=["signature_count"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_one_thread_renders_the_new_bucket_the_others_get_the_previous_copy(
+    bucket, django_assert_num_queries
+) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    _recount(petition, 42)
+    bucket.return_value += 2
+
+    from petitions import views
+
+    rendering, release = threading.Event(), threading.Event()
+    real_detail = views._detail
+
+    def slow_detail(*args, **kwargs):
+        rendering.set()
+        assert release.wait(10)
+        return real_detail(*args, **kwargs)
+
+    answers: list = []
+    with mock.patch.object(views, "_detail", slow_detail):
+
+        def read() -> None:
+            try:
+                answers.append(Client().get(_url(petition)))
+            finally:
+                connection.close()  # this thread's own, or the test database stays in use
+
+        first = threading.Thread(target=read)
+        first.start()
+        assert rendering.wait(10)
+        # The others neither wait for it nor render: the previous copy, at once.
+        with django_assert_num_queries(0):
+            meanwhile = [Client().get(_url(petition)) for _ in range(3)]
+        release.set()
+        first.join(10)
+
+    assert [_count_shown(r) for r in meanwhile] == ["41", "41", "41"]
+    assert [_count_shown(r) for r in answers] == ["42"]
+    # Once made, everyone gets the new copy; and readers of the stale one still got their own
+    # CSRF token.
+    assert _count_shown(Client().get(_url(petition))) == "42"
+    tokens = {CSRF.search(r.content.decode()).group(1) for r in meanwhile}
+    assert len(tokens) == 3
+
+
+def test_while_another_worker_renders_the_new_bucket_this_one_serves_the_previous_copy(
+    bucket, django_assert_num_queries
+) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    _recount(petition, 42)
+    bucket.return_value += 2
+    # Another worker holds the lock on making this bucket's copy.
+    assert page_cache.cache.add(page_cache._rendering_key(_bucket_key(petition, bucket)), 1, 2)
+
+    with django_assert_num_queries(0):
+        assert _count_shown(Client().get(_url(petition))) == "41"
+    assert page_cache._refreshing == set()
+
+    # Its copy lands in the cache: this worker takes it, still without rendering.
+    page_cache.cache.set(
+        _bucket_key(petition, bucket),
+        page_cache._local[f"page:testserver:{_url(petition)}:{int(bucket.return_value // 2) - 1}"],
+        2,
+    )
+    with django_assert_num_queries(0):
+        Client().get(_url(petition))
+    assert _bucket_key(petition, bucket) in page_cache._local
+
+
+def test_a_copy_older_than_the_previous_bucket_is_never_served(bucket) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    _recount(petition, 42)
+    bucket.return_value += 4  # two buckets on
+    # Even with another worker said to be rendering, this one renders rather than serve it.
+    assert page_cache.cache.add(page_cache._rendering_key(_bucket_key(petition, bucket)), 1, 2)
+    assert _count_shown(Client().get(_url(petition))) == "42"
+
+
+def test_a_render_that_fails_lets_the_next_reader_try_again(bucket) -> None:
+    petition = PetitionFactory(signature_count=41)
+    Client().get(_url(petition))
+    _recount(petition, 42)
+    bucket.return_value += 2
+
+    from petitions import views
+
+    client = Client(raise_request_exception=False)
+    with mock.patch.object(views, "_detail", side_effect=RuntimeError("template broke")):
+        assert client.get(_url(petition)).status_code == 500
+    # Nobody is left marked as making the copy, in this worker or in the cache: the next
+    # reader renders it, rather than every reader getting the old one until the bucket ends.
+    assert page_cache._refreshing == set()
+    assert page_cache.cache.get(page_cache._rendering_key(_bucket_key(petition, bucket))) is None
+    assert _count_shown(Client().get(_url(petition))) == "42"
 
 
 # --- The sign POST reads its petition once per bucket ----------------------------------------
