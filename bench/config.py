@@ -13,8 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = ROOT / "bench" / "lua"
 RESULTS = ROOT / "bench" / "results.json"
-# BENCH_PROFILE=1: the gunicorn workers' sampled stacks while signing, py-spy's collapsed format.
-PROFILE_STACKS = ROOT / "bench" / "results-profile.txt"
+
+
+def profile_stacks(part: str) -> Path:
+    """BENCH_PROFILE=1: where a part's sampled stacks while signing are kept, in py-spy's
+    collapsed format."""
+    return ROOT / "bench" / f"results-profile-{part}.txt"
+
 
 SLUG = "bench-petition"
 PAGE_PATH = f"/en/p/{SLUG}/"

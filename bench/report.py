@@ -382,12 +382,17 @@ def print_table(results: dict[str, Any]) -> None:
     for name, verdict in results["targets"].items():
         value = "" if verdict["value"] is None else f" ({verdict['value']})"
         print(f"  {'met ' if verdict['met'] else 'MISS'}  {name}{value}")
-    profile = rounds[0].get("profile") if rounds else None
-    if profile:
-        print("\nprofile of the gunicorn workers while signing (py-spy, share of samples)")
+    profiles = rounds[0].get("profile") if rounds else None
+    for part, profile in (profiles or {}).items():
+        print(
+            f"\nprofile of {part} while signing (py-spy, share of the samples holding the "
+            f"interpreter lock: {profile.get('samples', 0)})"
+        )
+        if "error" in profile:
+            print(f"  {profile['error']}")
         for name, share in profile.get("own", [])[:12]:
             print(f"  {share:5.1%} own  {name}")
-        for name, share in profile.get("inclusive", [])[:12]:
+        for name, share in profile.get("inclusive", [])[:15]:
             print(f"  {share:5.1%} incl {name}")
     print()
     for note in NOTES:
@@ -498,7 +503,7 @@ def _integrity(i: dict[str, Any]) -> str:
 
 
 _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
-_OURS = ("accounts/", "petitions/", "letters/", "config/", "bench/")
+_OURS = ("accounts/", "petitions/", "letters/", "mechanisms/", "config/", "bench/")
 
 
 def profile_summary(raw: str) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from bench.config import (
     LETTER_SLUG,
     LUA,
     PAGE_PATH,
-    PROFILE_STACKS,
     RESULTS,
     ROOT,
     SIDE_NAMES,
@@ -45,6 +44,7 @@ from bench.config import (
     Load,
     celery_loglevel,
     percentile,
+    profile_stacks,
 )
 
 
@@ -598,22 +598,34 @@ class Bench:
 
     # --- Profile ------------------------------------------------------------------------------
 
-    def profile_start(self, seconds: int) -> Path:
-        out = self.work / "profile.txt"
-        argv = [str(BIN / "py-spy"), "record", "--pid", str(self.procs.pid("gunicorn"))]
-        # --gil: only the samples of a thread holding the interpreter lock, where the CPU goes,
-        # not the threads waiting on PostgreSQL, Redis or a socket.
-        argv += ["--subprocesses", "--gil", "--rate", "100", "--duration", str(seconds)]
-        self.procs.start("py-spy", [*argv, "--format", "raw", "--output", str(out)], env=self.env)
-        return out
+    # The processes BENCH_PROFILE samples: the web workers that answer the signers, and the
+    # Celery worker that sends their emails.
+    PROFILED = ("gunicorn", "worker")
 
-    def profile_read(self, out: Path) -> dict[str, Any]:
-        self.procs.wait("py-spy", timeout=60)
-        if not out.exists():
-            return {"error": f"py-spy wrote nothing; see {self.work}/py-spy.log"}
-        # Whole stacks, to read or to draw as a flame graph (flamegraph.pl takes them as they are).
-        shutil.copyfile(out, PROFILE_STACKS)
-        return report.profile_summary(out.read_text())
+    def profile_start(self, seconds: int) -> dict[str, Path]:
+        outs = {}
+        for part in self.PROFILED:
+            out = outs[part] = self.work / f"profile-{part}.txt"
+            argv = [str(BIN / "py-spy"), "record", "--pid", str(self.procs.pid(part))]
+            # --gil: only the samples of a thread holding the interpreter lock, where the CPU
+            # goes, not the threads waiting on PostgreSQL, Redis or a socket.
+            argv += ["--subprocesses", "--gil", "--rate", "100", "--duration", str(seconds)]
+            argv += ["--format", "raw", "--output", str(out)]
+            self.procs.start(f"py-spy-{part}", argv, env=self.env)
+        return outs
+
+    def profile_read(self, outs: dict[str, Path]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for part, out in outs.items():
+            self.procs.wait(f"py-spy-{part}", timeout=60)
+            if not out.exists():
+                found[part] = {"error": f"py-spy wrote nothing; see {self.work}/py-spy-{part}.log"}
+                continue
+            # Whole stacks, to read or to draw as a flame graph (flamegraph.pl takes them as
+            # they are).
+            shutil.copyfile(out, profile_stacks(part))
+            found[part] = report.profile_summary(out.read_text())
+        return found
 
 
 def main() -> int:

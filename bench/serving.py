@@ -149,6 +149,12 @@ def options(cores: int) -> dict[str, Serving]:
         # The production file, with each process's interpreter lock handed over every half
         # millisecond instead of Python's 5: a reader's thread waits less behind a signer's.
         "gthread-switch": Serving("gthread-switch", Pool(switch_ms=0.5)),
+        # Many processes of few threads: a keep-alive connection stays with one process, so
+        # most readers share no interpreter lock with a signer.
+        "gthread-6x4": Serving("gthread-6x4", Pool(workers=3 * cores, threads=4)),
+        "gthread-6x4-switch": Serving(
+            "gthread-6x4-switch", Pool(workers=3 * cores, threads=4, switch_ms=0.5)
+        ),
         # Split pools, the signers' at a lower priority: readers take a core first.
         "split-nice": Serving(
             "split-nice",
