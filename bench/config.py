@@ -43,7 +43,7 @@ SIDE_NAMES = {"letter_signers": "letter signers", "organizations": "organization
 FILL_WAIT_SECONDS = 3.5
 TOKEN_POOL = 32
 # The serving models the serving-options scenario compares by default (bench/serving.py).
-ALL_OPTIONS = "sync,gthread,gthread-2x16,asgi,split"
+ALL_OPTIONS = "sync,gthread,gthread-2x16,gthread-6x4,gthread-switch,asgi,split,split-nice"
 
 
 def celery_loglevel() -> str:
