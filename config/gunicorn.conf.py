@@ -10,10 +10,10 @@ at once, and a reader served from the page cache needs a free thread for well un
 millisecond. Python runs one thread at a time per process, so processes use the cores and threads
 cover the waits on PostgreSQL and Redis.
 
-Sizes: GUNICORN_WORKERS processes (cores + 1), GUNICORN_THREADS threads each. Signers take at
-most 2 x SIGN_CONCURRENCY threads of a process (mechanisms.admission), so the default leaves
-readers free threads even in a surge. Each thread that reaches the database keeps its own
-connection (CONN_MAX_AGE): PostgreSQL's max_connections must cover workers x threads per host,
+Sizes: GUNICORN_WORKERS processes (cores + 1), GUNICORN_THREADS threads each. Signers take at most
+SIGN_CONCURRENCY + SIGN_QUEUE_LENGTH threads of a process (4 + 6, mechanisms.admission), so the
+default leaves readers free threads even in a surge. Each thread that reaches the database keeps its
+own connection (CONN_MAX_AGE): PostgreSQL's max_connections must cover workers x threads per host,
 plus Celery's.
 """
 

@@ -414,16 +414,19 @@ SIGNATURE_NOTICE_INTERVAL = timedelta(
 # The key for the keyed hash of client IP addresses; the raw address is never stored.
 IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 # Admission (mechanisms.admission): each web process runs at most SIGN_CONCURRENCY sign POSTs at
-# once and lets as many more wait up to SIGN_QUEUE_WAIT_MS for a turn; any other signer gets the
-# form back, as typed, with a 503 and Retry-After: SIGN_RETRY_AFTER_SECONDS, nothing written and
-# no rate-limit budget spent. A waiting signer holds a thread too, so signers take at most
-# 2 x SIGN_CONCURRENCY of a process's threads: give gunicorn more (--threads), and readers of the
-# page and widget always find one. Four at once already keep a process's interpreter and its share
-# of the database busy (a signature is mostly Python, with short waits on PostgreSQL and Redis);
-# more would only lengthen each one's wait. A turn normally comes within one signature's time (a
-# few milliseconds); a quarter of a second without one means the process is saturated, and an
-# accepted signer's answer still comes well within a second.
+# once and lets SIGN_QUEUE_LENGTH more wait up to SIGN_QUEUE_WAIT_MS for a turn; any other signer
+# gets what they typed back, with a 503 and Retry-After: SIGN_RETRY_AFTER_SECONDS, nothing written
+# and no rate-limit budget spent. A waiting signer holds a thread too, so signers take at most
+# SIGN_CONCURRENCY + SIGN_QUEUE_LENGTH of a process's threads: give gunicorn more (--threads; the
+# default 12 leaves 2), and readers of the page and widget always find one. The queue is longer than
+# the slots because a proxy's kept-alive connections stay with one process: ten signers at once can
+# all land on one of three, and the machine is not saturated for that. Four at once already keep a
+# process's interpreter and its share of the database busy (a signature is mostly Python, with short
+# waits on PostgreSQL and Redis); more would only lengthen each one's wait. A turn normally comes
+# within one signature's time (a few milliseconds); a quarter of a second without one means the
+# process is saturated, and an accepted signer's answer still comes well within a second.
 SIGN_CONCURRENCY = env_int("SIGN_CONCURRENCY", 4, minimum=1)
+SIGN_QUEUE_LENGTH = env_int("SIGN_QUEUE_LENGTH", 6)
 SIGN_QUEUE_WAIT_MS = env_int("SIGN_QUEUE_WAIT_MS", 250)
 SIGN_RETRY_AFTER_SECONDS = env_int("SIGN_RETRY_AFTER_SECONDS", 3, minimum=1)
 

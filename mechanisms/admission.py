@@ -7,8 +7,11 @@ page and the widget (answered from the page cache in well under a millisecond) w
 them. More signers at once than a few per process buys no throughput either: they take turns at
 the same interpreter lock and the same database, and each one's wait grows.
 
-So a `Gate` lets SIGN_CONCURRENCY sign POSTs run at once in a process, and as many more wait at
-most SIGN_QUEUE_WAIT_MS for a turn; any other is refused at once. A refused signer gets a
+So a `Gate` lets SIGN_CONCURRENCY sign POSTs run at once in a process, and SIGN_QUEUE_LENGTH more
+wait at most SIGN_QUEUE_WAIT_MS for a turn; any other is refused at once. The queue is longer than
+the slots: a proxy's (or a load's) kept-alive connections stay with the process that took them, so
+ten signers at once may all be one process's while the machine is far from saturated, and they
+must wait their few milliseconds, not be turned away. A refused signer gets a
 deliberate 503 with `Retry-After` on a page of its own (`busy_page`) holding everything they
 typed, and nothing was written or counted: admission comes before the rate limits and the abuse
 counters, so trying again costs the signer no budget. That page is cheap on purpose: in a surge the
@@ -95,17 +98,17 @@ _sign_gate_made = threading.Lock()
 
 def sign_gate() -> Gate:
     """This process's gate for sign POSTs, made on first use (after gunicorn forks, so each
-    worker has its own). SIGN_CONCURRENCY slots, as many places in the queue."""
+    worker has its own). SIGN_CONCURRENCY slots, SIGN_QUEUE_LENGTH places in the queue."""
     global _sign_gate
-    slots = settings.SIGN_CONCURRENCY
+    slots, queue = settings.SIGN_CONCURRENCY, settings.SIGN_QUEUE_LENGTH
     gate = _sign_gate
-    # Made again only when the setting changed, which happens in tests, never in a process
+    # Made again only when the settings changed, which happens in tests, never in a process
     # that serves: a signer then holding a slot of the old gate still gives it back to that one.
-    if gate is None or gate.slots != slots:
+    if gate is None or (gate.slots, gate.queue) != (slots, queue):
         with _sign_gate_made:
             gate = _sign_gate
-            if gate is None or gate.slots != slots:
-                gate = _sign_gate = Gate(slots=slots, queue=slots)
+            if gate is None or (gate.slots, gate.queue) != (slots, queue):
+                gate = _sign_gate = Gate(slots=slots, queue=queue)
     return gate
 
 

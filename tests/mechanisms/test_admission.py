@@ -134,9 +134,33 @@ def test_leaving_more_than_entered_is_a_bug_not_a_free_slot() -> None:
 
 def test_the_sign_gate_follows_the_settings(settings) -> None:
     settings.SIGN_CONCURRENCY = 3
+    settings.SIGN_QUEUE_LENGTH = 5
     gate = admission.sign_gate()
-    assert (gate.slots, gate.queue) == (3, 3)
+    assert (gate.slots, gate.queue) == (3, 5)
     assert admission.sign_gate() is gate
+    settings.SIGN_QUEUE_LENGTH = 7
+    assert (admission.sign_gate().slots, admission.sign_gate().queue) == (3, 7)
+
+
+def test_ten_signers_at_once_in_one_process_all_get_a_turn(waiters) -> None:
+    # A proxy's kept-alive connections stay with one process: ten signers at once may all be
+    # this one's, on a machine far from saturated. With the default settings none is refused.
+    gate = admission.sign_gate()
+    assert (gate.slots, gate.queue) == (4, 6)
+    ten = [_start(waiters, gate) for _ in range(10)]
+    _until(lambda: (gate.running, gate.waiting) == (4, 6))
+    # An eleventh is refused at once: the threads signers may not take are the readers'.
+    assert gate.enter(wait=LONG) is False
+
+    # As the first four finish, the six waiting take their turns.
+    def finish_the_admitted() -> bool:
+        for waiter in ten:
+            if waiter.admitted:
+                waiter.done.set()
+        return all(waiter.admitted is not None for waiter in ten)
+
+    _until(finish_the_admitted)
+    assert [waiter.admitted for waiter in ten] == [True] * 10
 
 
 def test_a_sign_slot_is_given_back_when_the_request_fails(settings) -> None:

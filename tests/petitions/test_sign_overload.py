@@ -131,6 +131,32 @@ def test_a_turned_away_signer_is_no_server_error_in_the_log_and_no_honeypot_on_t
     _assert_nothing_written()
 
 
+def test_what_a_turned_away_signer_typed_comes_back_as_text_never_as_markup(
+    client, petition, settings
+) -> None:
+    petition.ask_comment = True
+    petition.save(update_fields=["ask_comment"])
+    markup = '"><script>alert(1)</script><textarea>'
+    typed = TYPED | {
+        "name": f"Maria {markup}",
+        "comment": f"</textarea><img src=x onerror=alert(2)>{markup}",
+        "display": f"short{markup}",
+        "unexpected": f"{markup}",
+    }
+    with signing_saturated():
+        response = client.post(_sign_url(petition), typed)
+    assert response.status_code == 503
+    html = response.content.decode()
+    for raw in ("<script>", "<img", "</textarea><img", '"><script', "<textarea>"):
+        assert raw not in html
+    escaped = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;textarea&gt;"
+    assert field_value(html, "name") == f"Maria {escaped}"
+    assert "&lt;/textarea&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    # An answer the form does not offer is shown as typed (escaped) and sent back for the form
+    # to refuse, as it would have.
+    assert field_value(html, "display") == f"short{escaped}"
+
+
 def test_in_a_quiet_process_nothing_changes(client, petition) -> None:
     response = client.post(_sign_url(petition), TYPED)
     assert response.status_code == 302
@@ -203,7 +229,7 @@ def test_a_database_refusing_connections_answers_503_with_a_page_that_signs_on_r
     assert response["Retry-After"] == str(settings.SIGN_RETRY_AFTER_SECONDS)
     html = response.content.decode()
     assert BUSY in html
-    assert f'<form action="{_sign_url(petition)}" method="post">' in html
+    assert f'<form action="{_sign_url(petition)}" method="post"' in html
     kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
     assert kept == typed
     _assert_nothing_written()
