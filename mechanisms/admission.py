@@ -40,7 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
-from mechanisms.abuse.forms import HONEYPOT_FIELD
+from mechanisms.abuse.forms import HONEYPOT_FIELD, HoneypotInput
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +204,8 @@ def _kept(request: HttpRequest, form: forms.BaseForm | None) -> _Kept:
         if form_field is None or isinstance(widget, forms.HiddenInput):
             continue
         if isinstance(form_field, forms.BooleanField):
-            shown = [gettext("Yes")] if any(values) else []
+            # As the form will read it: "false" and "0" are no.
+            shown = [gettext("Yes")] if form_field.to_python(values[-1]) else []
         else:
             labels = _choice_labels(form_field)
             shown = [labels.get(value, value) for value in values if value]
@@ -232,6 +233,9 @@ def busy_page(
             "editable": kept.editable,
             "chosen": kept.chosen,
             "hidden": kept.hidden,
+            # The trap again, empty, as on the form: a bot that fills and sends everything
+            # is caught on its second try as on its first.
+            "trap": HoneypotInput().render(HONEYPOT_FIELD, "", attrs={"id": "busy-trap"}),
         },
     )
     return busy_response(page)
@@ -251,8 +255,9 @@ def busy_when_overloaded(
     def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except OperationalError:
-            logger.warning("A sign POST found the database too busy; answered 503", exc_info=True)
+        except OperationalError as error:
+            # One line, not a traceback: there may be thousands while the database struggles.
+            logger.warning("A sign POST found the database too busy; answered 503: %s", error)
             return busy_page(request)
 
     return guarded

@@ -10,15 +10,17 @@ path, and so in the key).
 Only readers who cannot see anything of their own are served a copy: no session cookie (staff
 and members have one), no pending messages and no query string (the language switcher echoes the
 path back). Entries live PETITION_PAGE_CACHE_SECONDS and are keyed by the time bucket, so the
-count a reader sees is at most that much older than the stored count; twice that at the turn of a
-bucket, while the new copy is being made.
+count a reader sees is at most that much older than the stored count; at most STALE_BUCKETS + 1
+times that while a new copy is being made.
 
-At that turn one reader renders the new copy and the others are served the previous bucket's
-meanwhile: one thread per worker (the others of the worker see it busy), and one worker for the
-site (it holds a short lock in the cache; other workers take its copy from Redis once stored).
-Without that, every reader arriving in the first tens of milliseconds of a bucket rendered the
-page again, each a database read and a template render: at a thousand readers a second, dozens
-of renders a second and every one of those readers waiting for their own.
+At the turn of a bucket one reader renders the new copy and the others are served the newest copy
+the worker holds (of the last STALE_BUCKETS buckets: a render slower than a bucket, or a quiet
+second between readers, must not undo it) meanwhile: one thread per worker (the others of the worker
+see it busy), and one worker for the site (it holds a short lock in the cache; other workers take
+its copy from Redis once stored). Without that, every reader arriving in the first tens of
+milliseconds of a bucket rendered the page again, each a database read and a template render: at a
+thousand readers a second, dozens of renders a second and every one of those readers waiting for
+their own.
 
 Two parts: a view opts a page in with `page_cached()`, which renders it and marks the response
 as shareable; `PageCacheMiddleware`, the outermost middleware, stores such a response with every
@@ -66,8 +68,11 @@ class _Copy:
     charset: str
 
 
-# This worker's copies, of the newest bucket and the one before it (served while a thread makes
-# the new one): most hits never leave the process.
+# Buckets back a copy may come from, served while a thread makes the new one: three seconds at
+# the default PETITION_PAGE_CACHE_SECONDS, within the count's five seconds of staleness.
+STALE_BUCKETS = 3
+# This worker's copies, of the newest bucket and the STALE_BUCKETS before it: most hits never
+# leave the process.
 _local: dict[str, _Copy] = {}
 # Pages (host and path) a thread of this worker is making the new copy of now.
 _refreshing: set[str] = set()
@@ -198,8 +203,16 @@ class PageCacheMiddleware:
         page = _path_of(key)
         if copy is not None or page not in _shared_paths:
             return copy, False
-        # The turn of a bucket. The previous copy, served while one thread makes the new one.
-        previous = _local.get(f"{page}:{_bucket_of(key) - 1}")
+        # The turn of a bucket. The newest earlier copy, served while one thread makes the new one.
+        bucket = _bucket_of(key)
+        previous = next(
+            (
+                found
+                for back in range(1, STALE_BUCKETS + 1)
+                if (found := _local.get(f"{page}:{bucket - back}")) is not None
+            ),
+            None,
+        )
         if previous is not None:
             with _refreshing_lock:
                 if page in _refreshing:
@@ -212,7 +225,7 @@ class PageCacheMiddleware:
             elif previous is not None and not cache.add(
                 _rendering_key(key), 1, settings.PETITION_PAGE_CACHE_SECONDS
             ):
-                # Another worker is making it: the previous copy until it is in the cache.
+                # Another worker is making it: the earlier copy until it is in the cache.
                 copy = previous
             else:
                 # This thread renders (and says so when done, in __call__).
@@ -229,10 +242,9 @@ class PageCacheMiddleware:
     @staticmethod
     def _keep_locally(key: str, copy: _Copy) -> None:
         bucket = _bucket_of(key)
-        # Copies older than the previous bucket are never read again: drop them as the clock
-        # moves on.
+        # Copies older than STALE_BUCKETS are never read again: drop them as the clock moves on.
         # (list() copies the keys at once: other threads add copies meanwhile.)
-        for old in [k for k in list(_local) if _bucket_of(k) < bucket - 1]:
+        for old in [k for k in list(_local) if _bucket_of(k) < bucket - STALE_BUCKETS]:
             _local.pop(old, None)
         _local[key] = copy
 

@@ -199,7 +199,8 @@ def _screen_and_write(
                 create(ip_hash=screen.ip_hash, flags=screen.flags, **form.cleaned_data)
             except closed:
                 return Screen(Verdict.REFUSED, status=409)
-    except OperationalError:
-        logger.warning("A sign POST found the database too busy; answered 503", exc_info=True)
+    except OperationalError as error:
+        # One line, not a traceback: there may be thousands while the database struggles.
+        logger.warning("A sign POST found the database too busy; answered 503: %s", error)
         return None
     return screen

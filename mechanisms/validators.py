@@ -49,8 +49,9 @@ def validate_deliverable_email(value: str) -> None:
 
 
 def _plain(value: str) -> bool:
-    # Lower-cased for the xn-- test, which IDNA makes without regard to case.
-    return _PLAIN_ADDRESS.fullmatch(value.lower()) is not None
+    # ASCII first: lower-casing (for the xn-- test, which IDNA makes without regard to case)
+    # turns some other characters into ASCII ones, the Kelvin sign into k.
+    return value.isascii() and _PLAIN_ADDRESS.fullmatch(value.lower()) is not None
 
 
 def undeliverable(value: str) -> bool:

@@ -27,6 +27,9 @@ NOT_PLAIN = [
     '"quoted"@example.org',
     "a@[127.0.0.1]",
     "jörg@example.org",
+    # The Kelvin sign (U+212A) lower-cases to an ASCII k: it would pass for "kn--".
+    "kelvin1@\u212ab--c.com",
+    "a@x\u212a--c.com",
 ]
 
 
@@ -43,7 +46,9 @@ def test_anything_else_goes_through_the_full_check(address: str) -> None:
     assert not _plain(address)
 
 
-@pytest.mark.parametrize("address", ["a@xn--n3h.example", "a@XN--zz.example"])
+@pytest.mark.parametrize(
+    "address", ["a@xn--n3h.example", "a@XN--zz.example", "kelvin1@\u212ab--c.com"]
+)
 def test_an_xn_label_in_any_case_is_still_refused(address: str) -> None:
     with pytest.raises(ValidationError) as error:
         validate_deliverable_email(address)

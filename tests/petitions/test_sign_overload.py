@@ -117,7 +117,7 @@ def test_a_proof_of_work_sent_with_a_refused_signature_is_not_spent(
     assert Signature.objects.get().flags == "disposable"
 
 
-def test_a_turned_away_signer_is_no_server_error_in_the_log_and_no_honeypot_on_the_page(
+def test_a_turned_away_signer_is_no_server_error_in_the_log_and_the_trap_is_empty_again(
     client, petition, caplog
 ) -> None:
     with signing_saturated(), caplog.at_level(logging.WARNING, logger="django.request"):
@@ -125,9 +125,12 @@ def test_a_turned_away_signer_is_no_server_error_in_the_log_and_no_honeypot_on_t
     assert response.status_code == 503
     # Deliberate, and thousands of them in a surge: not an error line each.
     assert not [record for record in caplog.records if record.name == "django.request"]
-    # A page must never hand the trap back sprung, to a person or a bot.
-    assert field_value(response.content.decode(), HONEYPOT_FIELD) is None
-    assert "bot-was-here" not in response.content.decode()
+    # A page must never hand the trap back sprung, to a person or a bot; it is there again,
+    # empty, so a bot that fills everything is caught on its second try too.
+    html = response.content.decode()
+    assert re.search(rf'<div class="form-trap" aria-hidden="true">.*name="{HONEYPOT_FIELD}"', html)
+    assert field_value(html, HONEYPOT_FIELD) is None
+    assert "bot-was-here" not in html
     _assert_nothing_written()
 
 
@@ -155,6 +158,16 @@ def test_what_a_turned_away_signer_typed_comes_back_as_text_never_as_markup(
     # An answer the form does not offer is shown as typed (escaped) and sent back for the form
     # to refuse, as it would have.
     assert field_value(html, "display") == f"short{escaped}"
+
+
+@pytest.mark.parametrize(("sent", "shown"), [("on", True), ("false", False), ("0", False)])
+def test_a_turned_away_signers_choice_of_updates_is_shown_as_the_form_will_read_it(
+    client, petition, sent, shown
+) -> None:
+    with signing_saturated():
+        response = client.post(_sign_url(petition), TYPED | {"consent_updates": sent})
+    assert response.status_code == 503
+    assert ("<dd>Yes</dd>" in response.content.decode()) is shown
 
 
 def test_in_a_quiet_process_nothing_changes(client, petition) -> None:
