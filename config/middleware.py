@@ -2,8 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.template.loader import render_to_string
+from django.utils.http import parse_header_parameters
 
 from config import health
 from mechanisms.network import peer_is_trusted_proxy
@@ -90,3 +97,31 @@ class MethodNotAllowedPageMiddleware:
             response.content = render_to_string("405.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
         return response
+
+
+# What a form body may name: our pages are UTF-8, and browsers send their forms so (naming no
+# charset at all for an urlencoded body). Django refuses any other for an urlencoded body, even
+# "utf8" and "us-ascii", in a way that ends in a 500 (below).
+_READABLE_CHARSETS = frozenset({"utf-8"})
+
+
+class RequestCharsetMiddleware:
+    """Answer a body that names a charset we do not read with the 400 page, before anything
+    reads it.
+
+    Django reads a form body by the charset its Content-Type names, and refuses an urlencoded one
+    in any but UTF-8 with BadRequest; raised while CsrfViewMiddleware reads the form, whose 400
+    answer then reads it again and fails the same way, that was a 500 and three tracebacks, for
+    a request anyone can send. Placed before CsrfViewMiddleware, after LocaleMiddleware (the
+    page is in the reader's language)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+            charset = params.get("charset", "").strip().lower()
+            if charset and charset not in _READABLE_CHARSETS:
+                return HttpResponseBadRequest(render_to_string("400.html", request=request))
+        return self.get_response(request)

@@ -86,3 +86,44 @@ def test_nor_be_served_the_shared_copy_of_a_page_over_http(behind_a_tls_proxy, s
     finally:
         page_cache._local.clear()
         page_cache._shared_paths.clear()
+
+
+# --- A form body in a charset Django cannot read ----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "charset", ["utf-16", "UTF-32", "no-such-charset", "utf-7", "iso-8859-1", "utf8"]
+)
+def test_a_form_body_in_a_charset_we_cannot_read_gets_a_page_saying_so_and_writes_nothing(
+    charset: str,
+) -> None:
+    petition = PetitionFactory()
+    # As in production: the CSRF check reads the form first (the test client skips it).
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    for url in (reverse("petitions:sign", kwargs={"slug": petition.slug}), "/i18n/setlang/"):
+        # generic(): post() would re-encode the body to the charset named.
+        response = client.generic(
+            "POST",
+            url,
+            data="name=Maria&email=maria%40example.org".encode("utf-16"),
+            content_type=f"application/x-www-form-urlencoded; charset={charset}",
+        )
+        assert response.status_code == 400, url
+        assert "We could not understand that request" in response.content.decode()
+    assert not petition.signatures.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("charset", ["", "utf-8", "UTF-8"])
+def test_the_charsets_browsers_send_are_read(charset: str) -> None:
+    petition = PetitionFactory()
+    content_type = "application/x-www-form-urlencoded" + (f"; charset={charset}" if charset else "")
+    response = Client(raise_request_exception=False).generic(
+        "POST",
+        reverse("petitions:sign", kwargs={"slug": petition.slug}),
+        data=b"name=Maria+Rossi&email=maria%40example.org&display=short",
+        content_type=content_type,
+    )
+    assert response.status_code == 302
+    assert petition.signatures.get().name == "Maria Rossi"
