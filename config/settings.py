@@ -425,12 +425,13 @@ IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 # all land on one of three, and the machine is not saturated for that. Four at once already keep a
 # process's interpreter and its share of the database busy (a signature is mostly Python, with short
 # waits on PostgreSQL and Redis); more would only lengthen each one's wait. A turn normally comes
-# within one signature's time (a few milliseconds; six behind four, some 50 ms); 150 ms without
-# one means the process is saturated, and an accepted signer's answer still comes within a second
-# (make bench's overload: accepted p99 803-903 ms at 150, 977-988 ms at 250).
+# within one signature's time (a few milliseconds; six behind four, some 50 ms); a quarter of a
+# second without one means the process is saturated. Not less: make bench measured 150 ms (accepted
+# p99 at four times capacity 803-903 ms, against 977-1,010 at 250), but with Redis down a signature
+# takes longer, and 150 ms turned 263 signers away during the outage where 250 turned away none.
 SIGN_CONCURRENCY = env_int("SIGN_CONCURRENCY", 4, minimum=1)
 SIGN_QUEUE_LENGTH = env_int("SIGN_QUEUE_LENGTH", 6)
-SIGN_QUEUE_WAIT_MS = env_int("SIGN_QUEUE_WAIT_MS", 150)
+SIGN_QUEUE_WAIT_MS = env_int("SIGN_QUEUE_WAIT_MS", 250)
 SIGN_RETRY_AFTER_SECONDS = env_int("SIGN_RETRY_AFTER_SECONDS", 3, minimum=1)
 
 # --- Abuse resistance -----------------------------------------------------------------------------
