@@ -28,7 +28,7 @@ def validate_no_control_characters(value: str) -> None:
 
 # Nearly every address: ASCII letters, digits and ._+- only, and no xn-- label. One of those that
 # passed validate_email is sent as typed; the header parser and IDNA (a tenth of a sign POST's
-# CPU) are for the rest. tests/mechanisms/test_validators.py holds the full check to agreeing.
+# CPU) are for the rest. tests/mechanisms/test_validators.py checks that the full check agrees.
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@(?!xn--)[A-Za-z0-9-]+(?:\.(?!xn--)[A-Za-z0-9-]+)*")
 
 
