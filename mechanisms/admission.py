@@ -132,6 +132,12 @@ def busy_message() -> str:
     )
 
 
+def database_busy_logged(error: OperationalError) -> None:
+    """Log a sign POST answered 503 because the database was too busy: one line with the error,
+    not a traceback, for there may be thousands while the database struggles."""
+    logger.warning("A sign POST found the database too busy; answered 503: %s", error)
+
+
 def busy_response(response: HttpResponse) -> HttpResponse:
     """Mark a page answering a signer the site was too busy for: 503, and when to try again."""
     response.status_code = 503
@@ -173,6 +179,13 @@ def _choice_labels(form_field: forms.Field) -> dict[str, str]:
     return labels
 
 
+def _typed_into(widget: forms.Widget | None) -> bool:
+    """Whether a person types this field's value (rather than choosing or never seeing it)."""
+    return isinstance(widget, forms.Textarea) or (
+        isinstance(widget, Input) and widget.input_type in {"text", "email", "tel", "url", "number"}
+    )
+
+
 def _kept(request: HttpRequest, form: forms.BaseForm | None) -> _Kept:
     """Every value the POST carried, never the honeypot (a page must not hand it back sprung:
     mechanisms.abuse.forms.HoneypotInput). With the form, its typed fields are editable and its
@@ -184,19 +197,15 @@ def _kept(request: HttpRequest, form: forms.BaseForm | None) -> _Kept:
             continue
         form_field = fields.get(name)
         widget = form_field.widget if form_field is not None else None
-        editable = isinstance(widget, forms.Textarea) or (
-            isinstance(widget, Input)
-            and widget.input_type in {"text", "email", "tel", "url", "number"}
-        )
-        if form_field is not None and editable and widget is not None and len(values) == 1:
+        if form_field is not None and _typed_into(widget) and len(values) == 1:
             kept.editable.append(
                 _Editable(
                     name=name,
                     label=str(form_field.label or name),
                     value=values[0],
-                    input_type=getattr(widget, "input_type", "text"),
-                    multiline=isinstance(widget, forms.Textarea),
-                    autocomplete=widget.attrs.get("autocomplete", ""),
+                    input_type=getattr(form_field.widget, "input_type", "text"),
+                    multiline=isinstance(form_field.widget, forms.Textarea),
+                    autocomplete=form_field.widget.attrs.get("autocomplete", ""),
                 )
             )
             continue
@@ -256,8 +265,7 @@ def busy_when_overloaded(
         try:
             return view(request, *args, **kwargs)
         except OperationalError as error:
-            # One line, not a traceback: there may be thousands while the database struggles.
-            logger.warning("A sign POST found the database too busy; answered 503: %s", error)
+            database_busy_logged(error)
             return busy_page(request)
 
     return guarded

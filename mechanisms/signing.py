@@ -19,7 +19,6 @@ that writes the signature, the pages).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,8 +32,6 @@ from mechanisms import admission
 from mechanisms.abuse import rate_limits, signals
 from mechanisms.abuse.forms import HumanChecked
 from mechanisms.counters import Stage, counters_count
-
-logger = logging.getLogger(__name__)
 
 
 class Verdict(StrEnum):
@@ -200,7 +197,6 @@ def _screen_and_write(
             except closed:
                 return Screen(Verdict.REFUSED, status=409)
     except OperationalError as error:
-        # One line, not a traceback: there may be thousands while the database struggles.
-        logger.warning("A sign POST found the database too busy; answered 503: %s", error)
+        admission.database_busy_logged(error)
         return None
     return screen

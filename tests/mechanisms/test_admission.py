@@ -7,6 +7,7 @@ needs a request to be waiting polls the gate until it says so.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -212,3 +213,15 @@ def test_other_errors_are_not_taken_for_a_busy_database() -> None:
 
     with pytest.raises(ValueError):
         view(RequestFactory().post("/en/p/oakland/sign/", {}))
+
+
+def test_a_busy_database_is_logged_in_one_line_without_a_traceback(caplog) -> None:
+    @admission.busy_when_overloaded
+    def view(request: HttpRequest) -> HttpResponse:
+        raise OperationalError("FATAL: sorry, too many clients already")
+
+    with caplog.at_level(logging.WARNING, logger="mechanisms.admission"):
+        assert view(RequestFactory().post("/en/p/oakland/sign/", {})).status_code == 503
+    (record,) = [r for r in caplog.records if r.name == "mechanisms.admission"]
+    assert record.exc_info is None
+    assert "too many clients already" in record.getMessage()
