@@ -10,6 +10,9 @@ at once, and a reader served from the page cache needs a free thread for well un
 millisecond. Python runs one thread at a time per process, so processes use the cores and threads
 cover the waits on PostgreSQL and Redis.
 
+The worker class is gunicorn's gthread with a clock on its queue (config/gunicorn_worker.py):
+admission needs to know how long a signer waited for a thread in a surge.
+
 Sizes: GUNICORN_WORKERS processes (cores + 1), GUNICORN_THREADS threads each. Signers take at most
 SIGN_CONCURRENCY + SIGN_QUEUE_LENGTH threads of a process (4 + 6, mechanisms.admission), so the
 default leaves readers free threads even in a surge. Each thread that reaches the database keeps its
@@ -53,7 +56,7 @@ wsgi_app = "config.wsgi"
 # Where only the proxy can connect (README "Behind a proxy or load balancer"); comma-separated
 # for more than one address, `unix:/run/cosign.sock` for a UNIX socket.
 bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")]
-worker_class = "gthread"
+worker_class = "config.gunicorn_worker.QueueTimedThreadWorker"
 workers = _whole("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1)
 threads = _whole("GUNICORN_THREADS", 12)
 # Seconds an idle kept-alive connection stays open: longer than the proxy's gap between two

@@ -11,7 +11,12 @@ So a `Gate` lets SIGN_CONCURRENCY sign POSTs run at once in a process, and SIGN_
 wait at most SIGN_QUEUE_WAIT_MS for a turn; any other is refused at once. The queue is longer than
 the slots: a proxy's (or a load's) kept-alive connections stay with the process that took them, so
 ten signers at once may all be one process's while the machine is far from saturated, and they
-must wait their few milliseconds, not be turned away. A refused signer gets a
+must wait their few milliseconds, not be turned away. Once the queue has overflowed, though, the
+process is saturated and every signer still waiting only lengthens the wait of those behind: for a
+while (OVERFLOW_MEMORY_SECONDS) a waiter is then given up after SIGN_QUEUE_WAIT_OVERFLOW_MS instead.
+This is the "adaptive CoDel" of Facebook's "Fail at Scale" (2015): a long wait is allowed for a
+queue that drains, a short one for a standing queue. A slow stretch that never fills the queue
+(Redis down makes every signature slower) keeps the long wait. A refused signer gets a
 deliberate 503 with `Retry-After` on a page of its own (`busy_page`) holding everything they
 typed, and nothing was written or counted: admission comes before the rate limits and the abuse
 counters, so trying again costs the signer no budget. That page is cheap on purpose: in a surge the
@@ -25,8 +30,10 @@ with the same 503 rather than a 500, on a page that needs no database.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,11 +45,18 @@ from django.db import OperationalError
 from django.forms.widgets import Input
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext
 
+from mechanisms import queueing
 from mechanisms.abuse.forms import HONEYPOT_FIELD, HoneypotInput
 
 logger = logging.getLogger(__name__)
+
+
+# How long a gate keeps the shorter wait after its queue last overflowed: a surge lasts seconds,
+# and one second is many signatures' time, so a queue that stopped overflowing has drained.
+OVERFLOW_MEMORY_SECONDS = 1.0
 
 
 class Gate:
@@ -55,6 +69,7 @@ class Gate:
         self._turn = threading.Condition(threading.Lock())
         self._running = 0
         self._waiting = 0
+        self._overflowed_at = -OVERFLOW_MEMORY_SECONDS
 
     @property
     def running(self) -> int:
@@ -64,15 +79,42 @@ class Gate:
     def waiting(self) -> int:
         return self._waiting
 
-    def enter(self, *, wait: float) -> bool:
+    def overflowed(self) -> bool:
+        """Whether the queue was full for someone within the last OVERFLOW_MEMORY_SECONDS."""
+        return time.monotonic() - self._overflowed_at < OVERFLOW_MEMORY_SECONDS
+
+    def enter(
+        self,
+        *,
+        wait: float,
+        overflow_wait: float | None = None,
+        waited: float | None = None,
+        overflow_late: float | None = None,
+    ) -> bool:
         """Take a slot, waiting at most `wait` seconds for one; False when none came (or the
-        queue was full), and then the caller holds nothing."""
+        queue was full), and then the caller holds nothing.
+
+        While the queue has lately overflowed, the wait is at most `overflow_wait`, and a caller
+        that has already `waited` `overflow_late` seconds (for a thread, before it got here) is
+        refused at once: its answer would come too late to be worth the work."""
         with self._turn:
+            overflowing = self.overflowed()
+            late = (
+                overflowing
+                and waited is not None
+                and overflow_late is not None
+                and waited >= overflow_late
+            )
             # A newcomer never passes someone already waiting for a freed slot.
-            if self._running < self.slots and not self._waiting:
+            if self._running < self.slots and not self._waiting and not late:
                 self._running += 1
                 return True
-            if wait <= 0 or self._waiting >= self.queue:
+            if self._waiting >= self.queue:
+                self._overflowed_at = time.monotonic()
+                return False
+            if overflowing and overflow_wait is not None:
+                wait = min(wait, overflow_wait)
+            if wait <= 0 or late:
                 return False
             self._waiting += 1
             try:
@@ -114,10 +156,16 @@ def sign_gate() -> Gate:
 
 @contextmanager
 def sign_admitted() -> Iterator[bool]:
-    """Whether this sign POST may run now (after waiting at most SIGN_QUEUE_WAIT_MS); its slot
-    is held until the block ends."""
+    """Whether this sign POST may run now (after waiting at most SIGN_QUEUE_WAIT_MS, or
+    SIGN_QUEUE_WAIT_OVERFLOW_MS while the queue overflows); its slot is held until the block
+    ends."""
     gate = sign_gate()
-    admitted = gate.enter(wait=settings.SIGN_QUEUE_WAIT_MS / 1000)
+    admitted = gate.enter(
+        wait=settings.SIGN_QUEUE_WAIT_MS / 1000,
+        overflow_wait=settings.SIGN_QUEUE_WAIT_OVERFLOW_MS / 1000,
+        waited=queueing.waited(),
+        overflow_late=settings.SIGN_OVERFLOW_LATE_MS / 1000,
+    )
     try:
         yield admitted
     finally:
@@ -169,14 +217,23 @@ class _Kept:
     hidden: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _choice_labels(form_field: forms.Field) -> dict[str, str]:
+def _chosen_labels(form_field: forms.Field, values: list[str]) -> list[str]:
+    """The labels of the choices among `values`, in their order; a value the field does not
+    offer is shown as it came. Only those labels are made text: a country field has hundreds of
+    lazily translated ones, and the busy page is answered to every signer turned away. A field
+    that can name a choice directly says so with a `choice_label(value)` method (None for a value
+    it does not offer), and then its choices are not walked at all."""
+    choice_label = getattr(form_field, "choice_label", None)
+    if choice_label is not None:
+        return [choice_label(value) or value for value in values if value]
+    wanted = set(values)
     labels: dict[str, str] = {}
     for value, label in getattr(form_field, "choices", ()):
-        if isinstance(label, (list, tuple)):  # a group of choices
-            labels.update({str(inner): str(shown) for inner, shown in label})
-        else:
-            labels[str(value)] = str(label)
-    return labels
+        group = label if isinstance(label, (list, tuple)) else [(value, label)]
+        for inner, shown in group:
+            if str(inner) in wanted:
+                labels[str(inner)] = str(shown)
+    return [labels.get(value, value) for value in values if value]
 
 
 def _typed_into(widget: forms.Widget | None) -> bool:
@@ -216,11 +273,17 @@ def _kept(request: HttpRequest, form: forms.BaseForm | None) -> _Kept:
             # As the form will read it: "false" and "0" are no.
             shown = [gettext("Yes")] if form_field.to_python(values[-1]) else []
         else:
-            labels = _choice_labels(form_field)
-            shown = [labels.get(value, value) for value in values if value]
+            shown = _chosen_labels(form_field, values)
         if shown:
             kept.chosen.append((str(form_field.label or name), ", ".join(shown)))
     return kept
+
+
+@functools.cache
+def _trap(language: str) -> SafeString:
+    """The honeypot's markup, the same for every busy page in a language: made once, as a
+    widget renders through the template engine (about a millisecond each time)."""
+    return HoneypotInput().render(HONEYPOT_FIELD, "", attrs={"id": "busy-trap"})
 
 
 def busy_page(
@@ -244,7 +307,7 @@ def busy_page(
             "hidden": kept.hidden,
             # The trap again, empty, as on the form: a bot that fills and sends everything
             # is caught on its second try as on its first.
-            "trap": HoneypotInput().render(HONEYPOT_FIELD, "", attrs={"id": "busy-trap"}),
+            "trap": _trap(get_language()),
         },
     )
     return busy_response(page)

@@ -44,6 +44,11 @@ class _CountryChoiceField(forms.TypedChoiceField):
     def valid_value(self, value: Any) -> bool:
         return str(value) in (self.codes if self.codes is not None else _country_codes())
 
+    def choice_label(self, value: str) -> str | None:
+        """The name shown for a code, found directly (mechanisms.admission shows the signer's
+        choice on the busy page, which is answered to every signer turned away in a surge)."""
+        return str(countries.name(value)) if self.valid_value(value) else None
+
 
 def _name_field() -> forms.CharField:
     return forms.CharField(

@@ -18,7 +18,7 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
-from mechanisms import admission
+from mechanisms import admission, queueing
 from mechanisms.abuse.forms import HONEYPOT_FIELD
 from mechanisms.admission import Gate
 
@@ -38,15 +38,18 @@ def _until(condition: Callable[[], bool]) -> None:
 class _Waiter(threading.Thread):
     """A request that asks the gate for a slot, and keeps it until told to leave."""
 
-    def __init__(self, gate: Gate, *, wait: float = LONG) -> None:
+    def __init__(
+        self, gate: Gate, *, wait: float = LONG, overflow_wait: float | None = None
+    ) -> None:
         super().__init__(daemon=True)
         self.gate = gate
         self.wait = wait
+        self.overflow_wait = overflow_wait
         self.admitted: bool | None = None
         self.done = threading.Event()
 
     def run(self) -> None:
-        self.admitted = self.gate.enter(wait=self.wait)
+        self.admitted = self.gate.enter(wait=self.wait, overflow_wait=self.overflow_wait)
         self.done.wait(LONG)
         if self.admitted:
             self.gate.leave()
@@ -225,3 +228,86 @@ def test_a_busy_database_is_logged_in_one_line_without_a_traceback(caplog) -> No
     (record,) = [r for r in caplog.records if r.name == "mechanisms.admission"]
     assert record.exc_info is None
     assert "too many clients already" in record.getMessage()
+
+
+def test_after_the_queue_overflows_a_waiter_gets_the_shorter_wait(waiters) -> None:
+    gate = Gate(slots=1, queue=1)
+    assert gate.enter(wait=0)
+    # Before any overflow the long wait holds: a slot freed after 0.2 s still admits the waiter.
+    patient = _start(waiters, gate, wait=LONG, overflow_wait=0.01)
+    _until(lambda: gate.waiting == 1)
+    time.sleep(0.2)
+    assert patient.admitted is None
+    gate.leave()
+    _until(lambda: patient.admitted is not None)
+    assert patient.admitted is True
+
+    # Someone finds the queue full: the gate remembers the overflow.
+    queued = _start(waiters, gate, wait=LONG, overflow_wait=LONG)
+    _until(lambda: gate.waiting == 1)
+    assert not gate.overflowed()
+    assert gate.enter(wait=LONG, overflow_wait=0.01) is False
+    assert gate.overflowed()
+
+    # The next waiter is given up after the short wait, though its long wait has not run out.
+    patient.done.set()
+    _until(lambda: queued.admitted is not None)
+    # Its long wait outlasts _until's deadline, so only the short one lets this pass.
+    hurried = _start(waiters, gate, wait=3 * LONG, overflow_wait=0.01)
+    _until(lambda: hurried.admitted is not None)
+    assert hurried.admitted is False
+    assert (gate.running, gate.waiting) == (1, 0)
+
+
+def test_the_overflow_is_forgotten_after_a_second(monkeypatch) -> None:
+    gate = Gate(slots=1, queue=0)
+    assert gate.enter(wait=0)
+    assert gate.enter(wait=1) is False
+    assert gate.overflowed()
+    now = time.monotonic()
+    monkeypatch.setattr(
+        admission.time, "monotonic", lambda: now + admission.OVERFLOW_MEMORY_SECONDS
+    )
+    assert not gate.overflowed()
+
+
+def test_while_the_queue_overflows_a_signer_who_waited_long_for_a_thread_is_refused_at_once(
+    waiters,
+) -> None:
+    gate = Gate(slots=1, queue=1)
+    # No overflow yet: however long it waited for a thread, a request takes the free slot.
+    assert gate.enter(wait=0, waited=5.0, overflow_late=0.3)
+
+    waiting = _start(waiters, gate)
+    _until(lambda: gate.waiting == 1)
+    assert gate.enter(wait=LONG) is False  # the queue is full: an overflow
+    gate.leave()
+    _until(lambda: waiting.admitted is not None)
+    waiting.done.set()
+    _until(lambda: gate.running == 0)
+
+    # The slot is free, but this signer waited past the limit: no work is started for it.
+    assert gate.enter(wait=LONG, waited=0.3, overflow_late=0.3) is False
+    assert (gate.running, gate.waiting) == (0, 0)
+    # One that came sooner, or whose wait nobody measured, still gets the slot.
+    assert gate.enter(wait=LONG, waited=0.29, overflow_late=0.3)
+    gate.leave()
+    assert gate.enter(wait=LONG, waited=None, overflow_late=0.3)
+
+
+def test_the_sign_gate_is_told_how_long_this_request_waited_for_a_thread(settings) -> None:
+    settings.SIGN_CONCURRENCY, settings.SIGN_QUEUE_LENGTH = 1, 0
+    settings.SIGN_OVERFLOW_LATE_MS = 300
+    gate = admission.sign_gate()
+    assert gate.enter(wait=0)
+    try:
+        assert gate.enter(wait=0) is False  # overflow
+        gate.leave()
+        queueing.queued_at(time.monotonic() - 0.5)
+        with admission.sign_admitted() as admitted:
+            assert admitted is False
+        queueing.queued_at(time.monotonic())
+        with admission.sign_admitted() as admitted:
+            assert admitted is True
+    finally:
+        queueing.queued_at(None)
