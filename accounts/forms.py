@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
+from accounts.models import Membership
 from mechanisms.abuse.forms import HoneypotMixin
 from mechanisms.validators import (
     validate_deliverable_email,
@@ -93,6 +94,17 @@ class InviteForm(forms.Form):
     def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper(action=action, submit=Submit("invite", _("Invite")))
+
+
+class RoleForm(forms.Form):
+    """One member's role, as an administrator sets it on the members page (a small form per
+    row, so its template lays it out itself)."""
+
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Membership.Role.choices,
+        error_messages={"invalid_choice": _("Choose one of the roles listed.")},
+    )
 
 
 class LoginForm(AuthenticationForm):

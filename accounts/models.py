@@ -154,16 +154,28 @@ class Organization(models.Model):
         return self.verification == self.Verification.VERIFIED
 
 
+class Capability(models.TextChoices):
+    """What a member may do for their organization on Cosign; a role is a set of these."""
+
+    MANAGE_MEMBERS = "manage_members", _("Invite members and give them roles")
+    EDIT_CAMPAIGNS = "edit_campaigns", _("Act for the organization: campaigns, co-signatures")
+    VIEW_DASHBOARDS = "view_dashboards", _("See the campaigns' dashboards")
+    EXPORT_SUPPORTERS = "export_supporters", _("Export the supporters who opted in")
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", _("Administrator")
-        MEMBER = "member", _("Member")
+        EDITOR = "editor", _("Editor")
+        VIEWER = "viewer", _("Viewer")
+        DATA_STEWARD = "steward", _("Data steward")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    # A new member sees dashboards only; an administrator decides who does more.
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -173,7 +185,27 @@ class Membership(models.Model):
             models.UniqueConstraint(
                 fields=("user", "organization"), name="accounts_membership_unique"
             ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "editor", "viewer", "steward"]),
+                name="accounts_membership_role_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+    def may(self, capability: Capability) -> bool:
+        return capability in ROLE_CAPABILITIES[Membership.Role(self.role)]
+
+
+# The roles, as an organization's administrator gives them on the members page. Supporters'
+# personal data leaves with data stewards (and administrators, who can make themselves one):
+# editors run campaigns without seeing who signed them.
+ROLE_CAPABILITIES: dict[Membership.Role, frozenset[Capability]] = {
+    Membership.Role.ADMIN: frozenset(Capability),
+    Membership.Role.EDITOR: frozenset({Capability.EDIT_CAMPAIGNS, Capability.VIEW_DASHBOARDS}),
+    Membership.Role.VIEWER: frozenset({Capability.VIEW_DASHBOARDS}),
+    Membership.Role.DATA_STEWARD: frozenset(
+        {Capability.VIEW_DASHBOARDS, Capability.EXPORT_SUPPORTERS}
+    ),
+}

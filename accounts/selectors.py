@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import Membership, Organization, User
+from accounts.models import ROLE_CAPABILITIES, Capability, Membership, Organization, User
 from accounts.organization_emails import CONTACT_CONFIRM_MAX_AGE, CONTACT_TOKEN_PURPOSE
 from mechanisms.tokens import TokenExpired, TokenInvalid, token_read
 
@@ -42,6 +42,29 @@ def membership_get(*, user: User | AnonymousUser, organization: Organization) ->
         Membership.objects.select_related("user", "organization")
         .filter(user=user, organization=organization)
         .first()
+    )
+
+
+def member_may(
+    *, user: User | AnonymousUser, organization: Organization, capability: Capability
+) -> bool:
+    """Whether the user's role in the organization gives them `capability` (accounts.models
+    ROLE_CAPABILITIES); False for anyone outside it. Staff rights are the caller's question."""
+    membership = membership_get(user=user, organization=organization)
+    return membership is not None and membership.may(capability)
+
+
+def roles_that_may(capability: Capability) -> list[str]:
+    """The roles giving `capability`, for a query over memberships."""
+    return [role for role, given in ROLE_CAPABILITIES.items() if capability in given]
+
+
+def organizations_acted_for(*, user: User) -> QuerySet[Organization]:
+    """The organizations the user may act for (administrator or editor): whose name they may
+    put on a letter."""
+    return Organization.objects.filter(
+        memberships__user=user,
+        memberships__role__in=roles_that_may(Capability.EDIT_CAMPAIGNS),
     )
 
 

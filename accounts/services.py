@@ -1,5 +1,5 @@
 """Writes for accounts: organizations registering, confirming their contact, being verified by
-staff, and inviting their members."""
+staff, inviting their members and giving them roles."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ class OrganizationAlreadyRegistered(Exception):
     def __init__(self, organization: Organization | None) -> None:
         super().__init__(organization.slug if organization else "")
         self.organization = organization
+
+
+class LastAdministrator(Exception):
+    """The change would leave the organization with no administrator: nobody could then invite
+    members or give roles but Cosign's staff."""
 
 
 class AlreadyMember(Exception):
@@ -344,7 +349,7 @@ def membership_invite(
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(
-                    user=user, organization=organization, role=Membership.Role.MEMBER
+                    user=user, organization=organization, role=Membership.Role.VIEWER
                 )
         except IntegrityError:
             raise AlreadyMember(
@@ -364,6 +369,46 @@ def membership_invite(
             language=language,
             about=organization.pk,
             ref={"membership": membership.pk},
+        )
+    return membership
+
+
+def membership_role_set(
+    *, organization: Organization, membership_id: int, role: str, changed_by: User
+) -> Membership:
+    """Give a member of `organization` another role (Membership.Role), audited.
+
+    Raises Membership.DoesNotExist for a membership of any other organization, and
+    LastAdministrator when the organization's only administrator would lose the role. Whether
+    `changed_by` may do it is the caller's question (an administrator of it, or staff).
+    """
+    role = Membership.Role(role)
+    with transaction.atomic():
+        # The organization's administrators are locked together: two administrators making each
+        # other editors at once must not both succeed.
+        members = list(
+            Membership.objects.select_for_update()
+            .filter(organization=organization)
+            .order_by("pk")
+            .values_list("pk", "role")
+        )
+        roles = dict(members)
+        if membership_id not in roles:
+            raise Membership.DoesNotExist
+        administrators = [pk for pk, held in members if held == Membership.Role.ADMIN]
+        if role != Membership.Role.ADMIN and administrators == [membership_id]:
+            raise LastAdministrator
+        if roles[membership_id] == role:
+            return Membership.objects.get(pk=membership_id)
+        before = audit_read(model=Membership, pk=membership_id, fields=MEMBERSHIP_AUDITED_FIELDS)
+        Membership.objects.filter(pk=membership_id).update(role=role)
+        membership = Membership.objects.select_related("user").get(pk=membership_id)
+        audit_save_record(
+            user=changed_by,
+            obj=membership,
+            fields=MEMBERSHIP_AUDITED_FIELDS,
+            before=before,
+            note=_("Role changed on the members page."),
         )
     return membership
 

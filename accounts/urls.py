@@ -20,6 +20,11 @@ urlpatterns = [
         name="organization_members",
     ),
     path(
+        "organizations/<slug:slug>/members/<int:membership_id>/role/",
+        views.organization_member_role,
+        name="organization_member_role",
+    ),
+    path(
         "organizations/confirm/<str:token>/",
         views.organization_confirm,
         name="organization_confirm",

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
 from accounts.forms import (
@@ -21,8 +21,9 @@ from accounts.forms import (
     OrganizationJoinForm,
     PasswordLinkForm,
     PasswordSetForm,
+    RoleForm,
 )
-from accounts.models import Membership, Organization
+from accounts.models import ROLE_CAPABILITIES, Capability, Membership, Organization
 from accounts.two_factor import staff_verified
 from mechanisms.abuse import rate_limits
 from mechanisms.tokens import TokenExpired, TokenInvalid
@@ -172,14 +173,91 @@ def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
                     % {"email": invited.user.email, "organization": organization.name},
                 )
                 return redirect("accounts:organization_members", slug=organization.slug)
+    status = 400 if form is not None and form.is_bound else 200
+    return _members_page(request, organization, membership, form=form, status=status)
+
+
+def _may_manage_members(
+    request: HttpRequest, organization: Organization, membership: Membership | None
+) -> bool:
+    return staff_verified(request.user, perm="accounts.change_membership") or (
+        membership is not None and membership.may(Capability.MANAGE_MEMBERS)
+    )
+
+
+def _members_page(
+    request: HttpRequest,
+    organization: Organization,
+    membership: Membership | None,
+    *,
+    form: InviteForm | None = None,
+    refused_role: tuple[int, RoleForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The members page; `refused_role` is a member's role form that was refused, shown as it
+    was sent, with its error, in that member's row."""
+    members = selectors.memberships_of_organization(organization=organization)
+    rows = []
+    may_manage = _may_manage_members(request, organization, membership)
+    for member in members:
+        role_form = None
+        if may_manage:
+            if refused_role is not None and refused_role[0] == member.pk:
+                role_form = refused_role[1]
+            else:
+                role_form = RoleForm(initial={"role": member.role}, prefix=f"m{member.pk}")
+        rows.append((member, role_form))
     context = {
         "organization": organization,
         "membership": membership,
-        "members": selectors.memberships_of_organization(organization=organization),
+        "rows": rows,
+        "roles": [
+            (label, [c.label for c in Capability if c in ROLE_CAPABILITIES[Membership.Role(role)]])
+            for role, label in Membership.Role.choices
+        ],
         "form": form,
     }
-    status = 400 if form is not None and form.is_bound else 200
     return render(request, "accounts/organization_members.html", context, status=status)
+
+
+@require_POST
+@login_required
+def organization_member_role(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    organization, membership = _organization_for_member(request, slug)
+    if not _may_manage_members(request, organization, membership):
+        raise PermissionDenied
+    form = RoleForm(request.POST, prefix=f"m{membership_id}")
+    if form.is_valid():
+        try:
+            changed = services.membership_role_set(
+                organization=organization,
+                membership_id=membership_id,
+                role=form.cleaned_data["role"],
+                changed_by=selectors.user_logged_in(request=request),
+            )
+        except Membership.DoesNotExist:
+            raise Http404 from None
+        except services.LastAdministrator:
+            form.add_error(
+                "role",
+                _(
+                    "%(organization)s needs at least one administrator: make someone else "
+                    "administrator first."
+                )
+                % {"organization": organization.name},
+            )
+        else:
+            messages.success(
+                request,
+                _("%(person)s is now: %(role)s.")
+                % {"person": changed.user.get_full_name(), "role": changed.get_role_display()},
+            )
+            return redirect("accounts:organization_members", slug=organization.slug)
+    elif not Membership.objects.filter(pk=membership_id, organization=organization).exists():
+        raise Http404
+    return _members_page(
+        request, organization, membership, refused_role=(membership_id, form), status=400
+    )
 
 
 class LoginView(auth_views.LoginView):

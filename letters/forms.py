@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
+from accounts.selectors import organizations_acted_for
 from accounts.two_factor import staff_verified
 from letters import services
 from letters.models import STATEMENT_MAX_LENGTH, OpenLetter
@@ -59,7 +60,7 @@ class CosignForm(forms.Form):
         organizations = (
             Organization.objects.all()
             if staff_verified(user, perm="letters.add_organizationsignature")
-            else user.organizations.all()
+            else organizations_acted_for(user=user)
         )
         # The choices, which the view also asks whether there are any.
         self.organizations = organizations.order_by("name")

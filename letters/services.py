@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Organization, User
-from accounts.selectors import member_addresses, membership_get
+from accounts.models import Capability, Membership, Organization, User
+from accounts.selectors import member_addresses, member_may, roles_that_may
 from accounts.two_factor import staff_verified
 from letters import delivery, emails
 from letters.models import (
@@ -51,10 +51,11 @@ class AlreadySigned(Exception):
 
 
 def user_may_sign_for(*, user: User, organization: Organization) -> bool:
-    """Its members; and staff whose role lets them manage co-signatures (with their second
-    factor, when staff need one)."""
+    """Its members who act for it (administrators and editors: a viewer or a data steward does
+    not put the organization's name on a letter); and staff whose role lets them manage
+    co-signatures (with their second factor, when staff need one)."""
     return user.is_active and (
-        membership_get(user=user, organization=organization) is not None
+        member_may(user=user, organization=organization, capability=Capability.EDIT_CAMPAIGNS)
         or staff_verified(user, perm="letters.add_organizationsignature")
     )
 
@@ -64,11 +65,14 @@ def _decides_as_staff(user: User) -> bool:
 
 
 def user_leads(*, user: User, letter: OpenLetter) -> bool:
-    """Staff, or a member of one of the letter's lead organizations: who approves co-signers."""
+    """Staff, or an administrator or editor of one of the letter's lead organizations: who
+    approves co-signers."""
     return user.is_active and (
         _decides_as_staff(user)
         or Membership.objects.filter(
-            user=user, organization__in=letter.lead_organizations.all()
+            user=user,
+            organization__in=letter.lead_organizations.all(),
+            role__in=roles_that_may(Capability.EDIT_CAMPAIGNS),
         ).exists()
     )
 

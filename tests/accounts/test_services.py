@@ -348,7 +348,7 @@ def test_inviting_a_new_person_makes_a_member_without_a_password(
             invited_by=admin.user,
             language="it",
         )
-    assert membership.role == Membership.Role.MEMBER
+    assert membership.role == Membership.Role.VIEWER
     assert membership.user.email == "jane@example.org"
     assert membership.user.full_name == "Jane Doe"
     assert not membership.user.has_usable_password()
@@ -367,7 +367,7 @@ def test_inviting_someone_with_an_account_adds_them_and_says_so(
     user = UserFactory(full_name="Jane Doe")
     with django_capture_on_commit_callbacks(execute=True):
         services.membership_invite(organization=organization, email=user.email.upper())
-    assert selectors.membership_get(user=user, organization=organization).role == "member"
+    assert selectors.membership_get(user=user, organization=organization).role == "viewer"
     user.refresh_from_db()
     assert user.full_name == "Jane Doe" and user.has_usable_password()
     assert "set-password" not in outbox[0].body
@@ -387,7 +387,7 @@ def test_selectors_answer_for_members_only(django_user_model) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     membership = MembershipFactory(organization__name="B")
-    other = MembershipFactory(user=membership.user, organization__name="A", role="member")
+    other = MembershipFactory(user=membership.user, organization__name="A", role="viewer")
     outsider = UserFactory()
     assert selectors.organizations_for_user(user=membership.user) == [
         other.organization,

@@ -268,13 +268,13 @@ def test_an_admin_sees_the_members_and_invites_a_colleague(
     assert "We have emailed jane@example.org" in after
     assert "Jane Doe" in after
     jane = User.objects.get(email="jane@example.org")
-    assert jane.memberships.get().role == Membership.Role.MEMBER
+    assert jane.memberships.get().role == Membership.Role.VIEWER
     assert [m.to for m in outbox] == [["jane@example.org"]]
     assert link_in(outbox[0], "/en/accounts/set-password/")
 
 
 def test_inviting_an_existing_member_says_so(client, org_admin, outbox) -> None:
-    colleague = MembershipFactory(organization=org_admin.organization, role="member")
+    colleague = MembershipFactory(organization=org_admin.organization, role="viewer")
     response = client.post(
         _members_path(org_admin.organization), {"email": colleague.user.email.upper()}
     )
@@ -292,8 +292,8 @@ def test_bad_invitations_get_a_message(client, org_admin) -> None:
     assert Membership.objects.count() == 1
 
 
-def test_a_plain_member_sees_the_members_but_may_not_invite(client, outbox) -> None:
-    member = MembershipFactory(role=Membership.Role.MEMBER)
+def test_an_editor_sees_the_members_but_may_not_invite(client, outbox) -> None:
+    member = MembershipFactory(role=Membership.Role.EDITOR)
     client.force_login(member.user)
     path = _members_path(member.organization)
     page = client.get(path)

@@ -16,7 +16,7 @@ from tests.factories import OrganizationFactory
 pytestmark = pytest.mark.e2e
 
 
-def _member(email: str, organization, role: str = Membership.Role.MEMBER) -> User:
+def _member(email: str, organization, role: str = Membership.Role.EDITOR) -> User:
     user = User.objects.create_user(email, PASSWORD)
     Membership.objects.create(user=user, organization=organization, role=role)
     return user

@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.models import Organization
+from accounts.models import Membership, Organization
 from letters import selectors, services
+from letters.forms import CosignForm
 from letters.models import (
     STATEMENT_MAX_LENGTH,
     OpenLetter,
@@ -387,3 +388,42 @@ def test_staff_without_the_letters_permissions_cannot_sign_or_approve(letter, co
     with pytest.raises(PermissionDenied):
         services.letter_cosign(letter=letter, organization=cosigner_org, user=plain_staff)
     assert not services.user_leads(user=plain_staff, letter=letter)
+
+
+@pytest.mark.parametrize("role", [Membership.Role.VIEWER, Membership.Role.DATA_STEWARD])
+def test_a_viewer_or_data_steward_does_not_act_for_their_organization(
+    letter, cosigner_org, lead_org, role, django_capture_on_commit_callbacks, outbox
+) -> None:
+    """Putting the organization's name on a letter, withdrawing it and approving co-signers as
+    a lead are for its administrators and editors; in either organization of the pair."""
+    cosigner = MembershipFactory(organization=cosigner_org, role=role).user
+    lead = MembershipFactory(organization=lead_org, role=role).user
+    for user, organization in ((cosigner, cosigner_org), (lead, lead_org)):
+        assert not services.user_may_sign_for(user=user, organization=organization)
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionDenied):
+            services.letter_cosign(letter=letter, organization=organization, user=user, **QUOTE)
+        form = CosignForm(user=user, action="/")
+        assert list(form.organizations) == []
+    assert not OrganizationSignature.objects.exists()
+    assert outbox == []
+
+    signature = OrganizationSignatureFactory(letter=letter, organization=cosigner_org)
+    assert not services.user_leads(user=lead, letter=letter)
+    with pytest.raises(PermissionDenied):
+        services.cosignature_decide(signature_id=signature.pk, user=lead, approve=True)
+    with pytest.raises(PermissionDenied):
+        services.cosignature_withdraw(signature_id=signature.pk, user=cosigner)
+    signature.refresh_from_db()
+    assert signature.status == OrganizationSignature.Status.PENDING
+
+
+def test_an_editor_acts_for_their_organization_only(letter, cosigner_org, lead_org) -> None:
+    editor = MembershipFactory(organization=cosigner_org, role=Membership.Role.EDITOR).user
+    lead_editor = MembershipFactory(organization=lead_org, role=Membership.Role.EDITOR).user
+    assert list(CosignForm(user=editor, action="/").organizations) == [cosigner_org]
+    assert services.user_leads(user=lead_editor, letter=letter)
+    assert not services.user_leads(user=editor, letter=letter)
+    signature = services.letter_cosign(letter=letter, organization=cosigner_org, user=editor)
+    assert signature.organization == cosigner_org
+    with pytest.raises(PermissionDenied):
+        services.letter_cosign(letter=letter, organization=lead_org, user=editor)

@@ -191,8 +191,8 @@ def test_members_added_promoted_and_removed_inline_are_audited_on_the_organizati
     root_client, superuser
 ) -> None:
     organization = OrganizationFactory(name="Oakland Privacy")
-    staying = MembershipFactory(organization=organization, role="member", user__email="b@x.org")
-    leaving = MembershipFactory(organization=organization, role="member", user__email="c@x.org")
+    staying = MembershipFactory(organization=organization, role="editor", user__email="b@x.org")
+    leaving = MembershipFactory(organization=organization, role="editor", user__email="c@x.org")
     newcomer = UserFactory(email="me@evil.example")
     url = reverse("admin:accounts_organization_change", args=[organization.pk])
     data = form_data(root_client.get(url), "organization")
@@ -217,19 +217,19 @@ def test_members_added_promoted_and_removed_inline_are_audited_on_the_organizati
         f"User “me@evil.example (id {newcomer.pk})”, Organization “Oakland Privacy "
         f"(id {organization.pk})”, Role “Administrator”. "
         f"Changed membership “b@x.org @ Oakland Privacy (admin) (id {staying.pk})”: "
-        "Role changed from “Member” to “Administrator”. "
-        f"Removed membership “c@x.org @ Oakland Privacy (member) (id {leaving.pk})”, which had "
+        "Role changed from “Editor” to “Administrator”. "
+        f"Removed membership “c@x.org @ Oakland Privacy (editor) (id {leaving.pk})”, which had "
         f"User “c@x.org (id {leaving.user.pk})”, Organization “Oakland Privacy "
-        f"(id {organization.pk})”, Role “Member”."
+        f"(id {organization.pk})”, Role “Editor”."
     )
 
 
 def test_a_membership_role_changed_on_its_own_page_is_audited(root_client, superuser) -> None:
-    membership = MembershipFactory(role="member")
+    membership = MembershipFactory(role="viewer")
     assert_saved(admin_edit(root_client, membership, {"role": ["admin"]}))
     [entry] = audit_entries(membership)
     assert entry.user == superuser
-    assert entry.change_message == "Role changed from “Member” to “Administrator”."
+    assert entry.change_message == "Role changed from “Viewer” to “Administrator”."
 
 
 def test_a_membership_added_on_its_own_page_is_audited(root_client, superuser) -> None:
@@ -261,7 +261,7 @@ def test_a_member_inviting_a_colleague_is_audited(client) -> None:
     assert entry.action_flag == ADDITION
     assert entry.change_message == (
         f"Invited. Created with User “jane@example.org (id {membership.user.pk})”, "
-        f"Organization “Oakland Privacy (id {inviter.organization.pk})”, Role “Member”."
+        f"Organization “Oakland Privacy (id {inviter.organization.pk})”, Role “Viewer”."
     )
 
 
