@@ -197,6 +197,15 @@ class Membership(models.Model):
     def may(self, capability: Capability) -> bool:
         return capability in ROLE_CAPABILITIES[Membership.Role(self.role)]
 
+    # For templates, which cannot pass an argument.
+    @property
+    def may_export_supporters(self) -> bool:
+        return self.may(Capability.EXPORT_SUPPORTERS)
+
+    @property
+    def may_manage_members(self) -> bool:
+        return self.may(Capability.MANAGE_MEMBERS)
+
 
 # The roles, as an organization's administrator gives them on the members page. Supporters'
 # personal data leaves with data stewards (and administrators, who can make themselves one):

@@ -18,5 +18,8 @@ urlpatterns += i18n_patterns(
     path("privacy/", views.privacy, name="privacy"),
     path("p/", include("petitions.urls")),
     path("letters/", include("letters.urls")),
+    # An organization's workspace: its petitions' dashboards (before accounts' organization pages).
+    path("organizations/<slug:organization>/petitions/", include("petitions.dashboard_urls")),
+    path("organizations/<slug:organization>/supporters/", include("petitions.supporter_urls")),
     path("", include("accounts.urls")),
 )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from config.forms import CatalogFilters, CatalogForm
 from letters.selectors import letter_catalog
+from petitions import supporters
 from petitions.models import Signature
 from petitions.selectors import petition_catalog, topic_list
 from petitions.services import deliveries
@@ -76,6 +77,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "rotation_every": _ROTATION_EVERY[rotation],
         "keys_span": _ROTATION_SPAN[rotation](settings.IP_HASH_KEYS_KEPT),
         "delivery_columns": [str(column) for column in deliveries.DELIVERY_CSV_COLUMNS],
+        "supporter_columns": [str(label) for _key, label in supporters.SUPPORTER_COLUMNS],
         "display_choices": [
             (label, Signature(name=_EXAMPLE_NAME, display=value).public_name)
             for value, label in Signature.Display.choices

@@ -40,6 +40,9 @@ class PersonalRecord:
     signed_at: datetime
     # Everything personal we keep in this record, JSON-ready (strings, numbers, lists).
     data: dict[str, Any] = field(default_factory=dict)
+    # Organizations the person let have their details: (name, when it last downloaded them,
+    # None if it has not yet).
+    shared_with: list[tuple[str, datetime | None]] = field(default_factory=list)
 
     @property
     def ref(self) -> str:

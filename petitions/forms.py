@@ -50,6 +50,25 @@ class _CountryChoiceField(forms.TypedChoiceField):
         return str(countries.name(value)) if self.valid_value(value) else None
 
 
+# What a share link's source may be: an organization's slug.
+SOURCE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
+class _SourceField(forms.CharField):
+    """The organization whose share link brought the signer, as the page put it (its slug):
+    a hidden field, so never an error, since nobody can correct what they cannot see; anything
+    but a slug is dropped, and the service keeps it only if it names a sponsor."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self) -> None:
+        super().__init__(required=False)
+
+    def clean(self, value: Any) -> str:
+        text = value if isinstance(value, str) else ""
+        return text if SOURCE_SLUG.fullmatch(text) else ""
+
+
 def _name_field() -> forms.CharField:
     return forms.CharField(
         label=_("Your name"),
@@ -119,6 +138,7 @@ class SignatureForm(HumanCheckMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    source = _SourceField()
 
     def __init__(
         self,
@@ -126,11 +146,14 @@ class SignatureForm(HumanCheckMixin, forms.Form):
         action: str,
         petition: Petition,
         sponsors: Sequence[Organization] = (),
+        source: str = "",
         **kwargs: Any,
     ) -> None:
         """The fields follow the petition's settings; `sponsors` are offered for opt-in when the
-        petition asks (the caller passes them, so the sign POST reads them only then)."""
+        petition asks (the caller passes them, so the sign POST reads them only then). `source`
+        is the slug of the sponsor whose share link the page was reached through."""
         super().__init__(*args, **kwargs)
+        self.fields["source"].initial = source
         self.fields["postal_code"].required = petition.postal_code_required
         if petition.countries:
             country = self.fields["country"]
@@ -143,15 +166,27 @@ class SignatureForm(HumanCheckMixin, forms.Form):
                 country.initial = petition.countries[0].code
         if not petition.ask_comment:
             del self.fields["comment"]
+        # The names the opt-in boxes show, by organization id.
+        self.sponsor_names = {org.pk: org.name for org in sponsors}
         if petition.offer_sponsor_opt_in and sponsors:
             opt_ins = self.fields["sponsor_opt_ins"]
             assert isinstance(opt_ins, forms.ChoiceField)
-            opt_ins.choices = [(org.pk, org.name) for org in sponsors]
+            opt_ins.choices = list(self.sponsor_names.items())
         else:
             del self.fields["sponsor_opt_ins"]
         self.helper = _helper(
             action=action, submit=Submit("sign", _("Sign the petition"), css_class="btn-lg w-100")
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        chosen = data.get("sponsor_opt_ins") or []
+        if chosen:
+            # The words the signer agreed to, in the language the form was shown in, for each
+            # organization they ticked: kept with the opt-in (petitions.models.ConsentWording).
+            label = self.fields["sponsor_opt_ins"].label
+            data["consent_wordings"] = {pk: f"{label}: {self.sponsor_names[pk]}" for pk in chosen}
+        return data
 
     def clean_postal_code(self) -> str:
         value = self.cleaned_data["postal_code"].strip().upper()
@@ -188,3 +223,41 @@ class ConfirmForm(forms.Form):
         self.helper = _helper(
             action=None, submit=Submit("confirm", _("Confirm my signature"), css_class="btn-lg")
         )
+
+
+class SupporterFilterForm(forms.Form):
+    """Which of an organization's supporters to list or download: a campaign and a range of
+    consent dates, all optional."""
+
+    petition = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Petition.objects.none(),
+        required=False,
+        empty_label=_("All campaigns"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    since = forms.DateField(
+        label=_("Consent from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    until = forms.DateField(
+        label=_("Consent until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        petition = self.fields["petition"]
+        assert isinstance(petition, forms.ModelChoiceField)
+        # Its own campaigns only: another organization's petition is not a choice, by id either.
+        petition.queryset = organization.sponsored_petitions.exclude(
+            status=Petition.Status.DRAFT
+        ).order_by("title")
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        if data and data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date must be on or after the start date."))
+        return data

@@ -83,11 +83,24 @@ def _record(
             "sponsors_allowed_to_contact": [
                 opt_in.organization.name for opt_in in signature.sponsor_opt_ins.all()
             ],
+            "sponsors_consent": [
+                {
+                    "organization": opt_in.organization.name,
+                    "given_at": iso_or_none(opt_in.created_at),
+                    "wording": opt_in.wording.text if opt_in.wording else None,
+                    "last_downloaded_by_it_at": iso_or_none(opt_in.exported_at),
+                }
+                for opt_in in signature.sponsor_opt_ins.all()
+            ],
             "updates_emailed": [
                 {"update": title, "sent_at": iso_or_none(sent_at)}
                 for title, sent_at in updates_sent.get(signature.pk, [])
             ],
         },
+        shared_with=[
+            (opt_in.organization.name, opt_in.exported_at)
+            for opt_in in signature.sponsor_opt_ins.all()
+        ],
     )
 
 
@@ -99,7 +112,7 @@ class PetitionSignatures(SignatureProviderBase):
         signatures = (
             Signature.objects.filter(canonical_email=canonical_email, anonymized_at__isnull=True)
             .select_related("petition")
-            .prefetch_related("sponsor_opt_ins__organization")
+            .prefetch_related("sponsor_opt_ins__organization", "sponsor_opt_ins__wording")
             .order_by("-created_at")
         )
         updates_sent = _updates_sent(canonical_email=canonical_email)

@@ -6,6 +6,7 @@ app_name = "petitions"
 
 urlpatterns = [
     path("<slug:slug>/", views.petition_detail, name="detail"),
+    path("<slug:slug>/from/<slug:source>/", views.petition_detail_from, name="detail_from"),
     path("<slug:slug>/embed/", views.petition_embed, name="embed"),
     path("<slug:slug>/sign/", views.signature_create, name="sign"),
     path("<slug:slug>/check-your-inbox/", views.signature_check_inbox, name="check_inbox"),

@@ -21,19 +21,24 @@ from mechanisms.sharing import embed_code, share_links
 from mechanisms.signing import sign_post
 from mechanisms.tokens import TokenExpired, TokenInvalid
 from petitions import routing, selectors, services
-from petitions.forms import ConfirmForm, NewLinkForm, SignatureForm
+from petitions.forms import SOURCE_SLUG, ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
 from petitions.services import campaigns
 
 
 def _sign_form(
-    petition: Petition, data: object = None, *, sponsors: Sequence[Organization] = ()
+    petition: Petition,
+    data: object = None,
+    *,
+    sponsors: Sequence[Organization] = (),
+    source: str = "",
 ) -> SignatureForm:
     return SignatureForm(
         data,
         action=reverse("petitions:sign", kwargs={"slug": petition.slug}),
         petition=petition,
         sponsors=sponsors,
+        source=source,
     )
 
 
@@ -53,13 +58,14 @@ def _detail(
     form: SignatureForm | None = None,
     status: int = 200,
     rate_limit_message: str = "",
+    source: str = "",
 ) -> HttpResponse:
     sponsors = list(petition.sponsors.all())
     # Canonical and shared links use SITE_URL, never the request's Host header.
     url = f"{settings.SITE_URL}{petition.get_absolute_url()}"
     context = {
         "petition": petition,
-        "form": form or _sign_form(petition, sponsors=sponsors),
+        "form": form or _sign_form(petition, sponsors=sponsors, source=source),
         "accepting": petition.is_accepting_signatures(),
         "sponsors": sponsors,
         "recent_signatures": selectors.signatures_recent_public(petition=petition),
@@ -83,12 +89,35 @@ def _detail(
 
 @require_safe
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    source = request.GET.get("source", "")
+    if source and SOURCE_SLUG.fullmatch(source):
+        # Tools that add `?source=` to links (as Action Network's do) reach the sponsor's own
+        # link, whose page every reader through it shares from the cache.
+        return redirect("petitions:detail_from", slug=slug, source=source)
+
     def render_page() -> HttpResponse:
         # Staff see drafts, marked as a preview, to check them before they open.
         preview = staff_verified(request.user)
         return _detail(request, selectors.petition_get_public(slug=slug, preview=preview))
 
     # Readers of a viral petition refresh it: anonymous ones share a copy a few seconds old.
+    return page_cached(request, render=render_page)
+
+
+@require_safe
+def petition_detail_from(request: HttpRequest, slug: str, source: str) -> HttpResponse:
+    """The petition through a sponsor's share link: the same page, whose sign form carries the
+    sponsor's slug, so that the signatures it brings count on that sponsor's dashboard. The
+    link's source is in the path, not a cookie: nothing follows the reader elsewhere."""
+
+    def render_page() -> HttpResponse:
+        preview = staff_verified(request.user)
+        petition = selectors.petition_get_public(slug=slug, preview=preview)
+        if not petition.sponsors.filter(slug=source).exists():
+            # No longer (or never) a sponsor: the petition itself, without a source.
+            return redirect(petition)
+        return _detail(request, petition, source=source)
+
     return page_cached(request, render=render_page)
 
 

@@ -13,6 +13,7 @@ from django.utils import translation
 from accounts.models import User
 from accounts.roles import CAMPAIGN_EDITOR, MODERATOR, roles_apply
 from mechanisms.redis_breaker import breaker
+from petitions.services.consent import consent_wordings_forget
 from tests.factories import PetitionFactory
 
 
@@ -70,6 +71,12 @@ def _redis_breaker_closed() -> Iterator[None]:
     breaker.reset()
     yield
     breaker.reset()
+
+
+@pytest.fixture(autouse=True)
+def _consent_wordings_forgotten() -> None:
+    """The sign POST remembers wording rows by id; another test's rows were rolled back."""
+    consent_wordings_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -65,6 +65,7 @@ class PostalCodeFoundFilter(admin.SimpleListFilter):
 
 _SIGNATURE_READONLY = (
     "petition",
+    "source",
     "email",
     "canonical_email",
     "ip_hash",
@@ -134,6 +135,7 @@ class SignatureAdmin(SignatureModerationAdmin):
                     "consent_updates",
                     "comment",
                     "language",
+                    "source",
                 )
             },
         ),

@@ -3,6 +3,7 @@ to whom (delivery). Django finds them here."""
 
 from petitions.models.campaigns import (
     GOAL_STEPS,
+    ConsentWording,
     DeliverySchedule,
     FlaggedSignature,
     Petition,
@@ -10,6 +11,7 @@ from petitions.models.campaigns import (
     PetitionUpdate,
     Signature,
     SponsorOptIn,
+    SupporterExport,
     Topic,
     goal_steps,
 )
@@ -17,6 +19,7 @@ from petitions.models.delivery import Delivery, PostalArea, Response, Target
 
 __all__ = [
     "GOAL_STEPS",
+    "ConsentWording",
     "Delivery",
     "DeliverySchedule",
     "FlaggedSignature",
@@ -27,6 +30,7 @@ __all__ = [
     "Response",
     "Signature",
     "SponsorOptIn",
+    "SupporterExport",
     "Target",
     "Topic",
     "goal_steps",

@@ -252,6 +252,17 @@ class Signature(ModeratedSignature):
     )
     consent_updates = models.BooleanField(_("consents to updates"), default=False)
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
+    # The sponsoring organization whose share link the signer came through (the petition's page
+    # at /from/<organization>/): the same for everyone who used that link, never a cookie, and
+    # counted on that organization's dashboard. Kept when the signer's data is removed.
+    source = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("came through the link of"),
+    )
     # Where the signer lives, resolved from country and postal code when they confirm; an
     # unknown postal code is kept and counted for national and company targets only.
     region = models.CharField(_("region"), max_length=20, blank=True)
@@ -341,6 +352,24 @@ class FlaggedSignature(Signature):
         verbose_name_plural = _("flagged signatures")
 
 
+class ConsentWording(models.Model):
+    """The exact words a signer agreed to, in their language: one row per distinct text, so
+    every opt-in points at what its signer saw even after the form's wording changes."""
+
+    text = models.TextField(_("text"))
+    language = models.CharField(_("language"), max_length=10)
+    # sha256 of language and text: the row's identity.
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("first used at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("consent wording")
+        verbose_name_plural = _("consent wordings")
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class SponsorOptIn(models.Model):
     """A signer's permission for one sponsoring organization to contact them."""
 
@@ -349,6 +378,18 @@ class SponsorOptIn(models.Model):
     )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="opt_ins")
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # What the signer saw when they ticked the box; empty for opt-ins older than the record.
+    wording = models.ForeignKey(
+        ConsentWording,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent wording"),
+    )
+    # When the organization last downloaded this supporter (a data steward's export): shown to
+    # the signer on their "your signatures" page.
+    exported_at = models.DateTimeField(_("last exported at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("opt-in to a sponsor")
@@ -409,3 +450,34 @@ class PetitionMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}: {self.goal}"
+
+
+class SupporterExport(models.Model):
+    """One download of an organization's opted-in supporters, for its administrators to read
+    (and in the audit log): who, when, which campaign and dates, how many people."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="supporter_exports"
+    )
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("exported by"),
+    )
+    created_at = models.DateTimeField(_("exported at"), default=timezone.now)
+    petition = models.ForeignKey(
+        Petition, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    since = models.DateField(_("consent from"), null=True, blank=True)
+    until = models.DateField(_("consent until"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("supporters"))
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("supporter export")
+        verbose_name_plural = _("supporter exports")
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.created_at:%Y-%m-%d %H:%M} ({self.rows})"

@@ -4,7 +4,7 @@ outbox, and the confirmation from the emailed link."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from mechanisms.confirmation import confirmation_request, signature_record
 from petitions import emails
 from petitions.jurisdiction import postal_code_resolve
 from petitions.models import Petition, Signature, SponsorOptIn
+from petitions.services.consent import consent_wording_ids
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def signature_create(
     consent_updates: bool = False,
     comment: str = "",
     sponsor_opt_ins: Collection[int] = (),
+    consent_wordings: Mapping[int, str] | None = None,
+    source: str = "",
     language: str = settings.LANGUAGE_CODE,
     ip_hash: str = "",
     flags: Collection[str] = (),
@@ -58,7 +61,12 @@ def signature_create(
     says nothing about the address.
 
     `sponsor_opt_ins` are ids of sponsoring organizations the signer agreed to hear from; they are
-    recorded with a new signature only (a repeat cannot change what the first one agreed to).
+    recorded with a new signature only (a repeat cannot change what the first one agreed to),
+    each with the words the signer saw for it (`consent_wordings`, by organization id).
+
+    `source` is the slug of the sponsor whose share link the signer came through; kept only if
+    it names one of the petition's sponsors (one query, for those signers only), and like the
+    opt-ins, only with a new signature.
 
     `flags` are abuse signals (accounts.models.AbuseFlag codes): a flagged signature is held for
     a moderator, uncounted and unshown, yet mailed its confirmation like any other, so the signer
@@ -82,10 +90,22 @@ def signature_create(
         flags=" ".join(flags),
         held=bool(flags),
         created_at=now,
+        source_id=_sponsor_id(petition=petition, slug=source) if source else None,
+    )
+
+    wording_ids = (
+        consent_wording_ids(wordings=consent_wordings, language=language)
+        if sponsor_opt_ins and consent_wordings
+        else {}
     )
 
     def opt_ins(signed: str) -> tuple[str, list[Any]]:
-        return _sponsor_opt_ins_sql(signed=signed, created_at=now, organization_ids=sponsor_opt_ins)
+        return _sponsor_opt_ins_sql(
+            signed=signed,
+            created_at=now,
+            organization_ids=sponsor_opt_ins,
+            wording_ids=wording_ids,
+        )
 
     return signature_record(
         signature=signature,
@@ -95,6 +115,10 @@ def signature_create(
         now=now,
         also=opt_ins if sponsor_opt_ins else None,
     )
+
+
+def _sponsor_id(*, petition: Petition, slug: str) -> int | None:
+    return petition.sponsors.filter(slug=slug).values_list("pk", flat=True).first()
 
 
 def signer_email_request(
@@ -112,26 +136,35 @@ def signer_email_request(
 
 
 def _sponsor_opt_ins_sql(
-    *, signed: str, created_at: datetime, organization_ids: Collection[int]
+    *,
+    signed: str,
+    created_at: datetime,
+    organization_ids: Collection[int],
+    wording_ids: Mapping[int, int],
 ) -> tuple[str, list[Any]]:
     """The statement that records opt-ins for the signature in `signed` (mechanisms.confirmation)
     if this request created it, and runs alike for a repeat: the row found then has an older
-    `created_at`, and nothing is inserted."""
+    `created_at`, and nothing is inserted. Each opt-in points at its wording, when known."""
     connection = connections[router.db_for_write(SponsorOptIn)]
     quote = connection.ops.quote_name
     timestamp = Signature._meta.get_field("created_at").get_db_prep_save(created_at, connection)
     ids = sorted({int(pk) for pk in organization_ids})
     opt_in = quote(SponsorOptIn._meta.db_table)
     organizations = quote(Organization._meta.db_table)
+    # (organization, wording) pairs, as rows SQLite reads too; the casts type a NULL wording.
+    pairs = " UNION ALL ".join(
+        ["SELECT CAST(%s AS BIGINT) AS organization, CAST(%s AS BIGINT) AS wording"] * len(ids)
+    )
     # Only quoted table names, the caller's FROM item and placeholders are interpolated; values
     # are parameters.
     statement = (
-        f"INSERT INTO {opt_in} (signature_id, organization_id, created_at) "  # noqa: S608
-        f"SELECT s.id, o.id, %s FROM {signed} s, {organizations} o "
-        f"WHERE s.created_at = %s AND o.id IN ({', '.join(['%s'] * len(ids))}) "
-        "ON CONFLICT DO NOTHING"
+        f"INSERT INTO {opt_in} (signature_id, organization_id, created_at, wording_id) "  # noqa: S608
+        f"SELECT s.id, o.id, %s, chosen.wording FROM {signed} s, {organizations} o "
+        f"JOIN ({pairs}) chosen ON chosen.organization = o.id "
+        "WHERE s.created_at = %s ON CONFLICT DO NOTHING"
     )
-    return statement, [timestamp, timestamp, *ids]
+    values = [value for pk in ids for value in (pk, wording_ids.get(pk))]
+    return statement, [timestamp, *values, timestamp]
 
 
 def signature_notice_request(*, signature: Signature) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.test import override_settings
 from django.utils.translation import gettext_lazy
 
+from petitions import supporters
 from petitions.services import deliveries
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_the_page_states_the_defaults(client) -> None:
         "was never confirmed" in text
     )
     assert "it works for 24 hours" in text
-    assert "Only staff see email addresses and postal codes" in text
+    assert "Apart from the organizations you tick, only staff see email addresses" in text
     assert "comments, which reach the officials" in text
 
 
@@ -78,6 +79,32 @@ def test_what_officials_receive_is_read_from_the_delivery_code(client, monkeypat
         (*deliveries.DELIVERY_CSV_COLUMNS, gettext_lazy("email")),
     )
     assert "<li>email</li>" in client.get(URL).content.decode()
+
+
+def test_what_organizations_receive_is_read_from_the_export_code(client, monkeypatch) -> None:
+    def shown() -> list[str]:
+        found = re.search(
+            r'<ul id="supporter-columns">(.*?)</ul>', client.get(URL).content.decode(), re.S
+        )
+        assert found is not None
+        return re.findall(r"<li>(.*?)</li>", found.group(1))
+
+    assert shown() == [
+        "Name",
+        "Email",
+        "Postal code",
+        "Country",
+        "Campaign",
+        "Came through the link of",
+        "Consent given at",
+        "Consent wording",
+    ]
+    monkeypatch.setattr(
+        supporters,
+        "SUPPORTER_COLUMNS",
+        (*supporters.SUPPORTER_COLUMNS, ("phone", gettext_lazy("Phone"))),
+    )
+    assert shown()[-1] == "Phone"
 
 
 def test_the_public_name_choices_come_with_what_they_show(client) -> None:

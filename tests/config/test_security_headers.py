@@ -132,6 +132,7 @@ def world(db) -> World:
     signature = SignatureFactory(petition=petition)
     membership = MembershipFactory(user=staff)
     organization = membership.organization
+    petition.sponsors.add(organization)
     letter = OpenLetterFactory(leads=[organization], individuals_may_sign=True)
     cosigned = OrganizationSignatureFactory(letter=letter, organization=organization)
     statement = StatementFactory(signature=cosigned)
@@ -155,6 +156,11 @@ def world(db) -> World:
             "slug:petitions": petition.slug,
             "slug:letters": letter.slug,
             "slug:accounts": organization.slug,
+            "slug:petition_dashboards": petition.slug,
+            # A sponsor's share link, its workspace and a member's role.
+            "source": organization.slug,
+            "organization": organization.slug,
+            "membership_id": str(membership.pk),
             "petition_id": str(petition.pk),
             "letter_id": str(letter.pk),
             "organization_id": str(organization.pk),

@@ -63,7 +63,8 @@ def audit(page: Page, name: str) -> None:
     """A page as every visitor needs it: no serious accessibility finding, every field labelled;
     and a screenshot for a person to look at."""
     screenshot(page, name)
-    assert accessibility_violations(page) == [], f"{name}: axe-core findings"
+    found = accessibility_violations(page)
+    assert found == [], f"{name}: axe-core findings: {found}"
     assert unlabelled_fields(page) == [], f"{name}: fields without a label"
 
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from accounts.models import Organization, User
 from petitions.demo_signatures import DEMO_PETITION, HELD, MODERATOR_EMAIL, SPAM_WAVE, SUPPORTERS
+from petitions.demo_workspace import MEMBER_EMAIL, SIGNERS, WORKSPACE_ORGANIZATION
 from petitions.models import Petition, PetitionUpdate, Signature, Topic
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +44,8 @@ def test_second_run_creates_nothing() -> None:
     output = _seed()
 
     assert _counts() == first
-    # The staff login and the demo moderator.
-    assert first == (4, 11, 6, 2)
+    # The staff login, the demo moderator and the organization's login.
+    assert first == (4, 11, 6, 3)
     assert (
         "Demo data: 4 topics (0 new), 11 organizations (0 new), 6 petitions (0 new), "
         "staff account admin@cosign.test (existing)." in output
@@ -145,15 +146,40 @@ def test_demo_has_signers_to_moderate_and_a_moderator_who_is_not_a_superuser() -
     output = _seed()
 
     petition = Petition.objects.get(slug=DEMO_PETITION)
-    assert petition.signature_count == len(SUPPORTERS) + len(SPAM_WAVE)
+    assert petition.signature_count == len(SUPPORTERS) + len(SPAM_WAVE) + len(SIGNERS)
     held = petition.signatures.filter(held=True)
     assert held.count() == len(HELD)
     assert all(signature.flags for signature in held)
     assert not held.filter(counted=True).exists()
     assert petition.signatures.filter(status=Signature.Status.CONFIRMED).count() == (
-        len(SUPPORTERS) + len(SPAM_WAVE) + len(HELD)
+        len(SUPPORTERS) + len(SPAM_WAVE) + len(HELD) + len(SIGNERS)
     )
     moderator = User.objects.get(email=MODERATOR_EMAIL)
     assert moderator.is_staff and not moderator.is_superuser
     assert list(moderator.groups.values_list("name", flat=True)) == ["Moderator"]
     assert re.search(rf"Moderator login: {MODERATOR_EMAIL} / \S+ \(shown only now\)", output)
+
+
+def test_the_organizations_workspace_has_two_weeks_through_three_links(client) -> None:
+    output = _seed()
+    match = re.search(rf"Organization login \(Oakland Privacy\): {MEMBER_EMAIL} / (\S+)", output)
+    assert match
+    assert client.login(username=MEMBER_EMAIL, password=match.group(1))
+    petition = Petition.objects.get(slug=DEMO_PETITION)
+    mine = petition.signatures.filter(email__endswith="@supporters.test")
+    assert mine.count() == len(SIGNERS)
+    assert set(mine.values_list("source__slug", flat=True)) == {
+        WORKSPACE_ORGANIZATION,
+        "fight-for-the-future",
+        None,
+    }
+    days = {signature.confirmed_at.date() for signature in mine}
+    assert len(days) >= 10
+    dashboard = client.get(f"/en/organizations/{WORKSPACE_ORGANIZATION}/petitions/{DEMO_PETITION}/")
+    assert dashboard.status_code == 200
+    assert "Fight for the Future's link" in dashboard.content.decode()
+    supporters = client.get(f"/en/organizations/{WORKSPACE_ORGANIZATION}/supporters/")
+    assert supporters.status_code == 200
+    opted_in = mine.filter(sponsor_opt_ins__organization__slug=WORKSPACE_ORGANIZATION).count()
+    assert opted_in > len(SIGNERS) // 2
+    assert f"{opted_in} supporters" in supporters.content.decode()

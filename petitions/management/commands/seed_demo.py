@@ -22,6 +22,7 @@ from petitions.demo_content import (
     UPDATES,
 )
 from petitions.demo_signatures import DEMO_PETITION, HELD, demo_signers_seed
+from petitions.demo_workspace import WORKSPACE_ORGANIZATION, demo_workspace_seed
 from petitions.models import Petition, PetitionUpdate, Target, Topic
 
 
@@ -48,10 +49,16 @@ class Command(BaseCommand):
                 f"Demo signers on {DEMO_PETITION}: {signers.created} new; its count is "
                 f"{signers.count}, with a counted spam wave and {len(HELD)} held for review."
             )
+            workspace = demo_workspace_seed()
+            self.stdout.write(
+                f"Workspace of {WORKSPACE_ORGANIZATION}: {workspace.created} new signatures over "
+                f"two weeks through three links, {workspace.opted_in} of them opted in to it."
+            )
             email, staff_state, staff_message = self._seed_staff()
         # Printed after the commit, so a password is never shown for an account that rolled back.
         self.stdout.write(staff_message)
         self.stdout.write(signers.moderator_message)
+        self.stdout.write(workspace.login_message)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {len(topics)} topics ({new_topics} new), "

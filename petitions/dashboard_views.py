@@ -1,0 +1,69 @@
+"""An organization's workspace pages for the petitions it sponsors: the list, with each sponsor's
+share link, and a dashboard per petition. Members of the organization (any role) and staff see
+them; anyone else gets a 404, so they learn nothing of what the organization runs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+from django_countries import countries
+
+from accounts.models import Capability, Organization
+from accounts.selectors import member_may
+from accounts.two_factor import staff_verified
+from petitions import dashboard
+from petitions.models import Petition
+
+
+def _organization_for_dashboards(request: HttpRequest, slug: str) -> Organization:
+    organization = get_object_or_404(Organization, slug=slug)
+    if not (
+        member_may(
+            user=request.user, organization=organization, capability=Capability.VIEW_DASHBOARDS
+        )
+        or staff_verified(request.user, perm="petitions.view_petition")
+    ):
+        raise Http404
+    return organization
+
+
+def share_link(*, petition: Petition, organization: Organization) -> str:
+    """The organization's own link to the petition: signatures through it count as its own."""
+    path = reverse(
+        "petitions:detail_from", kwargs={"slug": petition.slug, "source": organization.slug}
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+@require_safe
+@login_required
+def organization_petitions(request: HttpRequest, organization: str) -> HttpResponse:
+    found = _organization_for_dashboards(request, organization)
+    petitions = [
+        (petition, share_link(petition=petition, organization=found))
+        for petition in dashboard.petitions_of_organization(organization=found)
+    ]
+    context = {"organization": found, "petitions": petitions}
+    return render(request, "petitions/workspace/petitions.html", context)
+
+
+@require_safe
+@login_required
+def petition_dashboard(request: HttpRequest, organization: str, slug: str) -> HttpResponse:
+    found = _organization_for_dashboards(request, organization)
+    petition = dashboard.petition_of_organization(organization=found, slug=slug)
+    board = dashboard.dashboard_get(organization=found, petition=petition)
+    context = {
+        "board": board,
+        "organization": found,
+        "petition": petition,
+        "share_link": share_link(petition=petition, organization=found),
+        "areas": [
+            (countries.name(code) or code, region, count) for code, region, count in board.by_area
+        ],
+    }
+    return render(request, "petitions/workspace/dashboard.html", context)
