@@ -80,7 +80,7 @@ class Dashboard:
 
 
 def petitions_of_organization(*, organization: Organization) -> list[Petition]:
-    """The petitions the organization sponsors, open ones first, then by title."""
+    """The published petitions the organization sponsors, newest first."""
     return list(organization.sponsored_petitions.exclude(status=Petition.Status.DRAFT))
 
 

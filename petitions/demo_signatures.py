@@ -93,13 +93,20 @@ def _moderator_seed() -> str:
     """A staff login in the Moderator group (not a superuser), to moderate as staff really do."""
     if User.objects.filter(email__iexact=MODERATOR_EMAIL).exists():
         return f"Moderator login: {MODERATOR_EMAIL} (existing)"
-    from_env = os.environ.get("DEMO_ADMIN_PASSWORD")
-    password = from_env or secrets.token_urlsafe(12)
+    password, shown = demo_password()
     user = User.objects.create_user(
         MODERATOR_EMAIL, password, full_name="Demo moderator", is_staff=True
     )
     group = Group.objects.filter(name=MODERATOR_GROUP).first()
     if group is not None:
         user.groups.add(group)
-    shown = "the password in DEMO_ADMIN_PASSWORD" if from_env else f"{password} (shown only now)"
     return f"Moderator login: {MODERATOR_EMAIL} / {shown}"
+
+
+def demo_password() -> tuple[str, str]:
+    """A new demo login's password (DEMO_ADMIN_PASSWORD, or a random one), and how to print it:
+    never the one from the environment, which its owner knows."""
+    from_env = os.environ.get("DEMO_ADMIN_PASSWORD")
+    password = from_env or secrets.token_urlsafe(12)
+    shown = "the password in DEMO_ADMIN_PASSWORD" if from_env else f"{password} (shown only now)"
+    return password, shown

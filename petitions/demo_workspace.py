@@ -8,8 +8,6 @@ Every name and address here is invented; the domains use the reserved `.test` to
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +16,7 @@ from django.utils.translation import override
 
 from accounts.models import Membership, Organization, User
 from mechanisms.addresses import email_canonicalize
-from petitions.demo_signatures import DEMO_PETITION
+from petitions.demo_signatures import DEMO_PETITION, demo_password
 from petitions.forms import SignatureForm
 from petitions.models import Petition, Signature, SponsorOptIn
 from petitions.services import petition_counts_update
@@ -106,9 +104,7 @@ def _member_seed(organization: Organization) -> str:
     """An administrator of the organization: they see its dashboard, members and supporters."""
     if User.objects.filter(email__iexact=MEMBER_EMAIL).exists():
         return f"Organization login ({organization.name}): {MEMBER_EMAIL} (existing)"
-    from_env = os.environ.get("DEMO_ADMIN_PASSWORD")
-    password = from_env or secrets.token_urlsafe(12)
+    password, shown = demo_password()
     user = User.objects.create_user(MEMBER_EMAIL, password, full_name="Demo organizer")
     Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
-    shown = "the password in DEMO_ADMIN_PASSWORD" if from_env else f"{password} (shown only now)"
     return f"Organization login ({organization.name}): {MEMBER_EMAIL} / {shown}"
