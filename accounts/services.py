@@ -44,6 +44,10 @@ class LastAdministrator(Exception):
     members or give roles but Cosign's staff."""
 
 
+class NotAdministrator(Exception):
+    """Only an organization's administrators (and Cosign's staff) give its members roles."""
+
+
 class AlreadyMember(Exception):
     def __init__(self, membership: Membership) -> None:
         super().__init__(membership.pk)
@@ -374,28 +378,39 @@ def membership_invite(
 
 
 def membership_role_set(
-    *, organization: Organization, membership_id: int, role: str, changed_by: User
+    *,
+    organization: Organization,
+    membership_id: int,
+    role: str,
+    changed_by: User,
+    by_staff: bool = False,
 ) -> Membership:
-    """Give a member of `organization` another role (Membership.Role), audited.
+    """Give a member of `organization` another role (Membership.Role), audited, as one of its
+    administrators (or, `by_staff`, as Cosign's staff, whose right the caller checked).
 
-    Raises Membership.DoesNotExist for a membership of any other organization, and
-    LastAdministrator when the organization's only administrator would lose the role. Whether
-    `changed_by` may do it is the caller's question (an administrator of it, or staff).
+    Raises Membership.DoesNotExist for a membership of any other organization, NotAdministrator
+    when `changed_by` is not (or, a moment ago, stopped being) an administrator of it, and
+    LastAdministrator when the organization's only administrator would lose the role.
     """
     role = Membership.Role(role)
     with transaction.atomic():
-        # The organization's administrators are locked together: two administrators making each
-        # other editors at once must not both succeed.
+        # The organization's memberships are locked together, and who may change them is read
+        # under the lock: two administrators making each other editors at once must not both
+        # succeed.
         members = list(
             Membership.objects.select_for_update()
             .filter(organization=organization)
             .order_by("pk")
-            .values_list("pk", "role")
+            .values_list("pk", "role", "user_id")
         )
-        roles = dict(members)
+        roles = {pk: held for pk, held, _user in members}
         if membership_id not in roles:
             raise Membership.DoesNotExist
-        administrators = [pk for pk, held in members if held == Membership.Role.ADMIN]
+        if not by_staff and not any(
+            user == changed_by.pk and held == Membership.Role.ADMIN for _pk, held, user in members
+        ):
+            raise NotAdministrator
+        administrators = [pk for pk, held, _user in members if held == Membership.Role.ADMIN]
         if role != Membership.Role.ADMIN and administrators == [membership_id]:
             raise LastAdministrator
         if roles[membership_id] == role:

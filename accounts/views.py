@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
@@ -130,6 +131,7 @@ def _invite_form(organization: Organization, data: Any = None) -> InviteForm:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 @login_required
 def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
     organization, membership = _organization_for_member(request, slug)
@@ -234,9 +236,12 @@ def organization_member_role(request: HttpRequest, slug: str, membership_id: int
                 membership_id=membership_id,
                 role=form.cleaned_data["role"],
                 changed_by=selectors.user_logged_in(request=request),
+                by_staff=staff_verified(request.user, perm="accounts.change_membership"),
             )
         except Membership.DoesNotExist:
             raise Http404 from None
+        except services.NotAdministrator:
+            raise PermissionDenied from None
         except services.LastAdministrator:
             form.add_error(
                 "role",

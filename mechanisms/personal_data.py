@@ -40,9 +40,10 @@ class PersonalRecord:
     signed_at: datetime
     # Everything personal we keep in this record, JSON-ready (strings, numbers, lists).
     data: dict[str, Any] = field(default_factory=dict)
-    # Organizations the person let have their details: (name, when it last downloaded them,
-    # None if it has not yet).
+    # Organizations the person let have their details: (name, when its people last received
+    # them, None if they have not yet), and which details those are.
     shared_with: list[tuple[str, datetime | None]] = field(default_factory=list)
+    shared_details: str = ""
 
     @property
     def ref(self) -> str:

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
@@ -40,6 +41,7 @@ def share_link(*, petition: Petition, organization: Organization) -> str:
 
 
 @require_safe
+@never_cache
 @login_required
 def organization_petitions(request: HttpRequest, organization: str) -> HttpResponse:
     found = _organization_for_dashboards(request, organization)
@@ -52,6 +54,7 @@ def organization_petitions(request: HttpRequest, organization: str) -> HttpRespo
 
 
 @require_safe
+@never_cache
 @login_required
 def petition_dashboard(request: HttpRequest, organization: str, slug: str) -> HttpResponse:
     found = _organization_for_dashboards(request, organization)

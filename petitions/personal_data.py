@@ -19,7 +19,7 @@ from mechanisms.personal_data import (
     locked_batches,
     signature_status_shown,
 )
-from petitions import emails
+from petitions import emails, supporters
 from petitions.models import PetitionUpdate, Signature, SponsorOptIn
 from petitions.services.counting import petition_counts_subtract
 
@@ -67,6 +67,7 @@ def _record(
             "locality": signature.locality,
             "show_name_as": signature.display,
             "comment": signature.comment,
+            "came_through_the_link_of": signature.source.name if signature.source else None,
             "wants_updates": signature.consent_updates,
             "language": signature.language,
             "status": signature.status,
@@ -101,6 +102,8 @@ def _record(
             (opt_in.organization.name, opt_in.exported_at)
             for opt_in in signature.sponsor_opt_ins.all()
         ],
+        # What an organization's export holds, read from the export itself.
+        shared_details=", ".join(str(label) for _key, label in supporters.SUPPORTER_COLUMNS),
     )
 
 
@@ -111,7 +114,7 @@ class PetitionSignatures(SignatureProviderBase):
     def records(self, *, canonical_email: str) -> list[PersonalRecord]:
         signatures = (
             Signature.objects.filter(canonical_email=canonical_email, anonymized_at__isnull=True)
-            .select_related("petition")
+            .select_related("petition", "source")
             .prefetch_related("sponsor_opt_ins__organization", "sponsor_opt_ins__wording")
             .order_by("-created_at")
         )

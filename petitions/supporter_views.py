@@ -1,5 +1,5 @@
 """An organization's supporters: the people who ticked that it may contact them. Its data stewards
-(and administrators) list and download them; its administrators read who downloaded what. Members
+(and administrators) list and download them; its administrators read who received what. Members
 of other organizations get a 404; its other members a 403."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Capability, Membership, Organization
@@ -42,21 +43,34 @@ def _page(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    rows = (
-        supporters.supporters_of(organization=organization, **form.cleaned_data)
-        if form.is_valid()
-        else supporters.supporters_of(organization=organization).none()
-    )
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    """The list, a page at a time. Its rows are personal data leaving Cosign as a download's
+    are: shown only to a verified organization, only on a plain 200 (a refused download shows
+    the count alone), and recorded (supporter_export_record) for the people on the page."""
+    valid = form.is_valid()
+    filters = form.cleaned_data if valid else {}
+    rows = supporters.supporters_of(organization=organization, **filters)
+    show = valid and organization.is_verified and status == 200
+    page = Paginator(rows if show else rows.none(), PER_PAGE).get_page(request.GET.get("page"))
+    shown = list(page)
+    if shown:
+        supporter_export_record(
+            organization=organization,
+            user=user_logged_in(request=request),
+            shown=[opt_in.pk for opt_in in shown],
+            **filters,
+        )
     context = {
         "organization": organization,
         "form": form,
+        "total": rows.count() if valid else 0,
         "page": page,
-        "rows": [(opt_in, supporters.supporter_cells(opt_in)) for opt_in in page],
+        "rows": [(opt_in, supporters.supporter_cells(opt_in)) for opt_in in shown],
         "columns": [label for _key, label in supporters.SUPPORTER_COLUMNS],
         "verified": organization.is_verified,
     }
-    return render(request, "petitions/workspace/supporters.html", context, status=status)
+    response = render(request, "petitions/workspace/supporters.html", context, status=status)
+    add_never_cache_headers(response)
+    return response
 
 
 @require_safe
@@ -73,17 +87,20 @@ def supporter_list(request: HttpRequest, organization: str) -> HttpResponse:
 def supporter_export(request: HttpRequest, organization: str) -> HttpResponseBase:
     found = _organization_for(request, organization, Capability.EXPORT_SUPPORTERS)
     form = SupporterFilterForm(request.POST, organization=found)
-    if not found.is_verified or not form.is_valid():
+    if not found.is_verified:
         # An organization staff have not verified takes no one's personal data away.
-        return _page(request, found, form, status=403 if not found.is_verified else 400)
-    supporter_export_record(
+        return _page(request, found, form, status=403)
+    if not form.is_valid():
+        return _page(request, found, form, status=400)
+    export = supporter_export_record(
         organization=found, user=user_logged_in(request=request), **form.cleaned_data
     )
+    # Exactly the people the record counted: anyone confirming meanwhile waits for the next one.
+    rows = supporters.supporters_of(
+        organization=found, as_of=export.created_at, **form.cleaned_data
+    )
     response = StreamingHttpResponse(
-        supporters.supporters_csv(
-            rows=supporters.supporters_of(organization=found, **form.cleaned_data)
-        ),
-        content_type="text/csv; charset=utf-8",
+        supporters.supporters_csv(rows=rows), content_type="text/csv; charset=utf-8"
     )
     day = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="supporters-{found.slug}-{day}.csv"'
@@ -100,4 +117,6 @@ def supporter_exports(request: HttpRequest, organization: str) -> HttpResponse:
         "exported_by", "petition"
     )[:200]
     context = {"organization": found, "exports": exports}
-    return render(request, "petitions/workspace/supporter_exports.html", context)
+    response = render(request, "petitions/workspace/supporter_exports.html", context)
+    add_never_cache_headers(response)
+    return response

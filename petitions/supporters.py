@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -35,19 +35,18 @@ SUPPORTER_COLUMNS = (
 )
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time()))
-
-
 def supporters_of(
     *,
     organization: Organization,
     petition: Petition | None = None,
     since: date | None = None,
     until: date | None = None,
+    as_of: datetime | None = None,
 ) -> QuerySet[SponsorOptIn]:
     """The organization's supporters, oldest consent first; `since` and `until` are whole days
-    of the consent, in the site's time zone."""
+    of the consent, in the site's time zone (compared as dates, so any date the form takes is
+    safe). `as_of` leaves out anyone who consented or confirmed later: a download streams exactly
+    the people its record counted, however many sign meanwhile."""
     rows = SponsorOptIn.objects.filter(
         organization=organization,
         signature__status=Signature.Status.CONFIRMED,
@@ -57,9 +56,11 @@ def supporters_of(
     if petition is not None:
         rows = rows.filter(signature__petition=petition)
     if since is not None:
-        rows = rows.filter(created_at__gte=_start_of(since))
+        rows = rows.filter(created_at__date__gte=since)
     if until is not None:
-        rows = rows.filter(created_at__lt=_start_of(until + timedelta(days=1)))
+        rows = rows.filter(created_at__date__lte=until)
+    if as_of is not None:
+        rows = rows.filter(created_at__lte=as_of, signature__confirmed_at__lte=as_of)
     return rows.select_related(
         "signature", "signature__petition", "signature__source", "wording"
     ).order_by("created_at", "pk")

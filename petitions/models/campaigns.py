@@ -453,8 +453,13 @@ class PetitionMilestone(models.Model):
 
 
 class SupporterExport(models.Model):
-    """One download of an organization's opted-in supporters, for its administrators to read
-    (and in the audit log): who, when, which campaign and dates, how many people."""
+    """One time an organization's opted-in supporters left Cosign for its people, a download or
+    a page of the list, for its administrators to read (and in the audit log): who, when, which
+    campaign and dates, how many people."""
+
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", _("Downloaded")
+        VIEW = "view", _("Viewed on the list")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="supporter_exports"
@@ -473,6 +478,7 @@ class SupporterExport(models.Model):
     since = models.DateField(_("consent from"), null=True, blank=True)
     until = models.DateField(_("consent until"), null=True, blank=True)
     rows = models.PositiveIntegerField(_("supporters"))
+    kind = models.CharField(_("how"), max_length=10, choices=Kind.choices, default=Kind.DOWNLOAD)
 
     class Meta:
         ordering = ("-created_at",)

@@ -208,3 +208,33 @@ def test_the_database_refuses_a_role_nobody_defined(pair) -> None:
     membership = pair["Oakland Privacy"][ROLE.VIEWER]
     with pytest.raises(IntegrityError):
         Membership.objects.filter(pk=membership.pk).update(role="owner")
+
+
+def test_an_administrator_demoted_a_moment_ago_changes_no_role(pair) -> None:
+    """Two administrators demoting each other at once: the second request finds, under the
+    lock, that its sender is no longer an administrator (an outside review had both pass)."""
+    first = pair["Oakland Privacy"][ROLE.ADMIN]
+    second = MembershipFactory(organization=first.organization, role=ROLE.ADMIN)
+    services.membership_role_set(
+        organization=first.organization,
+        membership_id=second.pk,
+        role=ROLE.VIEWER,
+        changed_by=first.user,
+    )
+    with pytest.raises(services.NotAdministrator):
+        services.membership_role_set(
+            organization=first.organization,
+            membership_id=first.pk,
+            role=ROLE.VIEWER,
+            changed_by=second.user,
+        )
+    first.refresh_from_db()
+    assert first.role == ROLE.ADMIN
+    # Staff, whose right the view checked, need no membership.
+    services.membership_role_set(
+        organization=first.organization,
+        membership_id=second.pk,
+        role=ROLE.EDITOR,
+        changed_by=pair["Fight for the Future"][ROLE.ADMIN].user,
+        by_staff=True,
+    )

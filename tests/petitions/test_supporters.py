@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -268,15 +269,77 @@ def test_another_organizations_supporters_are_a_404(world, client) -> None:
     assert not SupporterExport.objects.exists()
 
 
-def test_an_unverified_organization_takes_no_one_away(world, client) -> None:
+@pytest.mark.parametrize("verification", ["pending", "rejected"])
+def test_an_unverified_organization_takes_no_one_away(world, client, verification) -> None:
     oakland = world["orgs"]["Oakland Privacy"]
-    Organization.objects.filter(pk=oakland.pk).update(verification="pending", verified_at=None)
+    Organization.objects.filter(pk=oakland.pk).update(verification=verification, verified_at=None)
     client.force_login(world["members"]["Oakland Privacy"][ROLE.DATA_STEWARD])
-    page = client.get(_url("list", oakland)).content.decode()
-    assert "once our staff have verified it" in page
-    response = client.post(_url("export", oakland))
-    assert response.status_code == 403
+    listed = client.get(_url("list", oakland))
+    refused = client.post(_url("export", oakland))
+    assert refused.status_code == 403
+    for page in (listed.content.decode(), refused.content.decode()):
+        assert "once our staff have verified it" in page
+        assert "3 supporters" in page
+        # The count, and no one's details: not on the list, not on the refusal.
+        for signature in Signature.objects.all():
+            assert signature.email not in page
     assert not SupporterExport.objects.exists()
+    assert not SponsorOptIn.objects.filter(exported_at__isnull=False).exists()
+
+
+def test_a_page_of_the_list_is_recorded_like_a_download(world, client) -> None:
+    oakland = world["orgs"]["Oakland Privacy"]
+    steward = world["members"]["Oakland Privacy"][ROLE.DATA_STEWARD]
+    client.force_login(steward)
+    response = client.get(_url("list", oakland), {"petition": world["petition"].pk})
+    assert "no-store" in response["Cache-Control"]
+    view = SupporterExport.objects.get()
+    assert (view.kind, view.rows, view.exported_by) == ("view", 2, steward)
+    assert LogEntry.objects.get(object_id=str(oakland.pk)).change_message == (
+        "Viewed 2 supporters on the list: Cancel the camera deal, consent from the start to today."
+    )
+    shown = set(
+        SponsorOptIn.objects.filter(organization=oakland, exported_at__isnull=False).values_list(
+            "signature__email", flat=True
+        )
+    )
+    assert shown == {"ada@example.org", "bo@example.org"}
+    client.force_login(world["members"]["Oakland Privacy"][ROLE.ADMIN])
+    assert "Viewed on the list" in client.get(_url("exports", oakland)).content.decode()
+
+
+def test_a_download_holds_exactly_the_people_its_record_counted(world) -> None:
+    from petitions.services.supporters import supporter_export_record
+    from petitions.supporters import supporters_of
+
+    oakland = world["orgs"]["Oakland Privacy"]
+    steward = world["members"]["Oakland Privacy"][ROLE.DATA_STEWARD]
+    export = supporter_export_record(organization=oakland, user=steward)
+    # Someone confirms between the record and the stream.
+    late = world["signed"]["pending"]
+    _confirm(late)
+    Signature.objects.filter(pk=late.pk).update(
+        confirmed_at=export.created_at + timedelta(seconds=1)
+    )
+    streamed = supporters_of(organization=oakland, as_of=export.created_at)
+    assert streamed.count() == export.rows == 3
+    assert supporters_of(organization=oakland).count() == 4
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"until": "9999-12-31"},
+        {"since": "0001-01-01"},
+        {"since": "0001-01-01", "until": "9999-12-31"},
+    ],
+)
+def test_the_widest_dates_are_answered_not_a_500(world, client, filters) -> None:
+    oakland = world["orgs"]["Oakland Privacy"]
+    client.force_login(world["members"]["Oakland Privacy"][ROLE.DATA_STEWARD])
+    assert client.get(_url("list", oakland), filters).status_code == 200
+    _header, *rows = _download(client, oakland, **filters)
+    assert len(rows) == 3
 
 
 def test_the_signers_page_says_who_received_their_details(world, client) -> None:
@@ -293,5 +356,9 @@ def test_the_signers_page_says_who_received_their_details(world, client) -> None
     token = token_make(purpose=MY_SIGNATURES_TOKEN_PURPOSE, value=refs)
     page = client.get(reverse("accounts:my_signatures_list", kwargs={"token": token}))
     html = page.content.decode()
-    assert "Media Alliance received your name, email, postal code and country on" in html
-    assert "Oakland Privacy may download your name, email, postal code and country" in html
+    details = (
+        "Name, Email, Postal code, Country, Campaign, Came through the link of, "
+        "Consent given at, Consent wording."
+    )
+    assert re.search(rf"Media Alliance received these details of yours on [^:]+: {details}", html)
+    assert f"Oakland Privacy may receive these details of yours, and has not yet: {details}" in html
