@@ -362,3 +362,20 @@ def test_the_signers_page_says_who_received_their_details(world, client) -> None
     )
     assert re.search(rf"Media Alliance received these details of yours on [^:]+: {details}", html)
     assert f"Oakland Privacy may receive these details of yours, and has not yet: {details}" in html
+
+
+def test_staff_read_every_export_in_the_admin_and_change_none(world, client, admin_client) -> None:
+    oakland = world["orgs"]["Oakland Privacy"]
+    client.force_login(world["members"]["Oakland Privacy"][ROLE.DATA_STEWARD])
+    _download(client, oakland)
+    export = SupporterExport.objects.get()
+    listing = admin_client.get(reverse("admin:petitions_supporterexport_changelist"))
+    assert listing.status_code == 200
+    assert "Oakland Privacy" in listing.content.decode()
+    page = reverse("admin:petitions_supporterexport_change", args=[export.pk])
+    assert admin_client.get(page).status_code == 200
+    assert admin_client.post(page, {"rows": "0"}).status_code == 403
+    delete = reverse("admin:petitions_supporterexport_delete", args=[export.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    export.refresh_from_db()
+    assert export.rows == 3
