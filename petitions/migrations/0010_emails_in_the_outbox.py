@@ -79,14 +79,9 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(owed_into_outbox, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="updateemail",
-            name="signature",
-        ),
-        migrations.RemoveField(
-            model_name="updateemail",
-            name="update",
-        ),
+        # UpdateEmail goes whole (DeleteModel below). Removing its fields first made SQLite, which
+        # rebuilds a table to drop a column, rebuild it with its unique constraint on the field
+        # just removed, so `make run` failed to migrate; on PostgreSQL either order did the same.
         migrations.RemoveIndex(
             model_name="signature",
             name="petitions_sig_unsent",
