@@ -2,13 +2,12 @@
 its signatures come from and what it has sent. Figures only: no signer's name or address is on
 the dashboard (supporters who opted in are a data steward's export, not this page).
 
-The chart is drawn here as SVG geometry (bars in a 0-100 box) for the template to write out, so
-the page needs no JavaScript and loads nothing from another host; the same numbers are in a table.
+The charts are drawn on the server (mechanisms.charts), so the page needs no JavaScript and loads
+nothing from another host; the same numbers are in a table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Organization
+from mechanisms.charts import Series, bar_series
 from mechanisms.models import OutboundEmail
 from petitions import emails, routing, selectors
 from petitions.models import Delivery, Petition, PetitionUpdate, Response, Signature
@@ -28,28 +28,6 @@ DAYS_SHOWN = 60
 AREAS_SHOWN = 15
 # What a moderator took off the count.
 REMOVED = (Signature.Status.REJECTED, Signature.Status.SPAM)
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One period's bar, in the chart's 0-100 box (x and width across, y and height down)."""
-
-    label: str
-    count: int
-    x: float
-    width: float
-    y: float
-    height: float
-
-
-@dataclass(frozen=True)
-class Series:
-    """Confirmed signatures per period, oldest first, and their bars."""
-
-    periods: list[tuple[str, int]]
-    bars: list[Bar]
-    most: int
-    total: int
 
 
 @dataclass(frozen=True)
@@ -93,32 +71,6 @@ def petition_of_organization(*, organization: Organization, slug: str) -> Petiti
     return petition
 
 
-def _series(
-    counts: dict[datetime | date, int],
-    periods: list[datetime | date],
-    label: Callable[[datetime | date], str],
-) -> Series:
-    most = max(counts.values(), default=0)
-    width = 100 / max(len(periods), 1)
-    bars = []
-    for index, period in enumerate(periods):
-        count = counts.get(period, 0)
-        height = 100 * count / most if most else 0.0
-        bars.append(
-            Bar(
-                label=label(period),
-                count=count,
-                # A tenth of each slot left empty, so neighbouring bars stay apart.
-                x=round(index * width + width * 0.05, 3),
-                width=round(width * 0.9, 3),
-                y=round(100 - height, 3),
-                height=round(height, 3),
-            )
-        )
-    periods_out = [(bar.label, bar.count) for bar in bars]
-    return Series(periods=periods_out, bars=bars, most=most, total=sum(counts.values()))
-
-
 def _confirmed(petition: Petition) -> Q:
     return Q(petition=petition, status=Signature.Status.CONFIRMED, held=False)
 
@@ -127,34 +79,29 @@ def signatures_hourly(*, petition: Petition, now: datetime | None = None) -> Ser
     """Confirmed signatures in each of the last HOURS_SHOWN hours (counted in UTC, so a change
     of clocks neither doubles nor drops an hour; labelled in the site's time zone)."""
     last = (now or timezone.now()).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    periods: list[datetime | date] = [
-        last - timedelta(hours=back) for back in range(HOURS_SHOWN - 1, -1, -1)
-    ]
+    periods = [last - timedelta(hours=back) for back in range(HOURS_SHOWN - 1, -1, -1)]
     rows = (
         Signature.objects.filter(_confirmed(petition), confirmed_at__gte=periods[0])
         .annotate(hour=TruncHour("confirmed_at", tzinfo=UTC))
         .values("hour")
         .annotate(n=Count("pk"))
     )
-    counts: dict[datetime | date, int] = {row["hour"]: row["n"] for row in rows}
-    return _series(counts, periods, _hour_label)
+    counts: dict[datetime, int] = {row["hour"]: row["n"] for row in rows}
+    return bar_series(counts=counts, periods=periods, label=_hour_label)
 
 
-def _hour_label(period: datetime | date) -> str:
-    assert isinstance(period, datetime)
+def _hour_label(period: datetime) -> str:
     return date_format(timezone.localtime(period), "j M H:i")
 
 
-def _day_label(period: datetime | date) -> str:
+def _day_label(period: date) -> str:
     return date_format(period, "j M")
 
 
 def signatures_daily(*, petition: Petition, now: datetime | None = None) -> Series:
     """Confirmed signatures on each of the last DAYS_SHOWN days, in the site's time zone."""
     today = timezone.localdate(now)
-    periods: list[datetime | date] = [
-        today - timedelta(days=back) for back in range(DAYS_SHOWN - 1, -1, -1)
-    ]
+    periods = [today - timedelta(days=back) for back in range(DAYS_SHOWN - 1, -1, -1)]
     start = timezone.make_aware(datetime.combine(today - timedelta(days=DAYS_SHOWN - 1), time()))
     rows = (
         Signature.objects.filter(_confirmed(petition), confirmed_at__gte=start)
@@ -162,8 +109,8 @@ def signatures_daily(*, petition: Petition, now: datetime | None = None) -> Seri
         .values("day")
         .annotate(n=Count("pk"))
     )
-    counts: dict[datetime | date, int] = {row["day"]: row["n"] for row in rows}
-    return _series(counts, periods, _day_label)
+    counts: dict[date, int] = {row["day"]: row["n"] for row in rows}
+    return bar_series(counts=counts, periods=periods, label=_day_label)
 
 
 def _updates_sent(petition: Petition) -> list[UpdateSent]:
