@@ -21,6 +21,7 @@ from accounts import services
 from accounts.forms import RejectionForm
 from accounts.models import Membership, Organization, User
 from mechanisms.admin_actions import CountMessage, action_run
+from mechanisms.admin_records import RecordAdminMixin
 from mechanisms.audit import AuditedAdminMixin, AuditedInlineMixin
 
 
@@ -226,7 +227,7 @@ class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(RecordAdminMixin, admin.ModelAdmin):
     """The audit log: who changed what, when and why, from the admin and its actions.
 
     Read-only for everyone, superusers included: a record that its subjects could edit would
@@ -243,15 +244,6 @@ class LogEntryAdmin(admin.ModelAdmin):
     search_fields = ("object_repr", "change_message", "user__email")
     list_select_related = ("user", "content_type")
     ordering = ("-action_time", "-pk")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     @admin.display(description=_("object"), ordering="object_repr")
     def object_link(self, entry: LogEntry) -> str:

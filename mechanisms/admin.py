@@ -9,12 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mechanisms import outbox
+from mechanisms.admin_records import RecordAdminMixin
 from mechanisms.audit import audit_log
 from mechanisms.models import OutboundEmail
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(RecordAdminMixin, admin.ModelAdmin):
+    # Viewing only: what an email says is its builder's, from the rows it names.
     list_display = ("kind", "about", "state", "attempts", "created_at", "sent_at", "last_error")
     list_filter = ("state", "kind")
     # The address is searchable while it is kept (until sent): staff answering "did my
@@ -25,16 +27,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     actions = ("retry",)
     readonly_fields = [f.name for f in OutboundEmail._meta.fields if f.name != "recipient_key"]
     exclude = ("recipient_key",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Viewing only: what an email says is its builder's, from the rows it names.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("mechanisms.view_outboundemail") and request.user.is_staff
