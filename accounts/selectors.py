@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from accounts.models import ROLE_CAPABILITIES, Capability, Membership, Organization, User
 from accounts.organization_emails import CONTACT_CONFIRM_MAX_AGE, CONTACT_TOKEN_PURPOSE
@@ -52,6 +52,24 @@ def member_may(
     ROLE_CAPABILITIES); False for anyone outside it. Staff rights are the caller's question."""
     membership = membership_get(user=user, organization=organization)
     return membership is not None and membership.may(capability)
+
+
+def organization_for_member(
+    *, user: User | AnonymousUser, slug: str, capability: Capability, staff_perm: str
+) -> Organization:
+    """The organization, for a member whose role gives `capability` or for staff holding
+    `staff_perm`; a 404 for anyone else, so that whether an organization runs something is not
+    told outside it."""
+    # Here, not at the top: accounts.two_factor reads the logged-in user from this module.
+    from accounts.two_factor import staff_verified
+
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None or not (
+        member_may(user=user, organization=organization, capability=capability)
+        or staff_verified(user, perm=staff_perm)
+    ):
+        raise Http404
+    return organization
 
 
 def roles_that_may(capability: Capability) -> list[str]:

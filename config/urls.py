@@ -21,5 +21,6 @@ urlpatterns += i18n_patterns(
     # An organization's workspace: its petitions' dashboards (before accounts' organization pages).
     path("organizations/<slug:organization>/petitions/", include("petitions.dashboard_urls")),
     path("organizations/<slug:organization>/supporters/", include("petitions.supporter_urls")),
+    path("organizations/<slug:organization>/letters/", include("letters.dashboard_urls")),
     path("", include("accounts.urls")),
 )

@@ -6,30 +6,26 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from accounts.models import Capability, Organization
-from accounts.selectors import member_may
-from accounts.two_factor import staff_verified
+from accounts.selectors import organization_for_member
 from petitions import dashboard
 from petitions.models import Petition
 
 
 def _organization_for_dashboards(request: HttpRequest, slug: str) -> Organization:
-    organization = get_object_or_404(Organization, slug=slug)
-    if not (
-        member_may(
-            user=request.user, organization=organization, capability=Capability.VIEW_DASHBOARDS
-        )
-        or staff_verified(request.user, perm="petitions.view_petition")
-    ):
-        raise Http404
-    return organization
+    return organization_for_member(
+        user=request.user,
+        slug=slug,
+        capability=Capability.VIEW_DASHBOARDS,
+        staff_perm="petitions.view_petition",
+    )
 
 
 def share_link(*, petition: Petition, organization: Organization) -> str:

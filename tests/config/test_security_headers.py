@@ -157,6 +157,7 @@ def world(db) -> World:
             "slug:letters": letter.slug,
             "slug:accounts": organization.slug,
             "slug:petition_dashboards": petition.slug,
+            "slug:letter_dashboards": letter.slug,
             # A sponsor's share link, its workspace and a member's role.
             "source": organization.slug,
             "organization": organization.slug,

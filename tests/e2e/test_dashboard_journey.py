@@ -23,7 +23,13 @@ from tests.e2e.helpers import (
     log_in,
     visit,
 )
-from tests.factories import OrganizationFactory, PetitionFactory, TargetFactory
+from tests.factories import (
+    OpenLetterFactory,
+    OrganizationFactory,
+    OrganizationSignatureFactory,
+    PetitionFactory,
+    TargetFactory,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +124,29 @@ def test_a_signature_through_the_cosponsors_link_counts_on_its_dashboard(
     assert [row[:2] for row in rows] == [["Maria Rossi", "maria@example.org"]]
     assert rows[0][5] == "Media Alliance"
     assert rows[0][7] == ("Organizations that may email me about their work: Media Alliance")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_lead_organizations_member_follows_its_letter(browse, transactional_db, device) -> None:
+    lead = OrganizationFactory(name="Fight for the Future", slug="fight-for-the-future")
+    letter = OpenLetterFactory(
+        title="Investigate and end police partnerships with Amazon Ring", leads=[lead]
+    )
+    OrganizationSignatureFactory(letter=letter, approved=True)
+    OrganizationSignatureFactory(letter=letter)
+    user = User.objects.create_user("lead@fightforthefuture.example", PASSWORD, full_name="Lia")
+    Membership.objects.create(user=user, organization=lead, role=Membership.Role.VIEWER)
+
+    page = browse(device=device)
+    visit(page, "/en/organizations/")
+    log_in(page, "lead@fightforthefuture.example")
+    page.get_by_role("link", name="Open letters of Fight for the Future").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Open letters of Fight for the Future"
+    )
+    page.get_by_role("link", name=f"Dashboard: {letter.title}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Dashboard: {letter.title}")
+    figures = page.locator("#organization-figures")
+    expect(figures).to_contain_text("Approved")
+    expect(figures.locator("dd").nth(1)).to_have_text("1")
+    audit(page, "letter-dashboard")
