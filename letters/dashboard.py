@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
-from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Organization
@@ -24,7 +23,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
-from mechanisms.charts import Series, bar_series
+from mechanisms.charts import Series, bar_series, day_start, last_days
 
 DAYS_SHOWN = 60
 
@@ -67,9 +66,8 @@ def _by_status(rows: QuerySet[Any], choices: Sequence[tuple[str, Any]]) -> list[
 def individuals_daily(*, letter: OpenLetter, now: datetime | None = None) -> Series:
     """Individual signers confirmed on each of the last DAYS_SHOWN days, in the site's time
     zone; held ones are not counted, as on the letter."""
-    today = timezone.localdate(now)
-    periods = [today - timedelta(days=back) for back in range(DAYS_SHOWN - 1, -1, -1)]
-    start = timezone.make_aware(datetime.combine(periods[0], time()))
+    periods = last_days(count=DAYS_SHOWN, now=now)
+    start = day_start(periods[0])
     rows = (
         IndividualSignature.objects.filter(
             letter=letter,

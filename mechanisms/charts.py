@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
+
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,14 @@ def bar_series(
         most=most,
         total=sum(bar.count for bar in bars),
     )
+
+
+def last_days(*, count: int, now: datetime | None = None) -> list[date]:
+    """The last `count` days in the site's time zone, oldest first, today last."""
+    today = timezone.localdate(now)
+    return [today - timedelta(days=back) for back in range(count - 1, -1, -1)]
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of `day`, in the site's time zone."""
+    return timezone.make_aware(datetime.combine(day, time()))

@@ -9,7 +9,7 @@ nothing from another host; the same numbers are in a table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate, TruncHour
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import Organization
-from mechanisms.charts import Series, bar_series
+from mechanisms.charts import Series, bar_series, day_start, last_days
 from mechanisms.models import OutboundEmail
 from petitions import emails, routing, selectors
 from petitions.models import Delivery, Petition, PetitionUpdate, Response, Signature
@@ -100,9 +100,8 @@ def _day_label(period: date) -> str:
 
 def signatures_daily(*, petition: Petition, now: datetime | None = None) -> Series:
     """Confirmed signatures on each of the last DAYS_SHOWN days, in the site's time zone."""
-    today = timezone.localdate(now)
-    periods = [today - timedelta(days=back) for back in range(DAYS_SHOWN - 1, -1, -1)]
-    start = timezone.make_aware(datetime.combine(today - timedelta(days=DAYS_SHOWN - 1), time()))
+    periods = last_days(count=DAYS_SHOWN, now=now)
+    start = day_start(periods[0])
     rows = (
         Signature.objects.filter(_confirmed(petition), confirmed_at__gte=start)
         .annotate(day=TruncDate("confirmed_at"))

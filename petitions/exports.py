@@ -7,13 +7,12 @@ through `csv_cell`, so a name like `=HYPERLINK(...)` reaches the spreadsheet as 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.utils.translation import gettext
 
 from mechanisms.admin_moderation import flag_labels
-from mechanisms.spreadsheet import csv_cell
+from mechanisms.spreadsheet import csv_lines
 from petitions.models import Signature
 
 # Rows fetched per round trip from the server-side cursor.
@@ -34,13 +33,6 @@ _COLUMNS = (
     "language",
     "consent_updates",
 )
-
-
-class _Line:
-    """A file-like object for csv.writer that hands back each line instead of keeping it."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def _header() -> list[str]:
@@ -65,11 +57,10 @@ def petition_signatures_csv(
     *, petition_id: int, chunk_size: int = EXPORT_CHUNK_SIZE
 ) -> Iterator[str]:
     """The lines of a CSV file of every signature of a petition, oldest first, header first."""
-    # Every cell quoted: csv_cell guards the start of a cell, but a spreadsheet whose list
-    # separator is ";" (Italian Excel) splits an unquoted "a;=cmd()" and runs the second half.
-    writer = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
-    # A byte-order mark, so spreadsheets open accented and non-Latin names as UTF-8.
-    yield "\ufeff" + writer.writerow([csv_cell(cell) for cell in _header()])
+    return csv_lines(header=_header(), rows=_signature_rows(petition_id, chunk_size))
+
+
+def _signature_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]:
     displays = {key: str(label) for key, label in Signature.Display.choices}
     statuses = {key: str(label) for key, label in Signature.Status.choices}
     yes, no = gettext("yes"), gettext("no")
@@ -96,4 +87,4 @@ def petition_signatures_csv(
             values["language"],
             yes if values["consent_updates"] else no,
         ]
-        yield writer.writerow([csv_cell(cell) for cell in cells])
+        yield cells

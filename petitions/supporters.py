@@ -8,7 +8,6 @@ is gone from here too. Nobody who did not tick this organization is ever in it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from mechanisms.spreadsheet import csv_cell
+from mechanisms.spreadsheet import csv_lines
 from petitions.exports import EXPORT_CHUNK_SIZE
 from petitions.models import Petition, Signature, SponsorOptIn
 
@@ -66,11 +65,6 @@ def supporters_of(
     ).order_by("created_at", "pk")
 
 
-class _Line:
-    def write(self, value: str) -> str:
-        return value
-
-
 def supporter_cells(opt_in: SponsorOptIn) -> list[str]:
     signature = opt_in.signature
     return [
@@ -90,8 +84,7 @@ def supporters_csv(
 ) -> Iterator[str]:
     """The lines of the CSV file, header first: every cell quoted and made safe for spreadsheets
     (mechanisms.spreadsheet), read from a server-side cursor a chunk at a time."""
-    writer = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
-    # A byte-order mark, so spreadsheets open accented and non-Latin names as UTF-8.
-    yield "\ufeff" + writer.writerow([csv_cell(label) for _key, label in SUPPORTER_COLUMNS])
-    for opt_in in rows.iterator(chunk_size=chunk_size):
-        yield writer.writerow([csv_cell(cell) for cell in supporter_cells(opt_in)])
+    return csv_lines(
+        header=[label for _key, label in SUPPORTER_COLUMNS],
+        rows=(supporter_cells(opt_in) for opt_in in rows.iterator(chunk_size=chunk_size)),
+    )
