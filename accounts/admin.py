@@ -95,7 +95,7 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "contact_confirmed_at",
         "created_at",
     )
-    list_filter = ("verification",)
+    list_filter = ("verification", "trusted")
     search_fields = ("name", "email_domain", "slug", "contact_email", "contact_name")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("contact_confirmed_at", "created_at")
@@ -105,14 +105,17 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
             _("Contact"),
             {"fields": ("contact_name", "contact_email", "contact_confirmed_at", "language")},
         ),
-        (_("Verification"), {"fields": ("verification", "verified_at", "rejection_reason")}),
+        (
+            _("Verification"),
+            {"fields": ("verification", "verified_at", "rejection_reason", "trusted")},
+        ),
         (_("Dates"), {"fields": ("created_at",)}),
     )
     inlines = (MembershipInline,)
     actions = ("verify", "reject_with_reason")
     # The contact becomes the organization's administrator on confirming; verification lets
     # its administrators bring in members, who hear from the campaigns it sponsors.
-    audited_fields = ("contact_email", "verification")
+    audited_fields = ("contact_email", "verification", "trusted")
     # The queue first: organizations whose contact confirmed and that wait for staff, oldest
     # first; then the rest by name. (The 5.2 stubs allow only names here; Django takes
     # expressions too.)

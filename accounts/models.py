@@ -105,6 +105,12 @@ class Organization(models.Model):
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    # Staff trust its editors: their updates to signers are published without review.
+    trusted = models.BooleanField(
+        _("trusted"),
+        default=False,
+        help_text=_("Its editors' updates to signers go out without staff review."),
+    )
     # Who registered the organization: the address proves, once confirmed, that they can read
     # mail at the organization's own domain. Staff verify the rest.
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
@@ -201,6 +207,10 @@ class Membership(models.Model):
     @property
     def may_export_supporters(self) -> bool:
         return self.may(Capability.EXPORT_SUPPORTERS)
+
+    @property
+    def may_edit_campaigns(self) -> bool:
+        return self.may(Capability.EDIT_CAMPAIGNS)
 
     @property
     def may_manage_members(self) -> bool:

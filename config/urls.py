@@ -22,5 +22,6 @@ urlpatterns += i18n_patterns(
     path("organizations/<slug:organization>/petitions/", include("petitions.dashboard_urls")),
     path("organizations/<slug:organization>/supporters/", include("petitions.supporter_urls")),
     path("organizations/<slug:organization>/letters/", include("letters.dashboard_urls")),
+    path("organizations/<slug:organization>/campaigns/", include("petitions.drafting.urls")),
     path("", include("accounts.urls")),
 )

@@ -13,9 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from letters import delivery, moderation, services
+from letters.drafting import LETTER
 from letters.models import (
     IndividualSignature,
     LetterDelivery,
+    LetterReview,
     LetterUpdate,
     OpenLetter,
     OrganizationSignature,
@@ -30,6 +32,7 @@ from mechanisms.admin_moderation import (
 )
 from mechanisms.audit import AuditedAdminMixin
 from mechanisms.personal_data import retention_clock_keep
+from petitions.drafting.admin import CampaignReviewAdminMixin, ReviewQueueAdmin
 
 
 class ReasonForm(forms.Form):
@@ -99,15 +102,17 @@ class LetterUpdateInline(TranslationTabularInline):
 
 
 @admin.register(OpenLetter)
-class OpenLetterAdmin(AuditedAdminMixin, TranslationAdmin):
+class OpenLetterAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin):
+    draft_kind = LETTER
+
     def save_model(
         self, request: HttpRequest, obj: OpenLetter, form: forms.ModelForm, change: bool
     ) -> None:
         retention_clock_keep(campaign=obj, ended=obj.status == OpenLetter.Status.CLOSED)
         super().save_model(request, obj, form, change)
 
-    list_display = ("title", "status", "published_at", "page")
-    list_filter = ("status", "topic")
+    list_display = ("title", "status", "review", "published_at", "page")
+    list_filter = ("status", "review", "topic")
     search_fields = ("title_en", "title_it", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
     autocomplete_fields = ("lead_organizations", "related_petition")
@@ -135,7 +140,12 @@ class OpenLetterAdmin(AuditedAdminMixin, TranslationAdmin):
             {"fields": ("media_contact_name", "media_contact_email", "media_contact_phone")},
         ),
         (_("Delivery"), {"fields": ("targets", "related_petition")}),
+        (
+            _("Drafted by an organization"),
+            {"fields": ("organization", "review", "review_reason", "submitted_at", "review_link")},
+        ),
     )
+    readonly_fields = ("organization", "review", "review_reason", "submitted_at", "review_link")
     filter_horizontal = ("targets",)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
@@ -324,3 +334,8 @@ class IndividualSignatureAdmin(SignatureModerationAdmin):
         "moderation_reason",
         "anonymized_at",
     )
+
+
+@admin.register(LetterReview)
+class LetterReviewAdmin(ReviewQueueAdmin):
+    pass

@@ -11,4 +11,5 @@ class LettersConfig(AppConfig):
         provider_register(LetterSignatures())
         # Every process that may send an outbox row must know its kind (mechanisms.mail).
         import letters.delivery
+        import letters.drafting
         import letters.emails  # noqa: F401

@@ -19,12 +19,13 @@ from modeltranslation.manager import MultilingualManager
 from accounts.models import Organization
 from mechanisms.domains import domain_normalize
 from mechanisms.models import DeliveryRecord, ModeratedSignature
+from petitions.drafting.models import CampaignInvitation, CampaignVersion, ReviewedCampaign
 from petitions.models import Petition, Target, Topic
 
 STATEMENT_MAX_LENGTH = 2000
 
 
-class OpenLetter(models.Model):
+class OpenLetter(ReviewedCampaign):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         OPEN = "open", _("Open for signatures")
@@ -103,6 +104,16 @@ class OpenLetter(models.Model):
         ordering = ("-published_at", "-created_at")
         verbose_name = _("open letter")
         verbose_name_plural = _("open letters")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(review="") | Q(organization__isnull=False),
+                name="letters_letter_review_has_organization",
+            ),
+            models.CheckConstraint(
+                condition=~Q(review="submitted") | Q(submitted_at__isnull=False),
+                name="letters_letter_submitted_has_date",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -313,3 +324,36 @@ class LetterDelivery(DeliveryRecord):
 
     def __str__(self) -> str:
         return f"{self.letter_id} -> {self.target_id} ({self.occasion})"
+
+
+class LetterVersion(CampaignVersion):
+    campaign = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta(CampaignVersion.Meta):
+        verbose_name = _("letter version")
+        verbose_name_plural = _("letter versions")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("campaign", "number"), name="letters_version_once"),
+        ]
+
+
+class LetterInvitation(CampaignInvitation):
+    campaign = models.ForeignKey(OpenLetter, on_delete=models.CASCADE, related_name="invitations")
+
+    class Meta(CampaignInvitation.Meta):
+        verbose_name = _("letter invitation")
+        verbose_name_plural = _("letter invitations")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("campaign", "organization"), name="letters_invitation_once"
+            ),
+        ]
+
+
+class LetterReview(OpenLetter):
+    """The staff's queue in the admin: letters organizations submitted for review."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("letter awaiting review")
+        verbose_name_plural = _("letters awaiting review")

@@ -10,5 +10,7 @@ class PetitionsConfig(AppConfig):
 
         provider_register(PetitionSignatures())
         # Every process that may send an outbox row must know its kind (mechanisms.mail).
+        import petitions.drafting.emails
+        import petitions.drafting.petition_kind
         import petitions.emails
         import petitions.services.deliveries  # noqa: F401

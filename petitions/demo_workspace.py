@@ -17,8 +17,11 @@ from django.utils.translation import override
 from accounts.models import Membership, Organization, User
 from mechanisms.addresses import email_canonicalize
 from petitions.demo_signatures import DEMO_PETITION, demo_password
+from petitions.drafting import services as drafting
+from petitions.drafting.models import CampaignInvitation
+from petitions.drafting.petition_kind import PETITION
 from petitions.forms import SignatureForm
-from petitions.models import Petition, Signature, SponsorOptIn
+from petitions.models import Petition, Signature, SponsorOptIn, Target, Topic
 from petitions.services import petition_counts_update
 from petitions.services.consent import consent_wording_ids
 
@@ -108,3 +111,67 @@ def _member_seed(organization: Organization) -> str:
     user = User.objects.create_user(MEMBER_EMAIL, password, full_name="Demo organizer")
     Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
     return f"Organization login ({organization.name}): {MEMBER_EMAIL} / {shown}"
+
+
+DRAFT_TITLE = "Require a council vote before any police surveillance partnership"
+
+
+def demo_draft_seed(*, organization: Organization) -> bool:
+    """Oakland Privacy's draft petition, being written: two versions, an official from the
+    directory, and Fight for the Future invited as co-sponsor. Returns whether it was new."""
+    if Petition.objects.filter(organization=organization, title_en=DRAFT_TITLE).exists():
+        return False
+    user = User.objects.filter(email__iexact=MEMBER_EMAIL).first()
+    draft = Petition(
+        topic=Topic.objects.filter(slug="video-surveillance").first(),
+        title_en=DRAFT_TITLE,
+        summary_en=(
+            "Our police department can sign a data-sharing deal with a camera company without "
+            "a public hearing. Ask the council to make every such deal wait for a vote."
+        ),
+        demand_en="Put every police surveillance partnership to a public council vote.",
+        addressed_to_en="The Mayor and City Council of Oakland",
+        body_en=(
+            "## What we ask\n\nAn ordinance under which no city department joins a "
+            "surveillance partnership until the council has held a hearing and voted on it.\n"
+        ),
+    )
+    drafting.draft_create(kind=PETITION, campaign=draft, organization=organization, user=user)
+    italian: dict[str, str] = {
+        "title_it": "Un voto del consiglio prima di ogni accordo di sorveglianza",
+        "summary_it": (
+            "La nostra polizia può firmare un accordo con un'azienda di telecamere senza "
+            "un'udienza pubblica. Chiedi al consiglio comunale che ogni accordo del genere "
+            "aspetti un voto."
+        ),
+        "demand_it": "Ogni accordo di sorveglianza della polizia vada al voto del consiglio.",
+        "addressed_to_it": "Il sindaco e il consiglio comunale di Oakland",
+        "body_it": (
+            "## Cosa chiediamo\n\nUn'ordinanza per cui nessun ufficio comunale entra in un "
+            "accordo di sorveglianza prima che il consiglio abbia tenuto un'udienza e votato.\n"
+        ),
+    }
+    # A second version: the Italian text, added after the English one.
+    for field, text in italian.items():
+        setattr(draft, field, text)
+    drafting.draft_save(kind=PETITION, campaign=draft, user=user)
+    council = Target.objects.filter(active=True, locality__iexact="Oakland").first()
+    if council is not None:
+        drafting.draft_targets_change(
+            kind=PETITION,
+            campaign_id=draft.pk,
+            organization=organization,
+            user=user,
+            add=council.pk,
+        )
+    partner = Organization.objects.filter(slug=OTHER_SOURCE).first()
+    if partner is not None and partner.is_verified:
+        drafting.invitation_create(
+            kind=PETITION,
+            campaign_id=draft.pk,
+            organization=organization,
+            invited=partner,
+            role=CampaignInvitation.Role.CO_SPONSOR,
+            user=user,
+        )
+    return True

@@ -167,9 +167,11 @@ def update_message(*, update: PetitionUpdate, signature: Signature) -> EmailMult
 def _update_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
     update = PetitionUpdate.objects.filter(pk=email.ref.get("update")).first()
     signature = _signature(email)
-    # Someone who unsubscribed (or was moderated away) since the mailing began gets nothing.
+    # Someone who unsubscribed (or was moderated away) since the mailing began gets nothing,
+    # and nobody gets an update staff unpublished meanwhile.
     if (
         update is None
+        or update.unpublished_at is not None
         or signature is None
         or not signature.consent_updates
         or signature.status != Signature.Status.CONFIRMED

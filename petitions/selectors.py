@@ -107,9 +107,9 @@ def _clock() -> float:
 def petition_updates_published(*, petition: Petition) -> list[PetitionUpdate]:
     """Published updates, newest first; a target's response shows in its own section instead."""
     return list(
-        petition.updates.filter(published_at__isnull=False, response__isnull=True).order_by(
-            "-published_at"
-        )
+        petition.updates.filter(
+            published_at__isnull=False, unpublished_at__isnull=True, response__isnull=True
+        ).order_by("-published_at")
     )
 
 

@@ -24,6 +24,14 @@ RANK: dict[str, int] = {name: rank for rank, name in enumerate(LAYERS)}
 # the lead decides a petitions module is a concept letters may build on.
 LETTERS_MAY_IMPORT_FROM_PETITIONS: dict[str, frozenset[str]] = {
     "petitions.models": frozenset({"Petition", "Target", "Topic"}),
+    # The drafting workflow both kinds of campaign go through (petitions/drafting/): letters plug
+    # OpenLetter into it with a DraftKind of their own.
+    "petitions.drafting.models": frozenset(
+        {"CampaignInvitation", "CampaignVersion", "ReviewedCampaign"}
+    ),
+    "petitions.drafting.kinds": frozenset({"DraftKind", "draft_kind_register"}),
+    "petitions.drafting.forms": frozenset({"DraftForm"}),
+    "petitions.drafting.admin": frozenset({"CampaignReviewAdminMixin", "ReviewQueueAdmin"}),
 }
 
 

@@ -16,14 +16,24 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
+from accounts.selectors import user_logged_in
 from mechanisms import outbox
 from mechanisms.admin_actions import action_run
 from mechanisms.audit import AuditedAdminMixin, audit_log
+from mechanisms.markdown import markdown_render
 from mechanisms.personal_data import retention_clock_keep
 from petitions import emails
+from petitions.drafting import services as drafting
+from petitions.drafting.admin import (
+    CampaignReviewAdminMixin,
+    Decision,
+    ReviewAdminMixin,
+    ReviewQueueAdmin,
+)
+from petitions.drafting.models import Review
+from petitions.drafting.petition_kind import PETITION
 from petitions.exports import petition_signatures_csv
-from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Topic
-from petitions.services import campaigns
+from petitions.models import Petition, PetitionMilestone, PetitionReview, PetitionUpdate, Topic
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -54,20 +64,40 @@ class PetitionUpdateInline(admin.TabularInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(AuditedAdminMixin, TranslationAdmin):
+class PetitionAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin):
+    draft_kind = PETITION
+
     def save_model(
         self, request: HttpRequest, obj: Petition, form: forms.ModelForm, change: bool
     ) -> None:
         retention_clock_keep(campaign=obj, ended=obj.ended)
         super().save_model(request, obj, form, change)
 
-    list_display = ("title", "status", "topic", "signature_count", "opens_at", "closes_at")
-    list_filter = ("status", "topic", "language")
+    list_display = (
+        "title",
+        "status",
+        "review",
+        "topic",
+        "signature_count",
+        "opens_at",
+        "closes_at",
+    )
+    list_filter = ("status", "review", "topic", "language")
     search_fields = ("title_en", "title_it", "slug", "summary_en", "summary_it")
     prepopulated_fields = {"slug": ("title_en",)}
     autocomplete_fields = ("sponsors", "targets")
     # The count belongs to the counter and the recount command; editing it by hand would drift.
-    readonly_fields = ("preview_link", "signature_count", "created_at", "updated_at")
+    readonly_fields = (
+        "preview_link",
+        "signature_count",
+        "created_at",
+        "updated_at",
+        "organization",
+        "review",
+        "review_reason",
+        "submitted_at",
+        "review_link",
+    )
     inlines = (PetitionUpdateInline,)
     # Who receives signers' data: sponsors get the supporters who opted in and milestone mails,
     # targets get their constituents' signatures on the schedule (mechanisms.audit).
@@ -90,6 +120,18 @@ class PetitionAdmin(AuditedAdminMixin, TranslationAdmin):
         (_("Delivery to officials"), {"fields": ("targets", "delivery_schedule")}),
         (_("After it closes"), {"fields": ("outcome",)}),
         (_("Count"), {"fields": ("signature_count", "created_at", "updated_at")}),
+        (
+            _("Drafted by an organization"),
+            {
+                "fields": (
+                    "organization",
+                    "review",
+                    "review_reason",
+                    "submitted_at",
+                    "review_link",
+                )
+            },
+        ),
     )
 
     def get_urls(self) -> list[URLPattern]:
@@ -149,13 +191,35 @@ class PetitionAdmin(AuditedAdminMixin, TranslationAdmin):
         )
 
 
+@admin.register(PetitionReview)
+class PetitionReviewAdmin(ReviewQueueAdmin):
+    pass
+
+
 @admin.register(PetitionUpdate)
-class PetitionUpdateAdmin(TranslationAdmin):
-    list_display = ("title", "petition", "published_at", "email_signers", "emails_sent")
-    list_filter = ("petition", ("published_at", admin.EmptyFieldListFilter))
+class PetitionUpdateAdmin(ReviewAdminMixin, TranslationAdmin):
+    list_display = (
+        "title",
+        "petition",
+        "organization",
+        "review",
+        "published_at",
+        "email_signers",
+        "emails_sent",
+        "review_link",
+    )
+    list_filter = ("review", "petition", ("published_at", admin.EmptyFieldListFilter))
     search_fields = ("title_en", "title_it", "petition__slug")
     autocomplete_fields = ("petition",)
-    readonly_fields = ("published_at", "mailing_started_at", "created_at")
+    readonly_fields = (
+        "published_at",
+        "mailing_started_at",
+        "created_at",
+        "organization",
+        "review",
+        "review_reason",
+        "unpublished_at",
+    )
     actions = ("publish",)
     # Unpublished updates first: they are the ones waiting for someone to act. (The 5.2 stubs
     # allow only names here; Django takes expressions too.)
@@ -194,7 +258,9 @@ class PetitionUpdateAdmin(TranslationAdmin):
             self,
             request,
             queryset,
-            run=lambda update: campaigns.petition_update_publish(update_id=update.pk),
+            run=lambda update: drafting.update_approve(
+                update_id=update.pk, user=user_logged_in(request=request)
+            ),
             done=ngettext_lazy("Published %d update.", "Published %d updates."),
             left=ngettext_lazy(
                 "%d update was already published and was not sent again.",
@@ -215,3 +281,41 @@ class PetitionMilestoneAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def review_decisions(self, obj: PetitionUpdate) -> list[Decision]:
+        if obj.published_at is None and obj.review == Review.SUBMITTED:
+            return [
+                (
+                    "_publish",
+                    _("Approve, publish and email"),
+                    lambda pk, user, reason: drafting.update_approve(update_id=pk, user=user),
+                ),
+                (
+                    "_return",
+                    _("Return with the reason"),
+                    lambda pk, user, reason: drafting.update_return(
+                        update_id=pk, user=user, reason=reason
+                    ),
+                ),
+            ]
+        if obj.published_at is not None and obj.unpublished_at is None:
+            return [
+                (
+                    "_unpublish",
+                    _("Unpublish with the reason"),
+                    lambda pk, user, reason: drafting.update_unpublish(
+                        update_id=pk, user=user, reason=reason
+                    ),
+                )
+            ]
+        return []
+
+    def review_context(self, obj: PetitionUpdate) -> dict[str, object]:
+        return {
+            "update": obj,
+            "texts": [
+                (code, getattr(obj, f"title_{code}"), markdown_render(getattr(obj, f"body_{code}")))
+                for code in ("en", "it")
+                if getattr(obj, f"title_{code}")
+            ],
+        }

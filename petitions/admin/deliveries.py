@@ -12,9 +12,11 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from mechanisms.admin_actions import action_run
+from accounts.selectors import user_logged_in
+from mechanisms.admin_actions import action_report, action_run
 from mechanisms.admin_deliveries import DeliveryRecordAdmin
 from mechanisms.audit import AuditedAdminMixin
+from petitions.drafting.services import targets_confirm
 from petitions.jurisdiction import postal_code_normalize
 from petitions.models import Delivery, PostalArea, Response, Target
 from petitions.routing import POSTAL_AREA_AUDITED_FIELDS, TARGET_AUDITED_FIELDS
@@ -32,8 +34,11 @@ class TargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "locality",
         "has_email",
         "active",
+        "awaiting_confirmation",
+        "proposed_by",
     )
     list_filter = (
+        "awaiting_confirmation",
         "level",
         "active",
         ("country", CountryFilter),
@@ -43,8 +48,33 @@ class TargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("title", "name", "region", "locality", "email")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     ordering = ("level", "country", "region", "locality", "title")
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "proposed_by", "awaiting_confirmation")
     audited_fields = TARGET_AUDITED_FIELDS
+    actions = ("confirm",)
+
+    @admin.action(
+        description=_("Confirm the proposed officials, and tell who proposed them"),
+        permissions=("change",),
+    )
+    def confirm(self, request: HttpRequest, queryset: QuerySet[Target]) -> None:
+        confirmed = targets_confirm(
+            target_ids=list(queryset.values_list("pk", flat=True)),
+            user=user_logged_in(request=request),
+        )
+        action_report(
+            self,
+            request,
+            done=ngettext_lazy("Confirmed %d official.", "Confirmed %d officials."),
+            done_count=len(confirmed),
+            left=[
+                (
+                    ngettext_lazy(
+                        "%d was not awaiting confirmation.", "%d were not awaiting confirmation."
+                    ),
+                    queryset.count() - len(confirmed),
+                )
+            ],
+        )
 
     @admin.display(description=_("has email"), boolean=True, ordering="email")
     def has_email(self, target: Target) -> bool:

@@ -16,6 +16,7 @@ from petitions.models.campaigns import (
     goal_steps,
 )
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
+from petitions.models.drafting import PetitionInvitation, PetitionReview, PetitionVersion
 
 __all__ = [
     "GOAL_STEPS",
@@ -24,8 +25,11 @@ __all__ = [
     "DeliverySchedule",
     "FlaggedSignature",
     "Petition",
+    "PetitionInvitation",
     "PetitionMilestone",
+    "PetitionReview",
     "PetitionUpdate",
+    "PetitionVersion",
     "PostalArea",
     "Response",
     "Signature",

@@ -17,6 +17,7 @@ from modeltranslation.manager import MultilingualManager
 
 from accounts.models import Organization
 from mechanisms.models import ModeratedSignature
+from petitions.drafting.models import Review, ReviewedCampaign
 
 # When no fixed goal is set, the goal steps up to the next of these as the count reaches it, then
 # keeps doubling the last one.
@@ -55,7 +56,7 @@ class DeliverySchedule(models.TextChoices):
     CLOSE = "close", _("When it closes")
 
 
-class Petition(models.Model):
+class Petition(ReviewedCampaign):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         OPEN = "open", _("Open")
@@ -176,6 +177,15 @@ class Petition(models.Model):
             models.CheckConstraint(
                 condition=Q(goal__isnull=True) | Q(goal__gt=0),
                 name="petitions_petition_goal_positive",
+            ),
+            # Staff review what organizations write; what staff write needs no review.
+            models.CheckConstraint(
+                condition=Q(review="") | Q(organization__isnull=False),
+                name="petitions_petition_review_has_organization",
+            ),
+            models.CheckConstraint(
+                condition=~Q(review="submitted") | Q(submitted_at__isnull=False),
+                name="petitions_petition_submitted_has_date",
             ),
         ]
 
@@ -416,6 +426,22 @@ class PetitionUpdate(models.Model):
         help_text=_("Email it to confirmed signers who asked for updates, when it is published."),
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    # An update an organization's editor wrote (staff's own have none): it waits for staff's
+    # review unless staff trust the organization.
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    review = models.CharField(
+        _("review"), max_length=20, choices=Review.choices, blank=True, default=""
+    )
+    review_reason = models.TextField(_("reason given by staff"), blank=True)
+    # Taken off the campaign's page by staff; emails already sent stay sent.
+    unpublished_at = models.DateTimeField(_("unpublished at"), null=True, blank=True)
     # Claimed by the one task that splits the mailing into batches.
     mailing_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

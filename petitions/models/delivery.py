@@ -40,6 +40,17 @@ class Target(models.Model):
     email = models.EmailField(_("delivery email"), blank=True)
     contact_url = WebURLField(_("public contact page"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # An official an organization's editor proposed for their draft: not in the directory, and
+    # not delivered to, until staff confirm it.
+    proposed_by = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    awaiting_confirmation = models.BooleanField(_("awaiting staff confirmation"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from accounts.selectors import member_addresses
 from mechanisms import outbox
 from mechanisms.outbox import Recipient
 from petitions import emails
+from petitions.drafting.models import Review
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 from petitions.services.counting import petition_counts_update
 
@@ -32,11 +33,17 @@ def petitions_open_and_close_due(*, now: datetime | None = None) -> Transitions:
     """Open scheduled drafts and close open petitions whose dates have come (run every minute).
 
     A draft opens by itself only if staff gave it an opening date; one without stays a draft.
-    Each is one conditional UPDATE, so two runs at once change each petition once.
+    An organization's draft opens only once staff approved it (petitions.drafting), never while
+    its editors are still writing it. Each is one conditional UPDATE, so two runs at once change
+    each petition once.
     """
     now = now or timezone.now()
     opened = (
-        Petition.objects.filter(status=Petition.Status.DRAFT, opens_at__lte=now)
+        Petition.objects.filter(
+            Q(review="") | Q(review=Review.APPROVED),
+            status=Petition.Status.DRAFT,
+            opens_at__lte=now,
+        )
         .exclude(closes_at__lte=now)
         .update(status=Petition.Status.OPEN)
     )

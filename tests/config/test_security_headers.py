@@ -31,6 +31,7 @@ from letters.emails import CONFIRM_TOKEN_PURPOSE as LETTER_CONFIRM
 from mechanisms.outbox import email_enqueue
 from mechanisms.tokens import token_make
 from petitions.emails import CONFIRM_TOKEN_PURPOSE, CONFIRMATIONS, UNSUBSCRIBE_TOKEN_PURPOSE
+from petitions.models import PetitionInvitation, PetitionVersion
 from tests.factories import (
     IndividualSignatureFactory,
     MembershipFactory,
@@ -138,6 +139,14 @@ def world(db) -> World:
     statement = StatementFactory(signature=cosigned)
     individual = IndividualSignatureFactory(letter=letter)
     pending = PendingOrganizationFactory()
+    # A draft of the member's organization, with a version, and an invitation to it.
+    draft = PetitionFactory(organization=organization, review="editing", status="draft")
+    PetitionVersion.objects.create(campaign=draft, number=1, event="created", content={})
+    invitation = PetitionInvitation.objects.create(
+        campaign=PetitionFactory(organization=pending, review="editing", status="draft"),
+        organization=organization,
+        role="co_sponsor",
+    )
     # An email in the outbox, so its admin page shows one rather than "not found".
     email_enqueue(
         kind=CONFIRMATIONS.signer,
@@ -174,6 +183,8 @@ def world(db) -> World:
             # says the link is broken must carry the header just the same.
             "token": "not-a-token",
             "url": "no-such-admin-page/",
+            "kind": "petition",
+            "number": "1",
         },
         by_route={
             "petitions:confirm": {"token": confirm},
@@ -188,6 +199,20 @@ def world(db) -> World:
             },
             "accounts:password_set": {"token": password_token},
             "admin:view_on_site": {"object_id": str(petition.pk)},
+            **{
+                f"drafting:{name}": {"pk": str(draft.pk)}
+                for name in (
+                    "campaign",
+                    "submit",
+                    "targets",
+                    "propose_target",
+                    "invite",
+                    "history",
+                    "version",
+                    "update_new",
+                )
+            },
+            "drafting:invitation_answer": {"pk": str(invitation.pk)},
         },
     )
 

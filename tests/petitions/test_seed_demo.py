@@ -44,8 +44,9 @@ def test_second_run_creates_nothing() -> None:
     output = _seed()
 
     assert _counts() == first
-    # The staff login, the demo moderator and the organization's login.
-    assert first == (4, 11, 6, 3)
+    # The staff login, the demo moderator and the organization's login; six petitions and the
+    # organization's draft.
+    assert first == (4, 11, 7, 3)
     assert (
         "Demo data: 4 topics (0 new), 11 organizations (0 new), 6 petitions (0 new), "
         "staff account admin@cosign.test (existing)." in output
@@ -78,9 +79,12 @@ def test_only_the_closed_petition_refuses_signatures() -> None:
     assert closed.status == Petition.Status.CLOSED
     assert closed.opens_at < closed.closes_at
     assert not closed.is_accepting_signatures()
-    others = Petition.objects.exclude(pk=closed.pk)
+    others = Petition.objects.exclude(pk=closed.pk).filter(review="")
     assert others.count() == 5
     assert all(petition.is_accepting_signatures() for petition in others)
+    # The organization's draft, being written, takes none.
+    draft = Petition.objects.get(review="editing")
+    assert not draft.is_accepting_signatures()
 
 
 def test_admin_password_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,3 +187,12 @@ def test_the_organizations_workspace_has_two_weeks_through_three_links(client) -
     opted_in = mine.filter(sponsor_opt_ins__organization__slug=WORKSPACE_ORGANIZATION).count()
     assert opted_in > len(SIGNERS) // 2
     assert f"{opted_in} supporters" in supporters.content.decode()
+    # Its draft, being written, with its history and a co-sponsor invited.
+    draft = Petition.objects.get(organization__slug=WORKSPACE_ORGANIZATION, review="editing")
+    workspace = client.get(f"/en/organizations/{WORKSPACE_ORGANIZATION}/campaigns/")
+    assert draft.title in workspace.content.decode()
+    page = client.get(f"/en/organizations/{WORKSPACE_ORGANIZATION}/campaigns/petition/{draft.pk}/")
+    assert page.status_code == 200
+    assert "Fight for the Future: Co-sponsor, waiting for an answer" in page.content.decode()
+    assert draft.versions.count() >= 2
+    assert draft.targets.exists()

@@ -22,7 +22,11 @@ from petitions.demo_content import (
     UPDATES,
 )
 from petitions.demo_signatures import DEMO_PETITION, HELD, demo_signers_seed
-from petitions.demo_workspace import WORKSPACE_ORGANIZATION, demo_workspace_seed
+from petitions.demo_workspace import (
+    WORKSPACE_ORGANIZATION,
+    demo_draft_seed,
+    demo_workspace_seed,
+)
 from petitions.models import Petition, PetitionUpdate, Target, Topic
 
 
@@ -53,6 +57,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Workspace of {WORKSPACE_ORGANIZATION}: {workspace.created} new signatures over "
                 f"two weeks through three links, {workspace.opted_in} of them opted in to it."
+            )
+            drafted = demo_draft_seed(
+                organization=Organization.objects.get(slug=WORKSPACE_ORGANIZATION)
+            )
+            self.stdout.write(
+                f"Draft petition of {WORKSPACE_ORGANIZATION}: {'new' if drafted else 'existing'}, "
+                "with a co-sponsor invited."
             )
             email, staff_state, staff_message = self._seed_staff()
         # Printed after the commit, so a password is never shown for an account that rolled back.

@@ -1,0 +1,257 @@
+"""Organizations draft campaigns on the site: the draft, its versions, invitations, staff's
+review and the emails of each step (issue 18, item 2)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from accounts.models import Membership, Organization, User
+from letters.models import OpenLetter, OrganizationSignature
+from petitions.models import Petition, PetitionInvitation, Target
+from tests.factories import OrganizationFactory, TargetFactory
+from tests.outbox import outbox_drain
+
+PASSWORD = "a long enough password 42"
+
+
+def _member(organization: Organization, email: str, role: str = "editor") -> User:
+    user = User.objects.create_user(email, PASSWORD, full_name=email.split("@")[0].title())
+    Membership.objects.create(user=user, organization=organization, role=role)
+    return user
+
+
+def _petition_form(**changes: str) -> dict[str, str]:
+    data = {
+        "title_en": "End the Ring partnership",
+        "title_it": "",
+        "summary_en": "Oakland police should stop asking for doorbell footage.",
+        "summary_it": "",
+        "demand_en": "End the partnership.",
+        "demand_it": "",
+        "addressed_to_en": "Oakland City Council",
+        "addressed_to_it": "",
+        "body_en": "## Why\n\nBecause **cameras** watch everyone. <script>alert(1)</script>",
+        "body_it": "",
+        "topic": "",
+        "language": "en",
+        "goal": "",
+        "opens_at": "",
+        "closes_at": "",
+        "countries": [],
+        "delivery_schedule": "none",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def pair(db):
+    lead = OrganizationFactory(name="Oakland Privacy", slug="oakland-privacy")
+    other = OrganizationFactory(name="Fight for the Future", slug="fight-for-the-future")
+    return lead, other
+
+
+def test_an_editor_drafts_previews_saves_invites_and_submits(client, pair, settings) -> None:
+    lead, other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    _member(other, "co@fightforthefuture.example")
+    staff = User.objects.create_superuser("staff@cosign.example", PASSWORD)
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+
+    preview = client.post(f"{base}new/petition/", {**_petition_form(), "preview": "1"})
+    assert preview.status_code == 200
+    assert b"<strong>cameras</strong>" in preview.content
+    assert b"<script>alert" not in preview.content
+    assert not Petition.objects.exists()
+
+    missing = client.post(f"{base}new/petition/", _petition_form(title_en="", save="1"))
+    assert missing.status_code == 400
+    assert "Oakland police should stop" in missing.content.decode()
+    assert not Petition.objects.exists()
+
+    created = client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    assert created.status_code == 302
+    assert (petition.status, petition.review, petition.organization) == ("draft", "editing", lead)
+    assert petition.slug == "end-the-ring-partnership"
+    assert list(petition.sponsors.all()) == [lead]
+    page = f"{base}petition/{petition.pk}/"
+    assert client.get(page).status_code == 200
+    assert client.get(f"/en/p/{petition.slug}/").status_code == 404
+
+    client.post(page, _petition_form(title_it="Basta Ring", save="1"))
+    petition.refresh_from_db()
+    assert petition.title_it == "Basta Ring"
+    assert [v.event for v in petition.versions.order_by("number")] == ["created", "saved"]
+
+    target = TargetFactory()
+    assert client.post(f"{page}targets/", {"add": target.pk}).status_code == 302
+    assert list(petition.targets.all()) == [target]
+
+    client.post(f"{page}invite/", {"organization": other.pk, "role": "co_sponsor"})
+    invitation = PetitionInvitation.objects.get()
+    assert invitation.status == "pending"
+    outbox_drain()
+    assert [m.to for m in mail.outbox] == [["co@fightforthefuture.example"]]
+    assert "Oakland Privacy invites you" in mail.outbox[0].subject
+
+    mail.outbox.clear()
+    client.post(f"{page}submit/")
+    petition.refresh_from_db()
+    assert petition.review == "submitted"
+    outbox_drain()
+    assert {m.to[0] for m in mail.outbox} == {"ed@oaklandprivacy.example", staff.email}
+    # Locked while staff review it.
+    locked = client.post(page, _petition_form(title_en="Changed", save="1"))
+    assert locked.status_code == 409
+    petition.refresh_from_db()
+    assert petition.title_en == "End the Ring partnership"
+
+
+def test_staff_return_with_a_reason_then_publish(client, pair) -> None:
+    lead, other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    co = _member(other, "co@fightforthefuture.example")
+    staff = User.objects.create_superuser("staff@cosign.example", PASSWORD)
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    client.post(
+        f"{base}petition/{petition.pk}/invite/", {"organization": other.pk, "role": "co_lead"}
+    )
+    client.force_login(co)
+    invitation = PetitionInvitation.objects.get()
+    client.post(
+        f"/en/organizations/{other.slug}/campaigns/invitations/petition/{invitation.pk}/",
+        {"answer": "accept"},
+    )
+    assert set(petition.sponsors.all()) == {lead, other}
+    # A co-lead writes it too.
+    assert (
+        client.get(f"/en/organizations/{other.slug}/campaigns/petition/{petition.pk}/").status_code
+        == 200
+    )
+    client.post(f"/en/organizations/{other.slug}/campaigns/petition/{petition.pk}/submit/")
+
+    client.force_login(staff)
+    review = f"/admin/petitions/petition/{petition.pk}/review/"
+    assert client.get(review).status_code == 200
+    empty = client.post(review, {"reason": "", "_return": "1"})
+    assert "Write the reason" in empty.content.decode()
+    outbox_drain()
+    mail.outbox.clear()
+    client.post(review, {"reason": "Name the council members.", "_return": "1"})
+    outbox_drain()
+    petition.refresh_from_db()
+    assert (petition.review, petition.review_reason) == ("returned", "Name the council members.")
+    assert {m.to[0] for m in mail.outbox} == {editor.email, co.email}
+    assert "Name the council members." in mail.outbox[0].body
+
+    client.force_login(editor)
+    client.post(f"{base}petition/{petition.pk}/submit/")
+    client.force_login(staff)
+    client.post(review, {"reason": "", "_publish": "1"})
+    petition.refresh_from_db()
+    assert (petition.status, petition.review) == ("open", "approved")
+    assert client.get(f"/en/p/{petition.slug}/").status_code == 200
+    events = list(petition.versions.order_by("number").values_list("event", flat=True))
+    assert events == ["created", "submitted", "returned", "submitted", "published"]
+
+
+def test_a_letter_co_sponsor_signs_on_accepting(client, pair) -> None:
+    lead, other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    co = _member(other, "co@fightforthefuture.example")
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    data = {
+        "title_en": "Investigate police partnerships",
+        "summary_en": "We ask for an investigation.",
+        "ask_en": "Investigate.",
+        "addressed_to_en": "The Attorney General",
+        "body_en": "Dear Attorney General,",
+        "save": "1",
+    }
+    assert client.post(f"{base}new/letter/", data).status_code == 302
+    letter = OpenLetter.objects.get()
+    assert list(letter.lead_organizations.all()) == [lead]
+    client.post(
+        f"{base}letter/{letter.pk}/invite/", {"organization": other.pk, "role": "co_sponsor"}
+    )
+    client.force_login(co)
+    invitation = letter.invitations.get()
+    client.post(
+        f"/en/organizations/{other.slug}/campaigns/invitations/letter/{invitation.pk}/",
+        {"answer": "accept"},
+    )
+    assert OrganizationSignature.objects.get(letter=letter).organization == other
+
+
+def test_a_proposed_official_waits_for_staff(client, pair) -> None:
+    lead, _other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    bad = client.post(
+        f"{base}petition/{petition.pk}/targets/propose/",
+        {"name": "Jane Roe", "title": "Mayor of Alameda", "level": "local", "country": "US"},
+    )
+    assert bad.status_code == 400
+    assert not Target.objects.exists()
+    client.post(
+        f"{base}petition/{petition.pk}/targets/propose/",
+        {
+            "name": "Jane Roe",
+            "title": "Mayor of Alameda",
+            "level": "local",
+            "country": "US",
+            "region": "CA",
+            "locality": "Alameda",
+            "email": "mayor@alameda.example",
+        },
+    )
+    target = Target.objects.get()
+    assert (target.active, target.awaiting_confirmation, target.proposed_by) == (False, True, lead)
+    assert list(petition.targets.all()) == [target]
+
+
+def test_the_history_says_what_each_version_changed(client, pair) -> None:
+    lead, _other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    page = f"{base}petition/{petition.pk}/"
+    client.post(page, _petition_form(title_en="End Ring partnerships now", goal="500", save="1"))
+    unchanged = client.post(
+        page,
+        _petition_form(title_en="End Ring partnerships now", goal="500", save="1"),
+        follow=True,
+    )
+    assert "Nothing had changed." in unchanged.content.decode()
+
+    history = client.get(f"{page}history/").content.decode()
+    assert "Version 2" in history
+    assert "Changed: Title (English), Fixed goal" in history
+    assert "Version 3" not in history
+    first = client.get(f"{page}history/1/").content.decode()
+    assert "End the Ring partnership" in first
+    assert client.get(f"{page}history/9/").status_code == 404
+
+
+def test_the_workspace_reads_in_italian(client, pair) -> None:
+    lead, other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    client.force_login(editor)
+    client.post(f"/en/organizations/{lead.slug}/campaigns/new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    page = client.get(f"/it/organizations/{lead.slug}/campaigns/petition/{petition.pk}/")
+    text = page.content.decode()
+    assert "Invia in revisione" in text
+    assert "Titolo (Italiano)" in text or "Titolo (italiano)" in text
