@@ -269,19 +269,6 @@ class PetitionUpdateAdmin(ReviewAdminMixin, TranslationAdmin):
             audit=gettext("Published, and signers who asked for updates emailed."),
         )
 
-
-@admin.register(PetitionMilestone)
-class PetitionMilestoneAdmin(admin.ModelAdmin):
-    list_display = ("petition", "goal", "reached_at", "notified_at")
-    list_filter = ("petition",)
-    list_select_related = ("petition",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # recorded by the counter as goals are reached
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
     def review_decisions(self, obj: PetitionUpdate) -> list[Decision]:
         if obj.published_at is None and obj.review == Review.SUBMITTED:
             return [
@@ -319,3 +306,16 @@ class PetitionMilestoneAdmin(admin.ModelAdmin):
                 if getattr(obj, f"title_{code}")
             ],
         }
+
+
+@admin.register(PetitionMilestone)
+class PetitionMilestoneAdmin(admin.ModelAdmin):
+    list_display = ("petition", "goal", "reached_at", "notified_at")
+    list_filter = ("petition",)
+    list_select_related = ("petition",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # recorded by the counter as goals are reached
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
