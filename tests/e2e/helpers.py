@@ -65,7 +65,8 @@ def audit(page: Page, name: str) -> None:
     screenshot(page, name)
     found = accessibility_violations(page)
     assert found == [], f"{name}: axe-core findings: {found}"
-    assert unlabelled_fields(page) == [], f"{name}: fields without a label"
+    unlabelled = unlabelled_fields(page)
+    assert unlabelled == [], f"{name}: fields without a label: {unlabelled}"
 
 
 def fill_sign_form(
