@@ -13,21 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
 from letters.models import LetterInvitation, LetterVersion, OpenLetter, OrganizationSignature
-from petitions.drafting.forms import DraftForm
+from petitions.drafting.forms import DraftForm, in_every_language
 from petitions.drafting.kinds import DraftKind, draft_kind_register
 from petitions.drafting.models import CampaignInvitation
 
 _TEXTS = ("title", "summary", "ask", "addressed_to", "body")
 
 
-def _texts(names: tuple[str, ...]) -> list[str]:
-    return [f"{name}_{code}" for name in names for code in ("en", "it")]
-
-
 class LetterDraftForm(DraftForm):
     required_en = ("title", "summary", "ask", "addressed_to", "body")
     sections: ClassVar = [
-        (_("Text"), _texts(_TEXTS)),
+        (_("Text"), in_every_language(_TEXTS)),
         (_("Topic"), ["topic"]),
         (
             _("Individual signers"),
@@ -44,7 +40,7 @@ class LetterDraftForm(DraftForm):
     class Meta:
         model = OpenLetter
         fields: ClassVar = [
-            *_texts(_TEXTS),
+            *in_every_language(_TEXTS),
             "topic",
             "individuals_may_sign",
             "names_may_be_withheld",

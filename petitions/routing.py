@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from petitions.models import Petition, Signature, Target
 
@@ -21,6 +22,23 @@ from petitions.models import Petition, Signature, Target
 TARGET_AUDITED_FIELDS = ("email", "level", "country", "region", "locality", "active")
 # A postal code's place decides which local and state targets its signers reach.
 POSTAL_AREA_AUDITED_FIELDS = ("country", "postal_code", "region", "locality")
+
+
+# What routing needs to know of a target's place, by level (the model's check constraints).
+def target_place_needs(level: str) -> list[tuple[str, str]]:
+    needs: dict[str, list[tuple[str, str]]] = {
+        Target.Level.LOCAL: [
+            ("country", _("a local target needs a country")),
+            ("region", _("a local target needs a region")),
+            ("locality", _("a local target needs a locality")),
+        ],
+        Target.Level.STATE: [
+            ("country", _("a state target needs a country")),
+            ("region", _("a state target needs a region")),
+        ],
+        Target.Level.NATIONAL: [("country", _("a national target needs a country"))],
+    }
+    return needs.get(level, [])
 
 
 def constituents(*, petition_id: int, target: Target) -> QuerySet[Signature]:

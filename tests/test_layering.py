@@ -30,7 +30,7 @@ LETTERS_MAY_IMPORT_FROM_PETITIONS: dict[str, frozenset[str]] = {
         {"CampaignInvitation", "CampaignVersion", "ReviewedCampaign"}
     ),
     "petitions.drafting.kinds": frozenset({"DraftKind", "draft_kind_register"}),
-    "petitions.drafting.forms": frozenset({"DraftForm"}),
+    "petitions.drafting.forms": frozenset({"DraftForm", "in_every_language"}),
     "petitions.drafting.admin": frozenset({"CampaignReviewAdminMixin", "ReviewQueueAdmin"}),
 }
 

@@ -9,12 +9,14 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from mechanisms.validators import validate_no_control_characters
 from petitions.drafting.models import CampaignInvitation
 from petitions.models import Petition, PetitionUpdate, Target
+from petitions.routing import target_place_needs
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
@@ -57,13 +59,14 @@ class DraftForm(forms.ModelForm):
 _TEXTS = ("title", "summary", "demand", "addressed_to", "body")
 
 
-def _texts(names: tuple[str, ...]) -> list[str]:
+def in_every_language(names: tuple[str, ...]) -> list[str]:
+    """The fields modeltranslation makes of `names`: title_en, title_it, summary_en, ..."""
     return [f"{name}_{code}" for name in names for code, _label in settings.LANGUAGES]
 
 
 class PetitionDraftForm(DraftForm):
     sections: ClassVar = [
-        (_("Text"), _texts(_TEXTS)),
+        (_("Text"), in_every_language(_TEXTS)),
         (_("Topic, goal and dates"), ["topic", "language", "goal", "opens_at", "closes_at"]),
         (
             _("Sign form"),
@@ -80,7 +83,7 @@ class PetitionDraftForm(DraftForm):
     class Meta:
         model = Petition
         fields: ClassVar = [
-            *_texts(_TEXTS),
+            *in_every_language(_TEXTS),
             "topic",
             "language",
             "goal",
@@ -140,20 +143,11 @@ class TargetProposalForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        level = Target.Level(cleaned["level"]) if cleaned.get("level") else None
-        # The database's own rules (petitions_target_*), said next to the field to fill in.
-        needs = (
-            {
-                Target.Level.LOCAL: ("country", "region", "locality"),
-                Target.Level.STATE: ("country", "region"),
-                Target.Level.NATIONAL: ("country",),
-            }.get(level, ())
-            if level
-            else ()
-        )
-        for name in needs:
+        # The database's own rules (petitions_target_*), as the importer says them, next to the
+        # field to fill in.
+        for name, message in target_place_needs(cleaned.get("level") or ""):
             if not cleaned.get(name):
-                self.add_error(name, _("An official at this level needs this place."))
+                self.add_error(name, f"{capfirst(message)}.")
         return cleaned
 
     def validate_constraints(self, exclude: Any = None) -> None:
@@ -175,7 +169,7 @@ class UpdateForm(forms.ModelForm):
 
     class Meta:
         model = PetitionUpdate
-        fields: ClassVar = [*_texts(("title", "body")), "email_signers"]
+        fields: ClassVar = [*in_every_language(("title", "body")), "email_signers"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

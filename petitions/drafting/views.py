@@ -8,6 +8,7 @@ page with what was typed kept."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -160,29 +161,7 @@ def campaign_new(request: HttpRequest, organization: str, kind: str) -> HttpResp
         return redirect("drafting:list", organization=found.slug)
     if request.method != "POST":
         return _form_page(request, organization=found, kind=draft_kind, form=draft_kind.form())
-    form = draft_kind.form(request.POST)
-    if not form.is_valid():
-        return _form_page(request, organization=found, kind=draft_kind, form=form, status=400)
-    if "preview" in request.POST:
-        return _form_page(
-            request,
-            organization=found,
-            kind=draft_kind,
-            form=form,
-            preview=_preview(draft_kind, form.instance),
-        )
-    try:
-        campaign = services.draft_create(
-            kind=draft_kind,
-            campaign=form.save(commit=False),
-            organization=found,
-            user=user_logged_in(request=request),
-        )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return _form_page(request, organization=found, kind=draft_kind, form=form, status=400)
-    messages.success(request, _("Draft saved. Add its targets and partners, then submit it."))
-    return _back(found, draft_kind, campaign)
+    return _draft_post(request, organization=found, kind=draft_kind)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -195,32 +174,41 @@ def campaign_page(request: HttpRequest, organization: str, kind: str, pk: int) -
         return _form_page(
             request, organization=found, kind=draft_kind, form=form, campaign=campaign
         )
-    form = draft_kind.form(request.POST, instance=campaign)
+    return _draft_post(request, organization=found, kind=draft_kind, campaign=campaign)
+
+
+def _draft_post(
+    request: HttpRequest, *, organization: Organization, kind: DraftKind, campaign: Any = None
+) -> HttpResponse:
+    """The draft form sent: shown again with its errors, or with its preview (nothing saved),
+    or saved as a new draft or a new version of one."""
+    form = kind.form(request.POST, instance=campaign)
+    page = functools.partial(
+        _form_page, request, organization=organization, kind=kind, form=form, campaign=campaign
+    )
     if not form.is_valid():
-        return _form_page(
-            request, organization=found, kind=draft_kind, form=form, campaign=campaign, status=400
-        )
+        return page(status=400)
     if "preview" in request.POST:
-        return _form_page(
-            request,
-            organization=found,
-            kind=draft_kind,
-            form=form,
-            campaign=campaign,
-            preview=_preview(draft_kind, form.instance),
-        )
+        return page(preview=_preview(kind, form.instance))
+    user = user_logged_in(request=request)
     try:
-        changed = services.draft_save(
-            kind=draft_kind, campaign=form.save(commit=False), user=user_logged_in(request=request)
-        )
+        if campaign is None:
+            campaign = services.draft_create(
+                kind=kind, campaign=form.save(commit=False), organization=organization, user=user
+            )
+            message = _("Draft saved. Add its targets and partners, then submit it.")
+        else:
+            changed = services.draft_save(kind=kind, campaign=form.save(commit=False), user=user)
+            message = _("Draft saved.") if changed else _("Nothing had changed.")
     except ValidationError as error:
         form.add_error(None, error)
-        stored = selectors.campaign_for_editor(kind=draft_kind, organization=found, pk=pk)
-        return _form_page(
-            request, organization=found, kind=draft_kind, form=form, campaign=stored, status=409
-        )
-    messages.success(request, _("Draft saved.") if changed else _("Nothing had changed."))
-    return _back(found, draft_kind, campaign)
+        if campaign is None:
+            return page(status=400)
+        # The page around the form shows the draft as stored, not as the form changed it.
+        stored = selectors.campaign_for_editor(kind=kind, organization=organization, pk=campaign.pk)
+        return page(campaign=stored, status=409)
+    messages.success(request, message)
+    return _back(organization, kind, campaign)
 
 
 @require_POST

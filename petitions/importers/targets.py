@@ -29,7 +29,7 @@ from mechanisms.csv_import import (
 )
 from mechanisms.web_urls import web_url_normalize
 from petitions.models import Target
-from petitions.routing import TARGET_AUDITED_FIELDS
+from petitions.routing import TARGET_AUDITED_FIELDS, target_place_needs
 
 TARGET_COLUMNS = (
     "name",
@@ -42,23 +42,6 @@ TARGET_COLUMNS = (
     "contact_url",
 )
 _TARGET_FIELDS = ("name", "title", "region", "locality", "email", "contact_url")
-
-
-# What routing needs to know of a target's place, by level (the model's check constraints).
-def _place_needs(level: str) -> list[tuple[str, str]]:
-    needs: dict[str, list[tuple[str, str]]] = {
-        Target.Level.LOCAL: [
-            ("country", _("a local target needs a country")),
-            ("region", _("a local target needs a region")),
-            ("locality", _("a local target needs a locality")),
-        ],
-        Target.Level.STATE: [
-            ("country", _("a state target needs a country")),
-            ("region", _("a state target needs a region")),
-        ],
-        Target.Level.NATIONAL: [("country", _("a national target needs a country"))],
-    }
-    return needs.get(level, [])
 
 
 @dataclass
@@ -112,7 +95,7 @@ def targets_check(table: CsvTable, *, progress: Progress | None = None) -> Check
         region = cell_text_check(cells, "region", Target, reasons)
         locality = cell_text_check(cells, "locality", Target, reasons)
         place = {"country": cells["country"], "region": region, "locality": locality}
-        reasons.extend(message for part, message in _place_needs(level) if not place[part])
+        reasons.extend(message for part, message in target_place_needs(level) if not place[part])
         email = cell_text_check(cells, "email", Target, reasons)
         if email:
             try:

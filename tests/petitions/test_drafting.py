@@ -246,7 +246,7 @@ def test_the_history_says_what_each_version_changed(client, pair) -> None:
 
 
 def test_the_workspace_reads_in_italian(client, pair) -> None:
-    lead, other = pair
+    lead, _other = pair
     editor = _member(lead, "ed@oaklandprivacy.example")
     client.force_login(editor)
     client.post(f"/en/organizations/{lead.slug}/campaigns/new/petition/", _petition_form(save="1"))

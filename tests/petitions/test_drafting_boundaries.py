@@ -688,7 +688,7 @@ def test_the_propose_official_form_keeps_what_was_typed(client, sides) -> None:
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "An official at this level needs this place." in page
+    assert "A local target needs a locality." in page
     assert "Typed Official" in page
     assert "typed@alameda.example" in page
     assert not Target.objects.exists()
