@@ -19,7 +19,8 @@ def validate_no_control_characters(value: str) -> None:
 
     They hide or reorder text in admin lists, CSV exports and emails to officials.
     """
-    if any(unicodedata.category(char) in {"Cc", "Cf", "Co", "Cs"} for char in value):
+    # Zl and Zp: the line and paragraph separators, which some mail and CSV readers break on.
+    if any(unicodedata.category(char) in {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"} for char in value):
         raise ValidationError(
             _("Please remove the invisible or control characters from this field."),
             code="control_characters",

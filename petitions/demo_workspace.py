@@ -154,7 +154,7 @@ def demo_draft_seed(*, organization: Organization) -> bool:
     # A second version: the Italian text, added after the English one.
     for field, text in italian.items():
         setattr(draft, field, text)
-    drafting.draft_save(kind=PETITION, campaign=draft, user=user)
+    drafting.draft_save(kind=PETITION, campaign=draft, organization=organization, user=user)
     council = Target.objects.filter(active=True, locality__iexact="Oakland").first()
     if council is not None:
         drafting.draft_targets_change(

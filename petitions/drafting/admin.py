@@ -149,7 +149,7 @@ class CampaignReviewAdminMixin(ReviewAdminMixin):
             "targets": list(obj.targets.order_by("title")),
             "partners": list(kind.partners(obj)),
             "invitations": selectors.invitations_sent(kind=kind, campaign=obj),
-            "versions": selectors.versions_of(kind=kind, campaign=obj),
+            "versions": selectors.versions_of(kind=kind, campaign=obj, limit=20),
         }
 
 

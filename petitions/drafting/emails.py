@@ -254,7 +254,7 @@ def _update_step(email: OutboundEmail) -> Notice | None:
     if update is None or update.organization is None:
         return None
     step = email.ref.get("step")
-    link = _draft_url("petition", update.organization_id, update.petition_id)
+    link = _draft_url("petition", email.ref.get("organization"), update.petition_id)
     values = {"title": update.title, "petition": update.petition.title}
     if step == "submitted":
         subject = gettext("Update waiting for review: %(title)s") % values

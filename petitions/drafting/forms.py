@@ -9,6 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,18 @@ LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 # One line of text each (titles, names): no control or formatting characters.
 _ONE_LINE = ("title", "demand", "addressed_to", "ask", "name")
+# The longest text an editor may save in one field (a long open letter is a third of this): every
+# save keeps a version, and a draft's page renders every text.
+TEXT_MAX_LENGTH = 20_000
+
+
+def _text_limit(field: forms.Field) -> None:
+    """Hold a text field without a length of its own (the model's TextFields) to
+    TEXT_MAX_LENGTH, said in the field and checked on the server."""
+    if isinstance(field, forms.CharField) and field.max_length is None:
+        field.max_length = TEXT_MAX_LENGTH
+        field.validators.append(MaxLengthValidator(TEXT_MAX_LENGTH))
+        field.widget.attrs["maxlength"] = str(TEXT_MAX_LENGTH)
 
 
 class DraftForm(forms.ModelForm):
@@ -47,6 +60,7 @@ class DraftForm(forms.ModelForm):
                 field.required = language == "en" and base in self.required_en
                 if base in _ONE_LINE:
                     field.validators.append(validate_no_control_characters)
+            _text_limit(field)
             if isinstance(field, forms.DateTimeField):
                 field.widget = forms.DateTimeInput(
                     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -179,5 +193,6 @@ class UpdateForm(forms.ModelForm):
             self.fields[f"title_{code}"].required = code == "en"
             self.fields[f"body_{code}"].required = code == "en"
             self.fields[f"title_{code}"].validators.append(validate_no_control_characters)
+            _text_limit(self.fields[f"body_{code}"])
         self.helper = FormHelper()
         self.helper.form_tag = False

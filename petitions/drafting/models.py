@@ -60,6 +60,9 @@ class CampaignVersion(models.Model):
     event = models.CharField(_("event"), max_length=20, choices=Event.choices)
     note = models.TextField(_("reason"), blank=True)
     content = models.JSONField(_("content"), encoder=DjangoJSONEncoder)
+    # The names of the fields that differ from the version before, written with the version so
+    # that a history lists its steps without reading every version's content.
+    changed = models.JSONField(_("changed"), default=list)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -81,6 +84,8 @@ class CampaignInvitation(models.Model):
         PENDING = "pending", _("Waiting for an answer")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
+        # Not answered when staff published the campaign: nobody joins without their review.
+        EXPIRED = "expired", _("Closed at publication")
 
     organization = models.ForeignKey(
         "accounts.Organization",

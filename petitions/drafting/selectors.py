@@ -142,25 +142,28 @@ class VersionRow:
     changed: list[str]
 
 
-def versions_of(*, kind: DraftKind, campaign: ReviewedCampaign) -> list[VersionRow]:
-    """The draft's history, newest first, each with what it changed."""
-    versions = list(
-        kind.version_model._default_manager.filter(campaign=campaign)
-        .select_related("created_by")
-        .order_by("number")
-    )
+def versions_of(
+    *,
+    kind: DraftKind,
+    campaign: ReviewedCampaign,
+    limit: int | None = None,
+    before: int | None = None,
+) -> list[VersionRow]:
+    """The draft's history, newest first (the `limit` newest, older than version `before`),
+    each with what it changed. Their contents stay in the database: a long history of a long
+    text is listed as cheaply as a short one."""
+    versions = kind.version_model._default_manager.filter(campaign=campaign)
+    if before is not None:
+        versions = versions.filter(number__lt=before)
+    versions = versions.select_related("created_by").defer("content").order_by("-number")
     labels = field_labels(kind=kind)
-    rows: list[VersionRow] = []
-    previous: dict[str, Any] = {}
-    for version in versions:
-        changed = [
-            label
-            for name, label in labels.items()
-            if previous and previous.get(name) != version.content.get(name)
-        ]
-        rows.append(VersionRow(version=version, changed=changed))
-        previous = version.content
-    return rows[::-1]
+    return [
+        VersionRow(
+            version=version,
+            changed=[labels[name] for name in labels if name in version.changed],
+        )
+        for version in (versions[:limit] if limit is not None else versions)
+    ]
 
 
 def field_labels(*, kind: DraftKind) -> dict[str, str]:

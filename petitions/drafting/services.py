@@ -6,13 +6,14 @@ one transaction: a refused step changes nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -28,6 +29,7 @@ from petitions.drafting.models import (
     Review,
     ReviewedCampaign,
 )
+from petitions.drafting.petition_kind import PETITION
 from petitions.drafting.selectors import (
     campaign_content,
     campaign_led_by,
@@ -67,17 +69,30 @@ def version_record(
     user: User | None,
     note: str = "",
 ) -> CampaignVersion:
-    """The campaign's next version, as it stands now. The caller holds its row's lock, so two
-    steps at once number their versions one after the other."""
-    last = kind.version_model._default_manager.filter(campaign=campaign).aggregate(n=Max("number"))[
-        "n"
-    ]
+    """The campaign's next version, as it stands now, with the fields that differ from the
+    last one. The caller holds its row's lock, so two steps at once number their versions one
+    after the other."""
+    last = (
+        kind.version_model._default_manager.filter(campaign=campaign)
+        .order_by("-number")
+        .only("number", "content")
+        .first()
+    )
+    content = campaign_content(kind=kind, campaign=campaign)
+    # Through JSON and back, so that a date compares with the text stored for it.
+    content = json.loads(json.dumps(content, cls=DjangoJSONEncoder))
+    changed = (
+        [name for name, value in content.items() if last.content.get(name) != value]
+        if last is not None
+        else []
+    )
     return kind.version_model._default_manager.create(
         campaign=campaign,
-        number=(last or 0) + 1,
+        number=last.number + 1 if last is not None else 1,
         event=event,
         note=note,
-        content=campaign_content(kind=kind, campaign=campaign),
+        content=content,
+        changed=changed,
         created_by=user,
     )
 
@@ -111,7 +126,10 @@ def draft_create(
                 version_record(
                     kind=kind, campaign=campaign, event=CampaignVersion.Event.CREATED, user=user
                 )
-                audit_log(user=user, objects=[campaign], message=gettext("Drafted on the site."))
+                if user is not None:  # the demo's draft has no author
+                    audit_log(
+                        user=user, objects=[campaign], message=gettext("Drafted on the site.")
+                    )
             return campaign
         except IntegrityError:
             # Another draft took the same slug between the check and the insert.
@@ -122,10 +140,17 @@ def draft_create(
 
 
 @transaction.atomic
-def draft_save(*, kind: DraftKind, campaign: ReviewedCampaign, user: User | None) -> bool:
-    """Save the editors' changes to a draft (the form's instance). Returns whether anything
-    changed, which is when a version is recorded."""
+def draft_save(
+    *,
+    kind: DraftKind,
+    campaign: ReviewedCampaign,
+    organization: Organization,
+    user: User | None,
+) -> bool:
+    """Save the editors' changes to a draft (the form's instance), for a verified organization
+    that leads it. Returns whether anything changed, which is when a version is recorded."""
     stored = _locked(kind, campaign.pk)
+    _require_verified(organization)
     _require_editable(stored)
     before = campaign_content(kind=kind, campaign=stored)
     # The stored workflow fields win over whatever the form's copy had.
@@ -151,8 +176,10 @@ def draft_targets_change(
     """Add an official from the directory (or one the organization proposed) to the draft's
     targets, or take one off."""
     campaign = _locked(kind, campaign_id)
+    _require_verified(organization)
     _require_editable(campaign)
     targets = campaign.targets
+    before = set(targets.values_list("pk", flat=True))
     if add is not None:
         target = target_choosable(organization=organization, target_id=add)
         if target is None:
@@ -160,7 +187,8 @@ def draft_targets_change(
         targets.add(target)
     if remove is not None:
         targets.remove(remove)
-    version_record(kind=kind, campaign=campaign, event=CampaignVersion.Event.SAVED, user=user)
+    if set(targets.values_list("pk", flat=True)) != before:
+        version_record(kind=kind, campaign=campaign, event=CampaignVersion.Event.SAVED, user=user)
 
 
 @transaction.atomic
@@ -275,6 +303,11 @@ def draft_publish(
     campaign.review = Review.APPROVED
     campaign.review_reason = ""
     campaign.save()
+    # Staff approved the campaign with the partners it has now; an answer coming later would
+    # add one they never saw.
+    kind.invitation_model._default_manager.filter(
+        campaign=campaign, status=CampaignInvitation.Status.PENDING
+    ).update(status=CampaignInvitation.Status.EXPIRED)
     version = version_record(
         kind=kind, campaign=campaign, event=CampaignVersion.Event.PUBLISHED, user=user
     )
@@ -368,12 +401,22 @@ def invitation_decide(
     user: User,
     accept: bool,
 ) -> CampaignInvitation:
-    """The invited organization's answer. Accepting makes it a co-sponsor or co-lead at once."""
+    """The invited organization's answer, while the campaign is a draft (publishing it closes
+    the invitations still open). Accepting makes it a co-sponsor or co-lead at once."""
     invitation = (
         kind.invitation_model._default_manager.select_for_update()
         .select_related("campaign")
         .get(pk=invitation_id, organization=organization)
     )
+    # The campaign's lock too: staff publishing it at this moment wait, or this waits for them.
+    campaign = _locked(kind, invitation.campaign_id)
+    if invitation.status == CampaignInvitation.Status.EXPIRED or campaign.review not in (
+        *EDITABLE,
+        Review.SUBMITTED,
+    ):
+        raise ValidationError(
+            _("This campaign is already published: the invitation is closed."), code="closed"
+        )
     if invitation.status != CampaignInvitation.Status.PENDING:
         raise ValidationError(_("This invitation has already been answered."), code="answered")
     if accept:
@@ -385,11 +428,11 @@ def invitation_decide(
     invitation.decided_at = timezone.now()
     invitation.save(update_fields=["status", "decided_by", "decided_at"])
     if accept:
-        kind.join(invitation.campaign, invitation, user)
+        kind.join(campaign, invitation, user)
     emails.notice_enqueue(
         notice=emails.INVITATION_ANSWERED,
         about=f"{kind.name}:{invitation.pk}",
-        organizations=[invitation.campaign.organization],
+        organizations=[campaign.organization],
         ref={"kind": kind.name, "invitation": invitation.pk},
     )
     return invitation
@@ -399,12 +442,15 @@ def invitation_decide(
 
 
 def _update_notify(*, update: PetitionUpdate, step: str) -> None:
+    """Tell the organizations leading the petition (its author among them) of a step in an
+    update's review: a co-lead's update reaches signers the drafting organization gathered."""
     if update.organization_id is None:
         return  # staff's own update: nobody to tell
+    leads = campaign_led_by(kind=PETITION, campaign=update.petition)
     emails.notice_enqueue(
         notice=emails.UPDATE_STEP,
         about=f"{update.pk}:{step}",
-        organizations=[update.organization],
+        organizations=[update.organization, *(o for o in leads if o.pk != update.organization_id)],
         ref={"update": update.pk, "step": step},
     )
 

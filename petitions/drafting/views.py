@@ -30,6 +30,9 @@ from petitions.drafting.models import CampaignInvitation, ReviewedCampaign
 from petitions.drafting.services import EDITABLE
 from petitions.models import Petition
 
+# Versions on one page of a draft's history.
+HISTORY_PAGE = 50
+
 
 def _organization_for(request: HttpRequest, slug: str) -> Organization:
     organization = get_object_or_404(Organization, slug=slug)
@@ -142,7 +145,7 @@ def _campaign_context(
         )
         if lead and editable
         else None,
-        "versions": selectors.versions_of(kind=kind, campaign=campaign)[:5],
+        "versions": selectors.versions_of(kind=kind, campaign=campaign, limit=5),
         "shown": _preview(kind, campaign),
         "updates": list(campaign.updates.filter(organization__isnull=False).order_by("-created_at"))
         if isinstance(campaign, Petition)
@@ -198,7 +201,9 @@ def _draft_post(
             )
             message = _("Draft saved. Add its targets and partners, then submit it.")
         else:
-            changed = services.draft_save(kind=kind, campaign=form.save(commit=False), user=user)
+            changed = services.draft_save(
+                kind=kind, campaign=form.save(commit=False), organization=organization, user=user
+            )
             message = _("Draft saved.") if changed else _("Nothing had changed.")
     except ValidationError as error:
         form.add_error(None, error)
@@ -360,11 +365,22 @@ def invitation_answer(request: HttpRequest, organization: str, kind: str, pk: in
 @login_required
 def campaign_history(request: HttpRequest, organization: str, kind: str, pk: int) -> HttpResponse:
     found, draft_kind, campaign = _campaign(request, organization, kind, pk)
+    before = request.GET.get("before", "")
+    versions = selectors.versions_of(
+        kind=draft_kind,
+        campaign=campaign,
+        limit=HISTORY_PAGE + 1,
+        before=int(before) if before.isdigit() and len(before) < 10 else None,
+    )
     context = {
         "organization": found,
         "kind": draft_kind,
         "campaign": campaign,
-        "versions": selectors.versions_of(kind=draft_kind, campaign=campaign),
+        "versions": versions[:HISTORY_PAGE],
+        # The number to go on from, when there are older versions than this page shows.
+        "older": versions[HISTORY_PAGE - 1].version.number
+        if len(versions) > HISTORY_PAGE
+        else None,
     }
     return render(request, "drafting/history.html", context)
 

@@ -1,9 +1,15 @@
-"""Organizations draft campaigns on the site (issue 18, item 2), in a browser: an editor of a
-verified organization writes a petition, previews its Markdown, saves it, adds an official from
-the directory and invites a second organization, whose editor accepts; the draft goes to staff.
-Staff return it from the admin with a reason, the editor reads the reason, changes the draft and
-submits it again, and staff publish it. On desktop and on a phone, with axe-core's audit of
-every page visited."""
+"""Organizations draft campaigns on the site (issue 18, item 2), in a browser:
+- an editor of a verified organization writes a petition, previews its Markdown, saves it, adds
+  an official from the directory and invites a second organization, whose editor accepts; the
+  draft goes to staff;
+- staff return it from the admin with a reason, the editor reads the reason, changes the draft
+  and submits it again, and staff publish it;
+- an editor proposes an official the directory lacks, whom staff must confirm before they can
+  publish the draft;
+- an invited organization declines, and the inviting one reads it on its draft and in its email;
+- an editor writes an update to a published petition's signers, which staff review and send,
+  and which a trusted organization sends at once.
+On desktop and on a phone, with axe-core's audit of every page visited."""
 
 from __future__ import annotations
 
@@ -11,12 +17,13 @@ import re
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import Membership, Organization, User
 from petitions.drafting import services
 from petitions.drafting.petition_kind import PETITION
-from petitions.models import Petition, PetitionInvitation
+from petitions.models import Petition, PetitionInvitation, PetitionUpdate, Target
 from tests.conftest import STAFF_PASSWORD
 from tests.e2e.helpers import (
     PASSWORD,
@@ -27,7 +34,7 @@ from tests.e2e.helpers import (
     screenshot,
     visit,
 )
-from tests.factories import OrganizationFactory, TargetFactory
+from tests.factories import OrganizationFactory, SignatureFactory, TargetFactory
 from tests.outbox import outbox_drain
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +44,9 @@ EDITOR = "ed@oaklandprivacy.example"
 CO_EDITOR = "co@fightforthefuture.example"
 STAFF = "staff@cosign.example"
 REASON = "Name the council members who voted for the partnership."
+SIGNER = "reader@example.net"
+QUIET_SIGNER = "quiet@example.net"
+OFFICIAL = "Mayor of Alameda (Jane Roe)"
 
 
 def _member(organization: Organization, email: str, name: str) -> User:
@@ -52,6 +62,12 @@ def organizations(transactional_db) -> tuple[Organization, Organization]:
     _member(lead, EDITOR, "Tracy Rosenberg")
     _member(other, CO_EDITOR, "Lia Holland")
     return lead, other
+
+
+@pytest.fixture
+def staff(settings) -> User:
+    settings.STAFF_REQUIRE_2FA = False  # its own journey: tests/e2e/test_two_factor_journey.py
+    return User.objects.create_superuser(STAFF, STAFF_PASSWORD)
 
 
 def _admin_audit(page: Page, name: str) -> None:
@@ -314,3 +330,345 @@ def test_staff_return_a_draft_with_a_reason_and_publish_it_once_changed(
     expect(editor.get_by_role("heading", level=1)).to_contain_text("version 3")
     expect(editor.get_by_text("Returned for changes").first).to_be_visible()
     audit(editor, "drafting-version")
+
+
+def _draft(lead: Organization) -> Petition:
+    """A draft the lead organization's editor saved, as the first journey of
+    test_drafting_journeys.py saves one."""
+    draft = Petition(
+        title_en=TITLE,
+        summary_en="Oakland police should stop asking for doorbell footage.",
+        demand_en="End the partnership.",
+        addressed_to_en="Oakland City Council",
+        body_en="Because **cameras** watch everyone.",
+        language="en",
+    )
+    return services.draft_create(
+        kind=PETITION, campaign=draft, organization=lead, user=User.objects.get(email=EDITOR)
+    )
+
+
+def _subjects_to(address: str) -> list[str]:
+    return [message.subject for message in mail.outbox if address in message.to]
+
+
+def _draft_page(lead: Organization, petition: Petition) -> str:
+    return f"/en/organizations/{lead.slug}/campaigns/petition/{petition.pk}/"
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_an_editor_proposes_an_official_whom_staff_confirm_before_publishing(
+    browse, organizations, staff, device
+) -> None:
+    lead, _other = organizations
+    TargetFactory()  # the Mayor of Oakland, already in the directory
+    petition = _draft(lead)
+    outbox_drain()
+    mail.outbox.clear()
+
+    editor = browse(device=device)
+    visit(editor, _draft_page(lead, petition))
+    log_in(editor, EDITOR)
+    expect(editor.get_by_role("heading", level=1)).to_have_text(TITLE)
+    editor.get_by_role("link", name="Propose an official the directory lacks").click()
+    expect(editor.get_by_role("heading", level=1)).to_have_text("Propose an official")
+    audit(editor, "drafting-propose-official")
+
+    # A local official without a locality: said next to the field, with what was typed kept.
+    editor.get_by_label("Name").fill("Jane Roe")
+    editor.get_by_label("Title or office").fill("Mayor of Alameda")
+    editor.get_by_label("Level").select_option(label="Local")
+    editor.get_by_label("Country").select_option(value="US")
+    editor.get_by_label("Region").fill("CA")
+    editor.get_by_label("Delivery email").fill("mayor@alameda.example")
+    editor.get_by_role("button", name="Propose").click()
+    expect(editor.get_by_role("alert")).to_contain_text(
+        "Please correct the fields marked below; nothing was saved."
+    )
+    locality = editor.get_by_label("Locality")
+    expect(locality).to_have_attribute("aria-invalid", "true")
+    described_by = locality.get_attribute("aria-describedby") or ""
+    errors = " ".join(
+        editor.locator(f"#{identifier}").inner_text() for identifier in described_by.split()
+    )
+    assert "A local target needs a locality." in errors, (described_by, errors)
+    expect(editor.get_by_label("Name")).to_have_value("Jane Roe")
+    expect(editor.get_by_label("Title or office")).to_have_value("Mayor of Alameda")
+    expect(editor.get_by_label("Region")).to_have_value("CA")
+    expect(editor.get_by_label("Delivery email")).to_have_value("mayor@alameda.example")
+    expect(editor.get_by_label("Level")).to_have_value("local")
+    expect(editor.get_by_label("Country")).to_have_value("US")
+    assert not Target.objects.filter(proposed_by=lead).exists()
+    audit(editor, "drafting-propose-official-error")
+
+    locality.fill("Alameda")
+    editor.get_by_role("button", name="Propose").click()
+    expect(_status(editor)).to_contain_text(
+        "Official proposed and added to the draft. Our staff confirm it on review."
+    )
+    targets = editor.get_by_role("region", name="Targets")
+    expect(targets.get_by_role("listitem")).to_have_text(
+        f"{OFFICIAL} awaiting staff confirmation Remove {OFFICIAL}"
+    )
+    proposed = Target.objects.get(proposed_by=lead)
+    assert (proposed.active, proposed.awaiting_confirmation) == (False, True)
+    assert list(petition.targets.all()) == [proposed]
+    audit(editor, "drafting-official-proposed")
+    editor.get_by_role("button", name="Submit for review").click()
+    expect(editor.locator("#review-state")).to_have_text("Review: Waiting for review")
+    audit(editor, "drafting-official-submitted")
+
+    # Staff cannot publish it while the official waits for their confirmation.
+    admin = browse(device=device)
+    _staff_log_in(admin)
+    admin.get_by_role("link", name="Petitions awaiting review").click()
+    queue = admin.locator("#result_list tbody tr")
+    queue.filter(has_text=TITLE).get_by_role("link", name="Review").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text(f"Review: {TITLE}")
+    expect(admin.locator("#content-main")).to_contain_text(
+        f"{OFFICIAL} — proposed by the organization, awaiting confirmation"
+    )
+    admin.get_by_role("button", name="Approve and publish").click()
+    expect(admin.locator(".errorlist")).to_have_text(
+        "Confirm or remove the officials this draft proposes before publishing it."
+    )
+    _admin_audit(admin, "drafting-admin-publish-refused")
+    petition.refresh_from_db()
+    assert (petition.status, petition.review) == ("draft", "submitted")
+
+    # Petitions → Targets: the ones awaiting confirmation, and the action that confirms them.
+    visit(admin, "/admin/petitions/target/")
+    rows = admin.locator("#result_list tbody tr")
+    expect(rows).to_have_count(2)
+    admin.locator('details[data-filter-title="awaiting staff confirmation"]').get_by_role(
+        "link", name="Yes"
+    ).click()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Mayor of Alameda")
+    _admin_audit(admin, "drafting-admin-targets-awaiting")
+    admin.get_by_role("checkbox", name=f"Select this object for an action - {OFFICIAL}").check()
+    admin.get_by_role("combobox", name="Action").select_option(
+        label="Confirm the proposed officials, and tell who proposed them"
+    )
+    admin.get_by_role("button", name="Go").click()
+    expect(admin.locator(".messagelist")).to_contain_text("Confirmed 1 official.")
+    _admin_audit(admin, "drafting-admin-targets-confirmed")
+    proposed.refresh_from_db()
+    assert (proposed.active, proposed.awaiting_confirmation) == (True, False)
+
+    outbox_drain()
+    confirmed = last_mail_to(EDITOR)
+    assert confirmed.subject == f"Official confirmed: {OFFICIAL}"
+    assert "Our staff confirmed the official you proposed" in confirmed.body
+
+    visit(admin, "/admin/petitions/petitionreview/")
+    queue.filter(has_text=TITLE).get_by_role("link", name="Review").click()
+    expect(admin.locator("#content-main")).not_to_contain_text("awaiting confirmation")
+    admin.get_by_role("button", name="Approve and publish").click()
+    expect(admin.locator(".messagelist")).to_have_text("Done: Approve and publish.")
+    _admin_audit(admin, "drafting-admin-published-with-official")
+    petition.refresh_from_db()
+    assert (petition.status, petition.review) == ("open", "approved")
+    outbox_drain()
+    assert _subjects_to(EDITOR) == [
+        f"Submitted for review: {TITLE}",
+        f"Official confirmed: {OFFICIAL}",
+        f"Published: {TITLE}",
+    ]
+
+    visit(editor, _draft_page(lead, petition))
+    expect(editor.locator("#review-state")).to_have_text("Review: Approved and published")
+    expect(targets.get_by_role("listitem")).to_have_text(OFFICIAL)
+    audit(editor, "drafting-official-published")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_an_invited_organization_declines_and_the_inviting_one_is_told(
+    browse, organizations, device
+) -> None:
+    lead, other = organizations
+    petition = _draft(lead)
+    services.invitation_create(
+        kind=PETITION,
+        campaign_id=petition.pk,
+        organization=lead,
+        invited=other,
+        role=PetitionInvitation.Role.CO_SPONSOR,
+        user=User.objects.get(email=EDITOR),
+    )
+    outbox_drain()
+    assert _subjects_to(CO_EDITOR) == [f"Oakland Privacy invites you to “{TITLE}”"]
+    mail.outbox.clear()
+
+    cosponsor = browse(device=device)
+    visit(cosponsor, f"/en/organizations/{other.slug}/campaigns/")
+    log_in(cosponsor, CO_EDITOR)
+    invitation = cosponsor.locator(f"#invitation-petition-{PetitionInvitation.objects.get().pk}")
+    expect(invitation).to_contain_text(
+        f"Oakland Privacy invites you to be a co-sponsor of its petition “{TITLE}”."
+    )
+    audit(cosponsor, "drafting-invitation-to-decline")
+    invitation.get_by_role("button", name="Decline").click()
+    expect(_status(cosponsor)).to_contain_text(
+        "Declined. We told the organization that invited you."
+    )
+    expect(cosponsor.get_by_text("No invitation is waiting for an answer.")).to_be_visible()
+    expect(
+        cosponsor.get_by_text("Your organization has not drafted a campaign yet.")
+    ).to_be_visible()
+    audit(cosponsor, "drafting-invitation-declined")
+    assert PetitionInvitation.objects.get().status == "declined"
+    assert list(petition.sponsors.all()) == [lead]
+
+    outbox_drain()
+    declined = last_mail_to(EDITOR)
+    assert declined.subject == f"Fight for the Future declined to be a co-sponsor of “{TITLE}”."
+    link = re.search(r"See the campaign: https?://[^/\s]+(/\S+)", declined.body)
+    assert link is not None, declined.body
+    assert link.group(1) == _draft_page(lead, petition)
+    assert _subjects_to(CO_EDITOR) == []
+
+    editor = browse(device=device)
+    visit(editor, link.group(1))
+    log_in(editor, EDITOR)
+    partners = editor.get_by_role("region", name="Partners")
+    expect(editor.locator("#invitations-sent")).to_have_text(
+        "Fight for the Future: Co-sponsor, declined"
+    )
+    expect(partners).to_contain_text("On the campaign: Oakland Privacy")
+    expect(partners).not_to_contain_text("On the campaign: Fight for the Future")
+    # Asked once: the organization that declined is not offered again.
+    expect(partners).to_contain_text("Every other verified organization is already invited.")
+    audit(editor, "drafting-invitation-declined-seen")
+
+
+def _published(lead: Organization, staff: User) -> Petition:
+    """Oakland Privacy's draft, submitted and published by staff, as the staff journey of
+    test_drafting_journeys.py leaves it."""
+    petition = _draft(lead)
+    editor = User.objects.get(email=EDITOR)
+    services.draft_submit(kind=PETITION, campaign_id=petition.pk, organization=lead, user=editor)
+    services.draft_publish(kind=PETITION, campaign_id=petition.pk, user=staff)
+    petition.refresh_from_db()
+    assert (petition.status, petition.review) == ("open", "approved")
+    return petition
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_an_editors_update_is_reviewed_then_sent_and_a_trusted_one_goes_out_at_once(
+    browse, organizations, staff, device
+) -> None:
+    lead, _other = organizations
+    petition = _published(lead, staff)
+    for email, updates in ((SIGNER, True), (QUIET_SIGNER, False)):
+        SignatureFactory(
+            petition=petition,
+            email=email,
+            canonical_email=email,
+            status="confirmed",
+            confirmed_at=timezone.now(),
+            consent_updates=updates,
+        )
+    outbox_drain()
+    mail.outbox.clear()
+    first = "The council votes on Monday"
+    second = "The council ended the partnership"
+    public_page = f"/en/p/{petition.slug}/"
+
+    editor = browse(device=device)
+    visit(editor, _draft_page(lead, petition))
+    log_in(editor, EDITOR)
+    expect(editor.locator("#review-state")).to_have_text("Review: Approved and published")
+    editor.get_by_role("link", name="Write an update").click()
+    expect(editor.get_by_role("heading", level=1)).to_have_text(
+        f"Update to the signers of “{TITLE}”"
+    )
+    expect(editor.get_by_text("Our staff review the update before it is published")).to_be_visible()
+    audit(editor, "drafting-update-new")
+    editor.get_by_label("Title (English)").fill(first)
+    editor.get_by_label("Text (English)").fill("Come to **City Hall** at 6pm.\n\n- bring a sign\n")
+    editor.get_by_role("button", name="Preview").click()
+    preview = editor.get_by_role("region", name="Preview")
+    expect(preview.locator("strong")).to_have_text("City Hall")
+    expect(preview.get_by_role("listitem")).to_have_text("bring a sign")
+    expect(editor.get_by_label("Title (English)")).to_have_value(first)
+    assert not PetitionUpdate.objects.exists()
+    audit(editor, "drafting-update-preview")
+
+    editor.get_by_role("button", name="Send for review").click()
+    expect(_status(editor)).to_contain_text(
+        "Update sent to our staff for review. We email you then."
+    )
+    updates = editor.get_by_role("region", name="Updates to signers")
+    expect(updates.get_by_role("listitem")).to_have_text(f"{first}: waiting for review")
+    audit(editor, "drafting-update-submitted")
+    update = PetitionUpdate.objects.get()
+    assert (update.organization, update.review, update.published_at) == (lead, "submitted", None)
+
+    public = browse(device=device)
+    visit(public, public_page)
+    expect(public.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(public.get_by_text(first)).to_have_count(0)
+    outbox_drain()
+    assert _subjects_to(EDITOR) == [f"Update waiting for review: {first}"]
+    assert _subjects_to(SIGNER) == []
+
+    admin = browse(device=device)
+    _staff_log_in(admin)
+    visit(admin, "/admin/petitions/petitionupdate/")
+    row = admin.locator("#result_list tbody tr").filter(has_text=first)
+    expect(row).to_contain_text("Oakland Privacy")
+    _admin_audit(admin, "drafting-admin-updates")
+    row.get_by_role("link", name="Review").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text(f"Review: {first}")
+    expect(admin.locator("#content-main")).to_contain_text(
+        f"Written by Oakland Privacy for “{TITLE}”."
+    )
+    expect(admin.locator("#content-main strong").filter(has_text="City Hall")).to_be_visible()
+    _admin_audit(admin, "drafting-admin-update-review")
+    admin.get_by_role("button", name="Approve, publish and email").click()
+    expect(admin.locator(".messagelist")).to_have_text("Done: Approve, publish and email.")
+    _admin_audit(admin, "drafting-admin-update-published")
+    update.refresh_from_db()
+    assert update.review == "approved"
+    assert update.published_at is not None
+
+    visit(public, public_page)
+    published = public.get_by_role("region", name="Updates")
+    expect(published.get_by_role("heading", name=first)).to_be_visible()
+    expect(published.locator("strong")).to_have_text("City Hall")
+    audit(public, "drafting-update-on-petition")
+    outbox_drain()
+    assert _subjects_to(SIGNER) == [f"{first} \u2013 {TITLE}"]
+    assert "City Hall" in last_mail_to(SIGNER).body
+    assert _subjects_to(QUIET_SIGNER) == []
+    assert _subjects_to(EDITOR)[-1] == f"Update published: {first}"
+
+    # Trusted by staff: the next update is published and sent as the editor sends it.
+    Organization.objects.filter(pk=lead.pk).update(trusted=True)
+    mail.outbox.clear()
+    visit(editor, _draft_page(lead, petition))
+    expect(updates.get_by_role("listitem")).to_have_text(f"{first}: published")
+    editor.get_by_role("link", name="Write an update").click()
+    expect(
+        editor.get_by_text("Your organization is trusted: the update is published and emailed")
+    ).to_be_visible()
+    expect(editor.get_by_role("button", name="Send for review")).to_have_count(0)
+    audit(editor, "drafting-update-new-trusted")
+    editor.get_by_label("Title (English)").fill(second)
+    editor.get_by_label("Text (English)").fill("Thank you: **every** signature counted.")
+    editor.get_by_role("button", name="Publish and send").click()
+    expect(_status(editor)).to_contain_text("Update published and on its way to signers.")
+    expect(updates.get_by_role("listitem").first).to_have_text(f"{second}: published")
+    audit(editor, "drafting-update-published-trusted")
+    trusted = PetitionUpdate.objects.get(title_en=second)
+    assert trusted.review == "approved"
+    assert trusted.published_at is not None
+
+    visit(public, public_page)
+    expect(published.get_by_role("heading", name=second)).to_be_visible()
+    expect(published.get_by_role("heading", name=first)).to_be_visible()
+    outbox_drain()
+    assert _subjects_to(SIGNER) == [f"{second} \u2013 {TITLE}"]
+    assert _subjects_to(QUIET_SIGNER) == []
+    assert _subjects_to(EDITOR) == [f"Update published: {second}"]

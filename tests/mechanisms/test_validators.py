@@ -7,7 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from mechanisms.validators import _plain, undeliverable, validate_deliverable_email
+from mechanisms.validators import (
+    _plain,
+    undeliverable,
+    validate_deliverable_email,
+    validate_no_control_characters,
+)
 
 PLAIN = [
     "giulia@example.org",
@@ -63,3 +68,19 @@ def test_a_plain_address_too_long_to_store_is_refused() -> None:
     with pytest.raises(ValidationError) as error:
         validate_deliverable_email(address)
     assert error.value.code == "undeliverable"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Jane\x00Doe", "Jane\u202eeoD", "Hi\u2028Bcc: x@y.example", "Jane\u2029Doe", "Jane\x1bDoe"],
+)
+def test_names_with_control_formatting_or_separator_characters_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="invisible or control characters"):
+        validate_no_control_characters(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["Jane Doe", "山田太郎", "Zoë O\u2019Brien-Núñez", "Jane\u00a0Doe"]
+)
+def test_names_in_any_script_pass(name: str) -> None:
+    validate_no_control_characters(name)

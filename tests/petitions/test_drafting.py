@@ -255,3 +255,163 @@ def test_the_workspace_reads_in_italian(client, pair) -> None:
     text = page.content.decode()
     assert "Invia in revisione" in text
     assert "Titolo (Italiano)" in text or "Titolo (italiano)" in text
+
+
+def _published_with_pending_invitation(pair) -> tuple[Petition, PetitionInvitation]:
+    from petitions.drafting import services
+    from petitions.drafting.petition_kind import PETITION
+
+    lead, other = pair
+    editor = User.objects.get(email="ed@oaklandprivacy.example")
+    staff = User.objects.create_superuser("staff@cosign.example", PASSWORD)
+    draft = Petition(title_en="Ban face recognition", summary_en="Now.")
+    services.draft_create(kind=PETITION, campaign=draft, organization=lead, user=editor)
+    invitation = services.invitation_create(
+        kind=PETITION,
+        campaign_id=draft.pk,
+        organization=lead,
+        invited=other,
+        role=PetitionInvitation.Role.CO_LEAD,
+        user=editor,
+    )
+    services.draft_submit(kind=PETITION, campaign_id=draft.pk, organization=lead, user=editor)
+    services.draft_publish(kind=PETITION, campaign_id=draft.pk, user=staff)
+    return draft, invitation
+
+
+def test_publishing_closes_the_invitations_nobody_answered(client, pair) -> None:
+    lead, other = pair
+    _member(lead, "ed@oaklandprivacy.example")
+    co = _member(other, "co@fightforthefuture.example")
+    petition, invitation = _published_with_pending_invitation(pair)
+    invitation.refresh_from_db()
+    assert invitation.status == "expired"
+
+    client.force_login(co)
+    answer = client.post(
+        f"/en/organizations/{other.slug}/campaigns/invitations/petition/{invitation.pk}/",
+        {"answer": "accept"},
+        follow=True,
+    )
+    assert "already published: the invitation is closed" in answer.content.decode()
+    assert list(petition.sponsors.all()) == [lead]
+    # Not a co-lead: its people cannot reach the petition's page or write to its signers.
+    page = f"/en/organizations/{other.slug}/campaigns/petition/{petition.pk}/"
+    assert client.get(page).status_code == 404
+    assert client.get(f"{page}updates/new/").status_code == 404
+
+
+def test_a_rejected_organization_cannot_change_its_drafts(client, pair) -> None:
+    lead, _other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    target = TargetFactory()
+    Organization.objects.filter(pk=lead.pk).update(verification="rejected")
+
+    saved = client.post(f"{base}petition/{petition.pk}/", _petition_form(title_en="X", save="1"))
+    assert saved.status_code == 409
+    assert "Only an organization our staff have verified" in saved.content.decode()
+    client.post(f"{base}petition/{petition.pk}/targets/", {"add": target.pk})
+    petition.refresh_from_db()
+    assert petition.title_en == "End the Ring partnership"
+    assert not petition.targets.exists()
+    assert petition.versions.count() == 1
+
+
+def test_a_target_change_that_changes_nothing_keeps_no_version(client, pair) -> None:
+    lead, _other = pair
+    client.force_login(_member(lead, "ed@oaklandprivacy.example"))
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    for _ in range(3):
+        client.post(f"{base}petition/{petition.pk}/targets/", {"remove": 999_999})
+    assert petition.versions.count() == 1
+    target = TargetFactory()
+    client.post(f"{base}petition/{petition.pk}/targets/", {"add": target.pk})
+    client.post(f"{base}petition/{petition.pk}/targets/", {"add": target.pk})
+    assert list(petition.versions.order_by("number").values_list("changed", flat=True)) == [
+        [],
+        ["targets"],
+    ]
+
+
+def test_a_text_longer_than_the_limit_is_refused_and_kept(client, pair) -> None:
+    from petitions.drafting.forms import TEXT_MAX_LENGTH
+
+    lead, _other = pair
+    client.force_login(_member(lead, "ed@oaklandprivacy.example"))
+    long_body = "word " * (TEXT_MAX_LENGTH // 5 + 1)
+    page = client.post(
+        f"/en/organizations/{lead.slug}/campaigns/new/petition/",
+        _petition_form(body_en=long_body, save="1"),
+    )
+    assert page.status_code == 400
+    assert "Ensure this value has at most 20000 characters" in page.content.decode()
+    assert "Oakland police should stop" in page.content.decode()
+    assert not Petition.objects.exists()
+
+
+def test_the_history_goes_back_a_page_at_a_time(client, pair) -> None:
+    from petitions.drafting.views import HISTORY_PAGE
+
+    lead, _other = pair
+    client.force_login(_member(lead, "ed@oaklandprivacy.example"))
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    petition = Petition.objects.get()
+    for n in range(HISTORY_PAGE + 1):
+        client.post(f"{base}petition/{petition.pk}/", _petition_form(goal=str(n + 1), save="1"))
+    first = client.get(f"{base}petition/{petition.pk}/history/").content.decode()
+    assert f"Version {HISTORY_PAGE + 2}<" in first
+    assert "Version 2<" not in first
+    assert "?before=3" in first
+    older = client.get(f"{base}petition/{petition.pk}/history/?before=3").content.decode()
+    assert "Version 2<" in older and "Version 1<" in older
+    assert "Older versions" not in older
+
+
+def test_a_co_leads_update_is_told_to_the_drafting_organization(pair) -> None:
+    from petitions.drafting import services
+    from petitions.drafting.petition_kind import PETITION
+    from petitions.models import PetitionUpdate
+
+    lead, other = pair
+    editor = _member(lead, "ed@oaklandprivacy.example")
+    co = _member(other, "co@fightforthefuture.example")
+    staff = User.objects.create_superuser("staff@cosign.example", PASSWORD)
+    draft = Petition(title_en="Ban face recognition", summary_en="Now.")
+    services.draft_create(kind=PETITION, campaign=draft, organization=lead, user=editor)
+    invitation = services.invitation_create(
+        kind=PETITION,
+        campaign_id=draft.pk,
+        organization=lead,
+        invited=other,
+        role=PetitionInvitation.Role.CO_LEAD,
+        user=editor,
+    )
+    services.invitation_decide(
+        kind=PETITION, invitation_id=invitation.pk, organization=other, user=co, accept=True
+    )
+    services.draft_submit(kind=PETITION, campaign_id=draft.pk, organization=lead, user=editor)
+    services.draft_publish(kind=PETITION, campaign_id=draft.pk, user=staff)
+    Organization.objects.filter(pk=other.pk).update(trusted=True)
+    other.refresh_from_db()
+    outbox_drain()
+    mail.outbox.clear()
+
+    services.update_submit(
+        petition_id=draft.pk,
+        organization=other,
+        user=co,
+        update=PetitionUpdate(title_en="Hearing on Tuesday", body_en="Come."),
+    )
+    outbox_drain()
+    told = {m.to[0]: m for m in mail.outbox if "Update published" in m.subject}
+    assert set(told) == {editor.email, co.email}
+    # Each reads the link to the petition in their own organization's workspace.
+    assert f"/organizations/{lead.slug}/campaigns/petition/{draft.pk}/" in told[editor.email].body
+    assert f"/organizations/{other.slug}/campaigns/petition/{draft.pk}/" in told[co.email].body
