@@ -30,7 +30,9 @@ from letters.moderation import individual_signatures_resend_confirmation
 from mechanisms.mail import EMAIL_KINDS
 from mechanisms.models import OutboundEmail
 from mechanisms.tasks import outbox_dispatch
-from petitions.models import Petition, PetitionUpdate, Signature
+from petitions.drafting import services as drafting
+from petitions.drafting.petition_kind import PETITION
+from petitions.models import Petition, PetitionInvitation, PetitionUpdate, Signature, Target
 from petitions.services import campaigns, deliveries, moderation, signing
 from tests.factories import (
     IndividualSignatureFactory,
@@ -105,6 +107,53 @@ def _owe_one_of_each_kind() -> None:
     OrganizationSignatureFactory(letter=letter, organization=lead, approved=True)
     letter_services.letter_publish(letter_id=letter.pk)
 
+    # Drafting, with the lead's one member (before a newcomer joins below): a proposed official
+    # confirmed, one organization invited (it waits), another declining, the draft submitted to
+    # staff; and an update to the lead's published petition waiting for review.
+    draft = drafting.draft_create(
+        kind=PETITION,
+        campaign=Petition(title_en="Require a council vote", summary_en="Before any deal."),
+        organization=lead,
+        user=lead_admin.user,
+    )
+    proposed = drafting.target_propose(
+        kind=PETITION,
+        campaign_id=draft.pk,
+        organization=lead,
+        user=lead_admin.user,
+        target=Target(name="Jane Roe", title="Mayor of Alameda", level="company"),
+    )
+    drafting.targets_confirm(target_ids=[proposed.pk], user=staff)
+    drafting.invitation_create(
+        kind=PETITION,
+        campaign_id=draft.pk,
+        organization=lead,
+        invited=cosigner,
+        role=PetitionInvitation.Role.CO_SPONSOR,
+        user=lead_admin.user,
+    )
+    # Invited without its email (one email per kind here), then declining: the lead is told.
+    declined = PetitionInvitation.objects.create(
+        campaign=draft, organization=sponsor, role=PetitionInvitation.Role.CO_SPONSOR
+    )
+    drafting.invitation_decide(
+        kind=PETITION,
+        invitation_id=declined.pk,
+        organization=sponsor,
+        user=sponsor.memberships.get().user,
+        accept=False,
+    )
+    drafting.draft_submit(
+        kind=PETITION, campaign_id=draft.pk, organization=lead, user=lead_admin.user
+    )
+    approved = PetitionFactory(organization=lead, review="approved")
+    drafting.update_submit(
+        petition_id=approved.pk,
+        organization=lead,
+        user=lead_admin.user,
+        update=PetitionUpdate(title_en="Hearing on Tuesday", body_en="Come."),
+    )
+
     # Organizations: one registers; another confirmed its contact and is verified; an invitation.
     account_services.organization_register(
         name="Oakland Privacy",
@@ -124,7 +173,8 @@ def _owe_one_of_each_kind() -> None:
 
     owed = set(OutboundEmail.objects.values_list("kind", flat=True))
     assert owed == COSIGN_KINDS, f"kinds not owed: {sorted(COSIGN_KINDS - owed)}"
-    assert Petition.objects.count() == 1
+    # The petition above, and the lead organization's draft and published one.
+    assert Petition.objects.filter(organization__isnull=True).count() == 1
 
 
 def _broker_queued() -> int:
