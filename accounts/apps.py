@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Every process that may send an outbox row must know its kind (mechanisms.mail).
         import accounts.organization_emails
-        import accounts.privacy_emails  # noqa: F401
+        import accounts.privacy_emails
+        import accounts.webhooks  # noqa: F401

@@ -167,6 +167,7 @@ class Capability(models.TextChoices):
     EDIT_CAMPAIGNS = "edit_campaigns", _("Act for the organization: campaigns, co-signatures")
     VIEW_DASHBOARDS = "view_dashboards", _("See the campaigns' dashboards")
     EXPORT_SUPPORTERS = "export_supporters", _("Export the supporters who opted in")
+    MANAGE_API = "manage_api", _("Create and revoke API tokens")
 
 
 class Membership(models.Model):
@@ -213,6 +214,10 @@ class Membership(models.Model):
         return self.may(Capability.EDIT_CAMPAIGNS)
 
     @property
+    def may_manage_api(self) -> bool:
+        return self.may(Capability.MANAGE_API)
+
+    @property
     def may_manage_members(self) -> bool:
         return self.may(Capability.MANAGE_MEMBERS)
 
@@ -228,3 +233,150 @@ ROLE_CAPABILITIES: dict[Membership.Role, frozenset[Capability]] = {
         {Capability.VIEW_DASHBOARDS, Capability.EXPORT_SUPPORTERS}
     ),
 }
+
+
+class ApiToken(models.Model):
+    """A key an organization's administrator made for its own tools (a CRM, a script) to read its
+    data through the API (config.api). The key itself is shown once, when it is made: only its
+    SHA-256 digest is stored, so a copy of the database lets nobody in."""
+
+    class Scope(models.TextChoices):
+        READ_CAMPAIGNS = "read_campaigns", _("Read its campaigns")
+        READ_SUPPORTERS = "read_supporters", _("Read its supporters who opted in")
+        MANAGE_WEBHOOKS = "manage_webhooks", _("Manage its webhooks")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=30, choices=Scope.choices)
+    # The key's public part, to find it by (cosign_<prefix>_<secret>); the digest checks it.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    scope__in=["read_campaigns", "read_supporters", "manage_webhooks"]
+                ),
+                name="accounts_apitoken_scope_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.name}"
+
+
+class WebhookEndpoint(models.Model):
+    """An address of an organization's own system that Cosign posts events to, signed with the
+    endpoint's secret (mechanisms.webhooks), through the webhook outbox (accounts.webhooks)."""
+
+    class Event(models.TextChoices):
+        SIGNATURE_CONFIRMED = "signature.confirmed", _("A supporter who opted in confirmed")
+        SIGNATURE_WITHDRAWN = "signature.withdrawn", _("A supporter who opted in withdrew")
+        COSIGNATURE_APPROVED = "cosignature.approved", _("An organization's co-signature approved")
+        MILESTONE_REACHED = "milestone.reached", _("A petition reached a goal")
+        DELIVERY_SENT = "delivery.sent", _("Signatures delivered to a target")
+        RESPONSE_PUBLISHED = "response.published", _("A target's response published")
+        CAMPAIGN_PUBLISHED = "campaign.published", _("A campaign published")
+        CAMPAIGN_CLOSED = "campaign.closed", _("A campaign closed")
+
+    class Kind(models.TextChoices):
+        STANDARD = "standard", _("Webhook: every chosen event, signed")
+        # Action Network's "record signature helper" and other OSDI servers: each supporter who
+        # opted in and confirmed, as an OSDI signature, with the organization's key there.
+        OSDI_PUSH = "osdi_push", _("OSDI push: each supporter who opted in, to your OSDI server")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STANDARD)
+    url = models.CharField(_("address"), max_length=500)
+    # The OSDI server's key for this organization (sent as OSDI-API-Token): needed to send.
+    osdi_api_key = models.CharField(_("OSDI API key"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    # "whsec_" and base64: the Standard Webhooks form. The previous one keeps signing (beside
+    # the new) until previous_secret_until, so a receiver can rotate without losing events.
+    secret = models.CharField(max_length=100, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    disabled_reason = models.CharField(_("why it was disabled"), max_length=300, blank=True)
+    # Attempts failed in a row, whatever event: reset by any success.
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.url}"
+
+    @property
+    def previous_secret_signs(self) -> bool:
+        """Whether the secret before the last rotation still signs beside the new one."""
+        return bool(
+            self.previous_secret
+            and self.previous_secret_until
+            and self.previous_secret_until > timezone.now()
+        )
+
+
+class WebhookDelivery(models.Model):
+    """One event owed to one endpoint: the webhook outbox. Written in the transaction of what
+    caused it; sent by the dispatcher, with retries and backoff (accounts.webhooks)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Delivered")
+        FAILED = "failed", _("Failed for good")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=40)
+    # The `webhook-id` header: the same on every attempt, so a receiver can drop a repeat.
+    message_id = models.CharField(max_length=40, unique=True, editable=False)
+    payload = models.JSONField()
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # While a sender holds it: another may claim it only after this (the sender died).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes: ClassVar = [
+            models.Index(
+                fields=("next_attempt_at",),
+                condition=models.Q(state__in=("pending", "sending")),
+                name="accounts_webhook_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.endpoint_id} ({self.state})"

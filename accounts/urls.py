@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import privacy_views, two_factor, views
+from accounts import api_token_views, privacy_views, two_factor, views
 
 app_name = "accounts"
 
@@ -23,6 +23,27 @@ urlpatterns = [
         "organizations/<slug:slug>/members/<int:membership_id>/role/",
         views.organization_member_role,
         name="organization_member_role",
+    ),
+    path(
+        "organizations/<slug:slug>/api-tokens/",
+        api_token_views.api_tokens,
+        name="api_tokens",
+    ),
+    path(
+        "organizations/<slug:slug>/api-tokens/<int:token_id>/revoke/",
+        api_token_views.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
+    path("organizations/<slug:slug>/webhooks/", api_token_views.webhooks_page, name="webhooks"),
+    path(
+        "organizations/<slug:slug>/webhooks/<int:endpoint_id>/<slug:action>/",
+        api_token_views.webhook_endpoint_action,
+        name="webhook_action",
+    ),
+    path(
+        "organizations/<slug:slug>/webhooks/deliveries/<int:delivery_id>/again/",
+        api_token_views.webhook_redeliver_view,
+        name="webhook_redeliver",
     ),
     path(
         "organizations/confirm/<str:token>/",

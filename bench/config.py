@@ -23,6 +23,8 @@ def profile_stacks(part: str) -> Path:
 
 SLUG = "bench-petition"
 PAGE_PATH = f"/en/p/{SLUG}/"
+# The public API's count (config.api): what a widget on another site polls.
+API_COUNT_PATH = f"/api/v1/petitions/{SLUG}/count/"
 EMBED_PATH = f"/en/p/{SLUG}/embed/"
 SIGN_PATH = f"/en/p/{SLUG}/sign/"
 BASELINE_PATH = "/bench/baseline/"

@@ -90,6 +90,7 @@ FIGURES: tuple[tuple[str, str, Any], ...] = (
         lambda r: r["baseline"]["cpu_ms"]["total"],
     ),
     ("page_alone_rate", "page read alone, per s", lambda r: _page_rate(r["reading"])),
+    ("api_count_rate", "API count read alone, per s", lambda r: r["api_count"]["rate"]),
     (
         "page_mixed_rate",
         "page while 2 connections sign, per s",

@@ -26,6 +26,7 @@ from typing import Any
 
 from bench import checks, infra, options, overload, people, report, serving
 from bench.config import (
+    API_COUNT_PATH,
     BASELINE_PATH,
     BIN,
     EMBED_PATH,
@@ -87,6 +88,9 @@ class Bench:
             # address, so the per-address limit stays production's): a longer BENCH_DURATION
             # would pass the site-wide 60 a minute, a flood stop, not something measured here.
             "RATE_LIMIT_JOIN_GLOBAL": "600/m,10000/h",
+            # The readers all come from 127.0.0.1 without a forwarded address: the API's limit per
+            # address would measure itself, not the API. (Signers keep theirs.)
+            "RATE_LIMIT_API_PER_IP": "",
             "LOG_LEVEL": "WARNING",
         }
         self.events: list[dict[str, Any]] = []
@@ -337,6 +341,8 @@ class Bench:
 
         self.event(f"{of}: reading: the petition page alone, {d} s")
         results["reading"] = self.reading("reading", [PAGE_PATH], d)
+        self.event(f"{of}: reading: the public API's count alone, {d} s")
+        results["api_count"] = self.reading("api_count", [API_COUNT_PATH], d)
 
         results["mixed"] = self.mixed(d, r, signed=tag)
         return results

@@ -164,6 +164,10 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "mechanisms",
     "accounts",
     "petitions",
@@ -183,6 +187,9 @@ MIDDLEWARE = [
     # Outermost, so every answer carries them: also the 400 that CommonMiddleware gives a request
     # for a host not in ALLOWED_HOSTS, which never passes the middleware below it.
     "csp.middleware.CSPMiddleware",
+    # The public read API answers GETs from any origin (CORS_URLS_REGEX): its copies in the page
+    # cache keep the header.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -468,6 +475,9 @@ _RATE_DEFAULTS = {
     "new_link": (["5/m", "30/h"], ["60/m", "2000/h"], ["100/s"]),
     "login": (["10/m", "50/h"], [], ["100/s"]),
     "my_data": (["5/m", "30/h"], [], ["100/s"]),
+    # The public read API, per address; and per organization's token ("ip" is the token here).
+    "api": (["120/m", "3000/h"], [], ["3000/s"]),
+    "api_token": (["600/m", "20000/h"], [], ["3000/s"]),
 }
 RATE_LIMITS = {
     action: {
@@ -631,4 +641,67 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+
+# --- API (config/api) -------------------------------------------------------------------------
+# The public read API's anonymous answers are cached and may be served this stale (a count is
+# already up to COUNTER_INTERVAL_SECONDS behind); browsers and CDNs are told the same.
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 30)
+REST_FRAMEWORK = {
+    # Anonymous reads, and organizations' tokens where a view asks for one: never a session, so
+    # no view of the API acts on a logged-in browser's cookie (and none needs CSRF).
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cosign API",
+    "DESCRIPTION": (
+        "Public campaign figures as open data, and an organization's own campaigns, signatures "
+        "and supporters for its tools (OSDI). See the README's API section."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation page's scripts and styles come from Cosign, not a CDN (the CSP allows
+    # nothing else).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PetitionStatusEnum": "petitions.models.Petition.Status",
+        "LetterStatusEnum": "letters.models.OpenLetter.Status",
+    },
+}
+CORS_URLS_REGEX = r"^/api/v1/(?!osdi/|webhooks/).*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_CREDENTIALS = False
+
+# --- Webhooks (accounts.webhooks, mechanisms.webhooks) ----------------------------------------
+# Endpoints must be https:// and resolve to public addresses; a local trial or a test may allow
+# plain http and private addresses (never in production).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# A delivery is tried this many times, waiting WEBHOOK_RETRY_BASE_SECONDS, then twice as long
+# after each failure (30 s, 1 min, 2 min, ... about two hours in all), then fails for good.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+# An endpoint failing this many attempts in a row is disabled, and its organization's
+# administrators are emailed.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
+WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 2, minimum=1)
+# A rotated secret keeps signing beside the new one this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+CELERY_BEAT_SCHEDULE["webhooks-dispatch"] = {
+    "task": "accounts.tasks.webhooks_dispatch",
+    "schedule": timedelta(seconds=WEBHOOK_DISPATCH_SECONDS),
+    "options": {"expires": WEBHOOK_DISPATCH_SECONDS},
 }

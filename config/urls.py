@@ -11,6 +11,8 @@ urlpatterns = [
     # /healthz and /readyz: config.middleware.HealthCheckMiddleware answers them before routing.
     # Outside the language prefix: one challenge endpoint whatever the page's language.
     path("abuse/challenge", abuse_views.pow_challenge, name="abuse_challenge"),
+    # The API, outside the language prefix: its texts carry every language at once.
+    path("api/v1/", include("config.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from accounts.models import Capability, Membership, Organization, User
+from accounts.models import Capability, Membership, Organization, User, WebhookEndpoint
 from accounts.selectors import member_addresses, member_may, roles_that_may
 from accounts.two_factor import staff_verified
+from accounts.webhooks import webhook_events_emit
 from letters import delivery, emails
 from letters.models import (
     IndividualSignature,
@@ -202,7 +203,31 @@ def cosignature_decide(
             _audit_decision(user=user, decided=signature, approve=approve, reason=reason.strip())
         if decided and not approve:
             _tell_rejected(signature_id=signature_id)
+        if decided and approve:
+            _webhook_cosignature_approved(signature)
     return signature
+
+
+def _letter_data(letter: OpenLetter) -> dict[str, object]:
+    return {
+        "id": letter.pk,
+        "slug": letter.slug,
+        "title": letter.title,
+        "url": f"{settings.SITE_URL}{letter.get_absolute_url()}",
+    }
+
+
+def _webhook_cosignature_approved(signature: OrganizationSignature) -> None:
+    """To the letter's lead organizations and to the one whose name is now on it."""
+    leads = list(signature.letter.lead_organizations.values_list("pk", flat=True))
+    webhook_events_emit(
+        organization_ids=[*leads, signature.organization_id],
+        event=WebhookEndpoint.Event.COSIGNATURE_APPROVED,
+        data={
+            "letter": _letter_data(signature.letter),
+            "organization": signature.organization.name,
+        },
+    )
 
 
 def _tell_rejected(*, signature_id: int, statement: bool = False) -> None:
@@ -278,6 +303,15 @@ def letter_publish(*, letter_id: int, now: datetime | None = None) -> bool:
                 ref={"letter": letter_id},
             )
             delivery.letter_deliveries_create(letter_id=letter_id)
+            letter = OpenLetter.objects.get(pk=letter_id)
+            webhook_events_emit(
+                organization_ids=[
+                    *signing.values_list("pk", flat=True),
+                    *letter.lead_organizations.values_list("pk", flat=True),
+                ],
+                event=WebhookEndpoint.Event.CAMPAIGN_PUBLISHED,
+                data={"kind": "letter", "letter": _letter_data(letter), "status": letter.status},
+            )
     return bool(published)
 
 

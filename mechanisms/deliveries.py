@@ -24,9 +24,11 @@ def delivery_kind(
     model: type[DeliveryRecord],
     build: Callable[[DeliveryRecord, OutboundEmail], EmailMultiAlternatives],
     related: tuple[str, ...] = (),
+    on_sent: Callable[[int], None] | None = None,
 ) -> EmailKind:
     """Declare the email of one kind of delivery. `build(delivery, email)` renders it for a
-    delivery not yet sent; what it writes on the delivery (counts) stays with this attempt."""
+    delivery not yet sent; what it writes on the delivery (counts) stays with this attempt.
+    `on_sent(delivery_id)` runs in the sender's transaction once it is sent (webhooks)."""
     Status = DeliveryRecord.Status
 
     def built(email: OutboundEmail) -> EmailMultiAlternatives | None:
@@ -45,9 +47,13 @@ def delivery_kind(
         return build(delivery, email)
 
     def sent(email: OutboundEmail) -> None:
-        model._default_manager.filter(pk=email.ref.get("delivery")).update(
-            status=Status.SENT, sent_at=timezone.now(), last_error=""
+        updated = (
+            model._default_manager.filter(pk=email.ref.get("delivery"))
+            .exclude(status=Status.SENT)
+            .update(status=Status.SENT, sent_at=timezone.now(), last_error="")
         )
+        if updated and on_sent is not None:
+            on_sent(int(email.ref["delivery"]))
 
     def failed(email: OutboundEmail, error: str, final: bool) -> None:
         # Staff see a delivery that will not go by itself as failed, with the reason.

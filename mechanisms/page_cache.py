@@ -43,7 +43,7 @@ from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, InvalidTokenFormat, get_token
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
 from mechanisms.abuse.forms import STARTED_FIELD
 from mechanisms.abuse.proof_of_work import form_started_token
@@ -127,13 +127,23 @@ def _rendering_key(key: str) -> str:
     return f"{key}:rendering"
 
 
-def page_cached(request: HttpRequest, *, render: Callable[[], HttpResponse]) -> HttpResponse:
+def page_cached(
+    request: HttpRequest,
+    *,
+    render: Callable[[], HttpResponse],
+    public_max_age: int | None = None,
+) -> HttpResponse:
     """`render()` the page, marked for PageCacheMiddleware to keep for the next anonymous reader
-    when this reader may share it and it is a plain 200."""
+    when this reader may share it and it is a plain 200. A page that carries nothing of its
+    reader's (no form, so no CSRF token: the API's answers) gives `public_max_age`, for which
+    browsers and shared caches may keep it too."""
     response = render()
     if not page_cacheable(request) or response.status_code != 200 or response.streaming:
         return response
     setattr(response, _SHAREABLE, True)
+    if public_max_age is not None:
+        patch_cache_control(response, public=True, max_age=public_max_age)
+        return response
     # The copy carries this reader's CSRF token: no shared cache may keep it.
     patch_cache_control(response, private=True, max_age=settings.PETITION_PAGE_CACHE_SECONDS)
     patch_vary_headers(response, ("Cookie",))
@@ -287,4 +297,10 @@ class PageCacheMiddleware:
         response["Content-Length"] = str(len(response.content))
         # It sets the CSRF cookie on this response and returns the same object.
         self.csrf.process_response(request, response)
+        if response.has_header("ETag"):
+            # A reader holding this very copy (the API's clients) is told so in a few bytes.
+            conditional = get_conditional_response(
+                request, etag=response["ETag"], response=response
+            )
+            return conditional or response
         return response

@@ -19,7 +19,7 @@ from mechanisms.personal_data import (
     locked_batches,
     signature_status_shown,
 )
-from petitions import emails, supporters
+from petitions import emails, supporters, webhook_events
 from petitions.models import PetitionUpdate, Signature, SponsorOptIn
 from petitions.services.counting import petition_counts_subtract
 
@@ -142,6 +142,8 @@ class PetitionSignatures(SignatureProviderBase):
             )
             if not locked:
                 return 0
+            # The organizations the signer opted in to hear of it, before the opt-ins go.
+            webhook_events.signatures_withdrawn(signature_ids=[pk for pk, _, _ in locked])
             Signature.objects.filter(pk__in=[pk for pk, _, _ in locked]).delete()
             petition_counts_subtract(
                 removed=Counter(petition_id for _, petition_id, was in locked if was)

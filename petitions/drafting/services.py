@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -19,7 +20,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, User
+from accounts.models import Organization, User, WebhookEndpoint
+from accounts.webhooks import webhook_events_emit
 from mechanisms.audit import audit_log
 from petitions.drafting import emails
 from petitions.drafting.kinds import DraftKind
@@ -311,6 +313,21 @@ def draft_publish(
     version = version_record(
         kind=kind, campaign=campaign, event=CampaignVersion.Event.PUBLISHED, user=user
     )
+    if campaign.status != kind.model.Status.DRAFT:  # not waiting for its opening date
+        webhook_events_emit(
+            organization_ids=[o.pk for o in kind.partners(campaign)],
+            event=WebhookEndpoint.Event.CAMPAIGN_PUBLISHED,
+            data={
+                "kind": kind.name,
+                kind.name: {
+                    "id": campaign.pk,
+                    "slug": campaign.slug,
+                    "title": campaign.title,
+                    "url": f"{settings.SITE_URL}{campaign.get_absolute_url()}",
+                },
+                "status": campaign.status,
+            },
+        )
     _step_notify(kind=kind, campaign=campaign, version=version)
     audit_log(user=user, objects=[campaign], message=gettext("Approved and published."))
     return version

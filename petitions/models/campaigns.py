@@ -486,6 +486,7 @@ class SupporterExport(models.Model):
     class Kind(models.TextChoices):
         DOWNLOAD = "download", _("Downloaded")
         VIEW = "view", _("Viewed on the list")
+        API = "api", _("Read through the API")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="supporter_exports"

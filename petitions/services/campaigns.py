@@ -12,10 +12,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import WebhookEndpoint
 from accounts.selectors import member_addresses
 from mechanisms import outbox
 from mechanisms.outbox import Recipient
-from petitions import emails
+from petitions import emails, webhook_events
 from petitions.drafting.models import Review
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
 from petitions.services.counting import petition_counts_update
@@ -34,22 +35,37 @@ def petitions_open_and_close_due(*, now: datetime | None = None) -> Transitions:
 
     A draft opens by itself only if staff gave it an opening date; one without stays a draft.
     An organization's draft opens only once staff approved it (petitions.drafting), never while
-    its editors are still writing it. Each is one conditional UPDATE, so two runs at once change
-    each petition once.
+    its editors are still writing it. Rows are locked and skipped by a concurrent run, so two
+    runs at once change each petition once, and its sponsors' webhooks hear of it once.
     """
     now = now or timezone.now()
-    opened = (
-        Petition.objects.filter(
-            Q(review="") | Q(review=Review.APPROVED),
-            status=Petition.Status.DRAFT,
-            opens_at__lte=now,
+    with transaction.atomic():
+        # Each row by one run (a concurrent one skips it); the ids for the sponsors' webhooks.
+        opening = list(
+            Petition.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(review="") | Q(review=Review.APPROVED),
+                status=Petition.Status.DRAFT,
+                opens_at__lte=now,
+            )
+            .exclude(closes_at__lte=now)
+            .values_list("pk", flat=True)
         )
-        .exclude(closes_at__lte=now)
-        .update(status=Petition.Status.OPEN)
-    )
-    closed = Petition.objects.filter(status=Petition.Status.OPEN, closes_at__lte=now).update(
-        status=Petition.Status.CLOSED, closed_at=now
-    )
+        opened = Petition.objects.filter(pk__in=opening).update(status=Petition.Status.OPEN)
+        closing = list(
+            Petition.objects.select_for_update(skip_locked=True)
+            .filter(status=Petition.Status.OPEN, closes_at__lte=now)
+            .values_list("pk", flat=True)
+        )
+        closed = Petition.objects.filter(pk__in=closing).update(
+            status=Petition.Status.CLOSED, closed_at=now
+        )
+        webhook_events.petitions_changed(
+            petition_ids=opening, event=WebhookEndpoint.Event.CAMPAIGN_PUBLISHED
+        )
+        webhook_events.petitions_changed(
+            petition_ids=closing, event=WebhookEndpoint.Event.CAMPAIGN_CLOSED
+        )
     if opened or closed:
         logger.info("Opened %d and closed %d petitions on their dates", opened, closed)
     return Transitions(opened=opened, closed=closed)
@@ -114,6 +130,8 @@ def _milestones_record_locked(*, petition_id: int) -> PetitionMilestone | None:
         ],
     )
     PetitionMilestone.objects.filter(pk=newest.pk).update(notified_at=timezone.now())
+    newest.petition = petition
+    webhook_events.milestone_reached(milestone=newest)
     return newest
 
 

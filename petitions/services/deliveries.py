@@ -31,7 +31,7 @@ from mechanisms.deliveries import delivery_retry as mechanisms_delivery_retry
 from mechanisms.mail import absolute_url, message_render
 from mechanisms.models import OutboundEmail
 from mechanisms.spreadsheet import csv_cell
-from petitions import routing
+from petitions import routing, webhook_events
 from petitions.models import (
     Delivery,
     DeliverySchedule,
@@ -270,6 +270,7 @@ DELIVERY = delivery_kind(
     model=Delivery,
     build=_delivery_message,  # type: ignore[arg-type]
     related=("petition", "target"),
+    on_sent=webhook_events.delivery_sent,
 )
 
 
@@ -340,6 +341,7 @@ def response_publish(*, response_id: int) -> bool:
         response.update = update
         response.save(update_fields=["update"])
         campaigns.petition_update_publish(update_id=update.pk)
+        webhook_events.response_published(response=response)
     return True
 
 

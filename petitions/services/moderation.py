@@ -17,6 +17,9 @@ from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
 
+from django.db import transaction
+from django.db.models import Q
+
 from accounts.models import User
 from mechanisms.moderation import (
     Moderated,
@@ -25,7 +28,7 @@ from mechanisms.moderation import (
     moderation_remove,
     moderation_resend_confirmation,
 )
-from petitions import emails
+from petitions import emails, webhook_events
 from petitions.models import Signature
 from petitions.services.counting import petition_counts_subtract
 from petitions.services.signing import signature_place_resolve
@@ -44,29 +47,68 @@ def _uncount(rows: list[Signature]) -> None:
 def signatures_confirm(
     *, signature_ids: Collection[int], moderator: User, now: datetime | None = None
 ) -> Moderated:
-    """Approve petition signatures; the batched counter then counts them."""
-    return moderation_confirm(
-        model=Signature,
-        signature_ids=signature_ids,
-        moderator=moderator,
-        campaign="petition",
-        campaign_open=lambda petition, now: petition.is_accepting_signatures(now=now),
-        place=lambda row: signature_place_resolve(signature=row),
-        now=now,
-    )
+    """Approve petition signatures; the batched counter then counts them, and the
+    organizations their signers opted in to hear of them (webhooks) as of a signer's own
+    confirmation."""
+    with transaction.atomic():
+        waiting = list(
+            Signature.objects.filter(pk__in=list(signature_ids))
+            .filter(
+                Q(status=Signature.Status.PENDING) | Q(status=Signature.Status.CONFIRMED, held=True)
+            )
+            .values_list("pk", flat=True)
+        )
+        done = moderation_confirm(
+            model=Signature,
+            signature_ids=signature_ids,
+            moderator=moderator,
+            campaign="petition",
+            campaign_open=lambda petition, now: petition.is_accepting_signatures(now=now),
+            place=lambda row: signature_place_resolve(signature=row),
+            now=now,
+        )
+        for signature in Signature.objects.filter(
+            pk__in=waiting, status=Signature.Status.CONFIRMED, held=False
+        ).select_related("petition"):
+            webhook_events.signature_confirmed(signature=signature)
+    return done
+
+
+def _remove(
+    *,
+    signature_ids: Collection[int],
+    moderator: User,
+    status: Signature.Status,
+    reason: str,
+    now: datetime | None,
+) -> Moderated:
+    """Reject or mark as spam; counted ones come off the count at once, and the organizations
+    told of them (confirmed, not held, opted in) hear they are withdrawn."""
+    with transaction.atomic():
+        told = Signature.objects.filter(
+            pk__in=list(signature_ids), status=Signature.Status.CONFIRMED, held=False
+        ).values_list("pk", flat=True)
+        webhook_events.signatures_withdrawn(signature_ids=list(told))
+        return moderation_remove(
+            model=Signature,
+            signature_ids=signature_ids,
+            moderator=moderator,
+            status=status,
+            reason=reason,
+            uncount=_uncount,
+            now=now,
+        )
 
 
 def signatures_reject(
     *, signature_ids: Collection[int], moderator: User, reason: str, now: datetime | None = None
 ) -> Moderated:
-    """Reject petition signatures, saying why; counted ones come off the count at once."""
-    return moderation_remove(
-        model=Signature,
+    """Reject petition signatures, saying why (_remove)."""
+    return _remove(
         signature_ids=signature_ids,
         moderator=moderator,
         status=Signature.Status.REJECTED,
         reason=moderation_reason_clean(reason, required=True),
-        uncount=_uncount,
         now=now,
     )
 
@@ -78,14 +120,12 @@ def signatures_mark_spam(
     reason: str = "",
     now: datetime | None = None,
 ) -> Moderated:
-    """Mark petition signatures as spam; counted ones come off the count at once."""
-    return moderation_remove(
-        model=Signature,
+    """Mark petition signatures as spam (_remove)."""
+    return _remove(
         signature_ids=signature_ids,
         moderator=moderator,
         status=Signature.Status.SPAM,
         reason=moderation_reason_clean(reason),
-        uncount=_uncount,
         now=now,
     )
 

@@ -16,7 +16,7 @@ from accounts.models import Organization
 from mechanisms import outbox
 from mechanisms.addresses import email_canonicalize
 from mechanisms.confirmation import confirmation_request, signature_record
-from petitions import emails
+from petitions import emails, webhook_events
 from petitions.jurisdiction import postal_code_resolve
 from petitions.models import Petition, Signature, SponsorOptIn
 from petitions.services.consent import consent_wording_ids
@@ -221,8 +221,14 @@ def signature_confirm(
     if display:
         changes["display"] = display
     changes.update(signature_place_resolve(signature=signature))
-    Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).update(**changes)
-    signature.refresh_from_db()
+    with transaction.atomic():
+        confirmed = Signature.objects.filter(
+            pk=signature_id, status=Signature.Status.PENDING
+        ).update(**changes)
+        signature.refresh_from_db()
+        # Held for a moderator: its details wait for their approval (moderation.py sends them).
+        if confirmed and not signature.held:
+            webhook_events.signature_confirmed(signature=signature)
     return signature
 
 

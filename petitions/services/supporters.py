@@ -23,6 +23,7 @@ def supporter_export_record(
     since: date | None = None,
     until: date | None = None,
     shown: Collection[int] | None = None,
+    through_api: bool = False,
     now: datetime | None = None,
 ) -> SupporterExport:
     """Record that `user` receives the organization's supporters chosen by campaign and dates:
@@ -40,7 +41,7 @@ def supporter_export_record(
             kind = SupporterExport.Kind.DOWNLOAD
         else:
             rows = SponsorOptIn.objects.filter(organization=organization, pk__in=list(shown))
-            kind = SupporterExport.Kind.VIEW
+            kind = SupporterExport.Kind.API if through_api else SupporterExport.Kind.VIEW
         count = rows.update(exported_at=now)
         export = SupporterExport.objects.create(
             organization=organization,
@@ -63,6 +64,11 @@ def supporter_export_record(
                 "Exported %(count)s supporters: %(campaign)s, consent from %(since)s to %(until)s."
             )
             if shown is None
+            else gettext(
+                "Read %(count)s supporters through the API: %(campaign)s, consent from "
+                "%(since)s to %(until)s."
+            )
+            if through_api
             else gettext(
                 "Viewed %(count)s supporters on the list: %(campaign)s, consent from %(since)s "
                 "to %(until)s."

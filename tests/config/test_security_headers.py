@@ -166,6 +166,7 @@ def world(db) -> World:
             "slug:letters": letter.slug,
             "slug:accounts": organization.slug,
             "slug:petition_dashboards": petition.slug,
+            "slug:api": petition.slug,
             "slug:letter_dashboards": letter.slug,
             # A sponsor's share link, its workspace and a member's role.
             "source": organization.slug,
@@ -184,6 +185,10 @@ def world(db) -> World:
             "token": "not-a-token",
             "url": "no-such-admin-page/",
             "kind": "petition",
+            "token_id": "1",
+            "endpoint_id": "1",
+            "action": "rotate",
+            "delivery_id": "1",
             "number": "1",
         },
         by_route={
@@ -213,6 +218,10 @@ def world(db) -> World:
                 )
             },
             "drafting:invitation_answer": {"pk": str(invitation.pk)},
+            **{f"api:osdi_{name}": {"pk": str(petition.pk)} for name in ("petition", "signatures")},
+            "api:osdi_person": {"pk": "1"},
+            "api:webhook": {"pk": "1"},
+            "api:webhook_again": {"pk": "1"},
         },
     )
 
