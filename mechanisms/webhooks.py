@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext
 from standardwebhooks.webhooks import Webhook
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
@@ -31,7 +32,8 @@ USER_AGENT = "Cosign-Webhooks/1"
 
 
 class WebhookRefused(Exception):
-    """The address may not be sent to; the message says why, for the organization's admins."""
+    """The address may not be sent to; the message says why, for the organization's admins, in
+    the language of the page (or the English a delivery's record keeps)."""
 
 
 @dataclass(frozen=True)
@@ -57,22 +59,24 @@ def webhook_target(url: str) -> Target:
     parts = urlsplit(url)
     allowed_schemes = ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
     if parts.scheme not in allowed_schemes or not parts.hostname:
-        raise WebhookRefused("The address must start with https://.")
+        raise WebhookRefused(gettext("The address must start with https://."))
     if parts.username or parts.password:
-        raise WebhookRefused("The address may not carry a user name or password.")
+        raise WebhookRefused(gettext("The address may not carry a user name or password."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise WebhookRefused("The address has an invalid port.") from None
+        raise WebhookRefused(gettext("The address has an invalid port.")) from None
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise WebhookRefused("The address's host name does not resolve.") from None
+        raise WebhookRefused(gettext("The address's host name does not resolve.")) from None
     addresses = [str(info[4][0]) for info in found]
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not all(map(_public, addresses)):
         raise WebhookRefused(
-            "The address leads to a private, local or reserved network, which Cosign does not "
-            "send to."
+            gettext(
+                "The address leads to a private, local or reserved network, which Cosign does "
+                "not send to."
+            )
         )
     path = parts.path or "/"
     if parts.query:
