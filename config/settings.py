@@ -683,6 +683,7 @@ CORS_URLS_REGEX = r"^/api/v1/(?!osdi/|webhooks/).*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
 CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ("ETag", "Retry-After")
 
 # --- Webhooks (accounts.webhooks, mechanisms.webhooks) ----------------------------------------
 # Endpoints must be https:// and resolve to public addresses; a local trial or a test may allow

@@ -80,6 +80,10 @@ class PublicView(APIView):
             return response
         response.render()
         set_response_etag(response)
+        # On every answer, not only one asked with an Origin (django-cors-headers' way): the page
+        # cache keeps the first answer for every reader, browsers on other sites included.
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "ETag, Retry-After"
         unchanged = get_conditional_response(request, etag=response["ETag"], response=response)
         if unchanged is not None and unchanged is not response:
             return unchanged

@@ -303,3 +303,15 @@ def test_a_webhooks_token_manages_its_own_organizations_endpoints_only(
     assert _get("/api/v1/webhooks/", reading).status_code == 403
     assert Client().delete(f"/api/v1/webhooks/{endpoint_id}/", **auth).status_code == 204
     assert _get("/api/v1/webhooks/", key).json() == []
+
+
+def test_a_shared_answer_serves_readers_on_other_sites_too(client, published, settings) -> None:
+    settings.PETITION_PAGE_CACHE_SECONDS = 60
+    first = client.get("/api/v1/petitions/end-ring/count/")  # no Origin: a server, a script
+    assert first["Access-Control-Allow-Origin"] == "*"
+    # The next reader is a browser on a newspaper's site, served the copy the first one made.
+    Petition.objects.filter(slug="end-ring").update(signature_count=99)
+    browser = client.get("/api/v1/petitions/end-ring/count/", HTTP_ORIGIN="https://news.example")
+    assert browser.json()["signature_count"] == 7  # the shared copy
+    assert browser["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in browser["Access-Control-Expose-Headers"]
