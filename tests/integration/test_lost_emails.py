@@ -21,9 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts import webhooks
+from accounts.models import WebhookEndpoint
 from config.celery import app as celery_app
 from letters import services as letter_services
 from letters.moderation import individual_signatures_resend_confirmation
@@ -153,6 +156,21 @@ def _owe_one_of_each_kind() -> None:
         user=lead_admin.user,
         update=PetitionUpdate(title_en="Hearing on Tuesday", body_en="Come."),
     )
+
+    # An endpoint of the lead's failing (it leads to a private address, refused at every send):
+    # turned off at its first failure, and its administrator told.
+    hook = WebhookEndpoint.objects.create(
+        organization=lead,
+        url="https://127.0.0.1:9/hook",
+        events=[WebhookEndpoint.Event.MILESTONE_REACHED],
+        secret="whsec_dGVzdA==",
+    )
+    webhooks.webhook_events_emit(
+        organization_ids=[lead.pk], event=WebhookEndpoint.Event.MILESTONE_REACHED, data={}
+    )
+    with override_settings(WEBHOOK_DISABLE_AFTER_FAILURES=1):
+        webhooks.webhooks_dispatch()
+    assert not WebhookEndpoint.objects.get(pk=hook.pk).active
 
     # Organizations: one registers; another confirmed its contact and is verified; an invitation.
     account_services.organization_register(
