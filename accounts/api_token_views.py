@@ -223,8 +223,14 @@ def webhook_endpoint_action(
 def webhook_redeliver_view(request: HttpRequest, slug: str, delivery_id: int) -> HttpResponse:
     organization = _organization_for(request, slug)
     get_object_or_404(WebhookDelivery, pk=delivery_id, endpoint__organization=organization)
-    webhooks.webhook_redeliver(
-        organization=organization, delivery_id=delivery_id, user=user_logged_in(request=request)
-    )
-    messages.success(request, _("Sent again, as a new message."))
+    try:
+        webhooks.webhook_redeliver(
+            organization=organization,
+            delivery_id=delivery_id,
+            user=user_logged_in(request=request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Sent again, as a new message."))
     return redirect("accounts:webhooks", slug=organization.slug)

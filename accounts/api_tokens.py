@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import ApiToken, Organization, User
+from accounts.models import ApiToken, Capability, Membership, Organization, User
+from accounts.selectors import roles_that_may
 from mechanisms.audit import audit_log
 
 KEY_START = "cosign_"
@@ -78,11 +79,18 @@ def api_token_for_key(key: str) -> ApiToken | None:
     token = (
         ApiToken.objects.select_related("organization")
         # A token answers for what it reads through the person who made it (the audit log names
-        # them): one whose maker's account is gone stops working.
-        .filter(prefix=prefix, revoked_at__isnull=True, created_by__isnull=False)
+        # them): one whose maker's account is gone or deactivated stops working.
+        .filter(prefix=prefix, revoked_at__isnull=True, created_by__is_active=True)
         .first()
     )
     if token is None or not hmac.compare_digest(token.digest, _digest(key)):
+        return None
+    # Its maker must still be an administrator of the organization: a token leaves with them.
+    if not Membership.objects.filter(
+        user_id=token.created_by_id or 0,
+        organization_id=token.organization_id,
+        role__in=roles_that_may(Capability.MANAGE_API),
+    ).exists():
         return None
     now = timezone.now()
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_EVERY:

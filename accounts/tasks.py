@@ -20,3 +20,10 @@ def webhooks_dispatch() -> dict[str, int]:
     from accounts.webhooks import webhooks_dispatch as dispatch
 
     return vars(dispatch())
+
+
+@shared_task
+def webhooks_prune() -> int:
+    from accounts.webhooks import webhook_deliveries_prune
+
+    return webhook_deliveries_prune()

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +39,15 @@ from mechanisms.mail import EmailKind, absolute_url, message_render
 from mechanisms.models import OutboundEmail
 from mechanisms.outbox import Recipient, emails_enqueue
 from mechanisms.queue import enqueue_after_commit
-from mechanisms.webhooks import WebhookRefused, signed_headers, webhook_post, webhook_target
+from mechanisms.webhooks import (
+    Sent,
+    WebhookRefused,
+    signed_headers,
+    webhook_post,
+    webhook_target,
+)
+
+logger = logging.getLogger(__name__)
 
 # Rows a sender claims at once, and how long it holds them: every attempt of the batch at its
 # longest (mechanisms.webhooks bounds each to twice WEBHOOK_TIMEOUT_SECONDS), and a minute more.
@@ -81,6 +90,11 @@ def webhook_endpoint_create(
         if not osdi_api_key.strip():
             raise ValidationError(
                 {"osdi_api_key": gettext("An OSDI push needs the key your OSDI server gave you.")}
+            )
+        # It travels in a header: printable ASCII only, never a line break.
+        if not all(0x21 <= ord(char) <= 0x7E for char in osdi_api_key.strip()):
+            raise ValidationError(
+                {"osdi_api_key": gettext("The key may hold only printable ASCII characters.")}
             )
     _checked(url, events)
     with transaction.atomic():
@@ -148,7 +162,9 @@ def webhook_events_emit(
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(
-            organization_id__in=organization_ids, active=True
+            organization_id__in=organization_ids,
+            active=True,
+            organization__verification=Organization.Verification.VERIFIED,
         ).only("pk", "events")
         if event in endpoint.events
     ]
@@ -191,6 +207,10 @@ def webhook_redeliver(
     old = WebhookDelivery.objects.select_related("endpoint").get(
         pk=delivery_id, endpoint__organization=organization
     )
+    if old.payload.get("forgotten"):
+        raise ValidationError(
+            gettext("This event named a person who withdrew: it cannot be sent again.")
+        )
     with transaction.atomic():
         row = WebhookDelivery.objects.create(
             endpoint=old.endpoint,
@@ -201,6 +221,31 @@ def webhook_redeliver(
         audit_log(user=user, objects=[old.endpoint], message=gettext("Webhook event sent again."))
         _send_soon([row.pk])
     return row
+
+
+def webhook_deliveries_forget(*, event: str, key: str, values: Iterable[object]) -> int:
+    """A person's data leaves the webhook outbox with them (withdrawal, retention): the rows of
+    `event` whose payload's data names them by `key` (a dotted path, "signature.id") are not
+    sent any more, nor sent again, and keep no detail of theirs. Returns how many."""
+    values = list(values)
+    if not values:
+        return 0
+    lookup = "payload__data__" + key.replace(".", "__") + "__in"
+    return WebhookDelivery.objects.filter(event=event, **{lookup: values}).update(
+        payload={"type": event, "forgotten": True},
+        state=WebhookDelivery.State.FAILED,
+        last_error=gettext("The person withdrew or their data was removed."),
+    )
+
+
+def webhook_deliveries_prune(*, now: datetime | None = None) -> int:
+    """Delivered or failed rows older than WEBHOOK_DELIVERY_RETENTION_DAYS go: the log shows
+    recent deliveries, and old payloads need not outlive their purpose."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(
+        state__in=(WebhookDelivery.State.SENT, WebhookDelivery.State.FAILED), created_at__lt=cutoff
+    ).delete()
+    return deleted
 
 
 # --- Sending ------------------------------------------------------------------------------------
@@ -225,8 +270,11 @@ def _claim(
     """Take due rows (these, or any but those `done` in this run) for this sender: one claim
     each, skipping rows another sender is claiming at this moment."""
     with transaction.atomic():
+        # An organization staff no longer verify receives nothing more; its rows wait.
         rows = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(
-            _due(now), endpoint__active=True
+            _due(now),
+            endpoint__active=True,
+            endpoint__organization__verification=Organization.Verification.VERIFIED,
         )
         if ids is not None:
             rows = rows.filter(pk__in=list(ids))
@@ -303,8 +351,20 @@ def _send_claimed(claimed: Sequence[int], done: Dispatched) -> None:
         )
         if osdi:
             headers["OSDI-API-Token"] = endpoint.osdi_api_key
-        result = webhook_post(url=delivery.endpoint.url, body=body, headers=headers)
+        try:
+            result = webhook_post(url=endpoint.url, body=body, headers=headers)
+        except Exception as error:
+            # Whatever one endpoint does, the others of the batch are sent and this one's
+            # failure is recorded (it counts towards turning it off).
+            logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)
+            result = Sent(status=None, error=type(error).__name__)
         _record(delivery, result.ok, result.status, result.error, done)
+
+
+# What a delivered event means to the app that owed it, in the sender's transaction: a
+# supporter's details sent are an export (petitions.webhook_events registers it).
+AfterSent = Callable[[WebhookDelivery], None]
+AFTER_SENT: dict[str, AfterSent] = {}
 
 
 def _record(
@@ -330,6 +390,9 @@ def _record(
             ):
                 return
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+            after = AFTER_SENT.get(delivery.event)
+            if after is not None:
+                after(delivery)
             done.sent += 1
             return
         final = attempts >= settings.WEBHOOK_MAX_ATTEMPTS

@@ -655,7 +655,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
@@ -701,6 +701,12 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, m
 WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 2, minimum=1)
 # A rotated secret keeps signing beside the new one this long.
 WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+# Delivered and failed events are kept this long for the organization's log, then deleted.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env_int("WEBHOOK_DELIVERY_RETENTION_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["webhooks-prune"] = {
+    "task": "accounts.tasks.webhooks_prune",
+    "schedule": crontab(hour=2, minute=37),
+}
 CELERY_BEAT_SCHEDULE["webhooks-dispatch"] = {
     "task": "accounts.tasks.webhooks_dispatch",
     "schedule": timedelta(seconds=WEBHOOK_DISPATCH_SECONDS),

@@ -45,27 +45,51 @@ class Target:
     address: str
 
 
+# IPv6 ranges that carry an IPv4 address inside (IPv4-compatible, NAT64, SIIT): what they reach
+# is that IPv4 address, which must itself be public; refused outright, as no receiver needs them.
+_EMBEDDING = tuple(
+    ipaddress.ip_network(net)
+    for net in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96", "2002::/16")
+)
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.teredo is not None or any(ip in net for net in _EMBEDDING):
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+# What a URL may hold, as sent: printable ASCII (an internationalized host or path is written
+# in its ASCII form, xn-- and %-escapes), no space or control character.
+_URL_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
 def webhook_target(url: str) -> Target:
     """Where `url` sends, checked: https (plain http only where WEBHOOK_ALLOW_HTTP), a host that
     resolves, and only to public addresses (any address where WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
     for tests and local trials)."""
-    parts = urlsplit(url)
+    if not url or not set(url) <= _URL_CHARACTERS:
+        raise WebhookRefused(
+            gettext(
+                "The address may hold only printable ASCII characters: write an international "
+                "name in its xn-- form and escape the rest with %."
+            )
+        )
+    try:
+        parts = urlsplit(url)
+        port_given = parts.port
+    except ValueError:
+        raise WebhookRefused(gettext("The address is not a valid web address.")) from None
     allowed_schemes = ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
     if parts.scheme not in allowed_schemes or not parts.hostname:
         raise WebhookRefused(gettext("The address must start with https://."))
     if parts.username or parts.password:
         raise WebhookRefused(gettext("The address may not carry a user name or password."))
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise WebhookRefused(gettext("The address has an invalid port.")) from None
+    port = port_given or (443 if parts.scheme == "https" else 80)
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -154,7 +178,14 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> Sent:
         if cut.is_set():  # what arrived before the cut is no answer
             return Sent(status=None, error="TimeoutError")
         return Sent(status=response.status, error="")
-    except (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException) as error:
+    # ValueError: a certificate for another name (urllib3's CertificateError), a header value
+    # the client refuses.
+    except (
+        OSError,
+        ValueError,
+        urllib3.exceptions.HTTPError,
+        http.client.HTTPException,
+    ) as error:
         return Sent(status=None, error="TimeoutError" if cut.is_set() else type(error).__name__)
     finally:
         watchdog.cancel()

@@ -32,7 +32,8 @@ def _confirmed(petition: Petition) -> Q:
     return Q(petition=petition, status=Signature.Status.CONFIRMED, held=False)
 
 
-def _shown(count: int) -> int | None:
+def count_shown(count: int) -> int | None:
+    """A count as open data may give it: None under SMALL_COUNT."""
     return count if count >= SMALL_COUNT else None
 
 
@@ -45,7 +46,8 @@ def counts_by_country(*, petition: Petition) -> list[AreaCount]:
         .order_by("-n", "country")
     )
     return [
-        AreaCount(country=str(row["country"]), region="", count=_shown(row["n"])) for row in rows
+        AreaCount(country=str(row["country"]), region="", count=count_shown(row["n"]))
+        for row in rows
     ]
 
 
@@ -58,7 +60,7 @@ def counts_by_region(*, petition: Petition) -> list[AreaCount]:
         .order_by("-n", "country", "region")
     )
     return [
-        AreaCount(country=str(row["country"]), region=row["region"], count=_shown(row["n"]))
+        AreaCount(country=str(row["country"]), region=row["region"], count=count_shown(row["n"]))
         for row in rows
     ]
 

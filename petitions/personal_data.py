@@ -142,8 +142,10 @@ class PetitionSignatures(SignatureProviderBase):
             )
             if not locked:
                 return 0
-            # The organizations the signer opted in to hear of it, before the opt-ins go.
+            # The organizations the signer opted in to hear of it, before the opt-ins go, and
+            # the webhook outbox forgets them.
             webhook_events.signatures_withdrawn(signature_ids=[pk for pk, _, _ in locked])
+            webhook_events.signatures_forget(signature_ids=[pk for pk, _, _ in locked])
             Signature.objects.filter(pk__in=[pk for pk, _, _ in locked]).delete()
             petition_counts_subtract(
                 removed=Counter(petition_id for _, petition_id, was in locked if was)
@@ -153,6 +155,7 @@ class PetitionSignatures(SignatureProviderBase):
     def anonymize_expired(self, *, closed_before: datetime, batch_size: int) -> Iterator[int]:
         def anonymize(pks: list[int]) -> None:
             SponsorOptIn.objects.filter(signature_id__in=pks).delete()
+            webhook_events.signatures_forget(signature_ids=pks)
             # Status, counted, country, region, locality and the dates stay: counts and
             # "signatures from your area" keep adding up after the people are gone.
             Signature.objects.filter(pk__in=pks).update(

@@ -8,9 +8,10 @@ from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
-from accounts.models import WebhookEndpoint
-from accounts.webhooks import webhook_events_emit
+from accounts.models import WebhookDelivery, WebhookEndpoint
+from accounts.webhooks import AFTER_SENT, webhook_deliveries_forget, webhook_events_emit
 from petitions.models import (
     Delivery,
     Petition,
@@ -73,10 +74,13 @@ def signature_confirmed(*, signature: Signature) -> None:
 
 
 def signatures_withdrawn(*, signature_ids: Collection[int]) -> None:
-    """To each organization a withdrawing signer had opted in to: who, so its systems forget."""
-    opt_ins = SponsorOptIn.objects.filter(signature_id__in=list(signature_ids)).select_related(
-        "signature__petition"
+    """To each organization a withdrawing signer had opted in to and whose details it was sent
+    (confirmed, not held): who, so its systems forget. Their details still waiting in the
+    webhook outbox are forgotten there."""
+    told = Signature.objects.filter(
+        pk__in=list(signature_ids), status=Signature.Status.CONFIRMED, held=False
     )
+    opt_ins = SponsorOptIn.objects.filter(signature__in=told).select_related("signature__petition")
     for opt_in in opt_ins:
         signature = opt_in.signature
         webhook_events_emit(
@@ -132,3 +136,23 @@ def petitions_changed(*, petition_ids: Collection[int], event: WebhookEndpoint.E
             event=event,
             data={"kind": "petition", "petition": _petition(petition), "status": petition.status},
         )
+
+
+def signatures_forget(*, signature_ids: Collection[int]) -> None:
+    """Their details leave the webhook outbox: not sent, nor sent again (withdrawal,
+    retention)."""
+    webhook_deliveries_forget(
+        event=Event.SIGNATURE_CONFIRMED, key="signature.id", values=list(signature_ids)
+    )
+
+
+def _sent(delivery: WebhookDelivery) -> None:
+    """A supporter's details delivered are an export: the signer's "Your signatures" page says
+    the organization received them, as after a steward's download."""
+    signature_id = delivery.payload.get("data", {}).get("signature", {}).get("id")
+    SponsorOptIn.objects.filter(
+        signature_id=signature_id, organization_id=delivery.endpoint.organization_id
+    ).update(exported_at=timezone.now())
+
+
+AFTER_SENT[Event.SIGNATURE_CONFIRMED] = _sent

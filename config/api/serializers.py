@@ -96,7 +96,13 @@ class TargetCount(serializers.Serializer[Any]):
     country = serializers.CharField(source="target.country.code", allow_blank=True)
     region = serializers.CharField(source="target.region", allow_blank=True)
     locality = serializers.CharField(source="target.locality", allow_blank=True)
-    signatures = serializers.IntegerField(source="count")
+    signatures = serializers.SerializerMethodField(
+        help_text=f"Null when fewer than {open_data.SMALL_COUNT} of its constituents signed."
+    )
+
+    # A local target's few constituents are an area like any other.
+    def get_signatures(self, row: Any) -> int | None:
+        return open_data.count_shown(row.count)
 
 
 class AreaCount(serializers.Serializer[Any]):
@@ -110,8 +116,18 @@ class AreaCount(serializers.Serializer[Any]):
 
 
 class PublicSigner(serializers.Serializer[Any]):
-    name = serializers.CharField(source="public_name")
+    """A name as the page shows it; a signer who withheld theirs has none here (the page says
+    "Name withheld" in its reader's language)."""
+
+    name = serializers.SerializerMethodField()
+    withheld = serializers.SerializerMethodField()
     confirmed_at = serializers.DateTimeField()
+
+    def get_name(self, signature: Any) -> str | None:
+        return None if signature.display == "withheld" else signature.public_name
+
+    def get_withheld(self, signature: Any) -> bool:
+        return bool(signature.display == "withheld")
 
 
 class PetitionDetail(PetitionSummary):
@@ -224,9 +240,20 @@ class PublicStatement(serializers.ModelSerializer[Statement]):
 
 
 class IndividualSigner(serializers.Serializer[Any]):
-    name = serializers.CharField(source="public_name")
+    """As the page names them; one who withheld their name has none here, only the letter's
+    label for such signers ("Employee"), and neither title nor affiliation."""
+
+    name = serializers.SerializerMethodField()
+    withheld = serializers.BooleanField(source="withhold_name")
+    withheld_label = serializers.SerializerMethodField()
     title = serializers.SerializerMethodField()
     affiliation = serializers.SerializerMethodField()
+
+    def get_name(self, signer: Any) -> str | None:
+        return None if signer.withhold_name else signer.name
+
+    def get_withheld_label(self, signer: Any) -> str:
+        return signer.letter.withheld_label if signer.withhold_name else ""
 
     # A signer who withheld their name withheld their title and affiliation with it.
     def get_title(self, signer: Any) -> str:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,12 @@ from config.api.authentication import ApiTokenAuthentication
 from config.api.osdi import HasScope
 from config.api.serializers import TOKEN_ERRORS
 from config.api.throttling import TokenThrottle
+from mechanisms.validators import validate_no_control_characters
+
+# Events carrying a supporter's details.
+PERSONAL_EVENTS = frozenset(
+    {WebhookEndpoint.Event.SIGNATURE_CONFIRMED, WebhookEndpoint.Event.SIGNATURE_WITHDRAWN}
+)
 
 
 class Endpoint(serializers.ModelSerializer[WebhookEndpoint]):
@@ -38,7 +44,7 @@ class Endpoint(serializers.ModelSerializer[WebhookEndpoint]):
 
 
 class EndpointNew(serializers.Serializer[Any]):
-    url = serializers.CharField(max_length=500)
+    url = serializers.CharField(max_length=500, validators=[validate_no_control_characters])
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices),
         required=False,
@@ -114,6 +120,15 @@ class EndpointList(WebhookView):
     def post(self, request: Request) -> Response:
         given = EndpointNew(data=request.data)
         given.is_valid(raise_exception=True)
+        personal = given.validated_data["kind"] == WebhookEndpoint.Kind.OSDI_PUSH or any(
+            event in PERSONAL_EVENTS for event in given.validated_data["events"]
+        )
+        if personal:
+            # Supporters' details leave only where an administrator sent them, on the page.
+            raise PermissionDenied(
+                "Endpoints that receive supporters' details are registered by an administrator "
+                "on the organization's webhooks page."
+            )
         try:
             endpoint = webhooks.webhook_endpoint_create(
                 organization=self.organization,
@@ -161,7 +176,10 @@ class DeliveryAgain(WebhookView):
             pk=pk, endpoint__organization=self.organization
         ).exists():
             raise Http404
-        again = webhooks.webhook_redeliver(
-            organization=self.organization, delivery_id=pk, user=self.maker
-        )
+        try:
+            again = webhooks.webhook_redeliver(
+                organization=self.organization, delivery_id=pk, user=self.maker
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"detail": error.messages}) from None
         return Response(Delivery(again).data, status=status.HTTP_202_ACCEPTED)

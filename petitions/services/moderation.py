@@ -89,6 +89,7 @@ def _remove(
             pk__in=list(signature_ids), status=Signature.Status.CONFIRMED, held=False
         ).values_list("pk", flat=True)
         webhook_events.signatures_withdrawn(signature_ids=list(told))
+        webhook_events.signatures_forget(signature_ids=list(signature_ids))
         return moderation_remove(
             model=Signature,
             signature_ids=signature_ids,

@@ -407,3 +407,116 @@ def test_a_held_signature_is_told_once_a_moderator_approves_it_and_withdrawn_if_
         signatures_reject(signature_ids=[signature.pk], moderator=moderator, reason="A bot.")
     events = [json.loads(body)["type"] for _headers, body in receiver.received]
     assert events == ["signature.confirmed", "signature.withdrawn"]
+
+
+# --- What an outside review of a production-shaped run found -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.org/é",
+        "https://hooks.example.org/a b",
+        "https://hooks.example.org/x\r\nHost: evil",
+        "https://[::1/x",
+        "https://[::127.0.0.1]/",
+        "https://[64:ff9b::7f00:1]/",
+        "https://[2002:7f00:1::]/",
+        "https://[::ffff:0:7f00:1]/",
+    ],
+)
+def test_addresses_that_hide_a_private_host_or_break_a_request_are_refused(url) -> None:
+    with pytest.raises(ValidationError):
+        _endpoint(OrganizationFactory(), url)
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_an_osdi_key_that_would_break_its_header_is_refused(receiver) -> None:
+    organization = OrganizationFactory()
+    with pytest.raises(ValidationError, match="printable ASCII"):
+        webhooks.webhook_endpoint_create(
+            organization=organization,
+            user=_admin(organization, "a@o.example"),
+            url=receiver.url,
+            events=[],
+            kind=WebhookEndpoint.Kind.OSDI_PUSH,
+            osdi_api_key="key\r\nX-Injected: 1",
+        )
+
+
+def test_one_endpoints_unexpected_error_does_not_stop_the_others(receiver, monkeypatch) -> None:
+    broken = _endpoint(OrganizationFactory(), receiver.url + "?broken")
+    fine = _endpoint(OrganizationFactory(), receiver.url)
+    real_post = webhooks.webhook_post
+
+    def post(*, url: str, body: bytes, headers: dict[str, str]):
+        if url.endswith("?broken"):
+            raise ValueError("hostname doesn't match")  # as a misnamed certificate does
+        return real_post(url=url, body=body, headers=headers)
+
+    monkeypatch.setattr(webhooks, "webhook_post", post)
+    first, second = _owe(broken), _owe(fine)
+    webhooks.webhooks_dispatch()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, first.attempts, first.last_error) == ("pending", 1, "ValueError")
+    assert second.state == "sent"
+
+
+def test_a_withdrawn_signers_details_leave_the_webhook_outbox(
+    receiver, django_capture_on_commit_callbacks
+) -> None:
+    from mechanisms.personal_data import personal_records_withdraw
+
+    organization = OrganizationFactory()
+    endpoint = _endpoint(
+        organization, receiver.url, events=(CONFIRMED, WebhookEndpoint.Event.SIGNATURE_WITHDRAWN)
+    )
+    petition = PetitionFactory()
+    petition.sponsors.add(organization)
+    signature = SignatureFactory(petition=petition, email="carl@example.net")
+    opt_in = SponsorOptIn.objects.create(signature=signature, organization=organization)
+    with django_capture_on_commit_callbacks(execute=True):
+        signature_confirm(signature_id=signature.pk)
+    sent = WebhookDelivery.objects.get(event=CONFIRMED)
+    # Delivered: an export, on the signer's own page.
+    opt_in.refresh_from_db()
+    assert opt_in.exported_at is not None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        personal_records_withdraw(canonical_email=signature.canonical_email, refs=None)
+    sent.refresh_from_db()
+    assert "carl@example.net" not in json.dumps(sent.payload)
+    with pytest.raises(ValidationError, match="withdrew"):
+        webhooks.webhook_redeliver(
+            organization=organization, delivery_id=sent.pk, user=endpoint.created_by
+        )
+    events = [json.loads(body)["type"] for _headers, body in receiver.received]
+    assert events == ["signature.confirmed", "signature.withdrawn"]
+
+
+def test_withdrawing_a_signature_never_sent_tells_nobody(receiver) -> None:
+    from mechanisms.personal_data import personal_records_withdraw
+
+    organization = OrganizationFactory()
+    _endpoint(organization, receiver.url, events=(WebhookEndpoint.Event.SIGNATURE_WITHDRAWN,))
+    petition = PetitionFactory()
+    held = SignatureFactory(petition=petition, email="hal@example.net", confirmed=True, held=True)
+    pending = SignatureFactory(petition=petition, email="quinn@example.net")
+    for signature in (held, pending):
+        SponsorOptIn.objects.create(signature=signature, organization=organization)
+        personal_records_withdraw(canonical_email=signature.canonical_email, refs=None)
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_an_organization_no_longer_verified_receives_nothing_more(receiver) -> None:
+    organization = OrganizationFactory()
+    endpoint = _endpoint(organization, receiver.url)
+    waiting = _owe(endpoint)
+    Organization.objects.filter(pk=organization.pk).update(verification="rejected")
+    assert (
+        webhooks.webhook_events_emit(organization_ids=[organization.pk], event=CONFIRMED, data={})
+        == 0
+    )
+    webhooks.webhooks_send(delivery_ids=[waiting.pk])
+    assert receiver.received == []

@@ -3,6 +3,8 @@ tokens, which read their own organization's data only, in OSDI's shape."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -315,3 +317,47 @@ def test_a_shared_answer_serves_readers_on_other_sites_too(client, published, se
     assert browser.json()["signature_count"] == 7  # the shared copy
     assert browser["Access-Control-Allow-Origin"] == "*"
     assert "ETag" in browser["Access-Control-Expose-Headers"]
+
+
+def test_a_token_stops_working_when_its_maker_stops_administering(pair) -> None:
+    organization = next(iter(pair))
+    _petition, _opt_in, admin = pair[organization]
+    key = _token(organization, admin)
+    assert _get("/api/v1/osdi/people/", key).status_code == 200
+    Membership.objects.filter(user=admin).update(role="viewer")
+    assert _get("/api/v1/osdi/people/", key).status_code == 401
+    Membership.objects.filter(user=admin).update(role="admin")
+    User.objects.filter(pk=admin.pk).update(is_active=False)
+    assert _get("/api/v1/osdi/people/", key).status_code == 401
+
+
+def test_supporters_details_go_only_where_an_administrator_sent_them(pair, settings) -> None:
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    organization = next(iter(pair))
+    key = _token(organization, pair[organization][2], scope=ApiToken.Scope.MANAGE_WEBHOOKS)
+    for body in (
+        {"url": "http://127.0.0.1:9/", "events": ["signature.confirmed"]},
+        {"url": "http://127.0.0.1:9/", "kind": "osdi_push", "osdi_api_key": "k"},
+    ):
+        refused = Client().post(
+            "/api/v1/webhooks/", body, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        )  # fmt: skip
+        assert refused.status_code == 403
+        assert "administrator" in refused.json()["detail"]
+    deep = "[" * 100_000 + "]" * 100_000
+    nested = Client().post(
+        "/api/v1/webhooks/", deep, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )  # fmt: skip
+    assert nested.status_code == 400
+
+
+def test_open_data_gives_no_small_target_count_and_no_withheld_name(client, published) -> None:
+    SignatureFactory(petition=published, confirmed=True, display="withheld", name="Secret Person")
+    data = client.get("/api/v1/petitions/end-ring/").json()
+    assert all(row["signatures"] is None or row["signatures"] >= 5 for row in data["targets"])
+    withheld = [s for s in data["recent_signers"] if s["withheld"]]
+    assert withheld and withheld[0]["name"] is None
+    assert "Secret" not in json.dumps(data)
