@@ -4,7 +4,7 @@ personal: no email, postal code or address, and no count of an area under SMALL_
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
@@ -54,15 +54,29 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-class PetitionSummary(serializers.ModelSerializer[Petition]):
+# What petitions and letters share: their titles and pitches, topic, and addresses (the page,
+# and the API's own, under `api_path`). A comment, not a docstring: the schema would show it.
+class CampaignSummary(serializers.ModelSerializer[Any]):
+    api_path: ClassVar[str]
     title = Texts("title")
     summary = Texts("summary")
     topic: serializers.SlugRelatedField[Topic] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
+    urls = serializers.SerializerMethodField()
+
+    @extend_schema_field(PublicURLs)
+    def get_urls(self, campaign: Any) -> PublicURLs:
+        return {  # type: ignore[return-value]
+            "page": _absolute(campaign.get_absolute_url()),
+            "api": _absolute(f"/api/v1/{self.api_path}/{campaign.slug}/"),
+        }
+
+
+class PetitionSummary(CampaignSummary):
+    api_path = "petitions"
     sponsors = OrganizationRef(many=True, read_only=True)
     goal = serializers.IntegerField(source="current_goal", read_only=True)
-    urls = serializers.SerializerMethodField()
 
     class Meta:
         model = Petition
@@ -80,13 +94,6 @@ class PetitionSummary(serializers.ModelSerializer[Petition]):
             "sponsors",
             "created_at",
         )
-
-    @extend_schema_field(PublicURLs)
-    def get_urls(self, petition: Petition) -> PublicURLs:
-        return {  # type: ignore[return-value]
-            "page": _absolute(petition.get_absolute_url()),
-            "api": _absolute(f"/api/v1/petitions/{petition.slug}/"),
-        }
 
 
 class TargetCount(serializers.Serializer[Any]):
@@ -194,14 +201,9 @@ class PetitionHistory(serializers.Serializer[Any]):
     )
 
 
-class LetterSummary(serializers.ModelSerializer[OpenLetter]):
-    title = Texts("title")
-    summary = Texts("summary")
-    topic: serializers.SlugRelatedField[Topic] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
+class LetterSummary(CampaignSummary):
+    api_path = "letters"
     lead_organizations = OrganizationRef(many=True, read_only=True)
-    urls = serializers.SerializerMethodField()
 
     class Meta:
         model = OpenLetter
@@ -216,13 +218,6 @@ class LetterSummary(serializers.ModelSerializer[OpenLetter]):
             "lead_organizations",
             "created_at",
         )
-
-    @extend_schema_field(PublicURLs)
-    def get_urls(self, letter: OpenLetter) -> PublicURLs:
-        return {  # type: ignore[return-value]
-            "page": _absolute(letter.get_absolute_url()),
-            "api": _absolute(f"/api/v1/letters/{letter.slug}/"),
-        }
 
 
 class SigningOrganization(serializers.Serializer[Any]):

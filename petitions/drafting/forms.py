@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization
 from mechanisms.validators import validate_no_control_characters
 from petitions.drafting.models import CampaignInvitation
+from petitions.importers.targets import TARGET_COLUMNS
 from petitions.models import Petition, PetitionUpdate, Target
 from petitions.routing import target_place_needs
 
@@ -137,16 +138,8 @@ class TargetProposalForm(forms.ModelForm):
 
     class Meta:
         model = Target
-        fields: ClassVar = [
-            "name",
-            "title",
-            "level",
-            "country",
-            "region",
-            "locality",
-            "email",
-            "contact_url",
-        ]
+        # What the officials importer takes, column for column.
+        fields: ClassVar = list(TARGET_COLUMNS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
