@@ -11,38 +11,17 @@ from letters.models import OpenLetter, OrganizationSignature
 from petitions.models import Petition, PetitionInvitation, Target
 from tests.factories import OrganizationFactory, TargetFactory
 from tests.outbox import outbox_drain
+from tests.petitions.drafting_forms import letter_form, petition_form
 
 PASSWORD = "a long enough password 42"
+# Markdown with a script in it, which no preview may run.
+SCRIPTED_BODY = "## Why\n\nBecause **cameras** watch everyone. <script>alert(1)</script>"
 
 
 def _member(organization: Organization, email: str, role: str = "editor") -> User:
     user = User.objects.create_user(email, PASSWORD, full_name=email.split("@")[0].title())
     Membership.objects.create(user=user, organization=organization, role=role)
     return user
-
-
-def _petition_form(**changes: str) -> dict[str, str]:
-    data = {
-        "title_en": "End the Ring partnership",
-        "title_it": "",
-        "summary_en": "Oakland police should stop asking for doorbell footage.",
-        "summary_it": "",
-        "demand_en": "End the partnership.",
-        "demand_it": "",
-        "addressed_to_en": "Oakland City Council",
-        "addressed_to_it": "",
-        "body_en": "## Why\n\nBecause **cameras** watch everyone. <script>alert(1)</script>",
-        "body_it": "",
-        "topic": "",
-        "language": "en",
-        "goal": "",
-        "opens_at": "",
-        "closes_at": "",
-        "countries": [],
-        "delivery_schedule": "none",
-    }
-    data.update(changes)
-    return data
 
 
 @pytest.fixture
@@ -60,18 +39,20 @@ def test_an_editor_drafts_previews_saves_invites_and_submits(client, pair, setti
     client.force_login(editor)
     base = f"/en/organizations/{lead.slug}/campaigns/"
 
-    preview = client.post(f"{base}new/petition/", {**_petition_form(), "preview": "1"})
+    preview = client.post(
+        f"{base}new/petition/", {**petition_form(body_en=SCRIPTED_BODY), "preview": "1"}
+    )
     assert preview.status_code == 200
     assert b"<strong>cameras</strong>" in preview.content
     assert b"<script>alert" not in preview.content
     assert not Petition.objects.exists()
 
-    missing = client.post(f"{base}new/petition/", _petition_form(title_en="", save="1"))
+    missing = client.post(f"{base}new/petition/", petition_form(title_en="", save="1"))
     assert missing.status_code == 400
     assert "Oakland police should stop" in missing.content.decode()
     assert not Petition.objects.exists()
 
-    created = client.post(f"{base}new/petition/", _petition_form(save="1"))
+    created = client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     assert created.status_code == 302
     assert (petition.status, petition.review, petition.organization) == ("draft", "editing", lead)
@@ -81,7 +62,7 @@ def test_an_editor_drafts_previews_saves_invites_and_submits(client, pair, setti
     assert client.get(page).status_code == 200
     assert client.get(f"/en/p/{petition.slug}/").status_code == 404
 
-    client.post(page, _petition_form(title_it="Basta Ring", save="1"))
+    client.post(page, petition_form(title_it="Basta Ring", save="1"))
     petition.refresh_from_db()
     assert petition.title_it == "Basta Ring"
     assert [v.event for v in petition.versions.order_by("number")] == ["created", "saved"]
@@ -104,7 +85,7 @@ def test_an_editor_drafts_previews_saves_invites_and_submits(client, pair, setti
     outbox_drain()
     assert {m.to[0] for m in mail.outbox} == {"ed@oaklandprivacy.example", staff.email}
     # Locked while staff review it.
-    locked = client.post(page, _petition_form(title_en="Changed", save="1"))
+    locked = client.post(page, petition_form(title_en="Changed", save="1"))
     assert locked.status_code == 409
     petition.refresh_from_db()
     assert petition.title_en == "End the Ring partnership"
@@ -117,7 +98,7 @@ def test_staff_return_with_a_reason_then_publish(client, pair) -> None:
     staff = User.objects.create_superuser("staff@cosign.example", PASSWORD)
     client.force_login(editor)
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     client.post(
         f"{base}petition/{petition.pk}/invite/", {"organization": other.pk, "role": "co_lead"}
@@ -167,15 +148,7 @@ def test_a_letter_co_sponsor_signs_on_accepting(client, pair) -> None:
     co = _member(other, "co@fightforthefuture.example")
     client.force_login(editor)
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    data = {
-        "title_en": "Investigate police partnerships",
-        "summary_en": "We ask for an investigation.",
-        "ask_en": "Investigate.",
-        "addressed_to_en": "The Attorney General",
-        "body_en": "Dear Attorney General,",
-        "save": "1",
-    }
-    assert client.post(f"{base}new/letter/", data).status_code == 302
+    assert client.post(f"{base}new/letter/", letter_form(save="1")).status_code == 302
     letter = OpenLetter.objects.get()
     assert list(letter.lead_organizations.all()) == [lead]
     client.post(
@@ -195,7 +168,7 @@ def test_a_proposed_official_waits_for_staff(client, pair) -> None:
     editor = _member(lead, "ed@oaklandprivacy.example")
     client.force_login(editor)
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     bad = client.post(
         f"{base}petition/{petition.pk}/targets/propose/",
@@ -225,13 +198,13 @@ def test_the_history_says_what_each_version_changed(client, pair) -> None:
     editor = _member(lead, "ed@oaklandprivacy.example")
     client.force_login(editor)
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     page = f"{base}petition/{petition.pk}/"
-    client.post(page, _petition_form(title_en="End Ring partnerships now", goal="500", save="1"))
+    client.post(page, petition_form(title_en="End Ring partnerships now", goal="500", save="1"))
     unchanged = client.post(
         page,
-        _petition_form(title_en="End Ring partnerships now", goal="500", save="1"),
+        petition_form(title_en="End Ring partnerships now", goal="500", save="1"),
         follow=True,
     )
     assert "Nothing had changed." in unchanged.content.decode()
@@ -249,7 +222,7 @@ def test_the_workspace_reads_in_italian(client, pair) -> None:
     lead, _other = pair
     editor = _member(lead, "ed@oaklandprivacy.example")
     client.force_login(editor)
-    client.post(f"/en/organizations/{lead.slug}/campaigns/new/petition/", _petition_form(save="1"))
+    client.post(f"/en/organizations/{lead.slug}/campaigns/new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     page = client.get(f"/it/organizations/{lead.slug}/campaigns/petition/{petition.pk}/")
     text = page.content.decode()
@@ -306,12 +279,12 @@ def test_a_rejected_organization_cannot_change_its_drafts(client, pair) -> None:
     editor = _member(lead, "ed@oaklandprivacy.example")
     client.force_login(editor)
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     target = TargetFactory()
     Organization.objects.filter(pk=lead.pk).update(verification="rejected")
 
-    saved = client.post(f"{base}petition/{petition.pk}/", _petition_form(title_en="X", save="1"))
+    saved = client.post(f"{base}petition/{petition.pk}/", petition_form(title_en="X", save="1"))
     assert saved.status_code == 409
     assert "Only an organization our staff have verified" in saved.content.decode()
     client.post(f"{base}petition/{petition.pk}/targets/", {"add": target.pk})
@@ -325,7 +298,7 @@ def test_a_target_change_that_changes_nothing_keeps_no_version(client, pair) -> 
     lead, _other = pair
     client.force_login(_member(lead, "ed@oaklandprivacy.example"))
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     for _ in range(3):
         client.post(f"{base}petition/{petition.pk}/targets/", {"remove": 999_999})
@@ -347,7 +320,7 @@ def test_a_text_longer_than_the_limit_is_refused_and_kept(client, pair) -> None:
     long_body = "word " * (TEXT_MAX_LENGTH // 5 + 1)
     page = client.post(
         f"/en/organizations/{lead.slug}/campaigns/new/petition/",
-        _petition_form(body_en=long_body, save="1"),
+        petition_form(body_en=long_body, save="1"),
     )
     assert page.status_code == 400
     assert "Ensure this value has at most 20000 characters" in page.content.decode()
@@ -361,10 +334,10 @@ def test_the_history_goes_back_a_page_at_a_time(client, pair) -> None:
     lead, _other = pair
     client.force_login(_member(lead, "ed@oaklandprivacy.example"))
     base = f"/en/organizations/{lead.slug}/campaigns/"
-    client.post(f"{base}new/petition/", _petition_form(save="1"))
+    client.post(f"{base}new/petition/", petition_form(save="1"))
     petition = Petition.objects.get()
     for n in range(HISTORY_PAGE + 1):
-        client.post(f"{base}petition/{petition.pk}/", _petition_form(goal=str(n + 1), save="1"))
+        client.post(f"{base}petition/{petition.pk}/", petition_form(goal=str(n + 1), save="1"))
     first = client.get(f"{base}petition/{petition.pk}/history/").content.decode()
     assert f"Version {HISTORY_PAGE + 2}<" in first
     assert "Version 2<" not in first

@@ -36,6 +36,7 @@ from petitions.models import (
 from petitions.services.campaigns import petitions_open_and_close_due
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory, TargetFactory
 from tests.outbox import outbox_drain
+from tests.petitions.drafting_forms import letter_form, petition_form
 
 PASSWORD = "a long enough password 42"
 NOT_VERIFIED = "Only an organization our staff have verified can do this."
@@ -60,44 +61,8 @@ def _staff() -> User:
     return found or User.objects.create_superuser("staff@cosign.example", PASSWORD)
 
 
-def _petition_form(**changes: Any) -> dict[str, Any]:
-    data = {
-        "title_en": "End the Ring partnership",
-        "title_it": "",
-        "summary_en": "Oakland police should stop asking for doorbell footage.",
-        "summary_it": "",
-        "demand_en": "End the partnership.",
-        "demand_it": "",
-        "addressed_to_en": "Oakland City Council",
-        "addressed_to_it": "",
-        "body_en": "## Why\n\nBecause **cameras** watch everyone.",
-        "body_it": "",
-        "topic": "",
-        "language": "en",
-        "goal": "",
-        "opens_at": "",
-        "closes_at": "",
-        "countries": [],
-        "delivery_schedule": "none",
-    }
-    data.update(changes)
-    return data
-
-
-def _letter_form(**changes: Any) -> dict[str, Any]:
-    data = {
-        "title_en": "Investigate police partnerships",
-        "summary_en": "We ask for an investigation.",
-        "ask_en": "Investigate.",
-        "addressed_to_en": "The Attorney General",
-        "body_en": "Dear Attorney General,",
-    }
-    data.update(changes)
-    return data
-
-
 def _form(kind: str, **changes: Any) -> dict[str, Any]:
-    return _petition_form(**changes) if kind == "petition" else _letter_form(**changes)
+    return petition_form(**changes) if kind == "petition" else letter_form(**changes)
 
 
 def _official(**changes: str) -> dict[str, str]:
@@ -343,7 +308,7 @@ def test_another_organizations_drafts_are_404_by_either_slug_and_nothing_is_writ
                 assert response.status_code == 404, (user.email, method, url, data)
         # The owner's own workspace is not theirs either.
         assert client.get(_base(owner)).status_code == 404
-        new = client.post(f"{_base(owner)}new/petition/", _petition_form(save="1"))
+        new = client.post(f"{_base(owner)}new/petition/", petition_form(save="1"))
         assert new.status_code == 404
         assert _snapshot() == before
         # Their own workspace lists nothing of the owner's.
@@ -477,7 +442,7 @@ def test_editors_and_administrators_draft_invite_answer_and_submit(client, sides
     assert (petition.organization, petition.review) == (owner, "editing")
     for url in (page, f"{page}history/", f"{page}history/1/", f"{page}targets/propose/"):
         assert client.get(url).status_code == 200, url
-    assert client.post(page, _petition_form(title_it="Basta Ring", save="1")).status_code == 302
+    assert client.post(page, petition_form(title_it="Basta Ring", save="1")).status_code == 302
     assert client.post(f"{page}targets/", {"add": target.pk}).status_code == 302
     assert client.post(f"{page}targets/propose/", _official()).status_code == 302
     assert client.post(f"{page}targets/", {"remove": target.pk}).status_code == 302
