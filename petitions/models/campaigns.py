@@ -215,6 +215,12 @@ class Petition(ReviewedCampaign):
         )
 
     @property
+    def total_count(self) -> int:
+        """Every signature the petition counts: what its goals, thresholds and share cards show.
+        (Online confirmed signatures today; other ways of signing add theirs here.)"""
+        return self.signature_count
+
+    @property
     def current_goal(self) -> int:
         if self.goal:
             return self.goal
