@@ -20,7 +20,7 @@ from mechanisms.page_cache import page_cached
 from mechanisms.sharing import embed_code, share_links
 from mechanisms.signing import sign_post
 from mechanisms.tokens import TokenExpired, TokenInvalid
-from petitions import routing, selectors, services
+from petitions import pictures, routing, selectors, services
 from petitions.forms import SOURCE_SLUG, ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
 from petitions.services import campaigns
@@ -83,6 +83,7 @@ def _detail(
         ),
         "preview": petition.status == Petition.Status.DRAFT,
         "rate_limit_message": rate_limit_message,
+        "pictures": pictures.petition_pictures(petition=petition),
     }
     return render(request, "petitions/detail.html", context, status=status)
 

@@ -1,0 +1,98 @@
+"""Where a petition's signatures come from, as pictures on its public page: signatures so far by
+day, and maps of the counts by country and by US state. The numbers are the open data's
+(petitions.open_data, as the public API gives them), so an area with fewer than SMALL_COUNT
+signers is "fewer than SMALL_COUNT" on the page exactly as in the API; the drawing is the
+bottom layer's (mechanisms.charts, mechanisms.maps).
+
+The page is the hot read path: its copy is rendered once per PETITION_PAGE_CACHE_SECONDS, and the
+three grouped scans behind these pictures are kept in the cache for PICTURES_TTL_SECONDS across
+those renders, so a viral petition's signatures are scanned at most that often."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.cache import cache
+from django_countries import countries
+
+from mechanisms.charts import LineChart, cumulative_line
+from mechanisms.maps import Choropleth, choropleth_draw, shapes_load
+from petitions import open_data
+from petitions.models import Petition
+
+# How old the pictures may be: they show a trend, not the count (which the page shows fresh).
+PICTURES_TTL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Pictures:
+    timeline: LineChart
+    world: Choropleth | None
+    us_states: Choropleth | None
+    small: int
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """What the cache keeps: counts only, already with small ones as None."""
+
+    daily: list[tuple[str, int]]
+    countries: dict[str, int | None]
+    us_states: dict[str, int | None]
+
+
+def _numbers(petition: Petition) -> _Numbers:
+    key = f"petitions:pictures:{petition.pk}"
+    numbers = cache.get(key)
+    if isinstance(numbers, _Numbers):
+        return numbers
+    states: dict[str, int | None] = {}
+    for row in open_data.counts_by_region(petition=petition):
+        # Largest first: a region stored in two spellings keeps its larger count.
+        if row.country == "US":
+            states.setdefault(row.region.upper(), row.count)
+    numbers = _Numbers(
+        daily=open_data.history_daily(petition=petition),
+        countries={
+            row.country: row.count for row in open_data.counts_by_country(petition=petition)
+        },
+        us_states=states,
+    )
+    cache.set(key, numbers, PICTURES_TTL_SECONDS)
+    return numbers
+
+
+def _country_name(code: str) -> str:
+    return str(countries.name(code))
+
+
+def petition_pictures(*, petition: Petition) -> Pictures | None:
+    """The pictures of `petition`'s confirmed signatures, in the active language; None before
+    the first (no empty chart). A map is left out when no signer gave a place it shows."""
+    if not petition.signature_count:
+        # Nothing counted yet: no scan, not even a cache lookup, for a new petition's page.
+        return None
+    numbers = _numbers(petition)
+    timeline = cumulative_line(
+        daily=[(date.fromisoformat(day), count) for day, count in numbers.daily]
+    )
+    if timeline is None:
+        return None
+    small = open_data.SMALL_COUNT
+    world = (
+        choropleth_draw(
+            shapes=shapes_load("world"),
+            counts=numbers.countries,
+            small=small,
+            name=_country_name,
+        )
+        if numbers.countries
+        else None
+    )
+    us_states = (
+        choropleth_draw(shapes=shapes_load("us_states"), counts=numbers.us_states, small=small)
+        if numbers.us_states
+        else None
+    )
+    return Pictures(timeline=timeline, world=world, us_states=us_states, small=small)

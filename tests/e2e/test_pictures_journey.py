@@ -1,0 +1,100 @@
+"""A reader of a petition sees where its signatures come from: the chart of signatures so far and
+the maps by country and by US state, each picture named for screen readers and followed by
+"Show the numbers", whose table gives the same counts, small ones as "fewer than 5" (issue 20,
+item 4). On desktop and on a phone, with JavaScript (axe-core's audit) and without it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from petitions.models import Petition
+from tests.e2e.helpers import audit, screenshot, visit
+from tests.factories import PetitionFactory, SignatureFactory
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def petition(transactional_db) -> Petition:
+    petition = PetitionFactory(title="Cancel the doorbell camera partnership")
+    signed = [("US", "CA", 12, 4), ("US", "NY", 6, 2), ("US", "OR", 2, 1), ("FR", "", 5, 0)]
+    signed += [("IT", "", 3, 0)]
+    for country, region, how_many, days_ago in signed:
+        for _ in range(how_many):
+            SignatureFactory(
+                petition=petition,
+                confirmed=True,
+                confirmed_at=timezone.now() - timedelta(days=days_ago),
+                country=country,
+                region=region,
+            )
+    Petition.objects.filter(pk=petition.pk).update(signature_count=28)
+    return petition
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_reader_sees_where_signatures_come_from_and_reads_the_numbers(
+    browse, petition, device, javascript
+) -> None:
+    page = browse(device=device, javascript=javascript)
+    visit(page, petition.get_absolute_url())
+    section = page.get_by_role("region", name="Where the signatures come from")
+    expect(section).to_be_visible()
+
+    # Each picture is an image with a name that says what it shows.
+    timeline = section.get_by_role("img", name="Confirmed signatures so far, by day")
+    world = section.get_by_role("img", name="Confirmed signatures by country")
+    states = section.get_by_role("img", name="Confirmed signatures by US state")
+    for picture in (timeline, world, states):
+        expect(picture).to_be_visible()
+        box = picture.bounding_box()
+        viewport = page.viewport_size
+        assert box and viewport and 0 < box["width"] <= viewport["width"]
+        assert box["height"] > 100
+    expect(states).to_have_accessible_name(
+        "Confirmed signatures by US state Signatures from 3 places; the most from California (12)."
+    )
+    # Pointing at an area tells its count; a small one is never exact.
+    expect(page.locator('#pictures-us-states [data-area="CA"] > title')).to_have_text(
+        "California: 12 signatures"
+    )
+    expect(page.locator('#pictures-us-states [data-area="OR"] > title')).to_have_text(
+        "Oregon: fewer than 5 signatures"
+    )
+    expect(page.locator('#pictures-world [data-area="IT"] > title')).to_have_text(
+        "Italy: fewer than 5 signatures"
+    )
+    # The legend says each shade in words.
+    expect(page.locator("#pictures-us-states .map-legend")).to_contain_text("Fewer than 5")
+
+    # The numbers, behind "Show the numbers", with or without JavaScript.
+    states_table = page.locator("#pictures-us-states table")
+    expect(states_table).to_be_hidden()
+    page.locator("#pictures-us-states summary").click()
+    expect(states_table).to_be_visible()
+    expect(states_table.locator("caption")).to_have_text("Confirmed signatures by US state")
+    rows = states_table.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_have_text("California12")
+    expect(rows.nth(1)).to_have_text("New York6")
+    expect(rows.nth(2)).to_have_text("Oregonfewer than 5")
+
+    world_table = page.locator("#pictures-world table")
+    page.locator("#pictures-world summary").click()
+    expect(world_table.locator("tbody tr")).to_have_text(
+        ["United States of America20", "France5", "Italyfewer than 5"]
+    )
+    days_table = page.locator("#pictures-timeline table")
+    page.locator("#pictures-timeline summary").click()
+    expect(days_table.locator("tbody tr td:last-child")).to_have_text(["12", "18", "20", "28"])
+
+    name = f"petition-pictures-{'js' if javascript else 'nojs'}"
+    if javascript:
+        audit(page, name)
+    else:
+        screenshot(page, name)

@@ -1,0 +1,195 @@
+"""Where a petition's signatures come from, on its public page (petitions.pictures): a chart of
+signatures so far and maps by country and by US state, each with a table of the same numbers as
+the public API, small counts as "fewer than 5" everywhere, and the grouped scans behind them
+kept across renders of the page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from petitions import pictures
+from petitions.models import Petition
+from tests.factories import PetitionFactory, SignatureFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _sign(petition: Petition, n: int, *, country: str, region: str = "", days_ago: int = 0):
+    when = timezone.now() - timedelta(days=days_ago)
+    for _ in range(n):
+        SignatureFactory(
+            petition=petition, confirmed=True, confirmed_at=when, country=country, region=region
+        )
+
+
+@pytest.fixture
+def signed() -> Petition:
+    petition = PetitionFactory(slug="end-ring")
+    _sign(petition, 7, country="US", region="CA", days_ago=3)
+    _sign(petition, 5, country="US", region="NY", days_ago=1)
+    _sign(petition, 2, country="US", region="OR", days_ago=1)
+    _sign(petition, 6, country="FR")
+    _sign(petition, 1, country="IT")
+    # Neither a pending nor a held signature is counted anywhere.
+    SignatureFactory(petition=petition, country="DE")
+    SignatureFactory(petition=petition, confirmed=True, held=True, country="ES")
+    # As the batched counter leaves it: the pictures wait for the public count.
+    Petition.objects.filter(pk=petition.pk).update(signature_count=21)
+    petition.refresh_from_db()
+    return petition
+
+
+def _section(html: str, id: str) -> str:
+    found = re.search(rf'<figure class="picture" id="{id}">(.*?)</figure>', html, re.S)
+    assert found, id
+    return found.group(1)
+
+
+def _table(section: str) -> list[tuple[str, ...]]:
+    body = re.search(r"<tbody>(.*?)</tbody>", section, re.S)
+    assert body
+    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    return [
+        tuple(
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        )
+        for row in rows
+    ]
+
+
+def test_a_petition_without_signatures_has_no_empty_chart(client) -> None:
+    petition = PetitionFactory()
+    SignatureFactory(petition=petition)  # pending: not yet a signature anyone counts
+    html = client.get(petition.get_absolute_url()).content.decode()
+    assert 'id="pictures"' not in html
+    assert "Where the signatures come from" not in html
+
+
+def test_a_new_petition_page_costs_no_scan_and_no_cache_lookup(client, signed) -> None:
+    Petition.objects.filter(pk=signed.pk).update(signature_count=0)
+    with (
+        mock.patch.object(pictures.cache, "get", side_effect=AssertionError("asked Redis")),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        html = client.get(signed.get_absolute_url()).content.decode()
+    assert 'id="pictures"' not in html
+    assert not any("GROUP BY" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_maps_shade_every_area_and_title_it(client, signed) -> None:
+    html = client.get(signed.get_absolute_url()).content.decode()
+    world = _section(html, "pictures-world")
+    states = _section(html, "pictures-us-states")
+    assert len(re.findall(r"<path class=\"map-shade-\d\"", world)) >= 170
+    assert len(re.findall(r"<path class=\"map-shade-\d\"", states)) == 51
+    # Pictures with a name a screen reader reads: the caption and a summary in words.
+    assert re.search(
+        r'<svg class="picture-map" viewBox="[^"]+" role="img" '
+        r'aria-labelledby="pictures-world-caption pictures-world-summary"',
+        world,
+    )
+    assert 'data-area="US"><title>United States of America: 14 signatures</title>' in world
+    assert 'class="map-shade-3" d="' in world  # the US, 10 to 99
+    assert 'data-area="FR"><title>France: 6 signatures</title>' in world
+    assert 'data-area="IT"><title>Italy: fewer than 5 signatures</title>' in world
+    assert 'data-area="DE"><title>Germany: no signatures</title>' in world
+    assert 'data-area="ES"><title>Spain: no signatures</title>' in world
+    assert 'data-area="CA"><title>California: 7 signatures</title>' in states
+    assert 'data-area="OR"><title>Oregon: fewer than 5 signatures</title>' in states
+    assert "Signatures from 3 places; the most from California (7)." in states
+    # The legend says each shade in words, "fewer than 5" among them.
+    assert "Fewer than 5</li>" in states and "10 to 99</li>" in states
+
+
+def test_the_tables_give_the_same_numbers_as_the_api(client, signed) -> None:
+    html = client.get(signed.get_absolute_url()).content.decode()
+    api = client.get("/api/v1/petitions/end-ring/").json()
+    countries = _table(_section(html, "pictures-world"))
+    assert countries == [
+        ("United States of America", "14"),
+        ("France", "6"),
+        ("Italy", "fewer than 5"),
+    ]
+    by_country = {row["country"]: row["signatures"] for row in api["by_country"]}
+    assert by_country == {"US": 14, "FR": 6, "IT": None}
+    states = _table(_section(html, "pictures-us-states"))
+    assert states == [("California", "7"), ("New York", "5"), ("Oregon", "fewer than 5")]
+    by_region = {row["region"]: row["signatures"] for row in api["by_region"]}
+    assert by_region == {"CA": 7, "NY": 5, "OR": None}
+
+
+def test_small_counts_appear_nowhere_on_the_page_exactly(client, signed) -> None:
+    html = client.get(signed.get_absolute_url()).content.decode()
+    pictures = html[html.index('id="pictures"') :]
+    pictures = pictures[: pictures.index("</section>")]
+    # Oregon (2) and Italy (1) are only ever "fewer than 5".
+    assert not re.search(r"(Oregon|Italy)\D{0,40}\b[1-4]\b", pictures)
+    assert pictures.count("fewer than 5") >= 4  # two titles, two table rows
+
+
+def test_the_timeline_counts_confirmed_signatures_day_by_day(client, signed) -> None:
+    html = client.get(signed.get_absolute_url()).content.decode()
+    timeline = _section(html, "pictures-timeline")
+    assert re.search(r'role="img" aria-labelledby="pictures-timeline-caption', timeline)
+    rows = _table(timeline)
+    assert [row[1:] for row in rows] == [("7", "7"), ("7", "14"), ("7", "21")]
+    assert "21 signatures from" in timeline
+    # Axes labelled in the picture: counts up to a round 50, and the first and last days.
+    assert re.findall(
+        r'text-anchor="end" dominant-baseline="middle">([\d,]+)</text>', timeline
+    ) == [
+        "0",
+        "25",
+        "50",
+    ]
+    assert len(re.findall(r'<text class="picture-label"[^>]*>\d+/\d+/\d+</text>', timeline)) == 2
+
+
+def test_the_pictures_need_no_inline_style_or_script(client, signed) -> None:
+    response = client.get(signed.get_absolute_url())
+    html = response.content.decode()
+    pictures = html[
+        html.index('id="pictures"') : html.index("</section>", html.index('id="pictures"'))
+    ]
+    assert " style=" not in pictures and "<style" not in pictures and "<script" not in pictures
+    assert "style-src 'self'" in response["Content-Security-Policy"]
+    assert "/static/css/pictures.css" in html
+
+
+def test_country_names_follow_the_page_language(client, signed) -> None:
+    html = client.get(f"/it/p/{signed.slug}/").content.decode()
+    world = _section(html, "pictures-world")
+    assert ("Francia", "6") in _table(world)
+
+
+def test_the_grouped_scans_are_kept_across_renders(client, signed) -> None:
+    url = signed.get_absolute_url()
+    with CaptureQueriesContext(connection) as first:
+        client.get(url)
+    with CaptureQueriesContext(connection) as second:
+        client.get(url)
+    again = {q["sql"] for q in second.captured_queries}
+    only_first = [q["sql"] for q in first.captured_queries if q["sql"] not in again]
+    # Countries, regions and days, scanned once; the rest of the page reads what it read.
+    assert len(only_first) == 3
+    assert all("GROUP BY" in sql and '"petitions_signature"' in sql for sql in only_first)
+    assert len(second.captured_queries) == len(first.captured_queries) - 3
+
+
+def test_signatures_show_once_the_kept_numbers_expire(client, signed) -> None:
+    url = signed.get_absolute_url()
+    client.get(url)
+    _sign(signed, 5, country="DE")
+    # Kept: the new country is not drawn yet (the pictures show a trend, PICTURES_TTL_SECONDS old).
+    assert "Germany: no signatures" in client.get(url).content.decode()
+    cache.delete(f"petitions:pictures:{signed.pk}")
+    assert "Germany: 5 signatures" in client.get(url).content.decode()
