@@ -1,7 +1,10 @@
 """Maps drawn on the server: counts by area as an SVG choropleth, for a template to write out
 (templates/includes/choropleth.html) beside a table of the same numbers. The shapes ship with
-Cosign (map_shapes/, made by map_shapes/build.py from public-domain Natural Earth and US Census
-Bureau boundaries): no tiles, no script, nothing from another host.
+Cosign as static SVG files (static/maps/, made by map_shapes/build.py from public-domain Natural
+Earth and US Census Bureau boundaries; map_shapes/*.json index their areas): the page shades
+and titles each area and draws its shape with <use href="/static/maps/...svg#CODE">, so a
+reader's browser fetches the shapes once, from Cosign, for every map of every petition. No
+tiles, no script, nothing from another host.
 
 A count under `small` is never given exactly, in any output: its area is shaded, titled and
 tabled as "fewer than `small`", as open data gives it."""
@@ -32,9 +35,8 @@ FEW_SHADE = 1
 
 @dataclass(frozen=True)
 class Shape:
-    code: str
+    code: str  # also the id of its path in the sprite
     name: str
-    d: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Shapes:
     box: str
     areas: tuple[Shape, ...]
     source: str
+    sprite: str  # the static file (for {% static %}) holding a path per area
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,6 @@ class MapArea:
     """One area as drawn: its shade and the words its <title> says."""
 
     code: str
-    d: str
     shade: int
     title: str
 
@@ -74,6 +76,7 @@ class LegendEntry:
 @dataclass(frozen=True)
 class Choropleth:
     box: str
+    sprite: str
     areas: list[MapArea]
     rows: list[AreaRow]
     legend: list[LegendEntry]
@@ -85,8 +88,9 @@ def shapes_load(name: ShapesName) -> Shapes:
     data = json.loads((SHAPES_DIR / f"{name}.json").read_text(encoding="utf-8"))
     return Shapes(
         box=" ".join(f"{n:g}" for n in data["box"]),
-        areas=tuple(Shape(code=a["code"], name=a["name"], d=a["d"]) for a in data["areas"]),
+        areas=tuple(Shape(code=a["code"], name=a["name"]) for a in data["areas"]),
         source=data["source"],
+        sprite=data["sprite"],
     )
 
 
@@ -158,7 +162,6 @@ def choropleth_draw(
     areas = [
         MapArea(
             code=shape.code,
-            d=shape.d,
             shade=_shade(shown[shape.code]) if shape.code in shown else NONE_SHADE,
             title=_title(
                 name_of(shape.code),
@@ -180,4 +183,6 @@ def choropleth_draw(
         for code, count in shown.items()
     ]
     rows.sort(key=lambda row: (-(row.count or 0), row.name))
-    return Choropleth(box=shapes.box, areas=areas, rows=rows, legend=_legend(small))
+    return Choropleth(
+        box=shapes.box, sprite=shapes.sprite, areas=areas, rows=rows, legend=_legend(small)
+    )

@@ -5,8 +5,9 @@ signers is "fewer than SMALL_COUNT" on the page exactly as in the API; the drawi
 bottom layer's (mechanisms.charts, mechanisms.maps).
 
 The page is the hot read path: its copy is rendered once per PETITION_PAGE_CACHE_SECONDS, and the
-three grouped scans behind these pictures are kept in the cache for PICTURES_TTL_SECONDS across
-those renders, so a viral petition's signatures are scanned at most that often."""
+pictures' HTML (per language) and the three grouped scans behind it are kept in the cache for
+PICTURES_TTL_SECONDS across those renders, so a viral petition's signatures are scanned, and its
+maps drawn, at most that often."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django_countries import countries
 
 from mechanisms.charts import LineChart, cumulative_line
@@ -96,3 +100,19 @@ def petition_pictures(*, petition: Petition) -> Pictures | None:
         else None
     )
     return Pictures(timeline=timeline, world=world, us_states=us_states, small=small)
+
+
+def petition_pictures_html(*, petition: Petition) -> SafeString:
+    """The pictures as the page shows them (templates/petitions/includes/pictures.html), at most
+    PICTURES_TTL_SECONDS old; empty before the first counted signature."""
+    if not petition.signature_count:
+        return SafeString("")
+    key = f"petitions:pictures-html:{petition.pk}:{get_language()}"
+    html = cache.get(key)
+    if not isinstance(html, str):
+        html = render_to_string(
+            "petitions/includes/pictures.html", {"pictures": petition_pictures(petition=petition)}
+        )
+        cache.set(key, html, PICTURES_TTL_SECONDS)
+    # Our own template's output, its every value escaped when it was rendered.
+    return mark_safe(html)  # noqa: S308

@@ -83,7 +83,7 @@ def _detail(
         ),
         "preview": petition.status == Petition.Status.DRAFT,
         "rate_limit_message": rate_limit_message,
-        "pictures": pictures.petition_pictures(petition=petition),
+        "pictures_html": pictures.petition_pictures_html(petition=petition),
     }
     return render(request, "petitions/detail.html", context, status=status)
 

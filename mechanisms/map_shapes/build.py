@@ -1,4 +1,5 @@
-"""Makes the map shapes Cosign ships (world.json, us_states.json beside this file) from the
+"""Makes the map shapes Cosign ships (static/maps/*.svg, and the index of their areas in
+world.json and us_states.json beside this file) from the
 TopoJSON of the npm packages world-atlas 2 (Natural Earth 1:110m countries, public domain) and
 us-atlas 3 (US Census Bureau cartographic boundaries, public domain; states-albers-10m, already
 projected with Alaska and Hawaii inset). Run by hand when the shapes should change, never at run
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+STATIC = HERE.parents[1] / "static" / "maps"
 
 Point = tuple[float, float]
 
@@ -227,16 +229,11 @@ def main(world_path: str, states_path: str) -> None:
     )
     # Antarctica is left out: crop the box to the southernmost land drawn.
     top, bottom = _equal_earth((0, 84), width)[1], _equal_earth((0, -56), width)[1]
-    (HERE / "world.json").write_text(
-        json.dumps(
-            {
-                "source": "Natural Earth 1:110m countries (public domain), via world-atlas 2.0.2",
-                "box": [0, round(top, 1), width, round(bottom - top, 1)],
-                "areas": world_areas,
-            },
-            separators=(",", ":"),
-        )
-        + "\n"
+    _write(
+        "world",
+        source="Natural Earth 1:110m countries (public domain), via world-atlas 2.0.2",
+        box=[0, round(top, 1), width, round(bottom - top, 1)],
+        areas=world_areas,
     )
 
     states = json.loads(Path(states_path).read_text())
@@ -244,23 +241,42 @@ def main(world_path: str, states_path: str) -> None:
     def state(geometry: dict[str, Any]) -> tuple[str, str] | None:
         return US_STATES.get(geometry["id"])
 
-    state_areas = _shapes(
-        states, layer="states", key=state, project=lambda p: p, tolerance=1.0, min_area=2.0
+    _write(
+        "us-states",
+        source="US Census Bureau cartographic boundaries (public domain), "
+        "via us-atlas 3.0.1 states-albers-10m",
+        box=[0, 0, 975, 610],
+        areas=_shapes(
+            states, layer="states", key=state, project=lambda p: p, tolerance=1.0, min_area=2.0
+        ),
     )
-    (HERE / "us_states.json").write_text(
+
+
+def _write(name: str, *, source: str, box: list[float], areas: list[dict[str, str]]) -> None:
+    """The shapes as a static SVG whose paths pages reference by code (<use href="...#CA">), so
+    a browser fetches them once for every map of every petition; and their codes, names and box
+    for the server, which draws the maps."""
+    sprite = STATIC / f"{name}.svg"
+    view_box = " ".join(f"{n:g}" for n in box)
+    paths = "".join(f'<path id="{area["code"]}" d="{area["d"]}"/>' for area in areas)
+    sprite.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="{view_box}"><title>{source}</title>{paths}</svg>\n'
+    )
+    index = HERE / f"{name.replace('-', '_')}.json"
+    index.write_text(
         json.dumps(
             {
-                "source": "US Census Bureau cartographic boundaries (public domain), "
-                "via us-atlas 3.0.1 states-albers-10m",
-                "box": [0, 0, 975, 610],
-                "areas": state_areas,
+                "source": source,
+                "box": box,
+                "sprite": f"maps/{name}.svg",
+                "areas": [{"code": a["code"], "name": a["name"]} for a in areas],
             },
-            separators=(",", ":"),
+            indent=0,
         )
         + "\n"
     )
-    for name in ("world.json", "us_states.json"):
-        print(f"{name}: {(HERE / name).stat().st_size} bytes")
+    print(f"{sprite.name}: {sprite.stat().st_size} bytes, {len(areas)} areas")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from xml.etree import ElementTree
 
 import pytest
+from django.contrib.staticfiles import finders
 
 from mechanisms.charts import cumulative_line, nice_ceiling
 from mechanisms.maps import (
@@ -19,23 +21,29 @@ from mechanisms.maps import (
 )
 
 SMALL = 5
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.mark.parametrize(
     ("name", "some", "how_many"),
     [("world", {"US", "FR", "IT", "BR", "CN", "AU", "ZA", "IN"}, 170), ("us_states", set(), 51)],
 )
-def test_shipped_shapes_have_a_path_for_every_area(name, some, how_many) -> None:
+def test_the_shipped_sprite_has_a_path_for_every_area(name, some, how_many) -> None:
     shapes = shapes_load(name)
-    codes = {shape.code for shape in shapes.areas}
-    assert len(codes) == len(shapes.areas) >= how_many
-    assert some <= codes
-    # Each path is closed rings of relative lines, drawn inside the map's box.
-    _, _, width, height = (float(n) for n in shapes.box.split())
-    assert width > 0 and height > 0
-    for shape in shapes.areas:
-        assert re.fullmatch(r"(m[-\d. ]+l[-\d. ]+z)+", shape.d), shape.code
+    codes = [shape.code for shape in shapes.areas]
+    assert len(set(codes)) == len(codes) >= how_many
+    assert some <= set(codes)
     assert "public domain" in shapes.source
+    # The static file the pages' <use> elements point into: one closed path per area, in the
+    # same box as the maps that use it.
+    sprite = ElementTree.parse(finders.find(shapes.sprite)).getroot()  # noqa: S314 (our own file)
+    assert sprite.get("viewBox") == shapes.box
+    paths = {path.get("id"): path.get("d") for path in sprite.iter(f"{SVG}path")}
+    assert sorted(paths) == sorted(codes)
+    for code, d in paths.items():
+        assert re.fullmatch(r"(m[-\d. ]+l[-\d. ]+z)+", d or ""), code
+    # Shaded by the page: a path with a fill or stroke of its own would ignore the shade.
+    assert not any(path.get("fill") or path.get("style") for path in sprite.iter(f"{SVG}path"))
 
 
 def test_us_states_are_keyed_by_postal_code() -> None:

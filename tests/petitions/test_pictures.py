@@ -89,8 +89,19 @@ def test_the_maps_shade_every_area_and_title_it(client, signed) -> None:
     html = client.get(signed.get_absolute_url()).content.decode()
     world = _section(html, "pictures-world")
     states = _section(html, "pictures-us-states")
-    assert len(re.findall(r"<path class=\"map-shade-\d\"", world)) >= 170
-    assert len(re.findall(r"<path class=\"map-shade-\d\"", states)) == 51
+    # Every area is shaded and titled here, its shape the path of its id in the static sprite.
+    areas = re.findall(
+        r'<g class="map-shade-\d" data-area="(\w+)"><title>[^<]+</title><use href="([^"]+)"/></g>',
+        world,
+    )
+    assert len(areas) >= 170
+    assert all(href == f"/static/maps/world.svg#{code}" for code, href in areas)
+    areas = re.findall(
+        r'<g class="map-shade-\d" data-area="(\w+)"><title>[^<]+</title><use href="([^"]+)"/></g>',
+        states,
+    )
+    assert len(areas) == 51
+    assert ("CA", "/static/maps/us-states.svg#CA") in areas
     # Pictures with a name a screen reader reads: the caption and a summary in words.
     assert re.search(
         r'<svg class="picture-map" viewBox="[^"]+" role="img" '
@@ -98,7 +109,7 @@ def test_the_maps_shade_every_area_and_title_it(client, signed) -> None:
         world,
     )
     assert 'data-area="US"><title>United States of America: 14 signatures</title>' in world
-    assert 'class="map-shade-3" d="' in world  # the US, 10 to 99
+    assert '<g class="map-shade-3" data-area="US">' in world  # 10 to 99
     assert 'data-area="FR"><title>France: 6 signatures</title>' in world
     assert 'data-area="IT"><title>Italy: fewer than 5 signatures</title>' in world
     assert 'data-area="DE"><title>Germany: no signatures</title>' in world
@@ -175,8 +186,13 @@ def test_the_grouped_scans_are_kept_across_renders(client, signed) -> None:
     url = signed.get_absolute_url()
     with CaptureQueriesContext(connection) as first:
         client.get(url)
-    with CaptureQueriesContext(connection) as second:
+    with (
+        CaptureQueriesContext(connection) as second,
+        mock.patch.object(pictures, "choropleth_draw") as drawn,
+    ):
         client.get(url)
+    # Nor are the maps drawn again: the pictures' HTML is kept too.
+    drawn.assert_not_called()
     again = {q["sql"] for q in second.captured_queries}
     only_first = [q["sql"] for q in first.captured_queries if q["sql"] not in again]
     # Countries, regions and days, scanned once; the rest of the page reads what it read.
@@ -191,5 +207,7 @@ def test_signatures_show_once_the_kept_numbers_expire(client, signed) -> None:
     _sign(signed, 5, country="DE")
     # Kept: the new country is not drawn yet (the pictures show a trend, PICTURES_TTL_SECONDS old).
     assert "Germany: no signatures" in client.get(url).content.decode()
-    cache.delete(f"petitions:pictures:{signed.pk}")
+    cache.delete_many(
+        [f"petitions:pictures:{signed.pk}", f"petitions:pictures-html:{signed.pk}:en"]
+    )
     assert "Germany: 5 signatures" in client.get(url).content.decode()
