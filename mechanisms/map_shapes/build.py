@@ -181,22 +181,28 @@ def _shapes(
     # Simplified as drawn (projected), kept unprojected until rings are cut at the antimeridian.
     kept = [set(_simplify([project(p) for p in arc], tolerance)) for arc in raw]
     arcs = [[p for p in arc if project(p) in keep] for arc, keep in zip(raw, kept, strict=True)]
-    areas = []
+    names: dict[str, str] = {}
+    rings_of: dict[str, list[list[Point]]] = {}
     for geometry in topology["objects"][layer]["geometries"]:
         found = key(geometry)
         if found is None:
             continue
         code, name = found
-        rings = [
+        # A feature without a name of its own (Somaliland) only adds its rings to its country.
+        if name:
+            names[code] = name
+        rings_of.setdefault(code, []).extend(
             [project(p) for p in part]
             for ring in _rings(geometry)
             for part in _antimeridian_cut(_ring_points(ring, arcs))
-        ]
+        )
+    areas = []
+    for code, rings in sorted(rings_of.items()):
         largest = max((_ring_area(r) for r in rings), default=0)
         # Specks (small islands) cost bytes and show nothing; an area's largest ring stays.
-        rings = [r for r in rings if _ring_area(r) >= min(min_area, largest)]
-        areas.append({"code": code, "name": name, "d": _path(rings)})
-    return sorted(areas, key=lambda area: area["code"])
+        drawn = [r for r in rings if _ring_area(r) >= min(min_area, largest)]
+        areas.append({"code": code, "name": names[code], "d": _path(drawn)})
+    return areas
 
 
 def main(world_path: str, states_path: str) -> None:
@@ -214,8 +220,11 @@ def main(world_path: str, states_path: str) -> None:
         name = geometry["properties"]["name"]
         if name == "Antarctica":
             return None  # no signer lives there; it would take a fifth of the map
-        if name == "Kosovo":
-            return ("XK", name)
+        # Natural Earth draws these apart, without an ISO code; signers there choose the
+        # country ISO 3166 places them in, so their shapes join that country's.
+        assigned = {"Kosovo": ("XK", name), "N. Cyprus": ("CY", ""), "Somaliland": ("SO", "")}
+        if name in assigned:
+            return assigned[name]
         code = countries.alpha2(geometry.get("id") or "")
         return (code, name) if code else None
 
