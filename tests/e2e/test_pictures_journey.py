@@ -75,7 +75,10 @@ def test_a_reader_sees_where_signatures_come_from_and_reads_the_numbers(
     # The numbers, behind "Show the numbers", with or without JavaScript.
     states_table = page.locator("#pictures-us-states table")
     expect(states_table).to_be_hidden()
-    page.locator("#pictures-us-states summary").click()
+    # Each "Show the numbers" says, to a screen reader, which picture's numbers it shows.
+    section.locator(
+        "summary", has_text="Show the numbers: Confirmed signatures by US state"
+    ).click()
     expect(states_table).to_be_visible()
     expect(states_table.locator("caption")).to_have_text("Confirmed signatures by US state")
     rows = states_table.locator("tbody tr")
@@ -85,12 +88,12 @@ def test_a_reader_sees_where_signatures_come_from_and_reads_the_numbers(
     expect(rows.nth(2)).to_have_text("Oregonfewer than 5")
 
     world_table = page.locator("#pictures-world table")
-    page.locator("#pictures-world summary").click()
+    section.locator("summary", has_text="Show the numbers: Confirmed signatures by country").click()
     expect(world_table.locator("tbody tr")).to_have_text(
         ["United States of America20", "France5", "Italyfewer than 5"]
     )
     days_table = page.locator("#pictures-timeline table")
-    page.locator("#pictures-timeline summary").click()
+    section.locator("summary", has_text="Confirmed signatures so far, by day").click()
     expect(days_table.locator("tbody tr td:last-child")).to_have_text(["12", "18", "20", "28"])
 
     name = f"petition-pictures-{'js' if javascript else 'nojs'}"
