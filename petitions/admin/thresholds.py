@@ -1,0 +1,116 @@
+"""Response thresholds in the admin: each petition's thresholds (an inline of the petition),
+and the requests they made, with the queue of answers to publish and asking a target again."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from accounts.selectors import user_logged_in
+from mechanisms.admin_actions import action_run
+from petitions.admin.campaigns import PetitionAdmin
+from petitions.models import Threshold, ThresholdRequest
+from petitions.services import threshold_answers, thresholds
+
+
+class ThresholdInline(admin.TabularInline):
+    model = Threshold
+    fields = ("count", "days_to_respond", "target")
+    autocomplete_fields = ("target",)
+    extra = 0
+    verbose_name_plural = _(
+        "Response thresholds (a count below the current one asks the targets at the next count)"
+    )
+
+
+# Added from here rather than in PetitionAdmin's own tuple: the petition's admin stays as it is.
+PetitionAdmin.inlines = (*PetitionAdmin.inlines, ThresholdInline)  # type: ignore[assignment]
+
+
+@admin.register(ThresholdRequest)
+class ThresholdRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "petition",
+        "target",
+        "count",
+        "notice",
+        "status",
+        "due_at",
+        "answered_at",
+    )
+    list_filter = ("status", "notice")
+    list_select_related = ("petition", "target")
+    search_fields = ("petition__slug", "target__title", "target__name")
+    ordering = ("-reached_at",)
+    actions = ("publish", "ask_again")
+    readonly_fields = (
+        "petition",
+        "target",
+        "threshold",
+        "count",
+        "days_to_respond",
+        "reached_at",
+        "signatures_at_reach",
+        "notice",
+        "asked_at",
+        "due_at",
+        "link_expires_at",
+        "answered_at",
+        "answer_changed_at",
+        "status",
+        "response",
+        "published_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made by the counter, once per threshold and target
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ThresholdRequest | None = None):
+        # Staff may mend the target's words (a typo, a stray signature) before publishing them;
+        # once published, signers were emailed them.
+        if obj is None or obj.status == ThresholdRequest.Status.ANSWERED:
+            return self.readonly_fields
+        return (*self.readonly_fields, "answer")
+
+    @admin.action(
+        description=_("Publish the answers as the petitions' responses, and email signers"),
+        permissions=("change",),
+    )
+    def publish(self, request: HttpRequest, queryset: QuerySet[ThresholdRequest]) -> None:
+        user = user_logged_in(request=request)
+        action_run(
+            self,
+            request,
+            queryset,
+            run=lambda found: threshold_answers.threshold_answer_publish(
+                request_id=found.pk, user=user
+            ),
+            done=ngettext_lazy("Published %d answer.", "Published %d answers."),
+            left=ngettext_lazy(
+                "%d request had no answer waiting to be published.",
+                "%d requests had no answer waiting to be published.",
+            ),
+        )
+
+    @admin.action(
+        description=_("Email the targets again, with a new answer link"), permissions=("change",)
+    )
+    def ask_again(self, request: HttpRequest, queryset: QuerySet[ThresholdRequest]) -> None:
+        user = user_logged_in(request=request)
+        action_run(
+            self,
+            request,
+            queryset,
+            run=lambda found: thresholds.threshold_request_ask(request_id=found.pk, user=user),
+            done=ngettext_lazy("Asked %d target again.", "Asked %d targets again."),
+            left=ngettext_lazy(
+                "%d was left alone: published already, or its target has no confirmed email.",
+                "%d were left alone: published already, or their targets have no confirmed email.",
+            ),
+        )
+
+
+__all__ = ["ThresholdInline", "ThresholdRequestAdmin"]
