@@ -1,8 +1,11 @@
-"""Response thresholds in the admin: each petition's thresholds (an inline of the petition),
-and the requests they made, with the queue of answers to publish and asking a target again."""
+"""Response thresholds in the admin: each petition's thresholds, and the requests they made,
+with the queue of answers to publish and asking a target again."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,23 +14,44 @@ from django.utils.translation import ngettext_lazy
 
 from accounts.selectors import user_logged_in
 from mechanisms.admin_actions import action_run
-from petitions.admin.campaigns import PetitionAdmin
+from mechanisms.audit import AuditedAdminMixin
 from petitions.models import Threshold, ThresholdRequest
 from petitions.services import threshold_answers, thresholds
 
 
-class ThresholdInline(admin.TabularInline):
-    model = Threshold
-    fields = ("count", "days_to_respond", "target")
-    autocomplete_fields = ("target",)
-    extra = 0
-    verbose_name_plural = _(
-        "Response thresholds (a count below the current one asks the targets at the next count)"
-    )
+class ThresholdAdminForm(forms.ModelForm):
+    class Meta:
+        model = Threshold
+        fields = ("petition", "count", "days_to_respond", "target")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        petition, target = data.get("petition"), data.get("target")
+        if (
+            petition is not None
+            and target is not None
+            and not petition.targets.filter(pk=target.pk).exists()
+        ):
+            self.add_error("target", _("Choose one of the petition's targets."))
+        return data
 
 
-# Added from here rather than in PetitionAdmin's own tuple: the petition's admin stays as it is.
-PetitionAdmin.inlines = (*PetitionAdmin.inlines, ThresholdInline)  # type: ignore[assignment]
+# An admin of its own rather than an inline of the petition's: an inline would make every post
+# of the petition's form carry its management form, and nothing else about a petition changes.
+@admin.register(Threshold)
+class ThresholdAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = ThresholdAdminForm
+    list_display = ("petition", "count", "days_to_respond", "target")
+    list_select_related = ("petition", "target")
+    search_fields = ("petition__slug", "petition__title_en", "target__title")
+    autocomplete_fields = ("petition", "target")
+    audited_fields = ("count", "days_to_respond", "target")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Threshold | None = None):
+        # Reached: its targets were asked with these numbers; the record stays as it was.
+        if obj is not None and obj.requests.exists():
+            return ("petition", "count", "days_to_respond", "target")
+        return ()
 
 
 @admin.register(ThresholdRequest)
@@ -113,4 +137,4 @@ class ThresholdRequestAdmin(admin.ModelAdmin):
         )
 
 
-__all__ = ["ThresholdInline", "ThresholdRequestAdmin"]
+__all__ = ["ThresholdAdmin", "ThresholdRequestAdmin"]

@@ -69,7 +69,7 @@ def _request_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
         context={
             "petition": petition,
             "petition_url": petition_url,
-            "request": request,
+            "threshold_request": request,
             "target": request.target,
             "answer_url": answer_url(request=request, language=language),
             "due_date": timezone.localdate(request.due_at) if request.due_at else None,
@@ -94,7 +94,7 @@ def _answered_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
         template="petitions/email/threshold_answered",
         context={
             "petition": request.petition,
-            "request": request,
+            "threshold_request": request,
             "target": request.target,
             "admin_url": absolute_url(
                 reverse("admin:petitions_thresholdrequest_change", args=[request.pk])

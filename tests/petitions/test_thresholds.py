@@ -238,13 +238,17 @@ def test_threshold_rules_are_positive_and_unique() -> None:
     Threshold.objects.create(petition=petition, count=5, days_to_respond=30)
     for fields in ({"count": 0}, {"days_to_respond": 0}, {"days_to_respond": 366}, {"count": 5}):
         with pytest.raises(IntegrityError), transaction.atomic():
-            Threshold.objects.create(petition=petition, **({"count": 6, "days_to_respond": 1} | fields))
+            Threshold.objects.create(
+                petition=petition, **({"count": 6, "days_to_respond": 1} | fields)
+            )
 
 
 # --- The answer link ----------------------------------------------------------------------------
 
 
-def test_the_emailed_link_opens_the_answer_page(client: Client, django_capture_on_commit_callbacks) -> None:
+def test_the_emailed_link_opens_the_answer_page(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
     petition = _petition(_mayor())
     with django_capture_on_commit_callbacks(execute=True):
         _reached(petition)
@@ -259,7 +263,9 @@ def test_the_emailed_link_opens_the_answer_page(client: Client, django_capture_o
 def test_only_a_digest_of_the_link_is_stored() -> None:
     request = _reached(_petition(_mayor()))
     token = threshold_emails.answer_token(request=request)
-    stored = [str(v) for v in ThresholdRequest.objects.filter(pk=request.pk).values().get().values()]
+    stored = [
+        str(v) for v in ThresholdRequest.objects.filter(pk=request.pk).values().get().values()
+    ]
     assert token not in stored
     assert token.split("_")[1] not in "".join(stored)
     assert request.token_digest == link_digest(token)
@@ -411,7 +417,9 @@ def test_staff_publish_the_answer_as_the_petitions_response(
 ) -> None:
     petition = _petition(_mayor())
     request = _reached(petition)
-    SignatureFactory(petition=petition, confirmed=True, consent_updates=True, email="fan@example.net")
+    SignatureFactory(
+        petition=petition, confirmed=True, consent_updates=True, email="fan@example.net"
+    )
     counting.petition_counts_update()
     threshold_answers.threshold_answer_save(
         slug=petition.slug,
@@ -451,10 +459,12 @@ def test_a_request_without_an_answer_is_not_published() -> None:
 # --- What the petition's page says --------------------------------------------------------------
 
 
-NOW = timezone.make_aware(datetime(2026, 12, 1, 12, 0))
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.get_current_timezone())
 
 
-def _asked_on(petition: Petition, target: Target, *, asked: datetime, days: int) -> ThresholdRequest:
+def _asked_on(
+    petition: Petition, target: Target, *, asked: datetime, days: int
+) -> ThresholdRequest:
     return ThresholdRequest.objects.create(
         petition=petition,
         target=target,
