@@ -24,8 +24,8 @@ class ThresholdAdminForm(forms.ModelForm):
         model = Threshold
         fields = ("petition", "count", "days_to_respond", "target")
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
         petition, target = data.get("petition"), data.get("target")
         if (
             petition is not None
