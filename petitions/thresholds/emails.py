@@ -63,7 +63,7 @@ def _request_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
     with translation.override(language):
         petition_url = absolute_url(petition.get_absolute_url())
     return message_render(
-        to=request.target.email or email.recipient,
+        to=email.recipient,
         language=language,
         template="petitions/email/threshold_request",
         context={
