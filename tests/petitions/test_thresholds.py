@@ -548,3 +548,17 @@ def test_targets_not_emailed_are_not_shown_as_awaiting() -> None:
     petition = _petition(mayor)
     _reached(petition, count=1)
     assert "awaiting" not in _block_text(petition, timezone.now())
+
+
+def test_the_pages_block_reads_two_queries_however_many_targets_were_asked(
+    django_assert_num_queries,
+) -> None:
+    targets = [_council(title=f"Council member {n}", email=f"m{n}@x.gov") for n in range(5)]
+    petition = _petition(*targets)
+    Threshold.objects.create(petition=petition, count=1000, days_to_respond=30)
+    for target in targets:
+        _asked_on(petition, target, asked=NOW, days=30)
+    with django_assert_num_queries(2):
+        block = petition_thresholds_block(petition=petition, now=NOW)
+        statuses = [(row.target.title, row.state) for row in block.statuses]
+    assert len(statuses) == 5
