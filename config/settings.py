@@ -420,6 +420,11 @@ SIGNATURE_CONFIRM_MAX_AGE = timedelta(days=env_int("SIGNATURE_CONFIRM_MAX_AGE_DA
 SIGNATURE_NOTICE_INTERVAL = timedelta(
     minutes=env_int("SIGNATURE_NOTICE_INTERVAL_MINUTES", 15, minimum=1)
 )
+# Response thresholds (petitions.thresholds): a target's answer link keeps working this many days
+# past the date its answer was due, so a late answer still arrives; then it expires.
+THRESHOLD_ANSWER_GRACE_DAYS = env_int("THRESHOLD_ANSWER_GRACE_DAYS", 60, minimum=1)
+# How many thresholds one petition may have (its own and its targets' together).
+THRESHOLDS_PER_PETITION = env_int("THRESHOLDS_PER_PETITION", 10, minimum=1)
 # The key for the keyed hash of client IP addresses; the raw address is never stored.
 IP_HASH_KEY = env_str("IP_HASH_KEY", SECRET_KEY)
 # Admission (mechanisms.admission): each web process runs at most SIGN_CONCURRENCY sign POSTs at
@@ -478,6 +483,8 @@ _RATE_DEFAULTS = {
     # The public read API, per address; and per organization's token ("ip" is the token here).
     "api": (["120/m", "3000/h"], [], ["3000/s"]),
     "api_token": (["600/m", "20000/h"], [], ["3000/s"]),
+    # A target answering through its tokenized link (petitions.thresholds), per campaign.
+    "threshold_answer": (["10/m", "60/h"], ["30/m", "300/h"], ["100/m"]),
 }
 RATE_LIMITS = {
     action: {

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from petitions import views
+from petitions.thresholds import views as threshold_views
 
 app_name = "petitions"
 
@@ -14,4 +15,9 @@ urlpatterns = [
     path("<slug:slug>/confirm/<str:token>/renew/", views.signature_renew, name="renew"),
     path("<slug:slug>/new-link/", views.signature_new_link, name="new_link"),
     path("<slug:slug>/unsubscribe/<str:token>/", views.signature_unsubscribe, name="unsubscribe"),
+    path(
+        "<slug:slug>/respond/<str:token>/",
+        threshold_views.threshold_answer,
+        name="threshold_answer",
+    ),
 ]

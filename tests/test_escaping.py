@@ -47,6 +47,7 @@ from petitions.models import (
     Signature,
     Target,
 )
+from petitions.models.thresholds import ThresholdRequest
 from petitions.selectors import CONFIRM_TOKEN_PURPOSE, UNSUBSCRIBE_TOKEN_PURPOSE
 from petitions.services import deliveries
 from tests.factories import (
@@ -574,6 +575,11 @@ def _email_context(world: World, template: str) -> dict[str, object]:
         "is_constituency": True,
         "valid_days": 7,
         "valid_hours": 24,
+        "threshold_request": ThresholdRequest(count=1000, signatures_at_reach=1001),
+        "due_date": timezone.localdate(),
+        "link_until": timezone.localdate(),
+        "answer_url": f"{SITE}/en/x/?a=1&b=2",
+        "admin_url": f"{SITE}/en/x/?a=1&b=2",
         **{
             name: f"{SITE}/en/x/?a=1&b=2"
             for name in (

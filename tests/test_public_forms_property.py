@@ -24,12 +24,16 @@ from hypothesis import strategies as st
 from letters import emails as letter_emails
 from mechanisms.tokens import token_make
 from petitions import emails as petition_emails
+from petitions.models.thresholds import Threshold, ThresholdRequest
+from petitions.services.counting import petition_counts_update
+from petitions.thresholds.emails import answer_token
 from tests.factories import (
     IndividualSignatureFactory,
     OpenLetterFactory,
     OrganizationFactory,
     PetitionFactory,
     SignatureFactory,
+    TargetFactory,
 )
 
 # Text a browser could send: any Unicode except lone surrogates (which no client can encode).
@@ -101,7 +105,16 @@ def world(db) -> dict:
     pending = SignatureFactory(petition=petition)
     confirmed = SignatureFactory(petition=petition, confirmed=True, consent_updates=True)
     individual = IndividualSignatureFactory(letter=letter)
+    # A target asked to respond, with the link in their email.
+    petition.targets.add(TargetFactory())
+    Threshold.objects.create(petition=petition, count=1, days_to_respond=30)
+    petition_counts_update()
+    asked = ThresholdRequest.objects.get(petition=petition)
     return {
+        "threshold_answer": reverse(
+            "petitions:threshold_answer",
+            kwargs={"slug": petition.slug, "token": answer_token(request=asked)},
+        ),
         "petition": petition.slug,
         "letter": letter.slug,
         "confirm": token_make(purpose=petition_emails.CONFIRM_TOKEN_PURPOSE, value=pending.pk),
@@ -175,6 +188,13 @@ FORMS = [
             "contact_name": "Ada Lovelace",
             "contact_email": "ada@rights.example.org",
         },
+    ),
+    PublicForm(
+        "threshold answer",
+        lambda w: w["threshold_answer"],
+        ("answer", "preview", "save"),
+        accepted=lambda w: w["threshold_answer"],
+        valid={"answer": "We will vote on Monday.", "save": "1"},
     ),
     PublicForm("login", lambda w: reverse("accounts:login"), ("username", "password")),
     PublicForm("password link", lambda w: reverse("accounts:password_reset"), ("email",)),

@@ -17,7 +17,10 @@ from django.test import Client
 from django.urls import reverse
 
 from petitions.models import Petition
-from tests.factories import OpenLetterFactory, PetitionFactory
+from petitions.models.thresholds import Threshold, ThresholdRequest
+from petitions.services.counting import petition_counts_update
+from petitions.thresholds.emails import answer_token
+from tests.factories import OpenLetterFactory, PetitionFactory, SignatureFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,17 @@ def _petition_url(view: str) -> Callable[[], str]:
 def _letter_url() -> str:
     letter = OpenLetterFactory(slug="budget", individuals_may_sign=True)
     return reverse("letters:sign", kwargs={"slug": letter.slug})
+
+
+def _threshold_answer_url() -> str:
+    # A target asked when the petition reached its threshold: the link in their email.
+    petition = PetitionFactory(slug="budget", targets=[TargetFactory()])
+    Threshold.objects.create(petition=petition, count=1, days_to_respond=30)
+    SignatureFactory(petition=petition, confirmed=True)
+    petition_counts_update()
+    request = ThresholdRequest.objects.get(petition=petition)
+    token = answer_token(request=request)
+    return reverse("petitions:threshold_answer", kwargs={"slug": petition.slug, "token": token})
 
 
 FORMS = {
@@ -107,6 +121,12 @@ FORMS = {
         lambda: reverse("accounts:my_signatures"),
         {"email": ""},
         lambda n: {"email": f"signer{n}@example.org"},
+    ),
+    "threshold answer": Form(
+        "threshold_answer",
+        _threshold_answer_url,
+        {"answer": "", "save": "1"},
+        lambda n: {"answer": f"Our answer, version {n}.", "save": "1"},
     ),
 }
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from petitions.drafting import views
+from petitions.thresholds import workspace as threshold_workspace
 
 app_name = "drafting"
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("<slug:kind>/<int:pk>/history/", views.campaign_history, name="history"),
     path("<slug:kind>/<int:pk>/history/<int:number>/", views.campaign_version, name="version"),
     path("petition/<int:pk>/updates/new/", views.update_new, name="update_new"),
+    path("petition/<int:pk>/thresholds/", threshold_workspace.thresholds_page, name="thresholds"),
 ]

@@ -17,6 +17,7 @@ from petitions.models.campaigns import (
 )
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
 from petitions.models.drafting import PetitionInvitation, PetitionReview, PetitionVersion
+from petitions.models.thresholds import Threshold, ThresholdRequest
 
 __all__ = [
     "GOAL_STEPS",
@@ -36,6 +37,8 @@ __all__ = [
     "SponsorOptIn",
     "SupporterExport",
     "Target",
+    "Threshold",
+    "ThresholdRequest",
     "Topic",
     "goal_steps",
 ]

@@ -12,6 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
 from petitions.models import Petition, Signature
+from petitions.services.thresholds import thresholds_reach
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def petition_counts_update(*, batch_size: int = 5000, max_batches: int = 20) -> 
                 Petition.objects.filter(pk=petition_id).update(
                     signature_count=F("signature_count") + batch[petition_id]
                 )
+            # Thresholds the new counts reached, with their emails, in the counts' transaction.
+            thresholds_reach(petition_ids=batch)
         added.update(batch)
         if len(rows) < batch_size:
             break
@@ -93,6 +96,7 @@ def petition_recount(*, petition_id: int) -> Recount:
                 petition.signature_count,
                 fresh,
             )
+        thresholds_reach(petition_ids=[petition_id])
     return Recount(petition_id=petition_id, before=petition.signature_count, after=fresh)
 
 

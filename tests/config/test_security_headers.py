@@ -218,6 +218,7 @@ def world(db) -> World:
                 )
             },
             "drafting:invitation_answer": {"pk": str(invitation.pk)},
+            "drafting:thresholds": {"pk": str(draft.pk)},
             **{f"api:osdi_{name}": {"pk": str(petition.pk)} for name in ("petition", "signatures")},
             "api:osdi_person": {"pk": "1"},
             "api:webhook": {"pk": "1"},

@@ -36,7 +36,10 @@ from mechanisms.tasks import outbox_dispatch
 from petitions.drafting import services as drafting
 from petitions.drafting.petition_kind import PETITION
 from petitions.models import Petition, PetitionInvitation, PetitionUpdate, Signature, Target
+from petitions.models.thresholds import Threshold, ThresholdRequest
 from petitions.services import campaigns, deliveries, moderation, signing
+from petitions.services.threshold_answers import threshold_answer_save
+from petitions.thresholds import emails as threshold_emails
 from tests.factories import (
     IndividualSignatureFactory,
     MembershipFactory,
@@ -70,6 +73,8 @@ def _owe_one_of_each_kind() -> None:
     mayor = TargetFactory(email="mayor@oakland.example.gov")
     petition = PetitionFactory(targets=[mayor], goal=1)
     petition.sponsors.add(sponsor)
+    # The goal is also a response threshold: the mayor is asked (petition_threshold_request).
+    Threshold.objects.create(petition=petition, count=1, days_to_respond=30)
 
     # A new signer (petition_signer), and one who confirmed long ago and asks for a new link.
     signing.signature_create(petition=petition, name="Maria Rossi", email="maria@example.net")
@@ -83,6 +88,13 @@ def _owe_one_of_each_kind() -> None:
     # The count reaches the goal: sponsors hear of it; an update goes to consenting signers.
     Signature.objects.filter(pk=confirmed.pk).update(counted=False)
     campaigns.petition_counts_and_milestones_update()
+    # The mayor answers through the link: staff hear of it (petition_threshold_answered).
+    threshold_request = ThresholdRequest.objects.get(petition=petition)
+    threshold_answer_save(
+        slug=petition.slug,
+        token=threshold_emails.answer_token(request=threshold_request),
+        text="We will vote on it.",
+    )
     update = PetitionUpdate.objects.create(
         petition=petition, title="The council votes Tuesday", body="Come.", email_signers=True
     )
