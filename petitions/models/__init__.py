@@ -17,6 +17,7 @@ from petitions.models.campaigns import (
 )
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
 from petitions.models.drafting import PetitionInvitation, PetitionReview, PetitionVersion
+from petitions.models.paper import PaperBatch, PaperSignature
 
 __all__ = [
     "GOAL_STEPS",
@@ -24,6 +25,8 @@ __all__ = [
     "Delivery",
     "DeliverySchedule",
     "FlaggedSignature",
+    "PaperBatch",
+    "PaperSignature",
     "Petition",
     "PetitionInvitation",
     "PetitionMilestone",
