@@ -102,18 +102,22 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
 def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, int]:
     # Grouped by the places as stored, and compared casefolded in Python on both sides: the
     # database's LOWER and Python's lower() disagree on letters like İ and ß.
-    places = [
-        *Signature.objects.filter(
-            petition=petition, status=Signature.Status.CONFIRMED, counted=True
-        )
+    # Online and paper signatures in one round trip (UNION ALL): a place may appear twice.
+    places = (
+        Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, counted=True)
         .values("country", "region", "locality")
-        .annotate(n=Count("pk")),
-        *PaperSignature.objects.filter(
-            petition=petition, batch__counted_at__isnull=False, duplicate=False
+        .annotate(n=Count("pk"))
+        .order_by()
+        .union(
+            PaperSignature.objects.filter(
+                petition=petition, batch__counted_at__isnull=False, duplicate=False
+            )
+            .values("country", "region", "locality")
+            .annotate(n=Count("pk"))
+            .order_by(),
+            all=True,
         )
-        .values("country", "region", "locality")
-        .annotate(n=Count("pk")),
-    ]
+    )
     by_locality: Counter[tuple[str, str, str]] = Counter()
     by_region: Counter[tuple[str, str]] = Counter()
     by_country: Counter[str] = Counter()
