@@ -101,6 +101,8 @@ class PaperCsvForm(forms.Form):
     sheet_reference = PaperBatchForm.base_fields["sheet_reference"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the batch form beside it on the page has a field of the same name.
+        kwargs.setdefault("auto_id", "id_csv_%s")
         super().__init__(*args, **kwargs)
         self.helper = _helper(Submit("import", _("Check and import")))
 
