@@ -125,11 +125,13 @@ def paper_counts_update(*, petition_ids: Collection[int]) -> None:
             status=Signature.Status.CONFIRMED,
             held=False,
         )
-        (
-            PaperSignature.objects.filter(petition_id=petition_id, anonymized_at__isnull=True)
-            .exclude(canonical_email="")
-            .update(duplicate=Exists(online))
-        )
+        with_emails = PaperSignature.objects.filter(
+            petition_id=petition_id, anonymized_at__isnull=True
+        ).exclude(canonical_email="")
+        # Only the marks that change are written: the counter runs this every few seconds
+        # while a petition with thousands of paper emails takes signatures.
+        with_emails.filter(duplicate=False).filter(Exists(online)).update(duplicate=True)
+        with_emails.filter(duplicate=True).exclude(Exists(online)).update(duplicate=False)
         counted = PaperSignature.objects.filter(
             petition_id=petition_id, batch__counted_at__isnull=False, duplicate=False
         ).count()
