@@ -25,5 +25,6 @@ urlpatterns += i18n_patterns(
     path("organizations/<slug:organization>/supporters/", include("petitions.supporter_urls")),
     path("organizations/<slug:organization>/letters/", include("letters.dashboard_urls")),
     path("organizations/<slug:organization>/campaigns/", include("petitions.drafting.urls")),
+    path("organizations/<slug:organization>/paper/", include("petitions.paper_urls")),
     path("", include("accounts.urls")),
 )

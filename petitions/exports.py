@@ -7,13 +7,14 @@ through `csv_cell`, so a name like `=HYPERLINK(...)` reaches the spreadsheet as 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from django.utils.translation import gettext
 
 from mechanisms.admin_moderation import flag_labels
 from mechanisms.spreadsheet import csv_lines
-from petitions.models import Signature
+from petitions.models import PaperSignature, Signature
 
 # Rows fetched per round trip from the server-side cursor.
 EXPORT_CHUNK_SIZE = 2000
@@ -57,7 +58,12 @@ def petition_signatures_csv(
     *, petition_id: int, chunk_size: int = EXPORT_CHUNK_SIZE
 ) -> Iterator[str]:
     """The lines of a CSV file of every signature of a petition, oldest first, header first."""
-    return csv_lines(header=_header(), rows=_signature_rows(petition_id, chunk_size))
+    return csv_lines(
+        header=_header(),
+        rows=itertools.chain(
+            _signature_rows(petition_id, chunk_size), _paper_rows(petition_id, chunk_size)
+        ),
+    )
 
 
 def _signature_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]:
@@ -88,3 +94,37 @@ def _signature_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]
             yes if values["consent_updates"] else no,
         ]
         yield cells
+
+
+def _paper_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]:
+    """The petition's paper signatures after the online ones, marked as paper in the status;
+    "confirmed at" is when their batch was counted."""
+    no = gettext("no")
+    rows = (
+        PaperSignature.objects.filter(petition_id=petition_id)
+        .select_related("batch")
+        .order_by("pk")
+        .iterator(chunk_size=chunk_size)
+    )
+    for row in rows:
+        if row.duplicate:
+            status = gettext("On paper, not counted: also signed online")
+        elif row.batch.counted_at:
+            status = gettext("On paper, counted")
+        else:
+            status = gettext("On paper, being typed in")
+        yield [
+            row.name,
+            row.email,
+            gettext("Not listed (paper)"),
+            row.postal_code,
+            row.country.code or "",
+            row.locality,
+            status,
+            no,
+            "",
+            row.created_at.isoformat(),
+            row.batch.counted_at.isoformat() if row.batch.counted_at else "",
+            "",
+            no,
+        ]

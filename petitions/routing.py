@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from petitions.models import Petition, Signature, Target
+from petitions.models import PaperSignature, Petition, Signature, Target
 
 # Where a target's deliveries go and whose signatures they carry (its level and place decide
 # who are its constituents); a change to any of them is audited (mechanisms.audit).
@@ -47,6 +47,14 @@ def constituents(*, petition_id: int, target: Target) -> QuerySet[Signature]:
         petition_id=petition_id, status=Signature.Status.CONFIRMED, held=False
     )
     return signatures.filter(_constituency(target))
+
+
+def paper_constituents(*, petition_id: int, target: Target) -> QuerySet[PaperSignature]:
+    """The counted paper signatures of a petition that this target receives: placed by postal
+    code like online ones, less those of people who also signed online (delivered once, online)."""
+    return PaperSignature.objects.filter(
+        petition_id=petition_id, batch__counted_at__isnull=False, duplicate=False
+    ).filter(_constituency(target))
 
 
 def _constituency(target: Target) -> Q:
@@ -82,7 +90,7 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
     batched counter has added, so the parts never add up to more than the whole."""
     if not targets:
         return []
-    key = f"petitions:target-counts:{petition.pk}:{petition.signature_count}"
+    key = f"petitions:target-counts:{petition.pk}:{petition.signature_count}:{petition.paper_count}"
     counts = cache.get(key)
     if counts is None:
         counts = _target_counts(petition=petition, targets=targets)
@@ -94,10 +102,21 @@ def target_counts(*, petition: Petition, targets: list[Target]) -> list[TargetCo
 def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, int]:
     # Grouped by the places as stored, and compared casefolded in Python on both sides: the
     # database's LOWER and Python's lower() disagree on letters like İ and ß.
+    # Online and paper signatures in one round trip (UNION ALL): a place may appear twice.
     places = (
         Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED, counted=True)
         .values("country", "region", "locality")
         .annotate(n=Count("pk"))
+        .order_by()
+        .union(
+            PaperSignature.objects.filter(
+                petition=petition, batch__counted_at__isnull=False, duplicate=False
+            )
+            .values("country", "region", "locality")
+            .annotate(n=Count("pk"))
+            .order_by(),
+            all=True,
+        )
     )
     by_locality: Counter[tuple[str, str, str]] = Counter()
     by_region: Counter[tuple[str, str]] = Counter()

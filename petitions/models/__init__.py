@@ -17,6 +17,7 @@ from petitions.models.campaigns import (
 )
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
 from petitions.models.drafting import PetitionInvitation, PetitionReview, PetitionVersion
+from petitions.models.paper import PaperBatch, PaperSignature
 from petitions.models.thresholds import Threshold, ThresholdRequest
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Delivery",
     "DeliverySchedule",
     "FlaggedSignature",
+    "PaperBatch",
+    "PaperSignature",
     "Petition",
     "PetitionInvitation",
     "PetitionMilestone",

@@ -150,6 +150,9 @@ class Petition(ReviewedCampaign):
     # Kept by the batched counter (petitions.services.petition_counts_update), never per request,
     # so a surge of signers never contends for this row.
     signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
+    # Signatures on paper in finished batches, less those of people who also signed online;
+    # kept by petitions.services.paper (the batch's finish, the counter and the recount).
+    paper_count = models.PositiveIntegerField(_("paper signatures"), default=0, editable=False)
     # When it stopped taking signatures (by its date or by staff); signers' personal data is
     # anonymized SIGNATURE_RETENTION_DAYS after this.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
@@ -217,14 +220,14 @@ class Petition(ReviewedCampaign):
     @property
     def total_count(self) -> int:
         """Every signature the petition counts: what its goals, thresholds and share cards show.
-        (Online confirmed signatures today; other ways of signing add theirs here.)"""
-        return self.signature_count
+        Online confirmed signatures and counted paper ones."""
+        return self.signature_count + self.paper_count
 
     @property
     def current_goal(self) -> int:
         if self.goal:
             return self.goal
-        return next(step for step in goal_steps() if self.signature_count < step)
+        return next(step for step in goal_steps() if self.total_count < step)
 
     def next_goal_after(self, goal: int) -> int | None:
         """The step after a reached goal; None for a fixed goal, which has no next one."""
@@ -234,14 +237,14 @@ class Petition(ReviewedCampaign):
 
     def goals_reached(self, count: int | None = None) -> list[int]:
         """The goals a count has reached, smallest first: the fixed goal, or the steps."""
-        count = self.signature_count if count is None else count
+        count = self.total_count if count is None else count
         if self.goal:
             return [self.goal] if count >= self.goal else []
         return list(itertools.takewhile(lambda step: step <= count, goal_steps()))
 
     @property
     def progress_percent(self) -> int:
-        return min(100, self.signature_count * 100 // self.current_goal)
+        return min(100, self.total_count * 100 // self.current_goal)
 
 
 class Signature(ModeratedSignature):

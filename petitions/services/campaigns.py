@@ -102,7 +102,9 @@ def petition_milestones_record(*, petition_ids: Iterable[int]) -> list[int]:
 
 
 def _new_goals(*, petition_id: int) -> list[int]:
-    petition = Petition.objects.only("pk", "goal", "signature_count").get(pk=petition_id)
+    petition = Petition.objects.only("pk", "goal", "signature_count", "paper_count").get(
+        pk=petition_id
+    )
     known = set(PetitionMilestone.objects.filter(petition=petition).values_list("goal", flat=True))
     return [goal for goal in petition.goals_reached() if goal not in known]
 

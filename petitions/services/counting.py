@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Greatest
 
-from petitions.models import Petition, Signature
+from petitions.models import PaperSignature, Petition, Signature
 from petitions.services.thresholds import thresholds_reach
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def petition_counts_update(*, batch_size: int = 5000, max_batches: int = 20) -> 
         added.update(batch)
         if len(rows) < batch_size:
             break
+    if added:
+        paper_counts_after_signing(petition_ids=list(added))
     return dict(added)
 
 
@@ -96,7 +99,8 @@ def petition_recount(*, petition_id: int) -> Recount:
                 petition.signature_count,
                 fresh,
             )
-        thresholds_reach(petition_ids=[petition_id])
+        # Paper signatures whose online twin was withdrawn or moderated away count again.
+        paper_counts_update(petition_ids=[petition_id])
     return Recount(petition_id=petition_id, before=petition.signature_count, after=fresh)
 
 
@@ -108,3 +112,45 @@ def petitions_recount_all() -> int:
         corrected += petition_recount(petition_id=petition_id).drift != 0
     petition_counts_update()
     return corrected
+
+
+# --- Paper signatures (petitions.services.paper) ---------------------------------------------
+
+
+def paper_counts_update(*, petition_ids: Collection[int]) -> None:
+    """Mark each paper signature whose person signed online (confirmed, not held) as a
+    duplicate, and set the petitions' paper counts from their counted batches. Rows already
+    anonymized keep their mark: they have no email left to compare."""
+    for petition_id in sorted(set(petition_ids)):
+        online = Signature.objects.filter(
+            petition_id=petition_id,
+            canonical_email=OuterRef("canonical_email"),
+            status=Signature.Status.CONFIRMED,
+            held=False,
+        )
+        with_emails = PaperSignature.objects.filter(
+            petition_id=petition_id, anonymized_at__isnull=True
+        ).exclude(canonical_email="")
+        # Only the marks that change are written: the counter runs this every few seconds
+        # while a petition with thousands of paper emails takes signatures.
+        with_emails.filter(duplicate=False).filter(Exists(online)).update(duplicate=True)
+        with_emails.filter(duplicate=True).exclude(Exists(online)).update(duplicate=False)
+        counted = PaperSignature.objects.filter(
+            petition_id=petition_id, batch__counted_at__isnull=False, duplicate=False
+        ).count()
+        Petition.objects.filter(pk=petition_id).update(paper_count=counted)
+    # Paper sheets count toward response thresholds as online signatures do.
+    thresholds_reach(petition_ids=petition_ids)
+
+
+def paper_counts_after_signing(*, petition_ids: Collection[int]) -> None:
+    """For the batched counter: only petitions with paper signatures that give an email can
+    have a new duplicate, so the rest cost one query for all of them."""
+    with_emails = set(
+        PaperSignature.objects.filter(petition_id__in=list(petition_ids), anonymized_at=None)
+        .exclude(canonical_email="")
+        .values_list("petition_id", flat=True)
+        .distinct()
+    )
+    if with_emails:
+        paper_counts_update(petition_ids=with_emails)

@@ -35,6 +35,8 @@ from petitions import routing, webhook_events
 from petitions.models import (
     Delivery,
     DeliverySchedule,
+    PaperBatch,
+    PaperSignature,
     Petition,
     PetitionMilestone,
     PetitionUpdate,
@@ -201,13 +203,20 @@ def _period_due(*, petition: Petition, now: datetime) -> str | None:
             days = 7
         # Only a period in which someone signed: a quiet petition (or one that closed long
         # ago) writes to nobody. One that closed during the period still delivers its end.
-        signed = Signature.objects.filter(
-            petition=petition,
-            status=Signature.Status.CONFIRMED,
-            held=False,
-            confirmed_at__gte=_midnight(first_day),
-            confirmed_at__lt=_midnight(first_day + timedelta(days=days)),
-        ).exists()
+        signed = (
+            Signature.objects.filter(
+                petition=petition,
+                status=Signature.Status.CONFIRMED,
+                held=False,
+                confirmed_at__gte=_midnight(first_day),
+                confirmed_at__lt=_midnight(first_day + timedelta(days=days)),
+            ).exists()
+            or PaperBatch.objects.filter(
+                petition=petition,
+                counted_at__gte=_midnight(first_day),
+                counted_at__lt=_midnight(first_day + timedelta(days=days)),
+            ).exists()
+        )
         return period if signed else None
     return None
 
@@ -227,7 +236,11 @@ def _delivery_message(delivery: Delivery, email: OutboundEmail) -> EmailMultiAlt
     signatures = routing.constituents(petition_id=petition.pk, target=target).filter(
         confirmed_at__lte=counted_at
     )
-    total_count = signatures.count()
+    # Paper signatures join a delivery once their batch is counted (they have no confirmation).
+    paper = routing.paper_constituents(petition_id=petition.pk, target=target).filter(
+        batch__counted_at__lte=counted_at
+    )
+    total_count = signatures.count() + paper.count()
     previous = (
         Delivery.objects.filter(
             petition_id=petition.pk, target_id=target.pk, status=Delivery.Status.SENT
@@ -240,13 +253,14 @@ def _delivery_message(delivery: Delivery, email: OutboundEmail) -> EmailMultiAlt
     # confirmed while that email was in flight is new now rather than lost between the two.
     new_count = (
         signatures.filter(confirmed_at__gt=previous.claimed_at).count()
+        + paper.filter(batch__counted_at__gt=previous.claimed_at).count()
         if previous is not None and previous.claimed_at is not None
         else total_count
     )
     Delivery.objects.filter(pk=delivery.pk).update(total_count=total_count, new_count=new_count)
     with translation.override(petition.language):
         petition_url = absolute_url(petition.get_absolute_url())
-        attachment = delivery_csv(signatures=signatures)
+        attachment = delivery_csv(signatures=signatures, paper=paper)
     return message_render(
         to=target.email,
         language=petition.language,
@@ -284,7 +298,9 @@ def _message_id(delivery: Delivery) -> str:
     return f"<delivery-{delivery.pk}@{domain}>"
 
 
-def delivery_csv(*, signatures: QuerySet[Signature]) -> str:
+def delivery_csv(
+    *, signatures: QuerySet[Signature], paper: QuerySet[PaperSignature] | None = None
+) -> str:
     """The signatures as a CSV: the name each signer chose to show, their place and the date
     they confirmed. Never an email or postal address; every cell safe from formula injection.
     Call in the reader's language (the header, "Name withheld")."""
@@ -306,6 +322,23 @@ def delivery_csv(*, signatures: QuerySet[Signature]) -> str:
                 csv_cell(signature.region),
                 csv_cell(timezone.localdate(signature.confirmed_at).isoformat()),
                 csv_cell(signature.comment),
+            ]
+        )
+    # Paper signers chose no display: shown as first name and initial, as the sheet says.
+    paper_rows = (
+        paper.select_related("batch").order_by("batch__counted_at", "pk")
+        if paper is not None
+        else []
+    )
+    for row in paper_rows:
+        counted_at = row.batch.counted_at or timezone.now()
+        writer.writerow(
+            [
+                csv_cell(Signature(name=row.name, display=Signature.Display.SHORT).public_name),
+                csv_cell(row.locality),
+                csv_cell(row.region),
+                csv_cell(timezone.localdate(counted_at).isoformat()),
+                csv_cell(str(_("Signed on paper"))),
             ]
         )
     return buffer.getvalue()

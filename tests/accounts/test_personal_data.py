@@ -35,7 +35,12 @@ def _petition_signature(petition: Petition | None = None, **fields) -> Signature
 
 
 def test_both_apps_are_registered() -> None:
-    assert {provider.key for provider in personal_data.providers()} == {"petition", "letter"}
+    # Petitions register their online and their paper signatures.
+    assert {provider.key for provider in personal_data.providers()} == {
+        "petition",
+        "paper",
+        "letter",
+    }
 
 
 def test_a_person_sees_their_records_from_every_app_and_no_one_elses() -> None:

@@ -168,6 +168,7 @@ def world(db) -> World:
             "slug:petition_dashboards": petition.slug,
             "slug:api": petition.slug,
             "slug:letter_dashboards": letter.slug,
+            "slug:paper": petition.slug,
             # A sponsor's share link, its workspace and a member's role.
             "source": organization.slug,
             "organization": organization.slug,
@@ -223,6 +224,10 @@ def world(db) -> World:
             "api:osdi_person": {"pk": "1"},
             "api:webhook": {"pk": "1"},
             "api:webhook_again": {"pk": "1"},
+            **{
+                f"paper:{name}": {"pk": "1", "row": "1"}
+                for name in ("batch", "batch_finish", "row_delete")
+            },
         },
     )
 

@@ -130,7 +130,7 @@ def test_campaigns_closed_less_long_ago_and_open_ones_are_untouched() -> None:
     draft = _signer(PetitionFactory(status=Petition.Status.DRAFT))
     before = [_snapshot(signature) for signature in (recent, open_one, draft)]
 
-    assert personal_data_anonymize_expired().anonymized == {"petition": 0, "letter": 0}
+    assert personal_data_anonymize_expired().anonymized == {"petition": 0, "paper": 0, "letter": 0}
 
     assert [_snapshot(signature) for signature in (recent, open_one, draft)] == before
     assert SponsorOptIn.objects.count() == 3
@@ -163,7 +163,7 @@ def test_a_second_run_changes_nothing() -> None:
     personal_data_anonymize_expired()
     after_first = [_snapshot(signature) for signature in expired]
 
-    assert personal_data_anonymize_expired().anonymized == {"petition": 0, "letter": 0}
+    assert personal_data_anonymize_expired().anonymized == {"petition": 0, "paper": 0, "letter": 0}
     assert [_snapshot(signature) for signature in expired] == after_first
 
 
@@ -200,8 +200,9 @@ def test_the_command_shows_progress_and_a_summary() -> None:
     assert "  petition: 2 anonymized (2 so far)" in lines
     assert "  petition: 1 anonymized (3 so far)" in lines
     assert lines[-1].startswith(
-        "Done: anonymized 3 petition signature(s), 0 letter signature(s); deleted 0 petition "
-        "signature(s), 0 letter signature(s) never confirmed"
+        "Done: anonymized 3 petition signature(s), 0 paper signature(s), 0 letter signature(s); "
+        "deleted 0 petition signature(s), 0 paper signature(s), 0 letter signature(s) never "
+        "confirmed"
     )
     assert not Signature.objects.filter(anonymized_at__isnull=True).exists()
 
@@ -209,8 +210,8 @@ def test_the_command_shows_progress_and_a_summary() -> None:
 def test_the_daily_task_anonymizes() -> None:
     signature = _signer(_closed(181))
     assert anonymize_task.apply().get() == {
-        "anonymized": {"petition": 1, "letter": 0},
-        "unconfirmed_deleted": {"petition": 0, "letter": 0},
+        "anonymized": {"petition": 1, "paper": 0, "letter": 0},
+        "unconfirmed_deleted": {"petition": 0, "paper": 0, "letter": 0},
     }
     signature.refresh_from_db()
     assert signature.anonymized_at is not None
@@ -238,7 +239,7 @@ def test_a_signature_never_confirmed_goes_a_month_after_its_link_expired() -> No
 
     done = personal_data_anonymize_expired()
 
-    assert done.unconfirmed_deleted == {"petition": 2, "letter": 0}
+    assert done.unconfirmed_deleted == {"petition": 2, "paper": 0, "letter": 0}
     assert set(Signature.objects.values_list("pk", flat=True)) == {
         kept.pk,
         confirmed.pk,
@@ -308,4 +309,7 @@ def test_the_command_reports_signatures_never_confirmed_it_deleted() -> None:
 
     lines = out.getvalue().splitlines()
     assert "  petition: 1 never confirmed, deleted (1 so far)" in lines
-    assert "deleted 1 petition signature(s), 0 letter signature(s) never confirmed" in lines[-1]
+    assert (
+        "deleted 1 petition signature(s), 0 paper signature(s), 0 letter signature(s) never "
+        "confirmed" in lines[-1]
+    )

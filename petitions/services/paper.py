@@ -1,0 +1,216 @@
+"""Paper signatures: batches typed row by row, finished (counted), and the paper count.
+
+A paper signature that gives an email is matched by canonical email against the petition's
+confirmed online signatures. Whichever came first, the online one is the one counted and the
+paper one is kept but marked `duplicate`: the online signer confirmed their address, chose how
+their name is shown, and can withdraw it themselves, which a line on paper cannot do. So the
+pair counts once whichever order they arrive in. Online signing never looks at paper rows (the
+hot path stays one INSERT); the batch's finish, the batched counter (for petitions with new
+confirmed signatures) and the nightly recount set the `duplicate` flags and the paper count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import Organization
+from mechanisms.addresses import email_canonicalize
+from mechanisms.audit import audit_log
+from petitions.jurisdiction import postal_code_normalize, postal_code_resolve
+from petitions.models import PaperBatch, PaperSignature, Petition
+from petitions.services.campaigns import petition_milestones_record
+from petitions.services.counting import paper_counts_update
+
+# The numbered lines on one printed sheet; typing goes on to the next sheet after the last.
+SHEET_LINES = 20
+# A batch holds at most this many rows (about fifty full sheets): a bound on one form's work.
+BATCH_MAX_ROWS = 1000
+
+
+class PaperRefused(Exception):
+    """A batch cannot be changed or finished; the message says why, for the person typing."""
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One line of a sheet as typed, before it is saved."""
+
+    sheet: int
+    line: int
+    name: str
+    postal_code: str = ""
+    country: str = ""
+    email: str = ""
+
+
+def paper_row_problems(*, petition: Petition, row: PaperRow) -> dict[str, str]:
+    """What is wrong with a row on its own, by field (empty when nothing is)."""
+    problems: dict[str, str] = {}
+    if not row.name.strip():
+        problems["name"] = _("Type the name written on this line.")
+    if petition.postal_code_required and not row.postal_code.strip():
+        problems["postal_code"] = _("This petition needs a postal code on every line.")
+    if row.email:
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            problems["email"] = _("This is not an email address; leave it empty if unreadable.")
+    if row.sheet < 1:
+        problems["sheet"] = _("Sheets are numbered from 1.")
+    if not 1 <= row.line <= SHEET_LINES:
+        problems["line"] = _("Lines are numbered from 1 to %(lines)d.") % {"lines": SHEET_LINES}
+    return problems
+
+
+def paper_row_model(*, batch: PaperBatch, row: PaperRow) -> PaperSignature:
+    postal_code = postal_code_normalize(row.postal_code)
+    place = postal_code_resolve(country=row.country, postal_code=postal_code)
+    return PaperSignature(
+        batch=batch,
+        petition_id=batch.petition_id,
+        sheet=row.sheet,
+        line=row.line,
+        name=" ".join(row.name.split()),
+        postal_code=postal_code,
+        country=place.country if place else row.country,
+        email=row.email.strip(),
+        canonical_email=email_canonicalize(row.email) if row.email.strip() else "",
+        region=place.region if place else "",
+        locality=place.locality if place else "",
+    )
+
+
+def paper_next_place(*, batch: PaperBatch) -> tuple[int, int]:
+    """Where typing goes on: the line after the last one typed (sheet, line)."""
+    last = batch.rows.order_by("-sheet", "-line").values_list("sheet", "line").first()
+    if last is None:
+        return 1, 1
+    sheet, line = last
+    return (sheet, line + 1) if line < SHEET_LINES else (sheet + 1, 1)
+
+
+def paper_batch_create(
+    *, petition: Petition, organization: Organization | None, user: Any, sheet_reference: str
+) -> PaperBatch:
+    with transaction.atomic():
+        batch = PaperBatch.objects.create(
+            petition=petition,
+            organization=organization,
+            entered_by=user,
+            sheet_reference=sheet_reference.strip(),
+        )
+        audit_log(
+            user=user,
+            objects=[batch],
+            message=_("Started a paper batch for the petition %(petition)s.")
+            % {"petition": petition.title},
+        )
+    return batch
+
+
+def _open_batch_locked(batch: PaperBatch) -> PaperBatch:
+    locked = PaperBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.counted_at is not None:
+        raise PaperRefused(_("This batch is already counted; start a new one to add sheets."))
+    return locked
+
+
+def paper_row_add(*, batch: PaperBatch, row: PaperRow) -> PaperSignature:
+    """Save one typed line of a batch still being typed. Raises ValidationError (by field) for
+    a bad line, a line typed twice or a person already on paper for this petition, and
+    PaperRefused for a counted or full batch; nothing is saved then."""
+    problems = paper_row_problems(petition=batch.petition, row=row)
+    if problems:
+        raise ValidationError(problems)
+    try:
+        with transaction.atomic():
+            locked = _open_batch_locked(batch)
+            if locked.rows.count() >= BATCH_MAX_ROWS:
+                raise PaperRefused(
+                    _("A batch holds at most %(rows)d lines; finish it and start another.")
+                    % {"rows": BATCH_MAX_ROWS}
+                )
+            signature = paper_row_model(batch=locked, row=row)
+            signature.save()
+    except IntegrityError as error:
+        raise ValidationError(_row_conflict(batch=batch, row=row)) from error
+    return signature
+
+
+def _row_conflict(*, batch: PaperBatch, row: PaperRow) -> dict[str, str]:
+    if batch.rows.filter(sheet=row.sheet, line=row.line).exists():
+        return {
+            "line": _("Line %(line)d of sheet %(sheet)d is already typed.")
+            % {"line": row.line, "sheet": row.sheet}
+        }
+    return {"email": _("Someone with this email is already on a paper sheet of this petition.")}
+
+
+def paper_row_delete(*, batch: PaperBatch, row_id: int) -> None:
+    """Take back a line typed by mistake, while the batch is not counted."""
+    with transaction.atomic():
+        locked = _open_batch_locked(batch)
+        locked.rows.filter(pk=row_id).delete()
+
+
+def paper_batch_problems(*, batch: PaperBatch) -> list[str]:
+    """Why a batch cannot be counted yet (empty when it can)."""
+    if not batch.rows.exists():
+        return [_("The batch has no lines yet.")]
+    if batch.petition.postal_code_required:
+        missing = list(
+            batch.rows.filter(postal_code="").order_by("sheet", "line").values_list("sheet", "line")
+        )
+        return [
+            _("Sheet %(sheet)d, line %(line)d: this petition needs a postal code.")
+            % {"sheet": sheet, "line": line}
+            for sheet, line in missing
+        ]
+    return []
+
+
+def paper_batch_finish(*, batch: PaperBatch, user: Any) -> int:
+    """Count a batch: its rows join the petition's paper count (less people who also signed
+    online), the petition's goals are checked, and the audit log says who did it. Raises
+    PaperRefused, with every reason, when it cannot be counted. Returns the rows counted."""
+    with transaction.atomic():
+        locked = _open_batch_locked(batch)
+        problems = paper_batch_problems(batch=locked)
+        if problems:
+            raise PaperRefused(" ".join(problems))
+        locked.counted_at = timezone.now()
+        locked.save(update_fields=["counted_at"])
+        paper_counts_update(petition_ids=[locked.petition_id])
+        rows = locked.rows.count()
+        duplicates = locked.rows.filter(duplicate=True).count()
+        audit_log(
+            user=user,
+            objects=[locked],
+            message=ngettext(
+                "Counted %(rows)d paper signature (%(duplicates)d also signed online).",
+                "Counted %(rows)d paper signatures (%(duplicates)d also signed online).",
+                rows,
+            )
+            % {"rows": rows, "duplicates": duplicates},
+        )
+    petition_milestones_record(petition_ids=[locked.petition_id])
+    batch.counted_at = locked.counted_at
+    return rows
+
+
+def paper_counts_of(*, petition: Petition) -> dict[str, int]:
+    """For the workspace: typed, counted, and recorded but not counted (signed online too)."""
+    return PaperSignature.objects.filter(petition=petition).aggregate(
+        typed=Count("pk"),
+        counted=Count("pk", filter=Q(batch__counted_at__isnull=False, duplicate=False)),
+        duplicates=Count("pk", filter=Q(batch__counted_at__isnull=False, duplicate=True)),
+    )
