@@ -104,8 +104,9 @@ def bounce_record(*, report: BounceReport, now: datetime | None = None) -> Bounc
     now = now or timezone.now()
     email = _email_find(report)
     if email is None:
-        logger.info("Bounce report %s/%s ignored: it names no email of ours", report.source,
-                    report.event_id)  # fmt: skip
+        logger.info(
+            "Bounce report %s/%s ignored: it names no email of ours", report.source, report.event_id
+        )
         return None
     if report.recipient and recipient_key(report.recipient) != email.recipient_key:
         logger.warning(
@@ -132,8 +133,9 @@ def bounce_record(*, report: BounceReport, now: datetime | None = None) -> Bounc
             return event
         event.effect = _apply(email=email, report=report, now=now)[:300]
         event.save(update_fields=["effect"])
-    logger.info("Bounce %s on outbox email %s (%s): %s", report.type, email.pk, email.kind,
-                event.effect)  # fmt: skip
+    logger.info(
+        "Bounce %s on outbox email %s (%s): %s", report.type, email.pk, email.kind, event.effect
+    )
     return event
 
 
