@@ -422,3 +422,12 @@ def test_bounce_records_are_read_only_for_staff(admin_client) -> None:
     assert not User.objects.filter(is_superuser=False).exists()
     response = admin_client.get(reverse("admin:mechanisms_bounceevent_add"))
     assert response.status_code == 403
+
+
+def test_the_privacy_page_says_what_bounces_keep_and_for_how_long(client, settings) -> None:
+    settings.BOUNCE_KEEP_DAYS = 45
+    settings.BOUNCE_SUPPRESSION_DAYS = 400
+    text = " ".join(client.get(reverse("privacy")).content.decode().split())
+    assert "a link that bounced is never sent again, and updates stop" in text
+    assert "is deleted after 45 days" in text
+    assert "a keyed hash of the address, which does not reveal it, for 400 days" in text
