@@ -73,12 +73,14 @@ def bounce_mailbox_read() -> dict[str, int]:
     from mechanisms.bounce_mailbox import bounce_mailbox_read as read
 
     done = read()
-    return {
+    counts = {
         "messages": done.messages,
         "acted_on": done.acted_on,
         "ignored": done.ignored,
         "unreadable": done.unreadable,
     }
+    # Empty when there was nothing: `make run` prints a periodic task's result only if any.
+    return {name: count for name, count in counts.items() if count}
 
 
 @shared_task

@@ -20,6 +20,7 @@ from mechanisms.bounces import BounceReport, bounce_record, bounces_prune, email
 from mechanisms.deliveries import BOUNCED_PREFIX, delivery_email_id, delivery_email_owe
 from mechanisms.models import BounceEvent, EmailSuppression, OutboundEmail
 from mechanisms.outbox import recipient_key
+from mechanisms.personal_data import personal_records_withdraw
 from petitions import services
 from petitions.emails import CONFIRMATIONS, NEW_LINK, UPDATE
 from petitions.models import Delivery, Petition, PetitionUpdate, Signature
@@ -431,3 +432,16 @@ def test_the_privacy_page_says_what_bounces_keep_and_for_how_long(client, settin
     assert "a link that bounced is never sent again, and updates stop" in text
     assert "is deleted after 45 days" in text
     assert "a keyed hash of the address, which does not reveal it, for 400 days" in text
+
+
+def test_withdrawing_everything_forgets_that_the_address_bounced(
+    petition, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _sign(petition)
+    other = SignatureFactory(confirmed=True, email="someone.else@example.net")
+    bounce_record(report=_report(_row(CONFIRMATIONS.signer)))
+    EmailSuppression.objects.create(recipient_key=recipient_key(other.email), reason=Type.HARD)
+    personal_records_withdraw(canonical_email=ADDRESS, refs=None)
+    assert not email_suppressed(recipient_key=recipient_key(ADDRESS))
+    assert email_suppressed(recipient_key=recipient_key(other.email))
