@@ -427,6 +427,10 @@ ANYMAIL = {
 }
 BOUNCE_WEBHOOK_MAX_BYTES = env_int("BOUNCE_WEBHOOK_MAX_BYTES", 1_000_000, minimum=1)
 BOUNCE_MAILBOX_URL = env_str("BOUNCE_MAILBOX_URL", "")
+if BOUNCE_MAILBOX_URL and not re.match(r"imaps?://[^/]", BOUNCE_MAILBOX_URL):
+    raise ImproperlyConfigured(
+        "BOUNCE_MAILBOX_URL must look like imaps://user:password@host/INBOX (see .env.example)"
+    )
 BOUNCE_MAILBOX_SECONDS = env_int("BOUNCE_MAILBOX_SECONDS", 300, minimum=1)
 BOUNCE_MAILBOX_TIMEOUT = env_int("BOUNCE_MAILBOX_TIMEOUT", 30, minimum=1)
 BOUNCE_KEEP_DAYS = env_int("BOUNCE_KEEP_DAYS", 90, minimum=1)

@@ -89,3 +89,12 @@ def test_the_mailbox_url_gives_user_password_host_and_folder() -> None:
         993,
         "Bounces",
     )
+
+
+def test_a_mailbox_url_that_is_not_imap_stops_the_start() -> None:
+    from tests.config.test_settings import _settings
+
+    result = _settings(BOUNCE_MAILBOX_URL="pop3://bounces:secret@mail.example.org/")
+    assert result.returncode != 0
+    assert "BOUNCE_MAILBOX_URL must look like imaps://" in result.stderr
+    assert _settings(BOUNCE_MAILBOX_URL="imaps://b:s@mail.example.org/INBOX").returncode == 0
