@@ -83,7 +83,7 @@ beat: install
 # libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py);
 # HAProxy health-checks a live server as the README configures it (tests/config/test_load_balancer.py).
 # Types first: CI runs `make test`, so a type error fails it before the suite starts.
-test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy
+test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy /usr/sbin/dovecot
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Load, integrity and fault tests of the sign flow (bench/run.py; README "Benchmarks"). Needs this
@@ -98,6 +98,11 @@ bench: install-dev /usr/bin/wrk $(VENV)/.installed-bench
 /usr/sbin/haproxy:
 	$(SUDO) apt-get update -qq
 	$(APT_INSTALL) haproxy
+
+# Dovecot is the real IMAP server the bounce mailbox is read from (tests/integration/test_bounces.py).
+/usr/sbin/dovecot:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) dovecot-imapd
 
 /usr/bin/wrk:
 	$(SUDO) apt-get update -qq

@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "anymail",
     "mechanisms",
     "accounts",
     "petitions",
@@ -412,6 +413,38 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # 0: no cap.
 EMAIL_UNSOLICITED_PER_DAY = env_int("EMAIL_UNSOLICITED_PER_DAY", 20, minimum=0)
 
+# --- Bounces (mechanisms.bounces) ----------------------------------------------------------------
+# Bounces and complaints come from the mail provider's webhooks (django-anymail checks their
+# signatures; each endpoint answers 404 until its key is set) and from a bounce mailbox read over
+# IMAP every BOUNCE_MAILBOX_SECONDS (BOUNCE_MAILBOX_URL=imaps://user:password@host/INBOX; empty:
+# not read). Bounce records are kept BOUNCE_KEEP_DAYS, suppressed addresses (keyed hashes)
+# BOUNCE_SUPPRESSION_DAYS.
+ANYMAIL = {
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+    "MANDRILL_WEBHOOK_KEY": env_str("MANDRILL_WEBHOOK_KEY", ""),
+    # Mandrill signs the URL it posts to; behind a proxy that rewrites it, give it here.
+    "MANDRILL_WEBHOOK_URL": env_str("MANDRILL_WEBHOOK_URL", "") or None,
+}
+BOUNCE_WEBHOOK_MAX_BYTES = env_int("BOUNCE_WEBHOOK_MAX_BYTES", 1_000_000, minimum=1)
+BOUNCE_MAILBOX_URL = env_str("BOUNCE_MAILBOX_URL", "")
+if BOUNCE_MAILBOX_URL and not re.match(r"imaps?://[^/]", BOUNCE_MAILBOX_URL):
+    raise ImproperlyConfigured(
+        "BOUNCE_MAILBOX_URL must look like imaps://user:password@host/INBOX (see .env.example)"
+    )
+BOUNCE_MAILBOX_SECONDS = env_int("BOUNCE_MAILBOX_SECONDS", 300, minimum=1)
+BOUNCE_MAILBOX_TIMEOUT = env_int("BOUNCE_MAILBOX_TIMEOUT", 30, minimum=1)
+BOUNCE_KEEP_DAYS = env_int("BOUNCE_KEEP_DAYS", 90, minimum=1)
+BOUNCE_SUPPRESSION_DAYS = env_int("BOUNCE_SUPPRESSION_DAYS", 365, minimum=1)
+CELERY_BEAT_SCHEDULE["bounces-mailbox-read"] = {
+    "task": "mechanisms.tasks.bounce_mailbox_read",
+    "schedule": timedelta(seconds=BOUNCE_MAILBOX_SECONDS),
+    "options": {"expires": BOUNCE_MAILBOX_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["bounces-prune"] = {
+    "task": "mechanisms.tasks.bounces_prune",
+    "schedule": crontab(hour=2, minute=53),
+}
+
 # --- Signing --------------------------------------------------------------------------------------
 # How long a confirmation link works, and how often one address may be re-sent a link or an
 # "already signed" notice for the same petition (so the form cannot be used to flood an inbox).
@@ -485,6 +518,8 @@ _RATE_DEFAULTS = {
     "api_token": (["600/m", "20000/h"], [], ["3000/s"]),
     # A target answering through its tokenized link (petitions.thresholds), per campaign.
     "threshold_answer": (["10/m", "60/h"], ["30/m", "300/h"], ["100/m"]),
+    # Mail providers' bounce webhooks, per sending address (a provider posts from a few).
+    "bounce_webhook": (["600/m", "20000/h"], [], ["200/s"]),
 }
 RATE_LIMITS = {
     action: {

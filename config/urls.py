@@ -13,6 +13,8 @@ urlpatterns = [
     path("abuse/challenge", abuse_views.pow_challenge, name="abuse_challenge"),
     # The API, outside the language prefix: its texts carry every language at once.
     path("api/v1/", include("config.api.urls")),
+    # Mail providers' bounce and complaint webhooks (signed; outside the language prefix).
+    path("email/bounces/", include("mechanisms.bounce_urls")),
 ]
 
 urlpatterns += i18n_patterns(

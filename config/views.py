@@ -85,5 +85,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "example_name": _EXAMPLE_NAME,
         "my_signatures_url": reverse("accounts:my_signatures"),
         "staff_2fa": settings.STAFF_REQUIRE_2FA,
+        "bounce_keep_days": settings.BOUNCE_KEEP_DAYS,
+        "bounce_suppression_days": settings.BOUNCE_SUPPRESSION_DAYS,
     }
     return render(request, "privacy.html", context)

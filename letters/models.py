@@ -264,6 +264,12 @@ class IndividualSignature(ModeratedSignature):
                 condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
                 name="letters_individual_confirmed_has_date",
             ),
+            # Only a link that went out can bounce (mechanisms.bounces); and so retention, which
+            # deletes pending signatures by their last link's time, deletes undeliverable ones.
+            models.CheckConstraint(
+                condition=Q(undeliverable_at__isnull=True) | Q(confirmation_sent_at__isnull=False),
+                name="letters_individual_undeliverable_was_sent",
+            ),
         ]
 
     @property

@@ -8,7 +8,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from mechanisms import outbox
+from mechanisms import (
+    admin_bounces,  # noqa: F401 (registers the bounces' admin)
+    outbox,
+)
 from mechanisms.admin_records import RecordAdminMixin
 from mechanisms.audit import audit_log
 from mechanisms.models import OutboundEmail

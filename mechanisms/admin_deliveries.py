@@ -4,13 +4,16 @@ send the failed ones again."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mechanisms.admin_actions import action_run
+from mechanisms.deliveries import BOUNCED_PREFIX
 from mechanisms.models import DeliveryRecord
 
 
@@ -30,6 +33,25 @@ class DeliveryRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        # The alert for staff: an official's mail server returned a delivery after it was sent.
+        bounced = self.model._default_manager.filter(
+            status=DeliveryRecord.Status.FAILED, last_error__startswith=BOUNCED_PREFIX
+        ).count()
+        if bounced and request.method == "GET":
+            messages.warning(
+                request,
+                ngettext(
+                    "%d delivery bounced: the official's address refused it. Mend the address, "
+                    "then retry it.",
+                    "%d deliveries bounced: the officials' addresses refused them. Mend the "
+                    "addresses, then retry them.",
+                    bounced,
+                )
+                % bounced,
+            )
+        return super().changelist_view(request, extra_context)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         opts = self.model._meta

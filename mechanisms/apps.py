@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class MechanismsConfig(AppConfig):
     name = "mechanisms"
     verbose_name = _("Email and safeguards")
+
+    def ready(self) -> None:
+        # Bounces and complaints from mail providers' webhooks (mechanisms.bounce_webhooks).
+        from anymail.signals import tracking
+
+        from mechanisms.bounce_webhooks import tracking_event_receive
+
+        tracking.connect(tracking_event_receive, dispatch_uid="cosign.bounces")

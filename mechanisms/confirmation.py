@@ -21,8 +21,10 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mechanisms import outbox
+from mechanisms.bounces import UNDELIVERABLE, BounceReport, bounce_rule_register
 from mechanisms.mail import EmailKind
 from mechanisms.model_fields import field_column, field_max_length, model_field
 from mechanisms.models import ModeratedSignature, OutboundEmail
@@ -56,8 +58,10 @@ def confirmation_emails(
     related = tuple(related)
 
     def live(ids: Iterable[object]) -> QuerySet[SignatureT]:
+        # An undeliverable signature (its link hard-bounced) is sent nothing again, whoever asks:
+        # the row is written as for anyone, and dropped here.
         return model._default_manager.select_related(*related).filter(
-            pk__in=list(ids), anonymized_at__isnull=True
+            pk__in=list(ids), anonymized_at__isnull=True, undeliverable_at__isnull=True
         )
 
     def prepare(emails: Sequence[OutboundEmail]) -> None:
@@ -99,9 +103,24 @@ def confirmation_emails(
                 ],
             )
 
+    def bounced(email: OutboundEmail, outcome: str, report: BounceReport) -> str:
+        if outcome != UNDELIVERABLE:
+            return ""
+        marked = model._default_manager.filter(
+            pk=email.ref.get("signature"),
+            status=PENDING,
+            undeliverable_at__isnull=True,
+            confirmation_sent_at__isnull=False,
+        ).update(undeliverable_at=timezone.now())
+        return (
+            gettext("The pending signature is undeliverable: no link goes to it again.")
+            if marked
+            else ""
+        )
+
     # Anyone can type a stranger's address into a sign form: unsolicited, and so counted against
     # the recipient's daily budget; the confirmation itself carries no name.
-    return ConfirmationEmails(
+    emails = ConfirmationEmails(
         signer=EmailKind(
             f"{name}_signer",
             build=build,
@@ -118,6 +137,9 @@ def confirmation_emails(
             prepare=prepare,
         ),
     )
+    bounce_rule_register(kind=emails.signer, rule=bounced)
+    bounce_rule_register(kind=emails.resent, rule=bounced)
+    return emails
 
 
 # More that a petition or a letter records with a signature, in SQL (a sponsor's opt-in): given

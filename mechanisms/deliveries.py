@@ -12,10 +12,22 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mechanisms import outbox
+from mechanisms.bounces import (
+    RETRYING,
+    UNDELIVERABLE,
+    BounceReport,
+    address_scrub,
+    bounce_rule_register,
+)
 from mechanisms.mail import EmailKind
 from mechanisms.models import DeliveryRecord, OutboundEmail
+
+# How a delivery's last error starts when the official's mail server returned it (the admin
+# shows staff those deliveries).
+BOUNCED_PREFIX = "Bounced: "
 
 
 def delivery_kind(
@@ -61,7 +73,26 @@ def delivery_kind(
             status=Status.SENT
         ).update(status=Status.FAILED if final else Status.PENDING, last_error=error)
 
-    return EmailKind(name, build=built, after_send=sent, after_failure=failed)
+    def bounced(email: OutboundEmail, outcome: str, report: BounceReport) -> str:
+        # The official's mail server returned it after it was sent: staff see the delivery
+        # failed, with why, and may retry it once the address is mended; a soft bounce waits
+        # for the outbox's next attempt.
+        deliveries = model._default_manager.filter(pk=email.ref.get("delivery"))
+        why = address_scrub(report.description or report.status)
+        if outcome == RETRYING:
+            deliveries.update(status=Status.PENDING, last_error=f"Soft bounce: {why}")
+            return gettext("The delivery waits for the next attempt.")
+        if outcome == UNDELIVERABLE:
+            deliveries.update(
+                status=Status.FAILED,
+                last_error=BOUNCED_PREFIX + why,
+            )
+            return gettext("The delivery failed: staff see it among failed deliveries.")
+        return ""
+
+    kind = EmailKind(name, build=built, after_send=sent, after_failure=failed)
+    bounce_rule_register(kind=kind, rule=bounced)
+    return kind
 
 
 def delivery_email_owe(

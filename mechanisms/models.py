@@ -77,6 +77,12 @@ class ModeratedSignature(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when retention removed the signer's personal data; the row stays for counts and places.
     anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
+    # Set when the signer's confirmation link hard-bounced (mechanisms.bounces): no link is sent
+    # to it again, whoever asks, and retention deletes it like any pending signature whose link
+    # expired (each app's constraint: only a signature whose link went out can bounce).
+    undeliverable_at = models.DateTimeField(
+        _("undeliverable since"), null=True, blank=True, editable=False
+    )
 
     if TYPE_CHECKING:
         # Declared by each concrete signature model (status with its own choices); the shared
@@ -161,6 +167,9 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # The id the mail provider gave the message (django-anymail's backends return one), which
+    # its bounce and complaint webhooks name (mechanisms.bounces); blank over plain SMTP.
+    provider_message_id = models.CharField(max_length=255, blank=True, editable=False)
 
     class Meta:
         ordering = ("-created_at",)
@@ -179,7 +188,73 @@ class OutboundEmail(models.Model):
                 name="mechanisms_outbound_due",
             ),
             models.Index(fields=["kind", "state"], name="mechanisms_outbound_kind"),
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="mechanisms_outbound_provider",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.state})"
+
+
+class BounceEvent(models.Model):
+    """What a mail provider's webhook or the bounce mailbox said about one email Cosign sent, and
+    what Cosign did about it (mechanisms.bounces). Kept for staff, read-only; it holds no address
+    (addresses in the mail server's diagnostic are blanked)."""
+
+    class Type(models.TextChoices):
+        HARD = "hard", _("Hard bounce")
+        SOFT = "soft", _("Soft bounce")
+        COMPLAINT = "complaint", _("Spam complaint")
+
+    # "mailgun", "mandrill", "mailbox"
+    source = models.CharField(_("source"), max_length=32)
+    # The provider's event id, or the bounce's own Message-ID and recipient: a replay is one row.
+    event_id = models.CharField(_("event id"), max_length=255)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices)
+    email = models.ForeignKey(
+        OutboundEmail,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("email"),
+    )
+    email_kind = models.CharField(_("kind of email"), max_length=64)
+    # The enhanced status code (RFC 3463), e.g. 5.1.1, when the report gave one.
+    status = models.CharField(_("status code"), max_length=32, blank=True)
+    description = models.TextField(_("what the mail server said"), blank=True)
+    effect = models.CharField(_("effect"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        ordering = ("-received_at",)
+        verbose_name = _("bounce")
+        verbose_name_plural = _("bounces")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "event_id"], name="mechanisms_bounce_event_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.pk}"
+
+
+class EmailSuppression(models.Model):
+    """An address that hard-bounced or complained: updates to it are dropped
+    (mechanisms.bounces). Keyed like the outbox (an HMAC of the canonical address), so the table
+    does not list who bounced; retention deletes a row after BOUNCE_SUPPRESSION_DAYS."""
+
+    recipient_key = models.CharField(max_length=64, unique=True, editable=False)
+    reason = models.CharField(_("reason"), max_length=16, choices=BounceEvent.Type.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.pk}"

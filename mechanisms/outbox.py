@@ -37,7 +37,7 @@ from django.utils.crypto import salted_hmac
 from mechanisms.addresses import email_canonicalize
 from mechanisms.mail import EmailKind
 from mechanisms.model_fields import field_column
-from mechanisms.models import OutboundEmail
+from mechanisms.models import EmailSuppression, OutboundEmail
 from mechanisms.outbox_sender import (  # noqa: F401 (the outbox's API, with the sending half)
     BATCH_SIZE,
     Sent,
@@ -263,9 +263,12 @@ def emails_prune(*, now: datetime | None = None) -> int:
 
 def emails_forget(*, canonical_email: str) -> int:
     """Drop the emails not yet sent to this person, and their address (someone who withdrew
-    everything). Returns how many were dropped."""
+    everything), and forget that their address bounced or complained (mechanisms.bounces).
+    Returns how many emails were dropped."""
+    key = recipient_key(canonical_email)
+    EmailSuppression.objects.filter(recipient_key=key).delete()
     return OutboundEmail.objects.filter(
-        recipient_key=recipient_key(canonical_email),
+        recipient_key=key,
         state__in=(State.PENDING, State.FAILED),
     ).update(state=State.DROPPED, recipient="", last_error="Withdrawn")
 

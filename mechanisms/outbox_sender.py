@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -38,6 +37,7 @@ from mechanisms.mail import (
     mail_error_is_permanent,
     unsolicited_budgets_take,
 )
+from mechanisms.message_ids import outbox_message_id
 from mechanisms.model_fields import field_column, model_field
 from mechanisms.models import OutboundEmail
 
@@ -293,11 +293,17 @@ def emails_dispatch(*, seconds: float, batch_size: int = BATCH_SIZE) -> Sent:
 
 
 def _message_id(email: OutboundEmail) -> str:
-    # One per outbox row, the same on every attempt: should a worker die after the mail server
-    # took the message but before the row says so, the copy sent again carries the same id, and
-    # mail programs that deduplicate (most do) show it once.
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<outbox-{email.pk}.{email.kind}@{domain}>"
+    # The same on every attempt, and what a bounce names (mechanisms.message_ids).
+    return outbox_message_id(pk=email.pk, kind=email.kind)
+
+
+def _provider_message_id(message: EmailMultiAlternatives) -> str:
+    """The id a django-anymail backend says the provider gave the message (its webhooks name
+    it); blank over plain SMTP."""
+    status = getattr(message, "anymail_status", None)
+    value = getattr(status, "message_id", None)
+    # One recipient, one id (a set would mean several); anymail's test backend counts in ints.
+    return str(value)[:255] if isinstance(value, str | int) else ""
 
 
 def _send_item(item: _Item, *, lease: datetime, smtp: _Connection, now: datetime) -> str:
@@ -318,12 +324,17 @@ def _send_item(item: _Item, *, lease: datetime, smtp: _Connection, now: datetime
         return "dropped"
     try:
         message.extra_headers.setdefault("Message-ID", _message_id(email))
+        # django-anymail's backends hand metadata to the provider, whose webhooks return it.
+        message.metadata = {"cosign_message_id": _message_id(email)}  # type: ignore[attr-defined]
         message.connection = smtp.get()
         message.send()
     except Exception as error:
         smtp.failed(error)
         return _failed(email, kind=kind, lease=lease, error=error, now=now)
     sent = {"state": State.SENT, "sent_at": timezone.now(), "recipient": "", "last_error": ""}
+    provider_message_id = _provider_message_id(message)
+    if provider_message_id:
+        sent["provider_message_id"] = provider_message_id
     after_send = kind.after_send
     _record(
         email,

@@ -62,3 +62,29 @@ def outbox_prune() -> int:
     from mechanisms.outbox import emails_prune
 
     return emails_prune()
+
+
+# --- Bounces ----------------------------------------------------------------------------------
+
+
+# Every BOUNCE_MAILBOX_SECONDS, expiring with the next tick; idempotent (each report acts once).
+@shared_task
+def bounce_mailbox_read() -> dict[str, int]:
+    from mechanisms.bounce_mailbox import bounce_mailbox_read as read
+
+    done = read()
+    counts = {
+        "messages": done.messages,
+        "acted_on": done.acted_on,
+        "ignored": done.ignored,
+        "unreadable": done.unreadable,
+    }
+    # Empty when there was nothing: `make run` prints a periodic task's result only if any.
+    return {name: count for name, count in counts.items() if count}
+
+
+@shared_task
+def bounces_prune() -> dict[str, int]:
+    from mechanisms.bounces import bounces_prune as prune
+
+    return prune()

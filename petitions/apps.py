@@ -15,4 +15,5 @@ class PetitionsConfig(AppConfig):
         import petitions.drafting.emails
         import petitions.drafting.petition_kind
         import petitions.emails
+        import petitions.services.bounces
         import petitions.services.deliveries  # noqa: F401

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from mechanisms.addresses import email_canonicalize
+from mechanisms.bounces import email_suppressed
 from mechanisms.confirmation import confirmation_emails
 from mechanisms.mail import EmailKind, absolute_url, message_render
 from mechanisms.models import OutboundEmail
@@ -128,7 +129,8 @@ def _new_link_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
         )
         .first()
     )
-    if signature is None:
+    # An undeliverable signature's link bounced: nothing goes to it, as for an unknown address.
+    if signature is None or signature.undeliverable_at is not None:
         return None
     message = signer_message(signature=signature)
     if message is not None and signature.status == Signature.Status.PENDING:
@@ -176,6 +178,8 @@ def _update_build(email: OutboundEmail) -> EmailMultiAlternatives | None:
         or not signature.consent_updates
         or signature.status != Signature.Status.CONFIRMED
         or signature.held
+        # The address bounced or complained (mechanisms.bounces).
+        or email_suppressed(recipient_key=email.recipient_key)
     ):
         return None
     return update_message(update=update, signature=signature)

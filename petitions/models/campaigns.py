@@ -315,6 +315,12 @@ class Signature(ModeratedSignature):
                 condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
                 name="petitions_signature_confirmed_has_date",
             ),
+            # Only a link that went out can bounce (mechanisms.bounces); and so retention, which
+            # deletes pending signatures by their last link's time, deletes undeliverable ones.
+            models.CheckConstraint(
+                condition=Q(undeliverable_at__isnull=True) | Q(confirmation_sent_at__isnull=False),
+                name="petitions_signature_undeliverable_was_sent",
+            ),
             # Whoever moves a counted signature out of "confirmed", or holds it for review, must
             # take it off the count too.
             models.CheckConstraint(

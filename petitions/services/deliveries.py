@@ -16,7 +16,6 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -274,7 +273,6 @@ def _delivery_message(delivery: Delivery, email: OutboundEmail) -> EmailMultiAlt
             "new_count": new_count,
             "is_constituency": target.level in _PLACE_LEVELS,
         },
-        headers={"Message-ID": _message_id(delivery)},
         attachments=[(f"{petition.slug}-{delivery.period}.csv", attachment, "text/csv")],
     )
 
@@ -291,11 +289,6 @@ DELIVERY = delivery_kind(
 def delivery_send(*, delivery_id: int) -> bool:
     """Send one delivery here and now (the `deliver` command); whether this call sent it."""
     return delivery_send_now(kind=DELIVERY, delivery_id=delivery_id)
-
-
-def _message_id(delivery: Delivery) -> str:
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<delivery-{delivery.pk}@{domain}>"
 
 
 def delivery_csv(
