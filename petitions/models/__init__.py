@@ -17,6 +17,7 @@ from petitions.models.campaigns import (
 )
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
 from petitions.models.drafting import PetitionInvitation, PetitionReview, PetitionVersion
+from petitions.models.questions import Question, QuestionKind, QuestionSet
 
 __all__ = [
     "GOAL_STEPS",
@@ -31,6 +32,9 @@ __all__ = [
     "PetitionUpdate",
     "PetitionVersion",
     "PostalArea",
+    "Question",
+    "QuestionKind",
+    "QuestionSet",
     "Response",
     "Signature",
     "SponsorOptIn",
