@@ -1,6 +1,6 @@
 from django.urls import path
 
-from petitions.drafting import views
+from petitions.drafting import question_views, views
 
 app_name = "drafting"
 
@@ -16,4 +16,15 @@ urlpatterns = [
     path("<slug:kind>/<int:pk>/history/", views.campaign_history, name="history"),
     path("<slug:kind>/<int:pk>/history/<int:number>/", views.campaign_version, name="version"),
     path("petition/<int:pk>/updates/new/", views.update_new, name="update_new"),
+    path("petition/<int:pk>/questions/", question_views.campaign_questions, name="questions"),
+    path(
+        "petition/<int:pk>/questions/<int:question_pk>/",
+        question_views.question_change,
+        name="question_change",
+    ),
+    path(
+        "petition/<int:pk>/questions/<int:question_pk>/remove/",
+        question_views.question_remove,
+        name="question_remove",
+    ),
 ]

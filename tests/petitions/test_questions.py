@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.api_tokens import api_token_create
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, Membership
 from mechanisms.personal_data import personal_data_anonymize_expired, personal_data_export
 from petitions import services
 from petitions.exports import petition_signatures_csv
@@ -191,7 +191,7 @@ def test_a_refused_form_says_why_and_keeps_what_was_typed(petition) -> None:
 
 
 def test_an_optional_question_may_be_left_empty(petition) -> None:
-    travel, resident, cameras = ask(petition, TRAVEL, RESIDENT, CAMERAS)
+    travel, _resident, _cameras = ask(petition, TRAVEL, RESIDENT, CAMERAS)
     assert sign(petition, SIGNER | {field(travel): "1"}).status_code == 302
     assert Signature.objects.get().answers == {travel.key: "1"}
 
@@ -210,7 +210,7 @@ def test_questions_cost_the_sign_post_no_query(petition) -> None:
     assert sign(plain, SIGNER | {"email": "warm@example.org"}).status_code == 302
     with CaptureQueriesContext(connection) as without:
         assert sign(plain, SIGNER).status_code == 302
-    travel, resident = ask(petition, TRAVEL, RESIDENT)
+    travel, _resident = ask(petition, TRAVEL, RESIDENT)
     with CaptureQueriesContext(connection) as with_questions:
         response = sign(petition, SIGNER | {"email": "b@example.org", field(travel): "1"})
         assert response.status_code == 302
