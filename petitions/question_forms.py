@@ -25,6 +25,12 @@ def _yes_no(value: str) -> bool:
 
 def question_field(question: AskedQuestion) -> forms.Field:
     """The sign form's field for one question, labelled in the reader's language."""
+    field = _field(question)
+    field.error_messages["required"] = _("Please answer this question.")
+    return field
+
+
+def _field(question: AskedQuestion) -> forms.Field:
     label = question.label_in()
     required = question.required
     if question.kind == QuestionKind.TEXT:

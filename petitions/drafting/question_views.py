@@ -102,7 +102,9 @@ def campaign_questions(request: HttpRequest, organization: str, pk: int) -> Http
     found, _kind, petition = _campaign(request, organization, "petition", pk)
     if request.method == "POST":
         return _save(request, organization=found, petition=petition, question=None)
-    form = QuestionForm() if petition.review in EDITABLE else None
+    # A new question goes last unless the editor says otherwise.
+    last = Question.objects.filter(petition=petition).count()
+    form = QuestionForm(initial={"position": last}) if petition.review in EDITABLE else None
     return _page(request, organization=found, petition=petition, form=form)
 
 

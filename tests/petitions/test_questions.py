@@ -184,7 +184,7 @@ def test_a_refused_form_says_why_and_keeps_what_was_typed(petition) -> None:
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "This field is required." in html
+    assert "Please answer this question." in html
     assert "Ensure this value is less than or equal to 50." in html
     assert 'value="Via Roma"' in html and 'value="Maria Rossi"' in html
     assert not Signature.objects.exists()
