@@ -318,7 +318,13 @@ class Signature(ModeratedSignature):
         related_name="+",
         verbose_name=_("questions answered"),
     )
-    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # The database's default too: rows written by SQL of their own (bulk loads) answer nothing.
+    answers = models.JSONField(
+        _("answers"),
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+    )
 
     class Meta:
         ordering = ("-created_at",)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -61,6 +62,7 @@ class Question(models.Model):
     max_length = models.PositiveSmallIntegerField(
         _("longest answer"),
         default=200,
+        validators=[MinValueValidator(1), MaxValueValidator(TEXT_MAX_LENGTH)],
         help_text=_("For a text question: the most characters a signer may type."),
     )
 
