@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -144,6 +145,17 @@ def test_two_questions_are_written_answered_and_exported(browse, lead, settings,
     signature = Signature.objects.get()
     assert signature.status == Signature.Status.CONFIRMED
     assert sorted(signature.answers.values(), key=str) == ["2", True]
+
+    # --- The lead organization's dashboard counts the answers, and names no one ---------------
+    visit(editor, f"/en/organizations/{lead.slug}/petitions/{petition.slug}/")
+    tallies = editor.get_by_role("region", name="Answers to your questions")
+    expect(tallies).to_contain_text("How do you get to work? (1 answered)")
+    expect(tallies).to_contain_text("Do you ride a bus every week? (1 answered)")
+    # Each choice's count, in the table beside its bars.
+    expect(tallies.locator("tr", has_text="Bike")).to_have_text(re.compile(r"Bike\s*1"))
+    expect(tallies.locator("tr", has_text="Bus")).to_have_text(re.compile(r"Bus\s*0"))
+    assert "Maria" not in editor.locator("main").inner_text()
+    audit(editor, "questions-dashboard-tallies")
 
     # --- Staff download the signatures, answers included ---------------------------------------
     admin = browse(device=device)
