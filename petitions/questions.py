@@ -104,6 +104,16 @@ def answers_shown(
     ]
 
 
+def answers_text(signature: Any) -> str:
+    """A signature's answers on one line, "question: answer; ...", for staff's pages."""
+    return "; ".join(
+        f"{question}: {answer}"
+        for question, answer in answers_shown(
+            question_set=signature.question_set, answers=signature.answers or {}
+        )
+    )
+
+
 def _invalid(question: AskedQuestion) -> ValidationError:
     return ValidationError(
         _("The answer to “%(question)s” does not fit the question."),

@@ -415,3 +415,14 @@ def test_staff_add_questions_in_the_admin_and_signers_answer_them(editor_client,
     assert petition.question_set.questions[0]["choices"][1] == {"en": "Bike", "it": "Bici"}
     assert sign(petition, SIGNER | {field(saved): "2"}).status_code == 302
     assert Signature.objects.get().answers == {saved.key: "2"}
+
+
+def test_moderators_read_the_answers_on_the_signature_page(client, moderator, petition) -> None:
+    client.force_login(moderator)
+    travel, resident = ask(petition, TRAVEL, RESIDENT)
+    signature = _signed(petition, "a@example.org", {travel.key: "2", resident.key: True})
+    page = client.get(reverse("admin:petitions_signature_change", args=[signature.pk]))
+    html = page.content.decode()
+    assert "How do you get to work?: Bike; Do you live in the city?: yes" in html
+    # Shown, never a field anyone could post.
+    assert 'name="answers"' not in html
