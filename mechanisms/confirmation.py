@@ -11,7 +11,7 @@ retention to delete a pending signature whose last link expired long ago.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -156,6 +156,7 @@ def signature_record(
     emails: ConfirmationEmails,
     now: datetime,
     also: AlsoRecorded | None = None,
+    known: Collection[str] = (),
 ) -> int:
     """The sign step petitions and letters share: check the new signature's fields, then write
     the signature, whatever `also` records with it, and the email the signer is owed, as one
@@ -169,8 +170,11 @@ def signature_record(
 
     Uniqueness is the database's job, done by the INSERT itself, and the campaign (the foreign
     key named `campaign`) was just loaded: validating it would read it again on the hot path.
+    So were the rows of the foreign keys named in `known` (read with the campaign).
     """
-    signature.full_clean(exclude=[campaign], validate_unique=False, validate_constraints=False)
+    signature.full_clean(
+        exclude=[campaign, *known], validate_unique=False, validate_constraints=False
+    )
     using = router.db_for_write(type(signature))
     connection = connections[using]
     if connection.vendor != "postgresql" or router.db_for_write(OutboundEmail) != using:

@@ -17,6 +17,7 @@ from accounts.models import Capability, Organization
 from accounts.selectors import organization_for_member
 from petitions import dashboard
 from petitions.models import Petition
+from petitions.question_tallies import question_tallies
 
 
 def _organization_for_dashboards(request: HttpRequest, slug: str) -> Organization:
@@ -64,5 +65,6 @@ def petition_dashboard(request: HttpRequest, organization: str, slug: str) -> Ht
         "areas": [
             (countries.name(code) or code, region, count) for code, region, count in board.by_area
         ],
+        "question_tallies": question_tallies(petition=petition),
     }
     return render(request, "petitions/workspace/dashboard.html", context)

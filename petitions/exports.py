@@ -14,7 +14,8 @@ from django.utils.translation import gettext
 
 from mechanisms.admin_moderation import flag_labels
 from mechanisms.spreadsheet import csv_lines
-from petitions.models import PaperSignature, Signature
+from petitions.models import PaperSignature, Petition, QuestionSet, Signature
+from petitions.questions import AskedQuestion, answered_questions, questions_of
 
 # Rows fetched per round trip from the server-side cursor.
 EXPORT_CHUNK_SIZE = 2000
@@ -33,6 +34,8 @@ _COLUMNS = (
     "confirmed_at",
     "language",
     "consent_updates",
+    "question_set_id",
+    "answers",
 )
 
 
@@ -57,16 +60,72 @@ def _header() -> list[str]:
 def petition_signatures_csv(
     *, petition_id: int, chunk_size: int = EXPORT_CHUNK_SIZE
 ) -> Iterator[str]:
-    """The lines of a CSV file of every signature of a petition, oldest first, header first."""
+    """The lines of a CSV file of every signature of a petition, oldest first, header first,
+    with a column for each of the petition's own questions that anyone answered or that its
+    form asks now (petitions.questions)."""
+    current_id, question_sets = _question_sets(petition_id)
+    questions = answered_questions(question_sets.values())
+    current = question_sets.get(current_id) if current_id is not None else None
+    asked = {question.key for question in questions_of(current)}
     return csv_lines(
-        header=_header(),
+        header=_header() + _question_headers(questions, asked=asked),
         rows=itertools.chain(
-            _signature_rows(petition_id, chunk_size), _paper_rows(petition_id, chunk_size)
+            _signature_rows(petition_id, chunk_size, questions, question_sets),
+            # Paper signers answered no questions: their cells stay empty.
+            (row + [""] * len(questions) for row in _paper_rows(petition_id, chunk_size)),
         ),
     )
 
 
-def _signature_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]:
+def _question_sets(petition_id: int) -> tuple[int | None, dict[int, QuestionSet]]:
+    """The id of the petition's question snapshot now, and the snapshots of its signatures and
+    of its form now, by id, newest first."""
+    current = Petition.objects.filter(pk=petition_id).values_list("question_set_id", flat=True)
+    current_id = current.first()
+    answered = Signature.objects.filter(petition_id=petition_id, question_set__isnull=False)
+    ids = set(answered.values_list("question_set_id", flat=True).distinct())
+    if current_id is not None:
+        ids.add(current_id)
+    # The form's now first, then newest first: the latest snapshot names a question as it was
+    # last asked (a set asked again after a change is the same, older, row).
+    found = sorted(
+        QuestionSet.objects.filter(pk__in=ids),
+        key=lambda question_set: (question_set.pk != current_id, -question_set.pk),
+    )
+    return current_id, {question_set.pk: question_set for question_set in found}
+
+
+def _question_headers(questions: list[AskedQuestion], *, asked: set[str]) -> list[str]:
+    return [
+        question.label_in()
+        if question.key in asked
+        # A question the form no longer asks keeps its column, for those who answered it.
+        else gettext("%(question)s (no longer asked)") % {"question": question.label_in()}
+        for question in questions
+    ]
+
+
+def _answer_cells(
+    questions: list[AskedQuestion], question_set: QuestionSet | None, answers: dict[str, object]
+) -> list[object]:
+    """A signer's answers in the export's columns, read with the questions they answered."""
+    theirs = {question.key: question for question in questions_of(question_set)}
+    return [
+        theirs[question.key].answer_shown(answers[question.key])
+        if question.key in answers and question.key in theirs
+        else ""
+        for question in questions
+    ]
+
+
+def _signature_rows(
+    petition_id: int,
+    chunk_size: int,
+    questions: list[AskedQuestion] | None = None,
+    question_sets: dict[int, QuestionSet] | None = None,
+) -> Iterator[list[object]]:
+    questions = questions or []
+    question_sets = question_sets or {}
     displays = {key: str(label) for key, label in Signature.Display.choices}
     statuses = {key: str(label) for key, label in Signature.Status.choices}
     yes, no = gettext("yes"), gettext("no")
@@ -93,6 +152,10 @@ def _signature_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]
             values["language"],
             yes if values["consent_updates"] else no,
         ]
+        if questions:
+            cells += _answer_cells(
+                questions, question_sets.get(values["question_set_id"]), values["answers"] or {}
+            )
         yield cells
 
 

@@ -22,6 +22,8 @@ from mechanisms.validators import (
     validate_not_an_email,
 )
 from petitions.models import Petition, Signature
+from petitions.question_forms import answers_take, question_fields_add
+from petitions.questions import questions_of
 
 _POSTAL_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9 -]{0,18}[A-Z0-9])?$")
 
@@ -166,6 +168,11 @@ class SignatureForm(HumanCheckMixin, forms.Form):
                 country.initial = petition.countries[0].code
         if not petition.ask_comment:
             del self.fields["comment"]
+        # The petition's own questions, from the snapshot read with it: no query, and nothing at
+        # all for a petition without questions.
+        self.questions = questions_of(petition.question_set) if petition.question_set_id else []
+        if self.questions:
+            question_fields_add(self, self.questions, before="consent_updates")
         # The names the opt-in boxes show, by organization id.
         self.sponsor_names = {org.pk: org.name for org in sponsors}
         if petition.offer_sponsor_opt_in and sponsors:
@@ -180,6 +187,8 @@ class SignatureForm(HumanCheckMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if self.questions:
+            data["answers"] = answers_take(data, self.questions)
         chosen = data.get("sponsor_opt_ins") or []
         if chosen:
             # The words the signer agreed to, in the language the form was shown in, for each

@@ -21,6 +21,7 @@ from mechanisms.personal_data import (
 )
 from petitions import emails, supporters, webhook_events
 from petitions.models import PetitionUpdate, Signature, SponsorOptIn
+from petitions.questions import answers_shown
 from petitions.services.counting import petition_counts_subtract
 
 
@@ -67,6 +68,15 @@ def _record(
             "locality": signature.locality,
             "show_name_as": signature.display,
             "comment": signature.comment,
+            # The petition's own questions, in the words the signer saw, and their answers.
+            "answers": [
+                {"question": question, "answer": answer}
+                for question, answer in answers_shown(
+                    question_set=signature.question_set,
+                    answers=signature.answers or {},
+                    language=signature.language,
+                )
+            ],
             "came_through_the_link_of": signature.source.name if signature.source else None,
             "wants_updates": signature.consent_updates,
             "language": signature.language,
@@ -114,7 +124,7 @@ class PetitionSignatures(SignatureProviderBase):
     def records(self, *, canonical_email: str) -> list[PersonalRecord]:
         signatures = (
             Signature.objects.filter(canonical_email=canonical_email, anonymized_at__isnull=True)
-            .select_related("petition", "source")
+            .select_related("petition", "source", "question_set")
             .prefetch_related("sponsor_opt_ins__organization", "sponsor_opt_ins__wording")
             .order_by("-created_at")
         )
@@ -164,6 +174,10 @@ class PetitionSignatures(SignatureProviderBase):
                 canonical_email="",
                 postal_code="",
                 comment="",
+                # Answers may say who someone is; the questions (the snapshot) stay, they are
+                # no one's.
+                answers={},
+                question_set=None,
                 ip_hash="",
                 # A moderator's note may name the person ("her brother signed for her").
                 moderation_reason="",

@@ -68,7 +68,9 @@ def petition_get_public(*, slug: str, preview: bool = False) -> Petition:
     (staff checking a campaign before it opens)."""
     # No prefetch of sponsors: the sign POST (the hot path) never shows them, and the page
     # that does reads them with one query anyway.
-    petition = get_object_or_404(Petition.objects.select_related("topic"), slug=slug)
+    petition = get_object_or_404(
+        Petition.objects.select_related("topic", "question_set"), slug=slug
+    )
     if petition.status == Petition.Status.DRAFT and not preview:
         raise Http404
     return petition

@@ -3,7 +3,7 @@ fallback between languages."""
 
 from modeltranslation.translator import TranslationOptions, register
 
-from petitions.models import Petition, PetitionUpdate, Topic
+from petitions.models import Petition, PetitionUpdate, Question, Topic
 
 
 @register(Topic)
@@ -19,3 +19,8 @@ class PetitionTranslation(TranslationOptions):
 @register(PetitionUpdate)
 class PetitionUpdateTranslation(TranslationOptions):
     fields = ("title", "body")
+
+
+@register(Question)
+class QuestionTranslation(TranslationOptions):
+    fields = ("label", "choices")

@@ -110,6 +110,8 @@ def test_staff_author_a_petition_in_both_languages(staff_client) -> None:
             "targets": [mayor.pk],
             "updates-TOTAL_FORMS": "0",
             "updates-INITIAL_FORMS": "0",
+            "questions-TOTAL_FORMS": "0",
+            "questions-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

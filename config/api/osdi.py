@@ -31,6 +31,7 @@ from config.api.params import int_param
 from config.api.serializers import TOKEN_ERRORS
 from config.api.throttling import TokenThrottle
 from petitions.models import Petition, SponsorOptIn
+from petitions.questions import questions_of
 from petitions.services.supporters import supporter_export_record
 from petitions.supporters import supporters_of
 
@@ -113,6 +114,7 @@ def _page(
 def _petitions(organization: Organization) -> QuerySet[Petition]:
     return (
         organization.sponsored_petitions.exclude(status=Petition.Status.DRAFT)
+        .select_related("question_set")
         .prefetch_related("targets")
         .order_by("-created_at", "-pk")
     )
@@ -131,6 +133,18 @@ def _petition(request: Request, petition: Petition) -> dict[str, Any]:
         "browser_url": f"{settings.SITE_URL}{petition.get_absolute_url()}",
         "total_signatures": petition.signature_count,
         "target": [{"name": str(target)} for target in petition.targets.all()],
+        # OSDI has no field for a sign form's own questions: Cosign's, by key, as asked now.
+        "custom_fields": {
+            "questions": [
+                {
+                    "key": question.key,
+                    "kind": question.kind,
+                    "question": question.label_in(language),
+                    "required": question.required,
+                }
+                for question in questions_of(petition.question_set)
+            ]
+        },
         "_links": {
             "self": {"href": _url("osdi_petition", request, pk=petition.pk)},
             "osdi:signatures": {"href": _url("osdi_signatures", request, pk=petition.pk)},
@@ -173,12 +187,20 @@ def _person(request: Request, opt_in: SponsorOptIn) -> dict[str, Any]:
 
 def _signature(request: Request, opt_in: SponsorOptIn) -> dict[str, Any]:
     signature = opt_in.signature
+    language = signature.petition.language or settings.LANGUAGE_CODE
     return {
         "identifiers": [f"cosign:{signature.pk}"],
         "origin_system": "Cosign",
         "created_date": (signature.confirmed_at or signature.created_at).isoformat(),
         "referrer_data": {
             "source": signature.source.slug if signature.source else "",
+        },
+        # The signer's answers to the petition's own questions, by question key, in the words
+        # they saw (OSDI has no standard field for them).
+        "custom_fields": {
+            question.key: question.answer_shown(signature.answers[question.key], language)
+            for question in questions_of(signature.question_set)
+            if question.key in (signature.answers or {})
         },
         "_links": {
             "osdi:person": {"href": _url("osdi_person", request, pk=opt_in.pk)},
@@ -271,7 +293,12 @@ def _opt_ins(organization: Organization, **filters: Any) -> QuerySet[SponsorOptI
     responses={200: OpenApiTypes.OBJECT, **TOKEN_ERRORS},
 )
 class SignatureList(OsdiView):
-    """The petition's signatures by people who opted in to the organization."""
+    """The petition's signatures by people who opted in to the organization.
+
+    Each signature's `custom_fields` holds its signer's answers to the petition's own sign-form
+    questions, keyed by the question's key (the petition's `custom_fields.questions` says which
+    question each key is), each answer as the signer's words or choice, "yes"/"no", or a number.
+    """
 
     scopes = (ApiToken.Scope.READ_SUPPORTERS,)
 
@@ -279,7 +306,9 @@ class SignatureList(OsdiView):
         petition = _petitions(self.organization).filter(pk=pk).first()
         if petition is None:
             raise Http404
-        rows = _opt_ins(self.organization, petition=petition)
+        rows = _opt_ins(self.organization, petition=petition).select_related(
+            "signature__question_set"
+        )
         shown, paging = _page(request, rows, name="osdi_signatures", pk=pk)
         _record(request, self.organization, shown, petition=petition)
         return Response(

@@ -23,6 +23,7 @@ from mechanisms.audit import AuditedAdminMixin, audit_log
 from mechanisms.markdown import markdown_render
 from mechanisms.personal_data import retention_clock_keep
 from petitions import emails
+from petitions.admin.questions import QuestionInline
 from petitions.drafting import services as drafting
 from petitions.drafting.admin import (
     CampaignReviewAdminMixin,
@@ -34,6 +35,7 @@ from petitions.drafting.models import Review
 from petitions.drafting.petition_kind import PETITION
 from petitions.exports import petition_signatures_csv
 from petitions.models import Petition, PetitionMilestone, PetitionReview, PetitionUpdate, Topic
+from petitions.services.questions import question_set_publish
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -73,6 +75,14 @@ class PetitionAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmi
         retention_clock_keep(campaign=obj, ended=obj.ended)
         super().save_model(request, obj, form, change)
 
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: object, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        # Signers answer the questions as just saved, from a new snapshot (earlier signatures
+        # keep theirs).
+        question_set_publish(petition_id=form.instance.pk)
+
     list_display = (
         "title",
         "status",
@@ -98,7 +108,7 @@ class PetitionAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmi
         "submitted_at",
         "review_link",
     )
-    inlines = (PetitionUpdateInline,)
+    inlines = (PetitionUpdateInline, QuestionInline)
     # Who receives signers' data: sponsors get the supporters who opted in and milestone mails,
     # targets get their constituents' signatures on the schedule (mechanisms.audit).
     audited_fields = ("sponsors", "offer_sponsor_opt_in", "targets", "delivery_schedule")

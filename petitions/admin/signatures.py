@@ -17,6 +17,7 @@ from mechanisms.admin_moderation import (
     SignatureModerationAdmin,
 )
 from petitions.models import FlaggedSignature, Signature, SponsorOptIn
+from petitions.questions import answers_text
 from petitions.services import moderation, signature_place_resolve
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ _SIGNATURE_READONLY = (
     "region",
     "locality",
     "postal_code_known",
+    # What the signer answered, as they saw the questions: never edited by anyone.
+    "answers_shown",
 )
 
 
@@ -136,6 +139,7 @@ class SignatureAdmin(SignatureModerationAdmin):
                     "comment",
                     "language",
                     "source",
+                    "answers_shown",
                 )
             },
         ),
@@ -165,6 +169,10 @@ class SignatureAdmin(SignatureModerationAdmin):
     )
 
     inlines = (SponsorOptInInline,)
+
+    @admin.display(description=_("answers to the petition's questions"))
+    def answers_shown(self, signature: Signature) -> str:
+        return answers_text(signature)
 
     def save_model(
         self, request: HttpRequest, obj: Signature, form: forms.ModelForm, change: bool

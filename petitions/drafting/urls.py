@@ -1,6 +1,6 @@
 from django.urls import path
 
-from petitions.drafting import views
+from petitions.drafting import question_views, views
 from petitions.thresholds import workspace as threshold_workspace
 
 app_name = "drafting"
@@ -18,4 +18,15 @@ urlpatterns = [
     path("<slug:kind>/<int:pk>/history/<int:number>/", views.campaign_version, name="version"),
     path("petition/<int:pk>/updates/new/", views.update_new, name="update_new"),
     path("petition/<int:pk>/thresholds/", threshold_workspace.thresholds_page, name="thresholds"),
+    path("petition/<int:pk>/questions/", question_views.campaign_questions, name="questions"),
+    path(
+        "petition/<int:pk>/questions/<int:question_pk>/",
+        question_views.question_change,
+        name="question_change",
+    ),
+    path(
+        "petition/<int:pk>/questions/<int:question_pk>/remove/",
+        question_views.question_remove,
+        name="question_remove",
+    ),
 ]

@@ -18,6 +18,7 @@ from petitions.models.campaigns import (
 from petitions.models.delivery import Delivery, PostalArea, Response, Target
 from petitions.models.drafting import PetitionInvitation, PetitionReview, PetitionVersion
 from petitions.models.paper import PaperBatch, PaperSignature
+from petitions.models.questions import Question, QuestionKind, QuestionSet
 from petitions.models.thresholds import Threshold, ThresholdRequest
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
     "PetitionUpdate",
     "PetitionVersion",
     "PostalArea",
+    "Question",
+    "QuestionKind",
+    "QuestionSet",
     "Response",
     "Signature",
     "SponsorOptIn",

@@ -147,6 +147,17 @@ class Petition(ReviewedCampaign):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # The sign form's own questions as published (petitions.services.questions): read with the
+    # petition in one query, so a petition without questions costs its signers nothing more.
+    question_set = models.ForeignKey(
+        "petitions.QuestionSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("sign-form questions"),
+    )
     # Kept by the batched counter (petitions.services.petition_counts_update), never per request,
     # so a surge of signers never contends for this row.
     signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
@@ -299,6 +310,24 @@ class Signature(ModeratedSignature):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     # Whether the batched counter has added this signature to petition.signature_count.
     counted = models.BooleanField(default=False, editable=False)
+    # The petition's own questions as this signer saw them, and their answers by question key
+    # (petitions.services.questions): personal data, emptied by retention like the comment.
+    question_set = models.ForeignKey(
+        "petitions.QuestionSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("questions answered"),
+    )
+    # The database's default too: rows written by SQL of their own (bulk loads) answer nothing.
+    answers = models.JSONField(
+        _("answers"),
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+    )
 
     class Meta:
         ordering = ("-created_at",)
@@ -326,6 +355,11 @@ class Signature(ModeratedSignature):
             models.CheckConstraint(
                 condition=Q(counted=False) | Q(status="confirmed", held=False),
                 name="petitions_signature_counted_is_confirmed",
+            ),
+            # Answers mean something only beside the questions they answer.
+            models.CheckConstraint(
+                condition=Q(answers={}) | Q(question_set__isnull=False),
+                name="petitions_signature_answers_have_questions",
             ),
         ]
         indexes: ClassVar = [

@@ -19,6 +19,7 @@ from mechanisms.confirmation import confirmation_request, signature_record
 from petitions import emails, webhook_events
 from petitions.jurisdiction import postal_code_resolve
 from petitions.models import Petition, Signature, SponsorOptIn
+from petitions.questions import answers_validate
 from petitions.services.consent import consent_wording_ids
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def signature_create(
     language: str = settings.LANGUAGE_CODE,
     ip_hash: str = "",
     flags: Collection[str] = (),
+    answers: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> int:
     """Record a pending signature and have the signer mailed; returns the signature's id.
@@ -68,6 +70,11 @@ def signature_create(
     it names one of the petition's sponsors (one query, for those signers only), and like the
     opt-ins, only with a new signature.
 
+    `answers` answer the petition's own questions, by question key: checked against the
+    snapshot the petition was read with (petitions.questions), and stored with that snapshot, so
+    they keep their meaning whatever the questions become. Like the comment, a repeat keeps the
+    first signature's answers.
+
     `flags` are abuse signals (accounts.models.AbuseFlag codes): a flagged signature is held for
     a moderator, uncounted and unshown, yet mailed its confirmation like any other, so the signer
     sees nothing different. A repeat keeps the first signature's flags and everything else.
@@ -75,6 +82,12 @@ def signature_create(
     if not petition.is_accepting_signatures(now=now):
         raise PetitionNotOpen(petition)
     now = now or timezone.now()
+    # Without questions, nothing to check and nothing read: the snapshot came with the petition.
+    stored_answers = (
+        answers_validate(question_set=petition.question_set, answers=answers or {})
+        if petition.question_set_id is not None or answers
+        else {}
+    )
     signature = Signature(
         petition=petition,
         name=name,
@@ -91,6 +104,8 @@ def signature_create(
         held=bool(flags),
         created_at=now,
         source_id=_sponsor_id(petition=petition, slug=source) if source else None,
+        question_set_id=petition.question_set_id,
+        answers=stored_answers,
     )
 
     wording_ids = (
@@ -114,6 +129,8 @@ def signature_create(
         emails=emails.CONFIRMATIONS,
         now=now,
         also=opt_ins if sponsor_opt_ins else None,
+        # The question snapshot came with the petition: no need to read it again.
+        known=("question_set",),
     )
 
 

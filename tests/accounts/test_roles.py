@@ -102,6 +102,8 @@ def test_a_campaign_editor_edits_petitions_but_not_signatures(campaign_editor) -
             "countries": [],
             "updates-TOTAL_FORMS": "0",
             "updates-INITIAL_FORMS": "0",
+            "questions-TOTAL_FORMS": "0",
+            "questions-INITIAL_FORMS": "0",
         }
     )
     response = client.post(change, data)

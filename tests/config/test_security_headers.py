@@ -32,6 +32,7 @@ from mechanisms.outbox import email_enqueue
 from mechanisms.tokens import token_make
 from petitions.emails import CONFIRM_TOKEN_PURPOSE, CONFIRMATIONS, UNSUBSCRIBE_TOKEN_PURPOSE
 from petitions.models import PetitionInvitation, PetitionVersion
+from petitions.models.questions import Question
 from tests.factories import (
     IndividualSignatureFactory,
     MembershipFactory,
@@ -142,6 +143,8 @@ def world(db) -> World:
     # A draft of the member's organization, with a version, and an invitation to it.
     draft = PetitionFactory(organization=organization, review="editing", status="draft")
     PetitionVersion.objects.create(campaign=draft, number=1, event="created", content={})
+    # A question on the draft's sign form (its workspace page).
+    question = Question.objects.create(petition=draft, key="qsample", kind="text", label="Street")
     invitation = PetitionInvitation.objects.create(
         campaign=PetitionFactory(organization=pending, review="editing", status="draft"),
         organization=organization,
@@ -191,6 +194,7 @@ def world(db) -> World:
             "action": "rotate",
             "delivery_id": "1",
             "number": "1",
+            "question_pk": str(question.pk),
         },
         by_route={
             "petitions:confirm": {"token": confirm},
@@ -220,6 +224,10 @@ def world(db) -> World:
             },
             "drafting:invitation_answer": {"pk": str(invitation.pk)},
             "drafting:thresholds": {"pk": str(draft.pk)},
+            **{
+                f"drafting:{name}": {"pk": str(draft.pk)}
+                for name in ("questions", "question_change", "question_remove")
+            },
             **{f"api:osdi_{name}": {"pk": str(petition.pk)} for name in ("petition", "signatures")},
             "api:osdi_person": {"pk": "1"},
             "api:webhook": {"pk": "1"},

@@ -130,6 +130,8 @@ def test_a_new_petition_names_its_sponsors_and_targets(editor_client, campaign_e
         "targets": [str(target.pk)],
         "updates-TOTAL_FORMS": ["0"],
         "updates-INITIAL_FORMS": ["0"],
+        "questions-TOTAL_FORMS": ["0"],
+        "questions-INITIAL_FORMS": ["0"],
     }
     assert_saved(editor_client.post(reverse("admin:petitions_petition_add"), data))
     petition = type(template).objects.get(slug="a-new-one")

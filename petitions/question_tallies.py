@@ -1,0 +1,123 @@
+"""Reads for dashboards: how many confirmed signers gave each answer to a petition's choice and
+yes-or-no questions. Counts only: nothing says who answered what.
+
+Each answer is read with the snapshot its signer answered (petitions.questions), and counted
+under the words of its choice in the reader's language, so answers given before a question was
+reworded count under the words their signers saw.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connections, router
+from django.utils.translation import gettext
+
+from mechanisms.charts import Series, bar_series
+from petitions.models import Petition, QuestionSet, Signature
+from petitions.models.questions import TALLIED_KINDS, QuestionKind
+from petitions.questions import answered_questions, questions_of
+
+
+@dataclass(frozen=True)
+class QuestionTally:
+    key: str
+    question: str
+    # One bar per answer, in the order the question offers them.
+    series: Series
+    answered: int
+
+
+def _counted_rows(petition: Petition) -> Iterator[tuple[int, str, str, int]]:
+    """(snapshot id, question key, answer, signers), over confirmed, unheld signatures; each
+    choice of a several-choice answer counted on its own, yes and no as "true" and "false"."""
+    connection = connections[router.db_for_read(Signature)]
+    confirmed = Signature.objects.filter(
+        petition=petition,
+        status=Signature.Status.CONFIRMED,
+        held=False,
+        question_set__isnull=False,
+    )
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Signature._meta.db_table)
+        # Only the model's own table name is interpolated; values are parameters.
+        statement = (
+            "SELECT s.question_set_id, a.key, e.value, COUNT(*) "  # noqa: S608
+            f"FROM {table} s, jsonb_each(s.answers) a(key, answer), "
+            "LATERAL jsonb_array_elements_text(CASE jsonb_typeof(a.answer) WHEN 'array' "
+            "THEN a.answer ELSE jsonb_build_array(a.answer) END) e(value) "
+            "WHERE s.petition_id = %s AND s.status = %s AND NOT s.held "
+            "AND s.question_set_id IS NOT NULL GROUP BY 1, 2, 3"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [petition.pk, Signature.Status.CONFIRMED])
+            for set_id, key, value, count in cursor.fetchall():
+                yield int(set_id), str(key), str(value), int(count)
+        return
+    # Elsewhere (SQLite, in development): the same, counted here.
+    counted: Counter[tuple[int, str, str]] = Counter()
+    for set_id, answers in confirmed.values_list("question_set_id", "answers").iterator():
+        for key, answer in (answers or {}).items():
+            for value in answer if isinstance(answer, list) else [answer]:
+                text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                counted[(set_id, key, text)] += 1
+    for (set_id, key, value), count in counted.items():
+        yield set_id, key, value, count
+
+
+def question_tallies(*, petition: Petition) -> list[QuestionTally]:
+    """For each choice or yes-or-no question anyone answered or the form asks now: the
+    confirmed signers who gave each answer."""
+    rows = list(_counted_rows(petition))
+    set_ids = {set_id for set_id, _key, _value, _count in rows}
+    if petition.question_set_id is not None:
+        set_ids.add(petition.question_set_id)
+    if not set_ids:
+        return []
+    sets = {qs.pk: qs for qs in QuestionSet.objects.filter(pk__in=set_ids)}
+    ordered = sorted(sets.values(), key=lambda qs: (qs.pk != petition.question_set_id, -qs.pk))
+    questions = [q for q in answered_questions(ordered) if q.kind in TALLIED_KINDS]
+    by_set = {pk: {q.key: q for q in questions_of(qs)} for pk, qs in sets.items()}
+    counts: dict[str, Counter[str]] = {q.key: Counter() for q in questions}
+    answered: Counter[str] = Counter()
+    for set_id, key, value, count in rows:
+        asked = by_set.get(set_id, {}).get(key)
+        if asked is None or key not in counts:
+            continue
+        if asked.kind == QuestionKind.YES_NO:
+            shown = gettext("yes") if value == "true" else gettext("no")
+        else:
+            shown = asked.choice_in(value)
+        counts[key][shown] += count
+        if asked.kind != QuestionKind.MULTIPLE:
+            answered[key] += count
+    tallies = []
+    for question in questions:
+        if question.kind == QuestionKind.YES_NO:
+            offered = [gettext("yes"), gettext("no")]
+        else:
+            offered = [question.choice_in(key) for key in question.choice_keys()]
+        labels = offered + sorted(set(counts[question.key]) - set(offered))
+        tallies.append(
+            QuestionTally(
+                key=question.key,
+                question=question.label_in(),
+                series=bar_series(counts=counts[question.key], periods=labels, label=str),
+                answered=answered[question.key]
+                if question.kind != QuestionKind.MULTIPLE
+                else _multiple_answered(petition, question.key),
+            )
+        )
+    return tallies
+
+
+def _multiple_answered(petition: Petition, key: str) -> int:
+    """Signers who ticked at least one choice of a several-choice question."""
+    return Signature.objects.filter(
+        petition=petition,
+        status=Signature.Status.CONFIRMED,
+        held=False,
+        answers__has_key=key,
+    ).count()
