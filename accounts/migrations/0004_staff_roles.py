@@ -17,6 +17,8 @@ def create_roles(apps, schema_editor):
     roles_apply(
         group_model=apps.get_model("auth", "Group"),
         permission_model=apps.get_model("auth", "Permission"),
+        # Roles name models that later migrations add; accounts 0012 grants those.
+        missing_ok=True,
     )
 
 
