@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from mechanisms import media as media_views
 from mechanisms import views as abuse_views
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("abuse/challenge", abuse_views.pow_challenge, name="abuse_challenge"),
     # The API, outside the language prefix: its texts carry every language at once.
     path("api/v1/", include("config.api.urls")),
+    # Campaign images stored as local files (mechanisms.media): one language for all.
+    path("media/images/<str:name>", media_views.image_file, name="image_file"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -183,3 +183,7 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.state})"
+
+
+# Campaign images live beside the code that checks and stores them; Django finds the model here.
+from mechanisms.images import Image  # noqa: E402, F401
