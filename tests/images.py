@@ -5,7 +5,9 @@ that only pretend to be images."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
@@ -55,3 +57,10 @@ SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">'
     b"<script>alert(1)</script></svg>"
 )
+
+
+@pytest.fixture
+def fresh_media(settings, tmp_path) -> Path:
+    """A MEDIA_ROOT of the test's own: what one test stored, another never sees."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

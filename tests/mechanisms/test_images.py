@@ -22,10 +22,13 @@ from tests.images import (
     SECRET_MAKE,
     SECRET_XMP,
     SVG,
+    fresh_media,  # noqa: F401 (a fixture, used by pytestmark)
     photo_bytes,
     png_named_jpg,
     upload,
 )
+
+pytestmark = pytest.mark.usefixtures("fresh_media")
 
 
 def _refused(file, code: str) -> str:
