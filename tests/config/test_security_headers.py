@@ -190,6 +190,9 @@ def world(db) -> World:
             "action": "rotate",
             "delivery_id": "1",
             "number": "1",
+            # A share card's count and a stored image's name (mechanisms.share_cards, .media).
+            "count": "0",
+            "name": "0123456789abcdef0123456789abcdef-480.jpg",
         },
         by_route={
             "petitions:confirm": {"token": confirm},
@@ -215,6 +218,7 @@ def world(db) -> World:
                     "history",
                     "version",
                     "update_new",
+                    "image",
                 )
             },
             "drafting:invitation_answer": {"pk": str(invitation.pk)},
