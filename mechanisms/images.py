@@ -108,14 +108,17 @@ def _flatten(picture: PillowImage.Image) -> PillowImage.Image:
     return picture.convert("RGB")
 
 
-def _encode(picture: PillowImage.Image, width: int) -> Rendition:
+def _encode(picture: PillowImage.Image, width: int) -> tuple[PillowImage.Image, Rendition]:
+    """The picture at this width, and its JPEG."""
     height = max(1, round(picture.height * width / picture.width))
-    resized = picture.resize((width, height), PillowImage.Resampling.LANCZOS)
+    # reducing_gap: a cheap box reduction first, then Lanczos on a picture near the target
+    # size; indistinguishable at these sizes and many times faster on a phone's 12 megapixels.
+    resized = picture.resize((width, height), PillowImage.Resampling.LANCZOS, reducing_gap=3.0)
     # A fresh image holds pixels only, whatever `info` the decoder or resize carried along.
     clean = PillowImage.frombytes("RGB", resized.size, resized.tobytes())
     out = io.BytesIO()
     clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-    return Rendition(width=width, height=height, data=out.getvalue())
+    return clean, Rendition(width=width, height=height, data=out.getvalue())
 
 
 def image_prepare(*, upload: Any) -> PreparedImage:
@@ -142,6 +145,12 @@ def image_prepare(*, upload: Any) -> PreparedImage:
                     code="too_many_pixels",
                     params={"width": width, "height": height, "megapixels": MAX_PIXELS // 10**6},
                 )
+            if source.format == "JPEG":
+                # Decode a large JPEG at 1/2, 1/4 or 1/8 scale straight away (DCT scaling),
+                # never smaller than the widest width stored; the long side may become the
+                # width once the orientation is applied.
+                turned = source.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+                source.draft("RGB", (1, WIDTHS[-1]) if turned else (WIDTHS[-1], 1))
             source.load()
             picture = ImageOps.exif_transpose(source) or source
     except (PillowImage.DecompressionBombError, PillowImage.DecompressionBombWarning):
@@ -172,11 +181,15 @@ def image_prepare(*, upload: Any) -> PreparedImage:
     widths = [w for w in WIDTHS if w < rgb.width] or [rgb.width]
     if rgb.width < WIDTHS[-1] and rgb.width not in widths:
         widths.append(rgb.width)  # the full width of a smaller upload, not only 480
-    renditions = tuple(_encode(rgb, width) for width in sorted(widths))
+    renditions: list[Rendition] = []
+    for width in sorted(widths, reverse=True):
+        # Each narrower width from the one above it: less to resample, the same result.
+        rgb, rendition = _encode(rgb, width)
+        renditions.insert(0, rendition)
     digest = hashlib.sha256()
     for rendition in renditions:
         digest.update(rendition.data)
-    return PreparedImage(key=digest.hexdigest()[:32], renditions=renditions)
+    return PreparedImage(key=digest.hexdigest()[:32], renditions=tuple(renditions))
 
 
 class Image(models.Model):

@@ -97,7 +97,7 @@ def card_draw(*, title: str, count_line: str, site: str) -> bytes:
     site_font = _font(bold=False, size=30)
     draw.text((MARGIN, HEIGHT - MARGIN - 30), site, font=site_font, fill=MUTED)
     out = io.BytesIO()
-    card.save(out, format="PNG", optimize=True)
+    card.save(out, format="PNG")
     return out.getvalue()
 
 
