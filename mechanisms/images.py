@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 from PIL import Image as PillowImage
@@ -79,6 +80,29 @@ def upload_too_large(*, content_length: str | None) -> bool:
         return int(content_length or 0) > max_bytes() + 256 * 1024
     except ValueError:
         return False
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """First among a request's upload handlers, set before anything reads the body (a view
+    exempt from the CSRF middleware that checks the token itself after, as Django's docs show):
+    a file is dropped as soon as it passes IMAGE_MAX_BYTES, the rest of it read and thrown
+    away, so no larger file is ever held in memory or written to disk. `refused` tells the
+    view to say so (the file is simply missing from request.FILES)."""
+
+    refused = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > max_bytes():
+            self.refused = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def too_large_error() -> ValidationError:
+    return _too_large()
 
 
 @dataclass(frozen=True)

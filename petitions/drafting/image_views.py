@@ -16,10 +16,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import user_logged_in
-from mechanisms.images import ImageUploadField, alt_missing, upload_too_large
+from mechanisms.images import (
+    ImageUploadField,
+    UploadLimitHandler,
+    alt_missing,
+    too_large_error,
+    upload_too_large,
+)
 from petitions.drafting.images import campaign_image_change
 from petitions.drafting.services import EDITABLE
 from petitions.drafting.views import _campaign
@@ -64,8 +71,19 @@ class CampaignImageForm(forms.Form):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
-@login_required
+@csrf_exempt  # only until the upload limit is in place: _campaign_image checks the token
 def campaign_image(request: HttpRequest, organization: str, kind: str, pk: int) -> HttpResponse:
+    limit = UploadLimitHandler(request)
+    # Before anything reads the body: the CSRF check reads the form, and with it the file.
+    request.upload_handlers = [limit, *request.upload_handlers]
+    return _campaign_image(request, organization, kind, pk, limit=limit)
+
+
+@csrf_protect
+@login_required
+def _campaign_image(
+    request: HttpRequest, organization: str, kind: str, pk: int, *, limit: UploadLimitHandler
+) -> HttpResponse:
     found, draft_kind, campaign = _campaign(request, organization, kind, pk)
     initial = {
         f"image_alt_{code}": getattr(campaign, f"image_alt_{code}") or ""
@@ -83,7 +101,8 @@ def campaign_image(request: HttpRequest, organization: str, kind: str, pk: int) 
         context["form"] = CampaignImageForm(initial=initial, has_image=has_image)
         return render(request, "drafting/image.html", context)
     if upload_too_large(content_length=request.META.get("CONTENT_LENGTH")):
-        # Refused before Django reads the body: what was typed is lost with it.
+        # A body this large is no image we accept; its file was dropped as it came in
+        # (UploadLimitHandler), and the descriptions are not read from it.
         context["form"] = CampaignImageForm(initial=initial, has_image=has_image)
         context["refusal"] = _(
             "This file is far too large to be an image we accept. Nothing was saved: choose a "
@@ -92,6 +111,11 @@ def campaign_image(request: HttpRequest, organization: str, kind: str, pk: int) 
         return render(request, "drafting/image.html", context, status=413)
     form = CampaignImageForm(request.POST, request.FILES, has_image=has_image)
     context["form"] = form
+    if limit.refused:
+        # The file was dropped as it came in; without this the form would see no file at all.
+        form.is_valid()
+        form.add_error("image", too_large_error())
+        return render(request, "drafting/image.html", context, status=400)
     remove = "remove" in request.POST
     if not remove and not form.is_valid():
         return render(request, "drafting/image.html", context, status=400)

@@ -140,6 +140,35 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
     assert not Image.objects.exists() and _stored() == []
 
 
+def test_a_file_over_the_limit_is_dropped_as_it_arrives_and_refused(
+    editor, owner, draft, settings
+) -> None:
+    # Within the body's margin (so the form is read), over the file limit: even with an image
+    # already there, the missing file is not taken for a change of descriptions alone.
+    editor.post(_url(owner, draft), {"image": _file(), **ALT})
+    draft.refresh_from_db()
+    before = draft.image_id
+    settings.IMAGE_MAX_BYTES = 100 * 1024
+    big = _file(photo_bytes((1800, 1200)) + b"\0" * (150 * 1024), "big.jpg")
+    response = editor.post(_url(owner, draft), {"image": big, **ALT, "image_alt_en": "Changed"})
+    assert response.status_code == 400
+    assert "larger than" in response.content.decode()
+    assert 'value="Changed"' in response.content.decode()
+    # Dropped while it streamed in, not read whole and refused afterwards.
+    assert "image" not in response.wsgi_request.FILES
+    draft.refresh_from_db()
+    assert draft.image_id == before and draft.image_alt_en == ALT["image_alt_en"]
+    assert Image.objects.count() == 1
+
+
+def test_the_upload_page_still_checks_the_csrf_token(owner, draft) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(_member(owner))
+    response = client.post(_url(owner, draft), {"image": _file(), **ALT})
+    assert response.status_code == 403
+    _untouched(draft)
+
+
 def test_replacing_and_removing_the_image_deletes_the_old_files(
     editor, owner, draft, django_capture_on_commit_callbacks
 ) -> None:
