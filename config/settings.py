@@ -753,8 +753,8 @@ if MEDIA_STORAGE == "s3":
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{_media_host}")
 elif MEDIA_STORAGE != "local":
     raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use local or s3")
-# An upload larger than this (in bytes) is refused before it is decoded; a request body much
-# larger is refused before it is read.
+# An upload larger than this (in bytes) is refused before it is decoded; in the workspace, a
+# file is dropped as soon as it passes this while it streams in, never stored whole.
 IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=100 * 1024)
 # Uploads are streamed to a temporary file past this, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

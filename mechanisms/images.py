@@ -74,8 +74,8 @@ def _too_large() -> ValidationError:
 
 
 def upload_too_large(*, content_length: str | None) -> bool:
-    """A request whose body is far larger than any allowed image: refused before it is read,
-    so nobody can make the server spool gigabytes to disk."""
+    """A request whose body is far larger than any allowed image: refused whole, whatever its
+    fields say (its file, if any, was already dropped by UploadLimitHandler as it came in)."""
     try:
         return int(content_length or 0) > max_bytes() + 256 * 1024
     except ValueError:
