@@ -92,3 +92,19 @@ def roles_apply(*, group_model: Any, permission_model: Any, missing_ok: bool = F
             )
         group, _ = group_model.objects.get_or_create(name=name)
         group.permissions.set([found[perm] for perm in wanted])
+
+
+def roles_migrate(apps: Any, schema_editor: Any, *, missing_ok: bool = False) -> None:
+    """A migration's step that applies the roles with its historical models. Permissions are
+    normally created after all migrations ran (post_migrate); on a fresh database they would
+    not exist yet here, so they are created now for every app."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, apps=apps, using=schema_editor.connection.alias)
+    roles_apply(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+        missing_ok=missing_ok,
+    )

@@ -754,3 +754,52 @@ CELERY_BEAT_SCHEDULE["webhooks-dispatch"] = {
     "schedule": timedelta(seconds=WEBHOOK_DISPATCH_SECONDS),
     "options": {"expires": WEBHOOK_DISPATCH_SECONDS},
 }
+
+# --- Campaign images and share cards (mechanisms.images, mechanisms.share_cards) -----------------
+# Uploaded images are stored re-encoded, under content-hashed names, through Django's storage API:
+# local files under MEDIA_ROOT by default (served by Cosign itself at /media/images/, see
+# mechanisms.media), or any S3-compatible bucket with MEDIA_STORAGE=s3 (django-storages).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "local").lower()
+if MEDIA_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    # Without a custom domain, images load from the bucket's own address, which pages must then
+    # be allowed to load (img-src below); a domain of your own keeps readers' browsers off it.
+    AWS_S3_CUSTOM_DOMAIN = os.environ.get("AWS_S3_CUSTOM_DOMAIN", "").strip() or None
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL", "").strip() or None
+    _S3_STORAGE: Any = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME", "").strip() or None,
+            "access_key": os.environ.get("AWS_S3_ACCESS_KEY_ID", "").strip() or None,
+            "secret_key": os.environ.get("AWS_S3_SECRET_ACCESS_KEY", "").strip() or None,
+            "custom_domain": AWS_S3_CUSTOM_DOMAIN,
+            # Public, unsigned, long-lived addresses: the page cache keeps them for its bucket
+            # and browsers for a year; names change with the content.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    STORAGES["default"] = _S3_STORAGE
+    _media_host = AWS_S3_CUSTOM_DOMAIN or (
+        urlsplit(AWS_S3_ENDPOINT_URL).netloc
+        if AWS_S3_ENDPOINT_URL
+        else f"{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
+    )
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"https://{_media_host}")
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use local or s3")
+# An upload larger than this (in bytes) is refused before it is decoded; in the workspace, a
+# file is dropped as soon as it passes this while it streams in, never stored whole.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=100 * 1024)
+# Uploads are streamed to a temporary file past this, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Seconds a drawn share card is kept in the cache and by browsers and crawlers; its address
+# changes with the count, so a new count gets a new card at once.
+SHARE_CARD_CACHE_SECONDS = env_int("SHARE_CARD_CACHE_SECONDS", 7 * 24 * 3600, minimum=60)

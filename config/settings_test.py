@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DATABASE_URL", "postgres://localhost/test")
@@ -31,3 +33,5 @@ ABUSE_MIN_FILL_SECONDS = 0
 # Tests change a petition and read its page again at once; a shared copy would show the old one.
 # tests/petitions/test_page_cache.py switches the copy on where it is tested.
 PETITION_PAGE_CACHE_SECONDS = 0
+# Uploaded images go to a folder of this run's own, never into the checkout.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cosign-test-media-"))

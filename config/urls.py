@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from mechanisms import media as media_views
 from mechanisms import views as abuse_views
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include("config.api.urls")),
     # Mail providers' bounce and complaint webhooks (signed; outside the language prefix).
     path("email/bounces/", include("mechanisms.bounce_urls")),
+    # Campaign images stored as local files (mechanisms.media): one language for all.
+    path("media/images/<str:name>", media_views.image_file, name="image_file"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -25,6 +25,7 @@ from letters.models import (
 )
 from mechanisms.admin_actions import action_run
 from mechanisms.admin_deliveries import DeliveryRecordAdmin
+from mechanisms.admin_images import IMAGE_ADMIN_FIELDS, ImageAdminMixin
 from mechanisms.admin_moderation import (
     AbuseFlagFilter,
     ModerationServices,
@@ -102,7 +103,9 @@ class LetterUpdateInline(TranslationTabularInline):
 
 
 @admin.register(OpenLetter)
-class OpenLetterAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin):
+class OpenLetterAdmin(
+    ImageAdminMixin, CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin
+):
     draft_kind = LETTER
 
     def save_model(
@@ -124,6 +127,7 @@ class OpenLetterAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAd
     fieldsets = (
         (None, {"fields": ("slug", "status", "published_at", "topic", "lead_organizations")}),
         (_("Text"), {"fields": ("title", "summary", "addressed_to", "ask", "body")}),
+        (_("Image"), {"fields": IMAGE_ADMIN_FIELDS}),
         (
             _("Individual signers"),
             {

@@ -18,6 +18,7 @@ from modeltranslation.manager import MultilingualManager
 
 from accounts.models import Organization
 from mechanisms.domains import domain_normalize
+from mechanisms.images import image_alt_constraint
 from mechanisms.models import DeliveryRecord, ModeratedSignature
 from petitions.drafting.models import CampaignInvitation, CampaignVersion, ReviewedCampaign
 from petitions.models import Petition, Target, Topic
@@ -92,6 +93,22 @@ class OpenLetter(ReviewedCampaign):
         blank=True,
         help_text=_("e.g. 'Employee' shows 'Employee, name withheld'."),
     )
+    # A picture for the page and its link previews (mechanisms.images), with its text for
+    # readers who cannot see it, in every language.
+    image = models.ForeignKey(
+        "mechanisms.Image",
+        on_delete=models.PROTECT,
+        related_name="letters",
+        null=True,
+        blank=True,
+        verbose_name=_("image"),
+    )
+    image_alt = models.CharField(
+        _("image description"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the image shows, for readers who cannot see it. Required with an image."),
+    )
     # When it stopped taking signatures; individual signers' personal data is anonymized
     # SIGNATURE_RETENTION_DAYS after this.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
@@ -113,6 +130,7 @@ class OpenLetter(ReviewedCampaign):
                 condition=~Q(review="submitted") | Q(submitted_at__isnull=False),
                 name="letters_letter_submitted_has_date",
             ),
+            image_alt_constraint(prefix="letters_letter"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from letters.models import LetterUpdate, OpenLetter
 
 @register(OpenLetter)
 class OpenLetterTranslation(TranslationOptions):
-    fields = ("title", "summary", "body", "addressed_to", "ask")
+    fields = ("title", "summary", "body", "addressed_to", "ask", "image_alt")
 
 
 @register(LetterUpdate)

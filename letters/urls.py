@@ -1,6 +1,6 @@
 from django.urls import path
 
-from letters import views
+from letters import share_cards, views
 
 app_name = "letters"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/withdraw/<int:signature_id>/", views.cosignature_withdraw, name="withdraw"),
     path("<slug:slug>/press/", views.letter_press, name="press"),
+    path("<slug:slug>/card/<int:count>.png", share_cards.letter_card, name="card"),
     path("<slug:slug>/press.txt", views.letter_press_text, name="press_text"),
     path(
         "<slug:slug>/organizations.csv",

@@ -26,6 +26,7 @@ from letters.forms import (
     IndividualSignatureForm,
 )
 from letters.models import IndividualSignature, OpenLetter, OrganizationSignature, Statement
+from letters.share_cards import letter_share_card
 from mechanisms.admission import busy_when_overloaded
 from mechanisms.sharing import share_links
 from mechanisms.signing import sign_post
@@ -67,6 +68,7 @@ def _detail(
         "form": form or (_individual_form(letter) if letter.individuals_may_sign else None),
         "canonical_url": url,
         "share_links": share_links(title=letter.title, url=url),
+        "share_card": letter_share_card(letter=letter, count=len(organizations)),
         "preview": letter.status == OpenLetter.Status.DRAFT,
         "rate_limit_message": rate_limit_message,
     }

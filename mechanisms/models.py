@@ -258,3 +258,7 @@ class EmailSuppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.pk}"
+
+
+# Campaign images live beside the code that checks and stores them; Django finds the model here.
+from mechanisms.images import Image  # noqa: E402, F401

@@ -1,7 +1,8 @@
 """The printable signature sheet of a petition (PDF, drawn with fpdf2): its demand, its targets,
 numbered lines, what happens to what people write, and a QR code of the organization's share
 link. Drawn on the server in the petition's language, with a bundled Unicode font (DejaVu Sans,
-petitions/fonts, under the Bitstream Vera licence) so accents and other scripts print."""
+mechanisms/fonts, under the Bitstream Vera licence; the share cards use it too) so accents and
+other scripts print."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from petitions.services.paper import SHEET_LINES
 # fontTools logs each step of subsetting the font at INFO: a page of lines per sheet.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-FONTS = Path(__file__).resolve().parent / "fonts"
+FONTS = Path(__file__).resolve().parents[1] / "mechanisms" / "fonts"
 FONT = "DejaVu"
 # What each line asks for, and each column's share of the width (in mm, A4 less margins).
 COLUMNS_MM = (10, 58, 27, 55, 40)

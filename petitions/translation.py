@@ -13,7 +13,7 @@ class TopicTranslation(TranslationOptions):
 
 @register(Petition)
 class PetitionTranslation(TranslationOptions):
-    fields = ("title", "summary", "body", "demand", "addressed_to", "outcome")
+    fields = ("title", "summary", "body", "demand", "addressed_to", "outcome", "image_alt")
 
 
 @register(PetitionUpdate)

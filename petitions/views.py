@@ -24,6 +24,7 @@ from petitions import pictures, routing, selectors, services
 from petitions.forms import SOURCE_SLUG, ConfirmForm, NewLinkForm, SignatureForm
 from petitions.models import Petition, Signature
 from petitions.services import campaigns
+from petitions.share_cards import petition_share_card
 
 
 def _sign_form(
@@ -77,6 +78,7 @@ def _detail(
         ),
         "canonical_url": url,
         "share_links": share_links(title=petition.title, url=url),
+        "share_card": petition_share_card(petition=petition),
         "embed_code": embed_code(
             widget_url=f"{settings.SITE_URL}{reverse('petitions:embed', args=[petition.slug])}",
             title=petition.title,

@@ -1,25 +1,13 @@
 """Staff roles as permission groups: Moderator and Campaign editor (accounts.roles)."""
 
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from accounts.roles import roles_apply
+from accounts.roles import roles_migrate
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations ran (post_migrate); on a fresh
-    # database they would not exist yet here, so create them now for every app.
-    for app_config in global_apps.get_app_configs():
-        create_permissions(
-            app_config, verbosity=0, apps=apps, using=schema_editor.connection.alias
-        )
-    roles_apply(
-        group_model=apps.get_model("auth", "Group"),
-        permission_model=apps.get_model("auth", "Permission"),
-        # Roles name models that later migrations add; accounts 0012 grants those.
-        missing_ok=True,
-    )
+    # Roles name models that later migrations add; accounts 0012 grants those.
+    roles_migrate(apps, schema_editor, missing_ok=True)
 
 
 class Migration(migrations.Migration):

@@ -19,6 +19,7 @@ from modeltranslation.admin import TranslationAdmin
 from accounts.selectors import user_logged_in
 from mechanisms import outbox
 from mechanisms.admin_actions import action_run
+from mechanisms.admin_images import IMAGE_ADMIN_FIELDS, ImageAdminMixin
 from mechanisms.audit import AuditedAdminMixin, audit_log
 from mechanisms.markdown import markdown_render
 from mechanisms.personal_data import retention_clock_keep
@@ -66,7 +67,7 @@ class PetitionUpdateInline(admin.TabularInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin):
+class PetitionAdmin(ImageAdminMixin, CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin):
     draft_kind = PETITION
 
     def save_model(
@@ -115,6 +116,7 @@ class PetitionAdmin(CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmi
     fieldsets = (
         (None, {"fields": ("preview_link", "slug", "language", "topic", "sponsors")}),
         (_("Text"), {"fields": ("title", "summary", "demand", "addressed_to", "body")}),
+        (_("Image"), {"fields": IMAGE_ADMIN_FIELDS}),
         (_("Dates and goal"), {"fields": ("status", "opens_at", "closes_at", "goal")}),
         (
             _("Sign form"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from petitions.drafting import question_views, views
+from petitions.drafting import image_views, question_views, views
 from petitions.thresholds import workspace as threshold_workspace
 
 app_name = "drafting"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:kind>/<int:pk>/", views.campaign_page, name="campaign"),
     path("<slug:kind>/<int:pk>/submit/", views.campaign_submit, name="submit"),
     path("<slug:kind>/<int:pk>/targets/", views.campaign_targets, name="targets"),
+    path("<slug:kind>/<int:pk>/image/", image_views.campaign_image, name="image"),
     path("<slug:kind>/<int:pk>/targets/propose/", views.target_propose, name="propose_target"),
     path("<slug:kind>/<int:pk>/invite/", views.campaign_invite, name="invite"),
     path("<slug:kind>/<int:pk>/history/", views.campaign_history, name="history"),

@@ -16,6 +16,7 @@ from django_countries.fields import CountryField
 from modeltranslation.manager import MultilingualManager
 
 from accounts.models import Organization
+from mechanisms.images import image_alt_constraint
 from mechanisms.models import ModeratedSignature
 from petitions.drafting.models import Review, ReviewedCampaign
 
@@ -158,6 +159,22 @@ class Petition(ReviewedCampaign):
         related_name="+",
         verbose_name=_("sign-form questions"),
     )
+    # A picture for the page and its link previews (mechanisms.images), with its text for
+    # readers who cannot see it, in every language.
+    image = models.ForeignKey(
+        "mechanisms.Image",
+        on_delete=models.PROTECT,
+        related_name="petitions",
+        null=True,
+        blank=True,
+        verbose_name=_("image"),
+    )
+    image_alt = models.CharField(
+        _("image description"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the image shows, for readers who cannot see it. Required with an image."),
+    )
     # Kept by the batched counter (petitions.services.petition_counts_update), never per request,
     # so a surge of signers never contends for this row.
     signature_count = models.PositiveIntegerField(_("confirmed signatures"), default=0)
@@ -201,6 +218,7 @@ class Petition(ReviewedCampaign):
                 condition=~Q(review="submitted") | Q(submitted_at__isnull=False),
                 name="petitions_petition_submitted_has_date",
             ),
+            image_alt_constraint(prefix="petitions_petition"),
         ]
 
     def __str__(self) -> str:

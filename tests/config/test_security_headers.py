@@ -195,6 +195,9 @@ def world(db) -> World:
             "delivery_id": "1",
             "number": "1",
             "question_pk": str(question.pk),
+            # A share card's count and a stored image's name (mechanisms.share_cards, .media).
+            "count": "0",
+            "name": "0123456789abcdef0123456789abcdef-480.jpg",
         },
         by_route={
             "petitions:confirm": {"token": confirm},
@@ -220,6 +223,7 @@ def world(db) -> World:
                     "history",
                     "version",
                     "update_new",
+                    "image",
                 )
             },
             "drafting:invitation_answer": {"pk": str(invitation.pk)},

@@ -51,7 +51,9 @@ def test_share_meta_and_canonical_use_the_site_address_not_the_host_header(
     assert f'<link rel="canonical" href="{url}">' in html
     assert f'<meta property="og:url" content="{url}">' in html
     assert '<meta property="og:title" content="Cancel the Ring partnership">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    # The share card (mechanisms.share_cards) is named by the site's address too.
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert f'<meta property="og:image" content="{url}card/0.png">' in html
     assert "evil.example" not in html
 
 
