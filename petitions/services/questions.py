@@ -76,7 +76,7 @@ def question_check(*, question: Question) -> None:
             ):
                 errors.setdefault(f"choices_{code}", []).append(
                     str(
-                        _("Keep each choice under %(count)d characters.")
+                        _("Keep each choice to at most %(count)d characters.")
                         % {"count": CHOICE_MAX_LENGTH}
                     )
                 )
