@@ -52,10 +52,10 @@ ROLES: dict[str, tuple[str, ...]] = {
         # The campaign tools: response thresholds and the answers staff publish, paper sheets
         # typed in, and why a delivery bounced. (Sign-form questions follow the petition's
         # own change permission, in its page's inline.)
-        *_crud("petitions", "threshold", "add", "change", "delete", "view"),
+        *_crud("petitions", "threshold", "add", "change", "view"),
         *_crud("petitions", "thresholdrequest", "change", "view"),
         *_crud("petitions", "paperbatch", "add", "change", "view"),
-        *_crud("petitions", "papersignature", "add", "change", "delete", "view"),
+        *_crud("petitions", "papersignature", "add", "change", "view"),
         "mechanisms.view_bounceevent",
     ),
 }
