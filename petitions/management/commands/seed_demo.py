@@ -22,6 +22,7 @@ from petitions.demo_content import (
     UPDATES,
 )
 from petitions.demo_signatures import DEMO_PETITION, HELD, demo_signers_seed
+from petitions.demo_tools import demo_tools_seed
 from petitions.demo_workspace import (
     WORKSPACE_ORGANIZATION,
     demo_draft_seed,
@@ -64,6 +65,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Draft petition of {WORKSPACE_ORGANIZATION}: {'new' if drafted else 'existing'}, "
                 "with a co-sponsor invited."
+            )
+            tools = demo_tools_seed()
+            self.stdout.write(
+                f"Campaign tools on {DEMO_PETITION}: {tools.questions} sign-form questions, "
+                f"{tools.thresholds} response thresholds, {tools.paper_lines} paper lines "
+                f"typed in by {WORKSPACE_ORGANIZATION} (one also signed online)."
             )
             email, staff_state, staff_message = self._seed_staff()
         # Printed after the commit, so a password is never shown for an account that rolled back.
