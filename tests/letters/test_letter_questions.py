@@ -337,3 +337,35 @@ def test_staff_see_a_signatures_answers_and_the_letters_questions_in_the_admin(l
     html = letter_page.content.decode()
     assert 'name="questions-TOTAL_FORMS" value="2"' in html
     assert "Where do you work?" in html
+
+
+def test_staff_add_a_letters_questions_in_the_admin_and_signers_answer_them(letter) -> None:
+    from tests.admin_forms import admin_edit, assert_saved
+
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    question = {
+        "questions-TOTAL_FORMS": ["1"],
+        "questions-0-kind": ["single"],
+        "questions-0-label_en": ["Where do you work?"],
+        "questions-0-label_it": ["Dove lavori?"],
+        "questions-0-choices_en": ["University\nCompany"],
+        "questions-0-choices_it": ["Università"],
+        "questions-0-required": ["on"],
+        "questions-0-position": ["0"],
+        "questions-0-max_length": ["200"],
+    }
+    refused = admin_edit(staff, letter, question)
+    assert refused.status_code == 200
+    assert "Give the same choices in every language" in refused.content.decode()
+    assert not Question.objects.exists()
+    assert_saved(
+        admin_edit(staff, letter, question | {"questions-0-choices_it": ["Università\nAzienda"]})
+    )
+    saved = Question.objects.get()
+    assert saved.key and saved.letter_id == letter.pk and saved.petition_id is None
+    letter.refresh_from_db()
+    assert letter.question_set is not None
+    assert letter.question_set.questions[0]["choices"][1] == {"en": "Company", "it": "Azienda"}
+    assert sign(letter, SIGNER | {field(saved): "2"}).status_code == 302
+    assert IndividualSignature.objects.get().answers == {saved.key: "2"}
