@@ -33,7 +33,10 @@ from mechanisms.admin_moderation import (
 )
 from mechanisms.audit import AuditedAdminMixin
 from mechanisms.personal_data import retention_clock_keep
+from petitions.admin.questions import QuestionInline
 from petitions.drafting.admin import CampaignReviewAdminMixin, ReviewQueueAdmin
+from petitions.questions import answers_text
+from petitions.services.questions import questions_publish
 
 
 class ReasonForm(forms.Form):
@@ -102,6 +105,24 @@ class LetterUpdateInline(TranslationTabularInline):
     extra = 0
 
 
+class LetterQuestionInline(QuestionInline):
+    """The individual sign form's own questions: the petition's inline, owned by the letter."""
+
+    fk_name = "letter"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("letters.change_openletter")
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("letters.change_openletter")
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("letters.change_openletter")
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("letters.view_openletter")
+
+
 @admin.register(OpenLetter)
 class OpenLetterAdmin(
     ImageAdminMixin, CampaignReviewAdminMixin, AuditedAdminMixin, TranslationAdmin
@@ -114,12 +135,20 @@ class OpenLetterAdmin(
         retention_clock_keep(campaign=obj, ended=obj.status == OpenLetter.Status.CLOSED)
         super().save_model(request, obj, form, change)
 
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: object, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        # Individual signers answer the questions as just saved, from a new snapshot (earlier
+        # signatures keep theirs).
+        questions_publish(kind=LETTER, campaign_id=form.instance.pk)
+
     list_display = ("title", "status", "review", "published_at", "page")
     list_filter = ("status", "review", "topic")
     search_fields = ("title_en", "title_it", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
     autocomplete_fields = ("lead_organizations", "related_petition")
-    inlines = (LetterUpdateInline,)
+    inlines = (LetterUpdateInline, LetterQuestionInline)
     actions = ("publish",)
     # Lead organizations' members are told of each co-signer and approve them; targets receive
     # the letter: who gets them is audited (mechanisms.audit).
@@ -337,7 +366,13 @@ class IndividualSignatureAdmin(SignatureModerationAdmin):
         "moderated_by",
         "moderation_reason",
         "anonymized_at",
+        # What the signer answered, as they saw the questions: never edited by anyone.
+        "answers_shown",
     )
+
+    @admin.display(description=_("answers to the letter's questions"))
+    def answers_shown(self, signature: IndividualSignature) -> str:
+        return answers_text(signature)
 
 
 @admin.register(LetterReview)

@@ -24,6 +24,7 @@ from letters.models import (
     Statement,
 )
 from mechanisms.charts import Series, bar_series, day_start, last_days
+from petitions.question_tallies import QuestionTally, campaign_question_tallies
 
 DAYS_SHOWN = 60
 
@@ -40,6 +41,8 @@ class LetterDashboard:
     daily: Series
     updates: list[LetterUpdate]
     deliveries: list[LetterDelivery]
+    # How many confirmed individual signers gave each answer to the letter's choice questions.
+    question_tallies: list[QuestionTally]
 
 
 def letters_of_organization(*, organization: Organization) -> list[OpenLetter]:
@@ -105,5 +108,8 @@ def letter_dashboard_get(
             LetterDelivery.objects.filter(letter=letter)
             .select_related("target")
             .order_by("-created_at")[:20]
+        ),
+        question_tallies=campaign_question_tallies(
+            model=IndividualSignature, owner="letter", campaign=letter
         ),
     )

@@ -19,6 +19,8 @@ from mechanisms.validators import (
     validate_no_control_characters,
     validate_not_an_email,
 )
+from petitions.question_forms import answers_take, question_fields_add
+from petitions.questions import questions_of
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -108,12 +110,25 @@ class IndividualSignatureForm(HumanCheckMixin, forms.Form):
         self.letter = letter
         if not letter.names_may_be_withheld:
             del self.fields["withhold_name"]
+        # The letter's own questions, from the snapshot read with it (letters.selectors): no
+        # query, and nothing at all for a letter without questions. Asked after the signer's
+        # affiliation, before the name-withholding box and the human check.
+        self.questions = questions_of(letter.question_set) if letter.question_set_id else []
+        if self.questions:
+            names = list(self.fields)
+            question_fields_add(self, self.questions, before=names[names.index("affiliation") + 1])
         if letter.required_domains:
             self.fields["email"].help_text = _(
                 "Use your address at %(domains)s: the letter is signed by its people. "
                 "Never shown publicly."
             ) % {"domains": ", ".join(letter.required_domains)}
         self.helper = _helper(action=action, submit=_("Sign the letter"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.questions:
+            data["answers"] = answers_take(data, self.questions)
+        return data
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

@@ -78,6 +78,17 @@ class OpenLetter(ReviewedCampaign):
         verbose_name=_("escalates the petition"),
     )
     individuals_may_sign = models.BooleanField(_("individuals may sign"), default=False)
+    # The individual sign form's own questions as published (petitions.services.questions): read
+    # with the letter, so a letter without questions costs its signers nothing more.
+    question_set = models.ForeignKey(
+        "petitions.QuestionSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("sign-form questions"),
+    )
     names_may_be_withheld = models.BooleanField(
         _("individuals may withhold their names"), default=False
     )
@@ -267,6 +278,23 @@ class IndividualSignature(ModeratedSignature):
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
+    # The letter's own questions as this signer saw them, and their answers by question key:
+    # personal data, emptied by retention with the name (letters.personal_data).
+    question_set = models.ForeignKey(
+        "petitions.QuestionSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("questions answered"),
+    )
+    answers = models.JSONField(
+        _("answers"),
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+    )
 
     class Meta:
         ordering = ("confirmed_at", "created_at")
@@ -287,6 +315,11 @@ class IndividualSignature(ModeratedSignature):
             models.CheckConstraint(
                 condition=Q(undeliverable_at__isnull=True) | Q(confirmation_sent_at__isnull=False),
                 name="letters_individual_undeliverable_was_sent",
+            ),
+            # Answers mean something only beside the questions they answer.
+            models.CheckConstraint(
+                condition=Q(answers={}) | Q(question_set__isnull=False),
+                name="letters_individual_answers_have_questions",
             ),
         ]
 

@@ -17,6 +17,7 @@ from mechanisms.personal_data import (
     locked_batches,
     signature_status_shown,
 )
+from petitions.questions import answers_shown
 
 
 def _record(signature: IndividualSignature) -> PersonalRecord:
@@ -44,6 +45,15 @@ def _record(signature: IndividualSignature) -> PersonalRecord:
             "ip_hash": signature.ip_hash,
             "signed_at": iso_or_none(signature.created_at),
             "confirmed_at": iso_or_none(signature.confirmed_at),
+            # The letter's own questions, in the words the signer saw, and their answers.
+            "answers": [
+                {"question": question, "answer": answer}
+                for question, answer in answers_shown(
+                    question_set=signature.question_set,
+                    answers=signature.answers or {},
+                    language=signature.language,
+                )
+            ],
         },
     )
 
@@ -57,7 +67,7 @@ class LetterSignatures(SignatureProviderBase):
             IndividualSignature.objects.filter(
                 canonical_email=canonical_email, anonymized_at__isnull=True
             )
-            .select_related("letter")
+            .select_related("letter", "question_set")
             .order_by("-created_at")
         )
         return [_record(signature) for signature in signatures]
@@ -88,6 +98,9 @@ class LetterSignatures(SignatureProviderBase):
                 # A moderator's note may name the person.
                 moderation_reason="",
                 withhold_name=True,
+                # Answers may say who someone is; the snapshot stays, shared with others.
+                answers={},
+                question_set=None,
                 anonymized_at=timezone.now(),
             )
 

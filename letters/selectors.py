@@ -29,7 +29,7 @@ from petitions.models import Topic
 def letter_get_public(*, slug: str, preview: bool = False) -> OpenLetter:
     """Anything but a draft; a draft only as a staff preview."""
     letter = get_object_or_404(
-        OpenLetter.objects.select_related("topic", "related_petition"), slug=slug
+        OpenLetter.objects.select_related("topic", "related_petition", "question_set"), slug=slug
     )
     if letter.status == OpenLetter.Status.DRAFT and not preview:
         raise Http404

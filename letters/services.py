@@ -4,8 +4,9 @@ withdrawal, individuals signing and confirming by email, publication."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ from mechanisms.confirmation import signature_record
 from mechanisms.domains import domain_within, email_domain
 from mechanisms.mail import EmailKind
 from mechanisms.outbox import Recipient
+from petitions.questions import answers_validate
 
 logger = logging.getLogger(__name__)
 
@@ -347,6 +349,7 @@ def individual_signature_create(
     ip_hash: str = "",
     flags: Collection[str] = (),
     now: datetime | None = None,
+    answers: Mapping[str, Any] | None = None,
 ) -> int:
     """A pending signature and its confirmation email, as on a petition: one statement, the
     same work and the same answer whether or not the address had signed (a pending repeat is
@@ -354,10 +357,20 @@ def individual_signature_create(
 
     `flags` (accounts.models.AbuseFlag codes) hold the signature for a moderator: confirmed like
     any other, but not counted or listed until approved. A repeat keeps the first one's flags.
+
+    `answers` answer the letter's own questions by question key, checked against the snapshot
+    the letter was read with (petitions.questions) and stored with it, as on a petition; a
+    repeat keeps the first signature's answers.
     """
     if not letter.accepts_signatures or not letter.individuals_may_sign:
         raise LetterNotOpen
     individual_email_check(letter=letter, email=email)
+    # Without questions, nothing to check and nothing read: the snapshot came with the letter.
+    stored_answers = (
+        answers_validate(question_set=letter.question_set, answers=answers or {})
+        if letter.question_set_id is not None or answers
+        else {}
+    )
     now = now or timezone.now()
     signature = IndividualSignature(
         letter=letter,
@@ -372,6 +385,8 @@ def individual_signature_create(
         flags=" ".join(flags),
         held=bool(flags),
         created_at=now,
+        question_set_id=letter.question_set_id,
+        answers=stored_answers,
     )
     return signature_record(
         signature=signature,
@@ -379,6 +394,8 @@ def individual_signature_create(
         constraint="letters_one_signature_per_person",
         emails=emails.CONFIRMATIONS,
         now=now,
+        # The question snapshot came with the letter: no need to read it again.
+        known=("question_set",),
     )
 
 

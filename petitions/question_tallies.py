@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections, router
 from django.utils.translation import gettext
@@ -30,25 +31,28 @@ class QuestionTally:
     answered: int
 
 
-def _counted_rows(petition: Petition) -> Iterator[tuple[int, str, str, int]]:
+def _counted_rows(
+    model: type[Any], owner: str, petition: Any
+) -> Iterator[tuple[int, str, str, int]]:
     """(snapshot id, question key, answer, signers), over confirmed, unheld signatures; each
     choice of a several-choice answer counted on its own, yes and no as "true" and "false"."""
-    connection = connections[router.db_for_read(Signature)]
-    confirmed = Signature.objects.filter(
-        petition=petition,
+    connection = connections[router.db_for_read(model)]
+    confirmed = model.objects.filter(
+        **{owner: petition},
         status=Signature.Status.CONFIRMED,
         held=False,
         question_set__isnull=False,
     )
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Signature._meta.db_table)
-        # Only the model's own table name is interpolated; values are parameters.
+        table = connection.ops.quote_name(model._meta.db_table)
+        column = connection.ops.quote_name(f"{owner}_id")
+        # Only the model's own table and column names are interpolated; values are parameters.
         statement = (
             "SELECT s.question_set_id, a.key, e.value, COUNT(*) "  # noqa: S608
             f"FROM {table} s, jsonb_each(s.answers) a(key, answer), "
             "LATERAL jsonb_array_elements_text(CASE jsonb_typeof(a.answer) WHEN 'array' "
             "THEN a.answer ELSE jsonb_build_array(a.answer) END) e(value) "
-            "WHERE s.petition_id = %s AND s.status = %s AND NOT s.held "
+            f"WHERE s.{column} = %s AND s.status = %s AND NOT s.held "
             "AND s.question_set_id IS NOT NULL GROUP BY 1, 2, 3"
         )
         with connection.cursor() as cursor:
@@ -70,7 +74,17 @@ def _counted_rows(petition: Petition) -> Iterator[tuple[int, str, str, int]]:
 def question_tallies(*, petition: Petition) -> list[QuestionTally]:
     """For each choice or yes-or-no question anyone answered or the form asks now: the
     confirmed signers who gave each answer."""
-    rows = list(_counted_rows(petition))
+    return campaign_question_tallies(model=Signature, owner="petition", campaign=petition)
+
+
+def campaign_question_tallies(
+    *, model: type[Any], owner: str, campaign: Any
+) -> list[QuestionTally]:
+    """The same for any campaign's signatures (`model`, with the foreign key `owner` to the
+    campaign, a `status`, `held`, `question_set` and `answers`): a letter's individual signers
+    too (letters.dashboard)."""
+    petition = campaign
+    rows = list(_counted_rows(model, owner, petition))
     set_ids = {set_id for set_id, _key, _value, _count in rows}
     if petition.question_set_id is not None:
         set_ids.add(petition.question_set_id)
@@ -107,16 +121,16 @@ def question_tallies(*, petition: Petition) -> list[QuestionTally]:
                 series=bar_series(counts=counts[question.key], periods=labels, label=str),
                 answered=answered[question.key]
                 if question.kind != QuestionKind.MULTIPLE
-                else _multiple_answered(petition, question.key),
+                else _multiple_answered(model, owner, petition, question.key),
             )
         )
     return tallies
 
 
-def _multiple_answered(petition: Petition, key: str) -> int:
+def _multiple_answered(model: type[Any], owner: str, petition: Any, key: str) -> int:
     """Signers who ticked at least one choice of a several-choice question."""
-    return Signature.objects.filter(
-        petition=petition,
+    return model.objects.filter(
+        **{owner: petition},
         status=Signature.Status.CONFIRMED,
         held=False,
         answers__has_key=key,

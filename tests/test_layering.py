@@ -32,6 +32,15 @@ LETTERS_MAY_IMPORT_FROM_PETITIONS: dict[str, frozenset[str]] = {
     "petitions.drafting.kinds": frozenset({"DraftKind", "draft_kind_register"}),
     "petitions.drafting.forms": frozenset({"DraftForm", "in_every_language"}),
     "petitions.drafting.admin": frozenset({"CampaignReviewAdminMixin", "ReviewQueueAdmin"}),
+    # Sign-form questions (petitions/models/questions.py and around): a letter's individual
+    # signers answer questions stored, checked, shown and counted the same way.
+    "petitions.questions": frozenset(
+        {"answers_shown", "answers_text", "answers_validate", "questions_of"}
+    ),
+    "petitions.question_forms": frozenset({"answers_take", "question_fields_add"}),
+    "petitions.question_tallies": frozenset({"QuestionTally", "campaign_question_tallies"}),
+    "petitions.services.questions": frozenset({"questions_publish"}),
+    "petitions.admin.questions": frozenset({"QuestionInline"}),
 }
 
 

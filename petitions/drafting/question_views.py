@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Organization
 from accounts.selectors import user_logged_in
+from petitions.drafting.kinds import DraftKind
 from petitions.drafting.services import EDITABLE
 from petitions.drafting.views import _campaign
-from petitions.models import Petition, Question
+from petitions.models import Question
 from petitions.question_forms import QuestionForm
 from petitions.questions import questions_of
 from petitions.services import questions as services
@@ -33,7 +34,8 @@ def _page(
     request: HttpRequest,
     *,
     organization: Organization,
-    petition: Petition,
+    kind: DraftKind,
+    petition: Any,
     form: QuestionForm | None,
     editing: Question | None = None,
     status: int = 200,
@@ -41,8 +43,8 @@ def _page(
     context: dict[str, Any] = {
         "organization": organization,
         "campaign": petition,
-        "kind_name": "petition",
-        "questions": list(Question.objects.filter(petition=petition)),
+        "kind_name": kind.name,
+        "questions": list(Question.objects.filter(**{kind.name: petition})),
         "editable": petition.review in EDITABLE,
         "form": form,
         "editing": editing,
@@ -52,15 +54,18 @@ def _page(
     return render(request, "drafting/questions.html", context, status=status)
 
 
-def _back(organization: Organization, petition: Petition) -> HttpResponse:
-    return redirect("drafting:questions", organization=organization.slug, pk=petition.pk)
+def _back(organization: Organization, kind: DraftKind, petition: Any) -> HttpResponse:
+    return redirect(
+        "drafting:questions", organization=organization.slug, kind=kind.name, pk=petition.pk
+    )
 
 
 def _save(
     request: HttpRequest,
     *,
     organization: Organization,
-    petition: Petition,
+    kind: DraftKind,
+    petition: Any,
     question: Question | None,
 ) -> HttpResponse:
     form = QuestionForm(request.POST, instance=question)
@@ -68,14 +73,16 @@ def _save(
         return _page(
             request,
             organization=organization,
+            kind=kind,
             petition=petition,
             form=form,
             editing=question,
             status=400,
         )
     try:
-        services.question_save(
-            petition_id=petition.pk,
+        services.campaign_question_save(
+            kind=kind,
+            campaign_id=petition.pk,
             organization=organization,
             user=user_logged_in(request=request),
             question=form.save(commit=False),
@@ -85,31 +92,32 @@ def _save(
         return _page(
             request,
             organization=organization,
+            kind=kind,
             petition=petition,
             form=form,
             editing=question,
             status=409,
         )
     messages.success(request, _("Question saved. The sign form asks it now."))
-    return _back(organization, petition)
+    return _back(organization, kind, petition)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
-def campaign_questions(request: HttpRequest, organization: str, pk: int) -> HttpResponse:
+def campaign_questions(request: HttpRequest, organization: str, pk: int, kind: str) -> HttpResponse:
     """The draft's questions, and a new one added from the form below them."""
-    found, _kind, petition = _campaign(request, organization, "petition", pk)
+    found, draft_kind, petition = _campaign(request, organization, kind, pk)
     if request.method == "POST":
-        return _save(request, organization=found, petition=petition, question=None)
+        return _save(request, organization=found, kind=draft_kind, petition=petition, question=None)
     # A new question goes last unless the editor says otherwise.
-    last = Question.objects.filter(petition=petition).count()
+    last = Question.objects.filter(**{draft_kind.name: petition}).count()
     form = QuestionForm(initial={"position": last}) if petition.review in EDITABLE else None
-    return _page(request, organization=found, petition=petition, form=form)
+    return _page(request, organization=found, kind=draft_kind, petition=petition, form=form)
 
 
-def _question(petition: Petition, question_pk: int) -> Question:
-    question = Question.objects.filter(pk=question_pk, petition=petition).first()
+def _question(kind: DraftKind, petition: Any, question_pk: int) -> Question:
+    question = Question.objects.filter(pk=question_pk, **{kind.name: petition}).first()
     if question is None:
         raise Http404
     return question
@@ -119,26 +127,31 @@ def _question(petition: Petition, question_pk: int) -> Question:
 @never_cache
 @login_required
 def question_change(
-    request: HttpRequest, organization: str, pk: int, question_pk: int
+    request: HttpRequest, organization: str, kind: str, pk: int, question_pk: int
 ) -> HttpResponse:
-    found, _kind, petition = _campaign(request, organization, "petition", pk)
-    question = _question(petition, question_pk)
+    found, draft_kind, petition = _campaign(request, organization, kind, pk)
+    question = _question(draft_kind, petition, question_pk)
     if request.method == "POST":
-        return _save(request, organization=found, petition=petition, question=question)
+        return _save(
+            request, organization=found, kind=draft_kind, petition=petition, question=question
+        )
     form = QuestionForm(instance=question) if petition.review in EDITABLE else None
-    return _page(request, organization=found, petition=petition, form=form, editing=question)
+    return _page(
+        request, organization=found, kind=draft_kind, petition=petition, form=form, editing=question
+    )
 
 
 @require_POST
 @login_required
 def question_remove(
-    request: HttpRequest, organization: str, pk: int, question_pk: int
+    request: HttpRequest, organization: str, kind: str, pk: int, question_pk: int
 ) -> HttpResponse:
-    found, _kind, petition = _campaign(request, organization, "petition", pk)
-    question = _question(petition, question_pk)
+    found, draft_kind, petition = _campaign(request, organization, kind, pk)
+    question = _question(draft_kind, petition, question_pk)
     try:
-        services.question_delete(
-            petition_id=petition.pk,
+        services.campaign_question_delete(
+            kind=draft_kind,
+            campaign_id=petition.pk,
             organization=found,
             user=user_logged_in(request=request),
             question_id=question.pk,
@@ -147,4 +160,4 @@ def question_remove(
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Question removed from the sign form."))
-    return _back(found, petition)
+    return _back(found, draft_kind, petition)

@@ -19,14 +19,16 @@ urlpatterns = [
     path("<slug:kind>/<int:pk>/history/<int:number>/", views.campaign_version, name="version"),
     path("petition/<int:pk>/updates/new/", views.update_new, name="update_new"),
     path("petition/<int:pk>/thresholds/", threshold_workspace.thresholds_page, name="thresholds"),
-    path("petition/<int:pk>/questions/", question_views.campaign_questions, name="questions"),
+    # Sign-form questions, for every drafting kind (a letter's individual sign form too); a
+    # petition's keep their URLs (kind "petition").
+    path("<slug:kind>/<int:pk>/questions/", question_views.campaign_questions, name="questions"),
     path(
-        "petition/<int:pk>/questions/<int:question_pk>/",
+        "<slug:kind>/<int:pk>/questions/<int:question_pk>/",
         question_views.question_change,
         name="question_change",
     ),
     path(
-        "petition/<int:pk>/questions/<int:question_pk>/remove/",
+        "<slug:kind>/<int:pk>/questions/<int:question_pk>/remove/",
         question_views.question_remove,
         name="question_remove",
     ),

@@ -42,7 +42,22 @@ class Question(models.Model):
     """One extra question a petition asks on its sign form, as editors write it now."""
 
     petition = models.ForeignKey(
-        "petitions.Petition", on_delete=models.CASCADE, related_name="questions"
+        "petitions.Petition",
+        on_delete=models.CASCADE,
+        related_name="questions",
+        # Null for a letter's question: exactly one owner (the check below). The owner's field is
+        # named as its drafting kind ("petition", "letter"), so services find it by the kind.
+        null=True,
+        blank=True,
+    )
+    # A letter's individual signers are asked questions the same way: one table, one form and one
+    # translation for both campaigns, rather than a second model to keep in step.
+    letter = models.ForeignKey(
+        "letters.OpenLetter",
+        on_delete=models.CASCADE,
+        related_name="questions",
+        null=True,
+        blank=True,
     )
     # Stable across edits of this question: answers and export columns are keyed by it.
     key = models.CharField(_("key"), max_length=20, editable=False)
@@ -84,6 +99,12 @@ class Question(models.Model):
             models.CheckConstraint(
                 condition=Q(max_length__gte=1) & Q(max_length__lte=TEXT_MAX_LENGTH),
                 name="petitions_question_max_length",
+            ),
+            models.UniqueConstraint(fields=("letter", "key"), name="petitions_question_letter_key"),
+            models.CheckConstraint(
+                condition=Q(petition__isnull=False, letter__isnull=True)
+                | Q(petition__isnull=True, letter__isnull=False),
+                name="petitions_question_one_owner",
             ),
         ]
 

@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
 from mechanisms.audit import audit_log
+from petitions.drafting.kinds import DraftKind
 from petitions.drafting.petition_kind import PETITION
 from petitions.drafting.services import _locked, _require_editable, _require_verified
-from petitions.models import Petition, Question, QuestionKind, QuestionSet
+from petitions.models import Question, QuestionKind, QuestionSet
 from petitions.models.questions import (
     CHOICE_KINDS,
     CHOICE_MAX_LENGTH,
@@ -119,8 +120,16 @@ def _snapshot(question: Question) -> dict[str, Any]:
 def question_set_publish(*, petition_id: int) -> QuestionSet | None:
     """Make the petition's questions as they stand now the ones its sign form asks: the snapshot
     with their content, made if no petition asked exactly these before. None without questions."""
+    return questions_publish(kind=PETITION, campaign_id=petition_id)
+
+
+def questions_publish(*, kind: DraftKind, campaign_id: int) -> QuestionSet | None:
+    """The same for any drafting kind (a petition, a letter's individual sign form): a question's
+    owner field is named as its kind, and the campaign keeps the snapshot in `question_set`."""
     with transaction.atomic():
-        questions = [_snapshot(q) for q in Question.objects.filter(petition_id=petition_id)]
+        questions = [
+            _snapshot(q) for q in Question.objects.filter(**{f"{kind.name}_id": campaign_id})
+        ]
         question_set = None
         if questions:
             content = json.dumps(questions, sort_keys=True, separators=(",", ":"))
@@ -128,7 +137,7 @@ def question_set_publish(*, petition_id: int) -> QuestionSet | None:
                 digest=hashlib.sha256(content.encode()).hexdigest(),
                 defaults={"questions": questions},
             )
-        Petition.objects.filter(pk=petition_id).update(question_set=question_set)
+        kind.model.objects.filter(pk=campaign_id).update(question_set=question_set)
     return question_set
 
 
@@ -137,51 +146,88 @@ def question_key_new() -> str:
     return f"q{secrets.token_hex(4)}"
 
 
-@transaction.atomic
 def question_save(
     *, petition_id: int, organization: Organization, user: User | None, question: Question
+) -> Question:
+    """Add or change a question of a draft petition the organization leads."""
+    return campaign_question_save(
+        kind=PETITION,
+        campaign_id=petition_id,
+        organization=organization,
+        user=user,
+        question=question,
+    )
+
+
+@transaction.atomic
+def campaign_question_save(
+    *,
+    kind: DraftKind,
+    campaign_id: int,
+    organization: Organization,
+    user: User | None,
+    question: Question,
 ) -> Question:
     """Add or change a question of a draft the organization leads (the workspace form's unsaved
     instance), and publish the set. Refused, with nothing written, once the draft is submitted
     or published, or past QUESTIONS_MAX questions."""
-    petition = _locked(PETITION, petition_id)
+    campaign = _locked(kind, campaign_id)
     _require_verified(organization)
-    _require_editable(petition)
+    _require_editable(campaign)
+    own = Question.objects.filter(**{kind.name: campaign})
     if question.pk is None:
-        if Question.objects.filter(petition=petition).count() >= QUESTIONS_MAX:
+        if own.count() >= QUESTIONS_MAX:
             raise ValidationError(
-                _("A petition asks at most %(count)d questions.") % {"count": QUESTIONS_MAX},
+                _("A campaign asks at most %(count)d questions.") % {"count": QUESTIONS_MAX},
                 code="too_many",
             )
         question.key = question_key_new()
-    elif not Question.objects.filter(pk=question.pk, petition=petition).exists():
-        raise ValidationError(_("This question is not one of this petition's."), code="unknown")
-    question.petition = petition
+    elif not own.filter(pk=question.pk).exists():
+        raise ValidationError(_("This question is not one of this campaign's."), code="unknown")
+    setattr(question, kind.name, campaign)
     if question.kind not in CHOICE_KINDS:
         for code in _languages():
             setattr(question, f"choices_{code}", "")
     question_check(question=question)
     question.full_clean()
     question.save()
-    question_set_publish(petition_id=petition.pk)
+    questions_publish(kind=kind, campaign_id=campaign.pk)
     if user is not None:
         audit_log(
-            user=user, objects=[petition], message=f"Saved sign-form question {question.key}."
+            user=user, objects=[campaign], message=f"Saved sign-form question {question.key}."
         )
     return question
 
 
-@transaction.atomic
 def question_delete(
     *, petition_id: int, organization: Organization, user: User | None, question_id: int
 ) -> None:
+    """Take a question off a draft petition the organization leads."""
+    campaign_question_delete(
+        kind=PETITION,
+        campaign_id=petition_id,
+        organization=organization,
+        user=user,
+        question_id=question_id,
+    )
+
+
+@transaction.atomic
+def campaign_question_delete(
+    *,
+    kind: DraftKind,
+    campaign_id: int,
+    organization: Organization,
+    user: User | None,
+    question_id: int,
+) -> None:
     """Take a question off a draft the organization leads, and publish the set."""
-    petition = _locked(PETITION, petition_id)
+    campaign = _locked(kind, campaign_id)
     _require_verified(organization)
-    _require_editable(petition)
-    deleted, _by_model = Question.objects.filter(pk=question_id, petition=petition).delete()
+    _require_editable(campaign)
+    deleted, _by_model = Question.objects.filter(pk=question_id, **{kind.name: campaign}).delete()
     if not deleted:
-        raise ValidationError(_("This question is not one of this petition's."), code="unknown")
-    question_set_publish(petition_id=petition.pk)
+        raise ValidationError(_("This question is not one of this campaign's."), code="unknown")
+    questions_publish(kind=kind, campaign_id=campaign.pk)
     if user is not None:
-        audit_log(user=user, objects=[petition], message="Removed a sign-form question.")
+        audit_log(user=user, objects=[campaign], message="Removed a sign-form question.")
