@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("letters", "0007_bounces_undeliverable"),
-        ("petitions", "0018_merge_campaign_tools"),
+        ("letters", "0008_campaign_tools_merge"),
+        ("petitions", "0018_campaign_tools_merge"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("letters", "0008_letterq_questions"),
-        ("petitions", "0018_merge_campaign_tools"),
+        ("letters", "0009_letterq_questions"),
+        ("petitions", "0018_campaign_tools_merge"),
     ]
 
     operations = [
