@@ -4,6 +4,14 @@ yes-or-no questions. Counts only: nothing says who answered what.
 Each answer is read with the snapshot its signer answered (petitions.questions), and counted
 under the words of its choice in the reader's language, so answers given before a question was
 reworded count under the words their signers saw.
+
+The organizations reading these see the public list of signers too, so a tally must not let
+them match an answer to a person:
+- it counts signers confirmed before today, and only the first multiple of SMALL_COUNT of them
+  (oldest first): the figures move in steps of five signers, never by the one who signed last;
+- an answer fewer than SMALL_COUNT gave (none included) reads "fewer than 5";
+- where the answers of a question add up to its total (one choice, yes or no) and only one is
+  hidden, the next smallest is hidden too, so no hidden count is a subtraction away.
 """
 
 from __future__ import annotations
@@ -14,11 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from mechanisms.charts import Series, bar_series
 from petitions.models import Petition, QuestionSet, Signature
 from petitions.models.questions import TALLIED_KINDS, QuestionKind
+from petitions.open_data import SMALL_COUNT
 from petitions.questions import answered_questions, questions_of
 
 
@@ -29,10 +40,61 @@ class QuestionTally:
     # One bar per answer, in the order the question offers them.
     series: Series
     answered: int
+    # (answer, signers) in the series' order; None for "fewer than SMALL_COUNT".
+    rows: list[tuple[str, int | None]]
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """The last signature a tally counts, oldest first: (confirmed at, id)."""
+
+    confirmed_at: Any
+    pk: int
+
+
+def _cutoff(model: type[Any], owner: str, campaign: Any) -> Cutoff | None:
+    """The tally's last signature: of the confirmed, unheld signers who answered and confirmed
+    before today, the one that makes their number a multiple of SMALL_COUNT. None below it."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    answered = model.objects.filter(
+        **{owner: campaign},
+        status=Signature.Status.CONFIRMED,
+        held=False,
+        question_set__isnull=False,
+        confirmed_at__lt=today,
+    )
+    total = answered.count()
+    counted = total - total % SMALL_COUNT
+    if not counted:
+        return None
+    row = answered.order_by("confirmed_at", "pk").values_list("confirmed_at", "pk")[counted - 1]
+    return Cutoff(confirmed_at=row[0], pk=row[1])
+
+
+def _until(cutoff: Cutoff) -> Q:
+    return Q(confirmed_at__lt=cutoff.confirmed_at) | Q(
+        confirmed_at=cutoff.confirmed_at, pk__lte=cutoff.pk
+    )
+
+
+def _rows_shown(counts: list[tuple[str, int]], *, partition: bool) -> list[tuple[str, int | None]]:
+    """Counts under SMALL_COUNT hidden; with `partition` (the counts add up to the total shown),
+    a lone hidden count takes the next smallest with it."""
+    hidden = {index for index, (_label, count) in enumerate(counts) if count < SMALL_COUNT}
+    if partition and len(hidden) == 1 and len(counts) > 1:
+        hidden.add(
+            min(
+                (index for index in range(len(counts)) if index not in hidden),
+                key=lambda index: counts[index][1],
+            )
+        )
+    return [
+        (label, None if index in hidden else count) for index, (label, count) in enumerate(counts)
+    ]
 
 
 def _counted_rows(
-    model: type[Any], owner: str, petition: Any
+    model: type[Any], owner: str, petition: Any, cutoff: Cutoff
 ) -> Iterator[tuple[int, str, str, int]]:
     """(snapshot id, question key, answer, signers), over confirmed, unheld signatures; each
     choice of a several-choice answer counted on its own, yes and no as "true" and "false"."""
@@ -42,7 +104,7 @@ def _counted_rows(
         status=Signature.Status.CONFIRMED,
         held=False,
         question_set__isnull=False,
-    )
+    ).filter(_until(cutoff))
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
         column = connection.ops.quote_name(f"{owner}_id")
@@ -53,10 +115,14 @@ def _counted_rows(
             "LATERAL jsonb_array_elements_text(CASE jsonb_typeof(a.answer) WHEN 'array' "
             "THEN a.answer ELSE jsonb_build_array(a.answer) END) e(value) "
             f"WHERE s.{column} = %s AND s.status = %s AND NOT s.held "
-            "AND s.question_set_id IS NOT NULL GROUP BY 1, 2, 3"
+            "AND s.question_set_id IS NOT NULL AND (s.confirmed_at, s.id) <= (%s, %s) "
+            "GROUP BY 1, 2, 3"
         )
         with connection.cursor() as cursor:
-            cursor.execute(statement, [petition.pk, Signature.Status.CONFIRMED])
+            cursor.execute(
+                statement,
+                [petition.pk, Signature.Status.CONFIRMED, cutoff.confirmed_at, cutoff.pk],
+            )
             for set_id, key, value, count in cursor.fetchall():
                 yield int(set_id), str(key), str(value), int(count)
         return
@@ -84,7 +150,8 @@ def campaign_question_tallies(
     campaign, a `status`, `held`, `question_set` and `answers`): a letter's individual signers
     too (letters.dashboard)."""
     petition = campaign
-    rows = list(_counted_rows(model, owner, petition))
+    cutoff = _cutoff(model, owner, petition)
+    rows = list(_counted_rows(model, owner, petition, cutoff)) if cutoff else []
     set_ids = {set_id for set_id, _key, _value, _count in rows}
     if petition.question_set_id is not None:
         set_ids.add(petition.question_set_id)
@@ -114,24 +181,34 @@ def campaign_question_tallies(
         else:
             offered = [question.choice_in(key) for key in question.choice_keys()]
         labels = offered + sorted(set(counts[question.key]) - set(offered))
+        series = bar_series(counts=counts[question.key], periods=labels, label=str)
         tallies.append(
             QuestionTally(
                 key=question.key,
                 question=question.label_in(),
-                series=bar_series(counts=counts[question.key], periods=labels, label=str),
+                series=series,
                 answered=answered[question.key]
                 if question.kind != QuestionKind.MULTIPLE
-                else _multiple_answered(model, owner, petition, question.key),
+                else _multiple_answered(model, owner, petition, question.key, cutoff),
+                rows=_rows_shown(series.periods, partition=question.kind != QuestionKind.MULTIPLE),
             )
         )
     return tallies
 
 
-def _multiple_answered(model: type[Any], owner: str, petition: Any, key: str) -> int:
+def _multiple_answered(
+    model: type[Any], owner: str, petition: Any, key: str, cutoff: Cutoff | None
+) -> int:
     """Signers who ticked at least one choice of a several-choice question."""
-    return model.objects.filter(
-        **{owner: petition},
-        status=Signature.Status.CONFIRMED,
-        held=False,
-        answers__has_key=key,
-    ).count()
+    if cutoff is None:
+        return 0
+    return (
+        model.objects.filter(_until(cutoff))
+        .filter(
+            **{owner: petition},
+            status=Signature.Status.CONFIRMED,
+            held=False,
+            answers__has_key=key,
+        )
+        .count()
+    )

@@ -207,11 +207,13 @@ def test_the_service_and_the_database_refuse_answers_without_their_questions(let
 
 def test_the_dashboard_counts_confirmed_unheld_answers(letter) -> None:
     workplace, speak = ask(letter, WORKPLACE, SPEAK)
-    now = timezone.now()
-    confirmed = {"status": "confirmed", "confirmed_at": now}
+    yesterday = timezone.now() - timedelta(days=1)
+    confirmed = {"status": "confirmed", "confirmed_at": yesterday}
     signed(letter, "a@example.org", {workplace.key: "1", speak.key: True}, **confirmed)
     signed(letter, "b@example.org", {workplace.key: "1"}, **confirmed)
     signed(letter, "c@example.org", {workplace.key: "2", speak.key: False}, **confirmed)
+    signed(letter, "d@example.org", {workplace.key: "1", speak.key: True}, **confirmed)
+    signed(letter, "f@example.org", {workplace.key: "1", speak.key: True}, **confirmed)
     signed(letter, "held@example.org", {workplace.key: "3"}, held=True, **confirmed)
     signed(letter, "pending@example.org", {workplace.key: "3"})
     # Another letter's signers never count here.
@@ -225,13 +227,15 @@ def test_the_dashboard_counts_confirmed_unheld_answers(letter) -> None:
     assert set(tallies) == {"Where do you work?", "May we ask you to speak to the press?"}
     place = tallies["Where do you work?"]
     assert [(bar.label, bar.count) for bar in place.series.bars] == [
-        ("University", 2),
+        ("University", 4),
         ("Company", 1),
         ("Public office", 0),
     ]
-    assert place.answered == 3
+    assert place.answered == 5
+    # Counts under five are never shown, to organizations that also see who signed.
+    assert place.rows == [("University", None), ("Company", None), ("Public office", None)]
     speaking = tallies["May we ask you to speak to the press?"]
-    assert [(bar.label, bar.count) for bar in speaking.series.bars] == [("yes", 1), ("no", 1)]
+    assert [(bar.label, bar.count) for bar in speaking.series.bars] == [("yes", 3), ("no", 1)]
 
 
 def test_the_lead_organizations_dashboard_shows_counts_and_no_one(client) -> None:
@@ -254,7 +258,9 @@ def test_the_lead_organizations_dashboard_shows_counts_and_no_one(client) -> Non
         )
     ).content.decode()
     assert "Answers to your questions" in page
-    assert "Where do you work? (1 answered)" in page
+    # Signed today, and one: not counted yet, and the answer reads "fewer than 5".
+    assert "Where do you work? (0 answered)" in page
+    assert "fewer than 5" in page
     assert "a@example.org" not in page and "Rosa Chen" not in page
 
 

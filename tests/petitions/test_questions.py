@@ -312,19 +312,32 @@ def test_the_organization_api_gives_the_answers_of_its_supporters(petition) -> N
 
 
 def test_the_dashboard_tallies_confirmed_answers_only(client, petition) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     travel, resident, topics = ask(petition, TRAVEL, RESIDENT, TOPICS)
-    confirmed = {"status": Signature.Status.CONFIRMED, "confirmed_at": petition.created_at}
+    yesterday = timezone.now() - timedelta(days=1)
+    confirmed = {"status": Signature.Status.CONFIRMED, "confirmed_at": yesterday}
     _signed(petition, "a@example.org", {travel.key: "2", topics.key: ["1", "2"]}, **confirmed)
     _signed(petition, "b@example.org", {travel.key: "2", resident.key: True}, **confirmed)
     _signed(petition, "c@example.org", {travel.key: "1", topics.key: ["1"]}, **confirmed)
+    for email in ("f@example.org", "g@example.org", "h@example.org", "i@example.org"):
+        _signed(petition, email, {travel.key: "2", topics.key: ["1"]}, **confirmed)
+    for email in ("j@example.org", "k@example.org", "l@example.org"):
+        _signed(petition, email, {travel.key: "1"}, **confirmed)
     _signed(petition, "d@example.org", {travel.key: "3", resident.key: False})  # pending
     _signed(petition, "e@example.org", {travel.key: "3"}, held=True, **confirmed)
     tallies = {tally.key: tally for tally in question_tallies(petition=petition)}
-    assert tallies[travel.key].series.periods == [("Bus", 1), ("Bike", 2), ("Car", 0)]
-    assert tallies[travel.key].answered == 3
+    # Ten confirmed, unheld signers answered before today: all counted.
+    assert tallies[travel.key].series.periods == [("Bus", 4), ("Bike", 6), ("Car", 0)]
+    assert tallies[travel.key].answered == 10
+    # Bus and Car are under five; Bike alone is shown.
+    assert tallies[travel.key].rows == [("Bus", None), ("Bike", 6), ("Car", None)]
     assert tallies[resident.key].series.periods == [("yes", 1), ("no", 0)]
-    assert tallies[topics.key].series.periods == [("Faces", 2), ("Plates", 1), ("Voices", 0)]
-    assert tallies[topics.key].answered == 2
+    assert tallies[resident.key].rows == [("yes", None), ("no", None)]
+    assert tallies[topics.key].series.periods == [("Faces", 6), ("Plates", 1), ("Voices", 0)]
+    assert tallies[topics.key].answered == 6
 
     organization = OrganizationFactory()
     petition.sponsors.add(organization)
@@ -337,7 +350,8 @@ def test_the_dashboard_tallies_confirmed_answers_only(client, petition) -> None:
         )
     ).content.decode()
     assert "Answers to your questions" in page
-    assert "How do you get to work? (3 answered)" in page
+    assert "How do you get to work? (10 answered)" in page
+    assert "fewer than 5" in page
     assert "a@example.org" not in page
 
 

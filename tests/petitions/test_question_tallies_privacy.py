@@ -1,0 +1,74 @@
+"""Organizations see a petition's answer tallies beside its public list of signers: a tally must
+never let them match an answer to a person (petitions.question_tallies)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from petitions.models import Petition, Signature
+from petitions.question_tallies import question_tallies
+from tests.factories import PetitionFactory
+from tests.petitions.test_questions import RESIDENT, TRAVEL, _signed, ask
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def petition() -> Petition:
+    return PetitionFactory(status=Petition.Status.OPEN)
+
+
+def _confirmed(days_ago: float) -> dict[str, object]:
+    return {
+        "status": Signature.Status.CONFIRMED,
+        "confirmed_at": timezone.now() - timedelta(days=days_ago),
+    }
+
+
+def _sign_many(petition: Petition, answers: list[dict[str, object]], days_ago: float) -> None:
+    for answer in answers:
+        _signed(petition, f"s{Signature.objects.count()}@example.org", answer, **_confirmed(days_ago))
+
+
+def test_one_more_signer_moves_no_tally_until_five_have_signed(petition) -> None:
+    (resident,) = ask(petition, RESIDENT)
+    _sign_many(petition, [{resident.key: True}] * 6 + [{resident.key: False}] * 4, days_ago=3)
+    before = question_tallies(petition=petition)[0]
+    assert before.answered == 10
+    # Zed signs and answers "no"; the next day the tally has not moved: he is one of the next five.
+    _sign_many(petition, [{resident.key: False}], days_ago=1)
+    after = question_tallies(petition=petition)[0]
+    assert (after.answered, after.series.periods) == (before.answered, before.series.periods)
+    # Four more, and the tally moves by five people at once.
+    _sign_many(petition, [{resident.key: True}] * 4, days_ago=1)
+    moved = question_tallies(petition=petition)[0]
+    assert moved.answered == 15
+    assert moved.series.periods == [("yes", 10), ("no", 5)]
+
+
+def test_signers_of_today_wait_for_tomorrow(petition) -> None:
+    (resident,) = ask(petition, RESIDENT)
+    _sign_many(petition, [{resident.key: True}] * 5, days_ago=0)
+    assert question_tallies(petition=petition)[0].answered == 0
+    assert question_tallies(petition=petition)[0].rows == [("yes", None), ("no", None)]
+
+
+def test_a_lone_hidden_answer_takes_the_next_smallest_with_it(petition) -> None:
+    travel, resident = ask(petition, TRAVEL, RESIDENT)
+    # Bus 7, Bike 5, Car 3 of 15: Car alone under five would be 15 - 7 - 5.
+    answers = [{travel.key: "1"}] * 7 + [{travel.key: "2"}] * 5 + [{travel.key: "3"}] * 3
+    _sign_many(petition, answers, days_ago=2)
+    tally = {t.key: t for t in question_tallies(petition=petition)}[travel.key]
+    assert tally.answered == 15
+    assert tally.rows == [("Bus", 7), ("Bike", None), ("Car", None)]
+
+
+def test_zero_reads_as_fewer_than_five_too(petition) -> None:
+    (resident,) = ask(petition, RESIDENT)
+    _sign_many(petition, [{resident.key: True}] * 10, days_ago=2)
+    tally = question_tallies(petition=petition)[0]
+    # "no" (0) hidden, and then "yes" with it: 10 - "fewer than 5" would say too much.
+    assert tally.rows == [("yes", None), ("no", None)]
