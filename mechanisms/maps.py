@@ -6,8 +6,10 @@ and titles each area and draws its shape with <use href="/static/maps/...svg#COD
 reader's browser fetches the shapes once, from Cosign, for every map of every petition. No
 tiles, no script, nothing from another host.
 
-A count under `small` is never given exactly, in any output: its area is shaded, titled and
-tabled as "fewer than `small`", as open data gives it."""
+An area is given one by one only with `small` signatures or more, as open data gives them
+(petitions.open_data decides which, so that no small count can be worked out by subtraction
+either): every other area, with fewer, none or held back, is shaded and titled alike as "not
+shown one by one", and the table counts them together in one "everywhere else" row."""
 
 from __future__ import annotations
 
@@ -25,12 +27,14 @@ from django.utils.translation import ngettext
 SHAPES_DIR = Path(__file__).resolve().parent / "map_shapes"
 ShapesName = Literal["world", "us_states"]
 
-# Shades: 0 no signature, 1 fewer than `small`, then one per band from `small` up to each of
-# these (exclusive), and the last for anything larger. Bands by powers of ten read the same on a
-# petition of fifty signatures and of a million, and the legend never changes meaning.
+# Shades: 0 not shown one by one (fewer than `small`, none, or held back: one shade, so that an
+# area's first signer does not show), then one per band from `small` up to each of these
+# (exclusive), and the last for anything larger. Bands by powers of ten read the same on a
+# petition of fifty signatures and of a million, and the legend never changes meaning. (Shade 1,
+# once "fewer than `small`", is no longer drawn.)
 BAND_TOPS = (10, 100, 1_000, 10_000)
 NONE_SHADE = 0
-FEW_SHADE = 1
+FIRST_BAND_SHADE = 2
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,12 @@ class MapArea:
 
 @dataclass(frozen=True)
 class AreaRow:
-    """One area with signatures, for the table: `count` is None when fewer than `small`."""
+    """One area given one by one, for the table."""
 
     code: str
     name: str
-    count: int | None
-    shown: str  # the count as words: "1,234" or "fewer than 5"
+    count: int
+    shown: str  # the count as words: "1,234"
     on_map: bool
 
 
@@ -80,6 +84,8 @@ class Choropleth:
     areas: list[MapArea]
     rows: list[AreaRow]
     legend: list[LegendEntry]
+    rest: int  # the signatures of every area not in `rows`, together
+    rest_shown: str
 
 
 @cache
@@ -94,16 +100,13 @@ def shapes_load(name: ShapesName) -> Shapes:
     )
 
 
-def _shade(count: int | None) -> int:
-    if count is None:
-        return FEW_SHADE
-    return FEW_SHADE + 1 + sum(1 for top in BAND_TOPS if count >= top)
+def _shade(count: int) -> int:
+    return FIRST_BAND_SHADE + sum(1 for top in BAND_TOPS if count >= top)
 
 
 def _legend(small: int) -> list[LegendEntry]:
     entries = [
-        LegendEntry(shade=NONE_SHADE, label=_("None")),
-        LegendEntry(shade=FEW_SHADE, label=_("Fewer than %(small)s") % {"small": small}),
+        LegendEntry(shade=NONE_SHADE, label=_("Not shown one by one")),
     ]
     bottoms = (small, *BAND_TOPS)
     for index, bottom in enumerate(bottoms):
@@ -114,7 +117,7 @@ def _legend(small: int) -> list[LegendEntry]:
             }
         else:
             label = _("%(low)s or more") % {"low": number_format(bottom, force_grouping=True)}
-        entries.append(LegendEntry(shade=FEW_SHADE + 1 + index, label=label))
+        entries.append(LegendEntry(shade=FIRST_BAND_SHADE + index, label=label))
     return entries
 
 
@@ -125,11 +128,9 @@ def count_words(count: int | None, *, small: int) -> str:
     return number_format(count, force_grouping=True)
 
 
-def _title(name: str, count: int | None, *, signed: bool, small: int) -> str:
-    if not signed:
-        return _("%(area)s: no signatures") % {"area": name}
+def _title(name: str, count: int | None) -> str:
     if count is None:
-        return _("%(area)s: fewer than %(small)s signatures") % {"area": name, "small": small}
+        return _("%(area)s: not shown one by one") % {"area": name}
     return ngettext("%(area)s: %(count)s signature", "%(area)s: %(count)s signatures", count) % {
         "area": name,
         "count": number_format(count, force_grouping=True),
@@ -139,20 +140,19 @@ def _title(name: str, count: int | None, *, signed: bool, small: int) -> str:
 def choropleth_draw(
     *,
     shapes: Shapes,
-    counts: Mapping[str, int | None],
+    counts: Mapping[str, int],
     small: int,
+    rest: int = 0,
     name: Callable[[str], str] | None = None,
 ) -> Choropleth:
-    """Every shape shaded by its count in `counts` (by code; None or anything under `small`
-    stands for "fewer than `small`", a code absent for none), a legend of every shade, and a
-    table row for every area with signatures, those the map cannot show too (small states),
-    largest first. `name` gives an area's name from its code (translated names of countries);
-    the shapes' own names otherwise."""
-    # One rule wherever the numbers go: a count under `small` is None from here on.
-    shown = {
-        code: (count if count is not None and count >= small else None)
-        for code, count in counts.items()
-    }
+    """Every shape shaded by its count in `counts` (by code: the areas given one by one; a code
+    absent is "not shown one by one"), a legend of every shade, a table row for every area given,
+    those the map cannot show too (small states), largest first, and `rest`, the signatures of
+    all the others together. `name` gives an area's name from its code (translated names of
+    countries); the shapes' own names otherwise."""
+    # The caller gives only what open data may give; a count under `small` passed by mistake is
+    # left out all the same, never shown.
+    shown = {code: count for code, count in counts.items() if count >= small}
     drawn = {shape.code for shape in shapes.areas}
     names = {shape.code: shape.name for shape in shapes.areas}
 
@@ -163,12 +163,7 @@ def choropleth_draw(
         MapArea(
             code=shape.code,
             shade=_shade(shown[shape.code]) if shape.code in shown else NONE_SHADE,
-            title=_title(
-                name_of(shape.code),
-                shown.get(shape.code),
-                signed=shape.code in shown,
-                small=small,
-            ),
+            title=_title(name_of(shape.code), shown.get(shape.code)),
         )
         for shape in shapes.areas
     ]
@@ -182,7 +177,14 @@ def choropleth_draw(
         )
         for code, count in shown.items()
     ]
-    rows.sort(key=lambda row: (-(row.count or 0), row.name))
+    rows.sort(key=lambda row: (-row.count, row.name))
     return Choropleth(
-        box=shapes.box, sprite=shapes.sprite, areas=areas, rows=rows, legend=_legend(small)
+        box=shapes.box,
+        sprite=shapes.sprite,
+        areas=areas,
+        rows=rows,
+        legend=_legend(small),
+        rest=rest,
+        # Open data's rest is none or `small` at least; words, not a number, should one be less.
+        rest_shown=count_words(rest, small=small) if rest else "0",
     )

@@ -1,9 +1,24 @@
-"""A published petition's figures as open data (the public API, config.api): counts per target,
-per country and per region, and its signing history by hour and by day. Only counts, and never a
-count under SMALL_COUNT: a region with three signers would nearly name them."""
+"""A published petition's figures as open data (the public API, config.api, and the maps on its
+page, petitions.pictures): counts per target, per country and per region, and its signing history
+by hour and by day. Only counts, and never one that tells of fewer than SMALL_COUNT signers: a
+region with three signers would nearly name them.
+
+Where the signatures come from follows one rule of statistical disclosure control, so that no
+small number can be worked out by subtraction either (areas_counted):
+- primary suppression: an area is given one by one only with SMALL_COUNT signatures or more.
+  Areas with fewer and areas with none are left out alike, so that neither an area's first
+  signer nor its lack of any shows;
+- secondary suppression: every total is exact (the petition's, which its page and history give,
+  and each country's given), so what its given parts leave over, total - sum(given), is known
+  to anyone. That rest must be none or at least SMALL_COUNT; while it is 1 to SMALL_COUNT - 1,
+  the smallest given part is held back too (left out like the others), and the rest grows by it.
+Countries are the parts of the petition's total (with the signers who gave no country in the
+rest), and a given country's regions the parts of its count (with its signers of no known
+region); a country held back gives no regions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,8 +39,20 @@ HOURLY_DAYS = 7
 class AreaCount:
     country: str
     region: str
-    # None when fewer than SMALL_COUNT signed from there.
-    count: int | None
+    count: int  # never under SMALL_COUNT
+
+
+@dataclass(frozen=True)
+class Areas:
+    """What may be told of where a petition's confirmed signatures come from."""
+
+    total: int  # every confirmed signature, as the daily history adds up to
+    countries: list[AreaCount]  # given one by one, largest first
+    regions: list[AreaCount]  # given one by one, largest first, only of given countries
+    # total - the given countries: none, or at least SMALL_COUNT.
+    countries_rest: int
+    # For each given country, its count - its given regions: none, or at least SMALL_COUNT.
+    regions_rest: dict[str, int]
 
 
 def _confirmed(petition: Petition) -> Q:
@@ -37,32 +64,68 @@ def count_shown(count: int) -> int | None:
     return count if count >= SMALL_COUNT else None
 
 
-def counts_by_country(*, petition: Petition) -> list[AreaCount]:
+def parts_given(*, total: int, parts: Mapping[str, int]) -> dict[str, int]:
+    """Which of `total`'s parts may be given exactly: those of SMALL_COUNT or more (primary
+    suppression), less the smallest of them while what the given ones leave of `total` is 1 to
+    SMALL_COUNT - 1 (secondary suppression), since anyone can work that rest out and it would
+    tell of so few signers. Smallest means fewest signatures, then the code, so that the same
+    counts always hold back the same part. A rest equal to `total` (nothing given) is `total`
+    itself, already told."""
+    given = {key: count for key, count in parts.items() if count >= SMALL_COUNT}
+    rest = total - sum(given.values())
+    while given and 0 < rest < SMALL_COUNT:
+        smallest = min(given, key=lambda key: (given[key], key))
+        rest += given.pop(smallest)
+    return given
+
+
+def areas_counted(*, petition: Petition) -> Areas:
+    """Where `petition`'s confirmed signatures come from, as open data may tell it (the rule is
+    the module's): one grouped scan."""
     rows = (
         Signature.objects.filter(_confirmed(petition))
-        .exclude(country="")
-        .values("country")
+        .values("country", "region")
         .annotate(n=Count("pk"))
-        .order_by("-n", "country")
+        .order_by()
     )
-    return [
-        AreaCount(country=str(row["country"]), region="", count=count_shown(row["n"]))
-        for row in rows
-    ]
+    total = 0
+    by_country: dict[str, int] = {}
+    by_region: dict[str, dict[str, int]] = {}
+    for row in rows:
+        country, region, n = str(row["country"] or ""), str(row["region"] or ""), int(row["n"])
+        total += n
+        if not country:
+            continue
+        by_country[country] = by_country.get(country, 0) + n
+        if region:
+            by_region.setdefault(country, {})[region] = n
+    countries = parts_given(total=total, parts=by_country)
+    regions: list[AreaCount] = []
+    regions_rest: dict[str, int] = {}
+    for country, count in countries.items():
+        given = parts_given(total=count, parts=by_region.get(country, {}))
+        regions += [
+            AreaCount(country=country, region=region, count=n) for region, n in given.items()
+        ]
+        regions_rest[country] = count - sum(given.values())
+    return Areas(
+        total=total,
+        countries=sorted(
+            (AreaCount(country=code, region="", count=n) for code, n in countries.items()),
+            key=lambda row: (-row.count, row.country),
+        ),
+        regions=sorted(regions, key=lambda row: (-row.count, row.country, row.region)),
+        countries_rest=total - sum(countries.values()),
+        regions_rest=regions_rest,
+    )
+
+
+def counts_by_country(*, petition: Petition) -> list[AreaCount]:
+    return areas_counted(petition=petition).countries
 
 
 def counts_by_region(*, petition: Petition) -> list[AreaCount]:
-    rows = (
-        Signature.objects.filter(_confirmed(petition))
-        .exclude(region="")
-        .values("country", "region")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "country", "region")
-    )
-    return [
-        AreaCount(country=str(row["country"]), region=row["region"], count=count_shown(row["n"]))
-        for row in rows
-    ]
+    return areas_counted(petition=petition).regions
 
 
 def counts_by_target(*, petition: Petition) -> list[routing.TargetCount]:

@@ -1,11 +1,12 @@
 """Where a petition's signatures come from, as pictures on its public page: signatures so far by
 day, and maps of the counts by country and by US state. The numbers are the open data's
-(petitions.open_data, as the public API gives them), so an area with fewer than SMALL_COUNT
-signers is "fewer than SMALL_COUNT" on the page exactly as in the API; the drawing is the
-bottom layer's (mechanisms.charts, mechanisms.maps).
+(petitions.open_data, as the public API gives them): an area is given one by one only as open
+data's rule allows (SMALL_COUNT signers or more, and never so that a smaller count could be
+worked out by subtraction), and all the others are counted together, on the page exactly as in
+the API; the drawing is the bottom layer's (mechanisms.charts, mechanisms.maps).
 
 The page is the hot read path: its copy is rendered once per PETITION_PAGE_CACHE_SECONDS, and the
-pictures' HTML (per language) and the three grouped scans behind it are kept in the cache for
+pictures' HTML (per language) and the two grouped scans behind it are kept in the cache for
 PICTURES_TTL_SECONDS across those renders, so a viral petition's signatures are scanned, and its
 maps drawn, at most that often."""
 
@@ -39,29 +40,33 @@ class Pictures:
 
 @dataclass(frozen=True)
 class _Numbers:
-    """What the cache keeps: counts only, already with small ones as None."""
+    """What the cache keeps: counts only, of the areas open data gives one by one, and the rest
+    of each map together."""
 
     daily: list[tuple[str, int]]
-    countries: dict[str, int | None]
-    us_states: dict[str, int | None]
+    countries: dict[str, int]
+    countries_rest: int
+    us_states: dict[str, int]
+    us_rest: int
 
 
 def _numbers(petition: Petition) -> _Numbers:
-    key = f"petitions:pictures:{petition.pk}"
+    key = f"petitions:pictures:v2:{petition.pk}"
     numbers = cache.get(key)
     if isinstance(numbers, _Numbers):
         return numbers
-    states: dict[str, int | None] = {}
-    for row in open_data.counts_by_region(petition=petition):
+    areas = open_data.areas_counted(petition=petition)
+    states: dict[str, int] = {}
+    for row in areas.regions:
         # Largest first: a region stored in two spellings keeps its larger count.
         if row.country == "US":
             states.setdefault(row.region.upper(), row.count)
     numbers = _Numbers(
         daily=open_data.history_daily(petition=petition),
-        countries={
-            row.country: row.count for row in open_data.counts_by_country(petition=petition)
-        },
+        countries={row.country: row.count for row in areas.countries},
+        countries_rest=areas.countries_rest,
         us_states=states,
+        us_rest=areas.regions_rest.get("US", 0),
     )
     cache.set(key, numbers, PICTURES_TTL_SECONDS)
     return numbers
@@ -73,7 +78,7 @@ def _country_name(code: str) -> str:
 
 def petition_pictures(*, petition: Petition) -> Pictures | None:
     """The pictures of `petition`'s confirmed signatures, in the active language; None before
-    the first (no empty chart). A map is left out when no signer gave a place it shows."""
+    the first (no empty chart). A map is left out when it would give no area one by one."""
     if not petition.signature_count:
         # Nothing counted yet: no scan, not even a cache lookup, for a new petition's page.
         return None
@@ -89,13 +94,19 @@ def petition_pictures(*, petition: Petition) -> Pictures | None:
             shapes=shapes_load("world"),
             counts=numbers.countries,
             small=small,
+            rest=numbers.countries_rest,
             name=_country_name,
         )
         if numbers.countries
         else None
     )
     us_states = (
-        choropleth_draw(shapes=shapes_load("us_states"), counts=numbers.us_states, small=small)
+        choropleth_draw(
+            shapes=shapes_load("us_states"),
+            counts=numbers.us_states,
+            small=small,
+            rest=numbers.us_rest,
+        )
         if numbers.us_states
         else None
     )
@@ -107,7 +118,7 @@ def petition_pictures_html(*, petition: Petition) -> SafeString:
     PICTURES_TTL_SECONDS old; empty before the first counted signature."""
     if not petition.signature_count:
         return SafeString("")
-    key = f"petitions:pictures-html:{petition.pk}:{get_language()}"
+    key = f"petitions:pictures-html:v2:{petition.pk}:{get_language()}"
     html = cache.get(key)
     if not isinstance(html, str):
         html = render_to_string(

@@ -42,14 +42,60 @@ def test_a_published_petition_reads_as_open_data_in_both_languages(client, publi
     assert data["title"] == {"en": "End Ring", "it": "Basta Ring"}
     assert data["signature_count"] == 7
     assert data["urls"]["page"].endswith("/en/p/end-ring/")
-    # Counts of areas with fewer than five signers are never exact.
-    assert {"country": "US", "region": "CA", "signatures": 6} in data["by_region"]
-    assert {"country": "IT", "region": "RM", "signatures": None} in data["by_region"]
-    assert {"country": "IT", "region": "", "signatures": None} in data["by_country"]
+    # No area under five signers is listed, and no count that would give one away: the total
+    # (7) less the United States (6) would be Italy's 1, so the United States is held back too.
+    assert data["by_country"] == [] and data["by_region"] == []
     # Names only as the page shows them; no email or postal code anywhere.
     text = answer.content.decode()
     assert "@example.net" not in text and "94612" not in text
     assert all(signer["name"].endswith(".") for signer in data["recent_signers"])
+
+
+def _sign(petition: Petition, n: int, *, country: str, region: str = "") -> None:
+    for _ in range(n):
+        SignatureFactory(petition=petition, confirmed=True, country=country, region=region)
+
+
+def test_a_regions_small_count_cannot_be_had_by_subtraction(client) -> None:
+    """The review's example: eight US signers, six in California and two in New York."""
+    petition = PetitionFactory(slug="eight")
+    _sign(petition, 6, country="US", region="CA")
+    _sign(petition, 2, country="US", region="NY")
+    _sign(petition, 9, country="FR")
+    data = client.get("/api/v1/petitions/eight/").json()
+    # The United States (8) less California (6) would be New York's 2: neither state is listed.
+    assert data["by_country"] == [
+        {"country": "FR", "region": "", "signatures": 9},
+        {"country": "US", "region": "", "signatures": 8},
+    ]
+    assert data["by_region"] == []
+    # Once three US signers of no known state are counted, what the listed state leaves (5) is
+    # no longer New York's alone, and California is listed.
+    _sign(petition, 3, country="US")
+    data = client.get("/api/v1/petitions/eight/", {"_": "again"}).json()
+    assert data["by_region"] == [{"country": "US", "region": "CA", "signatures": 6}]
+
+
+def test_a_countrys_small_count_cannot_be_had_from_the_total(client) -> None:
+    """The petition's total is exact (its history adds up to it), so it is a level of its own:
+    the total less the countries listed must not give a small country's count."""
+    petition = PetitionFactory(slug="total")
+    _sign(petition, 12, country="US", region="CA")
+    _sign(petition, 5, country="DE")
+    _sign(petition, 7, country="FR")
+    _sign(petition, 3, country="IT")
+    Petition.objects.filter(pk=petition.pk).update(signature_count=27)
+    data = client.get("/api/v1/petitions/total/").json()
+    history = client.get("/api/v1/petitions/total/history/").json()
+    total = sum(day["signatures"] for day in history["daily"])
+    assert total == data["signature_count"] == 27
+    # 27 - 12 - 7 - 5 would be Italy's 3: the smallest listed country, Germany, is held back.
+    assert data["by_country"] == [
+        {"country": "US", "region": "", "signatures": 12},
+        {"country": "FR", "region": "", "signatures": 7},
+    ]
+    assert total - sum(row["signatures"] for row in data["by_country"]) == 8
+    assert data["by_region"] == [{"country": "US", "region": "CA", "signatures": 12}]
 
 
 def test_history_and_count(client, published) -> None:

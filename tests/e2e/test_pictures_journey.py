@@ -1,7 +1,9 @@
 """A reader of a petition sees where its signatures come from: the chart of signatures so far and
 the maps by country and by US state, each picture named for screen readers and followed by
-"Show the numbers", whose table gives the same counts, small ones as "fewer than 5" (issue 20,
-item 4). On desktop and on a phone, with JavaScript (axe-core's audit) and without it."""
+"Show the numbers", whose table gives the same counts as the API: an area one by one only with 5
+signatures or more and when no smaller count falls out by subtraction, the others together as
+"Everywhere else" (issue 20, item 4). On desktop and on a phone, with JavaScript (axe-core's
+audit) and without it."""
 
 from __future__ import annotations
 
@@ -57,20 +59,23 @@ def test_a_reader_sees_where_signatures_come_from_and_reads_the_numbers(
         assert box and viewport and 0 < box["width"] <= viewport["width"]
         assert box["height"] > 100
     expect(states).to_have_accessible_name(
-        "Confirmed signatures by US state Signatures from 3 places; the most from California (12)."
+        "Confirmed signatures by US state 1 place shown one by one; the most signatures from"
+        " California (12)."
     )
-    # Pointing at an area tells its count; a small one is never exact.
+    # Pointing at an area tells its count. Oregon (2) looks like Texas (none); New York (6) too,
+    # or the United States (20) less California and New York would give Oregon's 2. Italy (3)
+    # and France (5) the same way, from the petition's total (28).
     expect(page.locator('#pictures-us-states [data-area="CA"] > title')).to_have_text(
         "California: 12 signatures"
     )
-    expect(page.locator('#pictures-us-states [data-area="OR"] > title')).to_have_text(
-        "Oregon: fewer than 5 signatures"
-    )
-    expect(page.locator('#pictures-world [data-area="IT"] > title')).to_have_text(
-        "Italy: fewer than 5 signatures"
-    )
+    hidden = [("us-states", "OR", "Oregon"), ("us-states", "NY", "New York")]
+    hidden += [("us-states", "TX", "Texas"), ("world", "IT", "Italy"), ("world", "FR", "France")]
+    for picture, code, name in hidden:
+        expect(page.locator(f'#pictures-{picture} [data-area="{code}"] > title')).to_have_text(
+            f"{name}: not shown one by one"
+        )
     # The legend says each shade in words.
-    expect(page.locator("#pictures-us-states .map-legend")).to_contain_text("Fewer than 5")
+    expect(page.locator("#pictures-us-states .map-legend")).to_contain_text("Not shown one by one")
 
     # The numbers, behind "Show the numbers", with or without JavaScript.
     states_table = page.locator("#pictures-us-states table")
@@ -82,15 +87,18 @@ def test_a_reader_sees_where_signatures_come_from_and_reads_the_numbers(
     expect(states_table).to_be_visible()
     expect(states_table.locator("caption")).to_have_text("Confirmed signatures by US state")
     rows = states_table.locator("tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_have_text("California12")
-    expect(rows.nth(1)).to_have_text("New York6")
-    expect(rows.nth(2)).to_have_text("Oregonfewer than 5")
+    expect(rows.nth(1)).to_have_text("Everywhere else, or not given8")
+    # Why, in one sentence under the table.
+    expect(page.locator("#pictures-us-states details")).to_contain_text(
+        "Places with fewer than 5 signatures look the same as places with none"
+    )
 
     world_table = page.locator("#pictures-world table")
     section.locator("summary", has_text="Show the numbers: Confirmed signatures by country").click()
     expect(world_table.locator("tbody tr")).to_have_text(
-        ["United States of America20", "France5", "Italyfewer than 5"]
+        ["United States of America20", "Everywhere else, or not given8"]
     )
     days_table = page.locator("#pictures-timeline table")
     section.locator("summary", has_text="Confirmed signatures so far, by day").click()

@@ -1,6 +1,7 @@
 """Maps and the running-total line drawn on the server (mechanisms.maps, mechanisms.charts):
-every shipped area is drawn, shaded by its band, and a count under the small-count threshold is
-never given exactly: not in a title, the legend or a table row."""
+every shipped area is drawn, shaded by its band; an area not given one by one looks like any
+other (none and a few alike), and a count under the small-count threshold is never given
+exactly: not in a title, the legend, a table row or the "everywhere else" row."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.contrib.staticfiles import finders
 
 from mechanisms.charts import cumulative_line, nice_ceiling
 from mechanisms.maps import (
-    FEW_SHADE,
+    FIRST_BAND_SHADE,
     NONE_SHADE,
     choropleth_draw,
     count_words,
@@ -52,33 +53,26 @@ def test_us_states_are_keyed_by_postal_code() -> None:
     assert all(re.fullmatch(r"[A-Z]{2}", code) for code in codes)
 
 
-def test_areas_are_shaded_by_band_and_small_counts_say_fewer_than() -> None:
+def test_areas_are_shaded_by_band_and_the_others_look_alike() -> None:
     drawn = choropleth_draw(
         shapes=shapes_load("us_states"),
-        counts={"CA": 1234, "NY": 12, "TX": None, "OR": 3, "VI": 7},
+        counts={"CA": 1234, "NY": 12, "OR": 3, "VI": 7},
         small=SMALL,
+        rest=9,
     )
     by_code = {area.code: area for area in drawn.areas}
     assert len(by_code) == len(shapes_load("us_states").areas)
-    assert by_code["CA"].shade == FEW_SHADE + 4  # 1,000 to 9,999
-    assert by_code["NY"].shade == FEW_SHADE + 2  # 10 to 99
-    assert by_code["TX"].shade == by_code["OR"].shade == FEW_SHADE
-    assert by_code["WA"].shade == NONE_SHADE
+    assert by_code["CA"].shade == FIRST_BAND_SHADE + 3  # 1,000 to 9,999
+    assert by_code["NY"].shade == FIRST_BAND_SHADE + 1  # 10 to 99
+    # An area with none, and one with a small count given by mistake, look alike.
+    assert by_code["WA"].shade == by_code["OR"].shade == NONE_SHADE
     assert by_code["CA"].title == "California: 1,234 signatures"
-    assert by_code["TX"].title == "Texas: fewer than 5 signatures"
-    # An exact small count given by mistake is still never shown exactly.
-    assert by_code["OR"].title == "Oregon: fewer than 5 signatures"
-    assert by_code["WA"].title == "Washington: no signatures"
+    assert by_code["OR"].title == "Oregon: not shown one by one"
+    assert by_code["WA"].title == "Washington: not shown one by one"
     rows = [(row.name, row.shown, row.on_map) for row in drawn.rows]
     # Largest first; an area without a shape (the Virgin Islands) is in the table all the same.
-    assert rows == [
-        ("California", "1,234", True),
-        ("New York", "12", True),
-        ("VI", "7", False),
-        ("Oregon", "fewer than 5", True),
-        ("Texas", "fewer than 5", True),
-    ]
-    assert all(row.count is None for row in drawn.rows if row.code in {"OR", "TX"})
+    assert rows == [("California", "1,234", True), ("New York", "12", True), ("VI", "7", False)]
+    assert (drawn.rest, drawn.rest_shown) == (9, "9")
 
 
 def test_small_counts_never_appear_as_numbers_anywhere() -> None:
@@ -86,28 +80,31 @@ def test_small_counts_never_appear_as_numbers_anywhere() -> None:
         shapes=shapes_load("world"),
         counts={"FR": 1, "IT": 2, "DE": 3, "ES": 4},
         small=SMALL,
+        rest=3,  # not what open data gives (none or 5 at least), and still no number
         name=lambda code: {"FR": "France", "IT": "Italy"}.get(code, ""),
     )
-    words = [area.title for area in drawn.areas]
+    words = [area.title for area in drawn.areas] + [drawn.rest_shown]
     words += [row.shown for row in drawn.rows] + [entry.label for entry in drawn.legend]
     assert not any(re.search(r"(?<![\d,])[1-4](?![\d,])", text) for text in words)
-    assert {row.shown for row in drawn.rows} == {"fewer than 5"}
-    assert "France: fewer than 5 signatures" in words
+    assert drawn.rows == []
+    assert drawn.rest_shown == "fewer than 5"
+    assert "France: not shown one by one" in words
     # Names come from `name`, and from the shapes where it gives none.
-    assert {row.name for row in drawn.rows} == {"France", "Italy", "Germany", "Spain"}
+    titles = {area.code: area.title for area in drawn.areas}
+    assert titles["DE"] == "Germany: not shown one by one"
 
 
 def test_legend_says_every_band_in_words() -> None:
     drawn = choropleth_draw(shapes=shapes_load("world"), counts={"FR": 50}, small=SMALL)
     assert [(entry.shade, entry.label) for entry in drawn.legend] == [
-        (0, "None"),
-        (1, "Fewer than 5"),
+        (0, "Not shown one by one"),
         (2, "5 to 9"),
         (3, "10 to 99"),
         (4, "100 to 999"),
         (5, "1,000 to 9,999"),
         (6, "10,000 or more"),
     ]
+    assert (drawn.rest, drawn.rest_shown) == (0, "0")
 
 
 def test_count_words() -> None:

@@ -1,7 +1,8 @@
 """Where a petition's signatures come from, on its public page (petitions.pictures): a chart of
 signatures so far and maps by country and by US state, each with a table of the same numbers as
-the public API, small counts as "fewer than 5" everywhere, and the grouped scans behind them
-kept across renders of the page."""
+the public API: an area given one by one only with 5 signatures or more and only when no smaller
+count could be worked out by subtraction (petitions.open_data), the others alike and counted
+together, and the grouped scans behind them kept across renders of the page."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def _section(html: str, id: str) -> str:
 def _table(section: str) -> list[tuple[str, ...]]:
     body = re.search(r"<tbody>(.*?)</tbody>", section, re.S)
     assert body
-    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)
     return [
         tuple(
             re.sub(r"<[^>]+>", "", cell).strip()
@@ -110,41 +111,52 @@ def test_the_maps_shade_every_area_and_title_it(client, signed) -> None:
     )
     assert 'data-area="US"><title>United States of America: 14 signatures</title>' in world
     assert '<g class="map-shade-3" data-area="US">' in world  # 10 to 99
-    assert 'data-area="FR"><title>France: 6 signatures</title>' in world
-    assert 'data-area="IT"><title>Italy: fewer than 5 signatures</title>' in world
-    assert 'data-area="DE"><title>Germany: no signatures</title>' in world
-    assert 'data-area="ES"><title>Spain: no signatures</title>' in world
+    # Italy (1) and Germany (none, a pending signature) look alike; France (6) is held back, or
+    # the total (21) less the United States (14) and France would give Italy's 1.
+    for code, country in [("FR", "France"), ("IT", "Italy"), ("DE", "Germany"), ("ES", "Spain")]:
+        assert (
+            f'<g class="map-shade-0" data-area="{code}"><title>{country}: not shown one by one'
+            "</title>"
+        ) in world
     assert 'data-area="CA"><title>California: 7 signatures</title>' in states
-    assert 'data-area="OR"><title>Oregon: fewer than 5 signatures</title>' in states
-    assert "Signatures from 3 places; the most from California (7)." in states
-    # The legend says each shade in words, "fewer than 5" among them.
-    assert "Fewer than 5</li>" in states and "10 to 99</li>" in states
+    # New York (5) is held back, or the United States (14) less California and New York would
+    # give Oregon's 2.
+    for code, state in [("NY", "New York"), ("OR", "Oregon"), ("TX", "Texas")]:
+        assert (
+            f'<g class="map-shade-0" data-area="{code}"><title>{state}: not shown one by one'
+            "</title>"
+        ) in states
+    assert "1 place shown one by one; the most signatures from California (7)." in states
+    # The legend says each shade in words; none and a few are one shade.
+    assert "Not shown one by one</li>" in states and "5 to 9</li>" in states
+    assert "Fewer than 5" not in states and "None</li>" not in states
 
 
 def test_the_tables_give_the_same_numbers_as_the_api(client, signed) -> None:
     html = client.get(signed.get_absolute_url()).content.decode()
     api = client.get("/api/v1/petitions/end-ring/").json()
     countries = _table(_section(html, "pictures-world"))
-    assert countries == [
-        ("United States of America", "14"),
-        ("France", "6"),
-        ("Italy", "fewer than 5"),
-    ]
+    # Two levels of subtraction, the same on the page and in the API: the total (21) less the
+    # countries given, and the United States (14) less the states given, each leave 7.
+    assert countries == [("United States of America", "14"), ("Everywhere else, or not given", "7")]
     by_country = {row["country"]: row["signatures"] for row in api["by_country"]}
-    assert by_country == {"US": 14, "FR": 6, "IT": None}
+    assert by_country == {"US": 14}
+    assert api["signature_count"] - sum(by_country.values()) == 7
     states = _table(_section(html, "pictures-us-states"))
-    assert states == [("California", "7"), ("New York", "5"), ("Oregon", "fewer than 5")]
+    assert states == [("California", "7"), ("Everywhere else, or not given", "7")]
     by_region = {row["region"]: row["signatures"] for row in api["by_region"]}
-    assert by_region == {"CA": 7, "NY": 5, "OR": None}
+    assert by_region == {"CA": 7}
 
 
 def test_small_counts_appear_nowhere_on_the_page_exactly(client, signed) -> None:
     html = client.get(signed.get_absolute_url()).content.decode()
     pictures = html[html.index('id="pictures"') :]
     pictures = pictures[: pictures.index("</section>")]
-    # Oregon (2) and Italy (1) are only ever "fewer than 5".
-    assert not re.search(r"(Oregon|Italy)\D{0,40}\b[1-4]\b", pictures)
-    assert pictures.count("fewer than 5") >= 4  # two titles, two table rows
+    # Oregon (2) and Italy (1), nor New York (5) and France (6) that would give them away, are
+    # given anywhere: not in a title, nor in a table row.
+    assert not re.search(r"(Oregon|Italy|New York|France)\W{0,40}\d", pictures)
+    assert "Oregon</th>" not in pictures and "Italy</th>" not in pictures
+    assert pictures.count("not shown one by one") >= 2 * 50  # every other state and country
 
 
 def test_the_timeline_counts_confirmed_signatures_day_by_day(client, signed) -> None:
@@ -177,9 +189,12 @@ def test_the_pictures_need_no_inline_style_or_script(client, signed) -> None:
 
 
 def test_country_names_follow_the_page_language(client, signed) -> None:
+    # Four signers who gave no country make the rest 5 (Italy's 1 and theirs): France is given.
+    _sign(signed, 4, country="")
     html = client.get(f"/it/p/{signed.slug}/").content.decode()
     world = _section(html, "pictures-world")
     assert ("Francia", "6") in _table(world)
+    assert _table(world)[-1][1] == "5"  # everywhere else, together
 
 
 def test_the_grouped_scans_are_kept_across_renders(client, signed) -> None:
@@ -195,19 +210,20 @@ def test_the_grouped_scans_are_kept_across_renders(client, signed) -> None:
     drawn.assert_not_called()
     again = {q["sql"] for q in second.captured_queries}
     only_first = [q["sql"] for q in first.captured_queries if q["sql"] not in again]
-    # Countries, regions and days, scanned once; the rest of the page reads what it read.
-    assert len(only_first) == 3
+    # Places (countries and regions together) and days, scanned once; the rest of the page
+    # reads what it read.
+    assert len(only_first) == 2
     assert all("GROUP BY" in sql and '"petitions_signature"' in sql for sql in only_first)
-    assert len(second.captured_queries) == len(first.captured_queries) - 3
+    assert len(second.captured_queries) == len(first.captured_queries) - 2
 
 
 def test_signatures_show_once_the_kept_numbers_expire(client, signed) -> None:
     url = signed.get_absolute_url()
     client.get(url)
-    _sign(signed, 5, country="DE")
+    _sign(signed, 9, country="DE")
     # Kept: the new country is not drawn yet (the pictures show a trend, PICTURES_TTL_SECONDS old).
-    assert "Germany: no signatures" in client.get(url).content.decode()
+    assert "Germany: not shown one by one" in client.get(url).content.decode()
     cache.delete_many(
-        [f"petitions:pictures:{signed.pk}", f"petitions:pictures-html:{signed.pk}:en"]
+        [f"petitions:pictures:v2:{signed.pk}", f"petitions:pictures-html:v2:{signed.pk}:en"]
     )
-    assert "Germany: 5 signatures" in client.get(url).content.decode()
+    assert "Germany: 9 signatures" in client.get(url).content.decode()
