@@ -684,6 +684,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The same, then a filter on every handler that redacts the secrets of our URLs (confirmation
+# and answer links...) from what is logged (mechanisms.log_redaction).
+LOGGING_CONFIG = "mechanisms.log_redaction.logging_configure"
 
 
 # --- API (config/api) -------------------------------------------------------------------------
