@@ -64,7 +64,10 @@ threads = _whole("GUNICORN_THREADS", 12)
 keepalive = _whole("GUNICORN_KEEPALIVE", 5)
 # A worker silent this long is killed and replaced.
 timeout = _whole("GUNICORN_TIMEOUT", 30)
-# No access log: Cosign stores no client address, and confirmation links carry tokens.
+# No access log: Cosign stores no client address, and secret links (confirmation, answer,
+# unsubscribe, "your signatures"...) carry their tokens in the path. Turned on (--access-logfile),
+# its lines pass through the filter Django puts on every handler (mechanisms.log_redaction), which
+# blanks those tokens; the address (%(h)s) is for the format to leave out.
 accesslog = None
 
 

@@ -426,6 +426,9 @@ ANYMAIL = {
     "MANDRILL_WEBHOOK_URL": env_str("MANDRILL_WEBHOOK_URL", "") or None,
 }
 BOUNCE_WEBHOOK_MAX_BYTES = env_int("BOUNCE_WEBHOOK_MAX_BYTES", 1_000_000, minimum=1)
+# A Mailgun webhook signed further than this from now is refused, and each signing token is
+# remembered in Redis a little over twice as long, so a captured request cannot be replayed.
+MAILGUN_WEBHOOK_MAX_AGE_SECONDS = env_int("MAILGUN_WEBHOOK_MAX_AGE_SECONDS", 900, minimum=1)
 BOUNCE_MAILBOX_URL = env_str("BOUNCE_MAILBOX_URL", "")
 if BOUNCE_MAILBOX_URL and not re.match(r"imaps?://[^/]", BOUNCE_MAILBOX_URL):
     raise ImproperlyConfigured(
@@ -684,6 +687,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# The same, then a filter on every handler that redacts the secrets of our URLs (confirmation
+# and answer links...) from what is logged (mechanisms.log_redaction).
+LOGGING_CONFIG = "mechanisms.log_redaction.logging_configure"
 
 
 # --- API (config/api) -------------------------------------------------------------------------
