@@ -428,7 +428,9 @@ ANYMAIL = {
 BOUNCE_WEBHOOK_MAX_BYTES = env_int("BOUNCE_WEBHOOK_MAX_BYTES", 1_000_000, minimum=1)
 # A Mailgun webhook signed further than this from now is refused, and each signing token is
 # remembered in Redis a little over twice as long, so a captured request cannot be replayed.
-MAILGUN_WEBHOOK_MAX_AGE_SECONDS = env_int("MAILGUN_WEBHOOK_MAX_AGE_SECONDS", 900, minimum=1)
+# Eight hours: Mailgun retries a webhook we failed to answer for up to eight hours, and the
+# remembered tokens (not the window) are what stop a replay.
+MAILGUN_WEBHOOK_MAX_AGE_SECONDS = env_int("MAILGUN_WEBHOOK_MAX_AGE_SECONDS", 28_800, minimum=1)
 BOUNCE_MAILBOX_URL = env_str("BOUNCE_MAILBOX_URL", "")
 if BOUNCE_MAILBOX_URL and not re.match(r"imaps?://[^/]", BOUNCE_MAILBOX_URL):
     raise ImproperlyConfigured(
