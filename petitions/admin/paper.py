@@ -152,8 +152,10 @@ class PaperBatchAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     ngettext(
-                        "%(batch)s: %(rows)d paper signature counted.",
-                        "%(batch)s: %(rows)d paper signatures counted.",
+                        "%(batch)s: %(rows)d paper line finished; the counter counts it "
+                        "within a minute.",
+                        "%(batch)s: %(rows)d paper lines finished; the counter counts them "
+                        "within a minute.",
                         rows,
                     )
                     % {"batch": batch, "rows": rows},
