@@ -557,3 +557,19 @@ def test_the_command_refuses_a_bad_file_and_skipping_rows(staff, tmp_path, capsy
             "--skip-bad-rows",
         )
     assert not PaperSignature.objects.exists()
+
+
+def test_the_admin_refuses_an_email_twice_in_a_batch_only(staff) -> None:
+    from petitions.admin.paper import PaperSignatureForm
+
+    petition = PetitionFactory()
+    first, second = _batch(petition, staff), _batch(petition, staff)
+    paper.paper_row_add(batch=first, row=_row(1, email="anna@example.it"))
+    data = {"sheet": 1, "line": 2, "name": "Anna", "postal_code": "", "country": ""}
+    data |= {"email": "ANNA@example.it"}
+    same = PaperSignatureForm(data=data)
+    same.parent_batch = first  # type: ignore[attr-defined]
+    assert same.errors["email"] == ["This email is already on another line of this batch."]
+    other = PaperSignatureForm(data=data)
+    other.parent_batch = second  # type: ignore[attr-defined]
+    assert other.is_valid(), other.errors
