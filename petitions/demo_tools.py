@@ -16,6 +16,7 @@ from accounts.models import Organization, User
 from petitions.demo_signatures import DEMO_PETITION
 from petitions.demo_workspace import MEMBER_EMAIL, SIGNERS, WORKSPACE_ORGANIZATION
 from petitions.models import PaperBatch, Petition, Question, QuestionKind, Threshold
+from petitions.services.counting import paper_batches_tally
 from petitions.services.paper import PaperRow, paper_batch_create, paper_batch_finish, paper_row_add
 from petitions.services.questions import question_key_new, question_set_publish
 from petitions.services.thresholds import thresholds_reach
@@ -104,4 +105,6 @@ def _paper(petition: Petition) -> int:
             ),
         )
     paper_batch_finish(batch=batch, user=user)
+    # The counter brings finished batches in; the demo does not wait for its next tick.
+    paper_batches_tally()
     return len(lines)

@@ -171,7 +171,7 @@ def _paper_rows(petition_id: int, chunk_size: int) -> Iterator[list[object]]:
     )
     for row in rows:
         if row.duplicate:
-            status = gettext("On paper, not counted: also signed online")
+            status = gettext("On paper, not counted: counted online or on an earlier sheet")
         elif row.batch.counted_at:
             status = gettext("On paper, counted")
         else:

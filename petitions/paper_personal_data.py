@@ -27,7 +27,7 @@ def _record(row: PaperSignature) -> PersonalRecord:
         shown_as=_("Not listed publicly"),
         status=_("Signed on paper, counted")
         if counted and not row.duplicate
-        else _("Signed on paper, not counted: you also signed online")
+        else _("Signed on paper, counted once: online or on another sheet")
         if row.duplicate
         else _("Signed on paper, being typed in"),
         signed_at=row.created_at,
@@ -43,7 +43,7 @@ def _record(row: PaperSignature) -> PersonalRecord:
             "line": row.line,
             "typed_at": iso_or_none(row.created_at),
             "counted_at": iso_or_none(row.batch.counted_at),
-            "also_signed_online": row.duplicate,
+            "counted_elsewhere": row.duplicate,
         },
     )
 

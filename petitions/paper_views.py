@@ -241,7 +241,11 @@ def batch_finish(request: HttpRequest, organization: str, slug: str, pk: int) ->
         return _batch_page(request, found, batch, problems=[str(error)], status=400)
     messages.success(
         request,
-        _("The batch is counted: %(rows)d paper signatures.") % {"rows": rows},
+        _(
+            "The batch is finished: its %(rows)d lines join the count within a minute. "
+            "Anyone who also signed online, or is on another sheet, is counted once."
+        )
+        % {"rows": rows},
     )
     return redirect("paper:petition", organization=found.slug, slug=petition.slug)
 
@@ -272,7 +276,10 @@ def batch_import(request: HttpRequest, organization: str, slug: str) -> HttpResp
         return _page(request, found, petition, csv_form=form, problems=problems, status=400)
     messages.success(
         request,
-        _("Imported and counted %(rows)d paper signatures (%(duplicates)d also signed online).")
-        % {"rows": result.created, "duplicates": result.duplicates},
+        _(
+            "Imported %(rows)d lines as a finished batch: they join the count within a minute. "
+            "Anyone who also signed online, or is on another sheet, is counted once."
+        )
+        % {"rows": result.created},
     )
     return redirect("paper:petition", organization=found.slug, slug=petition.slug)

@@ -51,9 +51,11 @@ def constituents(*, petition_id: int, target: Target) -> QuerySet[Signature]:
 
 def paper_constituents(*, petition_id: int, target: Target) -> QuerySet[PaperSignature]:
     """The counted paper signatures of a petition that this target receives: placed by postal
-    code like online ones, less those of people who also signed online (delivered once, online)."""
+    code like online ones, less those of people counted elsewhere (online or on an earlier
+    sheet). Only batches the counter has brought in (`tallied`), as for the paper count, so a
+    target's count moves with it and not at the moment an editor finishes a batch."""
     return PaperSignature.objects.filter(
-        petition_id=petition_id, batch__counted_at__isnull=False, duplicate=False
+        petition_id=petition_id, batch__tallied=True, duplicate=False
     ).filter(_constituency(target))
 
 
@@ -109,9 +111,7 @@ def _target_counts(*, petition: Petition, targets: list[Target]) -> dict[int, in
         .annotate(n=Count("pk"))
         .order_by()
         .union(
-            PaperSignature.objects.filter(
-                petition=petition, batch__counted_at__isnull=False, duplicate=False
-            )
+            PaperSignature.objects.filter(petition=petition, batch__tallied=True, duplicate=False)
             .values("country", "region", "locality")
             .annotate(n=Count("pk"))
             .order_by(),

@@ -28,16 +28,14 @@ class PaperSignatureForm(forms.ModelForm):
         batch: PaperBatch | None = getattr(self, "parent_batch", None)
         email = data.get("email") or ""
         if batch is not None and email:
+            # Per batch, as the constraint: on other batches the counter counts them once.
             twins = PaperSignature.objects.filter(
-                petition_id=batch.petition_id,
+                batch_id=batch.pk,
                 canonical_email=email_canonicalize(email),
                 anonymized_at=None,
             ).exclude(pk=self.instance.pk)
             if twins.exists():
-                self.add_error(
-                    "email",
-                    _("Someone with this email is already on a paper sheet of this petition."),
-                )
+                self.add_error("email", _("This email is already on another line of this batch."))
         return data
 
 
@@ -152,8 +150,10 @@ class PaperBatchAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     ngettext(
-                        "%(batch)s: %(rows)d paper signature counted.",
-                        "%(batch)s: %(rows)d paper signatures counted.",
+                        "%(batch)s: %(rows)d paper line finished; the counter counts it "
+                        "within a minute.",
+                        "%(batch)s: %(rows)d paper lines finished; the counter counts them "
+                        "within a minute.",
                         rows,
                     )
                     % {"batch": batch, "rows": rows},

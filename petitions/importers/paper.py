@@ -30,8 +30,6 @@ from mechanisms.csv_import import (
     rows_bulk_save,
 )
 from petitions.models import PaperBatch, PaperSignature, Petition
-from petitions.services.campaigns import petition_milestones_record
-from petitions.services.counting import paper_counts_update
 from petitions.services.paper import BATCH_MAX_ROWS, SHEET_LINES, PaperRow, paper_row_model
 
 PAPER_COLUMNS = ("sheet", "line", "name", "postal_code", "country", "email")
@@ -40,7 +38,6 @@ PAPER_COLUMNS = ("sheet", "line", "name", "postal_code", "country", "email")
 @dataclass
 class PaperImportResult(ImportResult):
     batch: PaperBatch | None = None
-    duplicates: int = 0
 
 
 def _number(value: str, *, column: str, reasons: list[str], default: int | None = None) -> int:
@@ -55,11 +52,8 @@ def _number(value: str, *, column: str, reasons: list[str], default: int | None 
 def paper_rows_check(
     table: CsvTable, *, petition: Petition, progress: Progress | None = None
 ) -> Checked[PaperRow]:
-    on_paper = set(
-        PaperSignature.objects.filter(petition=petition, anonymized_at=None)
-        .exclude(canonical_email="")
-        .values_list("canonical_email", flat=True)
-    )
+    # Emails are checked within the file only: the file is one batch, and an email on another
+    # sponsor's batch must not be revealed (the counter counts the person once).
     lines: dict[tuple[int, int], int] = {}
     emails: dict[str, int] = {}
 
@@ -93,8 +87,6 @@ def paper_rows_check(
                     _("duplicate of line %(line)d (same sheet and line)") % {"line": first}
                 )
         if canonical:
-            if canonical in on_paper:
-                reasons.append(_("someone with this email is already on a paper sheet"))
             first = emails.setdefault(canonical, row.line)
             if first != row.line:
                 reasons.append(_("duplicate of line %(line)d (same email)") % {"line": first})
@@ -157,20 +149,18 @@ def paper_signatures_import(
             progress=progress,
             total=len(rows),
         )
-        paper_counts_update(petition_ids=[petition.pk])
         result.batch = batch
-        result.duplicates = batch.rows.filter(duplicate=True).count()
+        # The batched counter brings the batch into the count (paper_batches_tally), as it
+        # does a typed one: nothing here says which lines were counted elsewhere.
         audit_log(
             user=entered_by,
             objects=[batch],
             message=ngettext(
-                "Imported and counted %(rows)d paper signature from a CSV file "
-                "(%(duplicates)d also signed online).",
-                "Imported and counted %(rows)d paper signatures from a CSV file "
-                "(%(duplicates)d also signed online).",
+                "Imported %(rows)d paper line from a CSV file as a finished batch.",
+                "Imported %(rows)d paper lines from a CSV file as a finished batch.",
                 len(rows),
             )
-            % {"rows": len(rows), "duplicates": result.duplicates},
+            % {"rows": len(rows)},
         )
 
     result = csv_import(
@@ -180,6 +170,4 @@ def paper_signatures_import(
         rows_save=save,
         result_type=PaperImportResult,
     )
-    if result.batch is not None:
-        petition_milestones_record(petition_ids=[petition.pk])
     return result

@@ -47,11 +47,23 @@ class PaperBatch(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Set when the batch is finished: only then do its rows join the count.
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True, editable=False)
+    # Set by the batched counter once a finished batch is in the paper count. Finishing does not
+    # count at once, so a sponsor's editor who finishes a one-line batch cannot read at that
+    # moment whether the line changed the count (petitions.services.counting).
+    tallied = models.BooleanField(_("in the count"), default=False, editable=False)
 
     class Meta:
         ordering = ("-created_at",)
         verbose_name = _("paper batch")
         verbose_name_plural = _("paper batches")
+        indexes: ClassVar = [
+            # The counter looks for finished batches not yet in the count every few seconds.
+            models.Index(
+                fields=("petition",),
+                condition=Q(counted_at__isnull=False, tallied=False),
+                name="petitions_paper_to_tally",
+            ),
+        ]
 
     def __str__(self) -> str:
         label = self.sheet_reference or _("Paper batch")
@@ -64,7 +76,7 @@ class PaperSignature(models.Model):
     count them once when they also signed online)."""
 
     batch = models.ForeignKey(PaperBatch, on_delete=models.CASCADE, related_name="rows")
-    # The batch's petition, here too, for the one-per-person constraint and the counts.
+    # The batch's petition, here too, for the counts.
     petition = models.ForeignKey(
         Petition, on_delete=models.PROTECT, related_name="paper_signatures"
     )
@@ -80,9 +92,10 @@ class PaperSignature(models.Model):
     # Resolved from the postal code when the row is saved, as an online signer's on confirming.
     region = models.CharField(_("region"), max_length=20, blank=True, editable=False)
     locality = models.CharField(_("locality"), max_length=100, blank=True, editable=False)
-    # The same person signed online (confirmed, by canonical email): recorded, not counted.
-    # Kept by the counter and the recount (petitions.services.paper.paper_counts_update).
-    duplicate = models.BooleanField(_("also signed online"), default=False, editable=False)
+    # The same person is counted elsewhere (signed online, confirmed, or on an earlier counted
+    # paper line, by canonical email): recorded, not counted. Kept by the counter and the
+    # recount (petitions.services.counting.paper_counts_update); shown to staff only.
+    duplicate = models.BooleanField(_("counted elsewhere"), default=False, editable=False)
     created_at = models.DateTimeField(_("typed at"), default=timezone.now, editable=False)
     anonymized_at = models.DateTimeField(_("anonymized at"), null=True, blank=True, editable=False)
 
@@ -94,11 +107,13 @@ class PaperSignature(models.Model):
             models.UniqueConstraint(
                 fields=("batch", "sheet", "line"), name="petitions_paper_one_per_line"
             ),
-            # One person on paper once per petition, when an email says who they are.
+            # One person once per batch, when an email says who they are. Not per petition: a
+            # refusal would tell one sponsor what is on another's sheets. Across batches the
+            # counter counts a person once (the earliest counted line).
             models.UniqueConstraint(
-                fields=("petition", "canonical_email"),
+                fields=("batch", "canonical_email"),
                 condition=Q(anonymized_at__isnull=True) & ~Q(canonical_email=""),
-                name="petitions_paper_one_per_person",
+                name="petitions_paper_one_per_person_per_batch",
             ),
             models.CheckConstraint(condition=Q(line__gt=0), name="petitions_paper_line_positive"),
             models.CheckConstraint(condition=Q(sheet__gt=0), name="petitions_paper_sheet_positive"),

@@ -19,7 +19,7 @@ from mechanisms.outbox import Recipient
 from petitions import emails, webhook_events
 from petitions.drafting.models import Review
 from petitions.models import Petition, PetitionMilestone, PetitionUpdate, Signature
-from petitions.services.counting import petition_counts_update
+from petitions.services.counting import paper_batches_tally, petition_counts_update
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +78,9 @@ def petition_counts_and_milestones_update() -> dict[int, int]:
     """The counter's run: add newly confirmed signatures to their petitions' counts, then record
     the goals the new counts reached. Returns the increments."""
     added = petition_counts_update()
-    if added:
-        petition_milestones_record(petition_ids=added)
+    tallied = paper_batches_tally()
+    if added or tallied:
+        petition_milestones_record(petition_ids=sorted(set(added) | set(tallied)))
     return added
 
 

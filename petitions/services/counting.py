@@ -9,10 +9,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 
-from petitions.models import PaperSignature, Petition, Signature
+from petitions.models import PaperBatch, PaperSignature, Petition, Signature
 from petitions.services.thresholds import thresholds_reach
 
 logger = logging.getLogger(__name__)
@@ -118,9 +118,12 @@ def petitions_recount_all() -> int:
 
 
 def paper_counts_update(*, petition_ids: Collection[int]) -> None:
-    """Mark each paper signature whose person signed online (confirmed, not held) as a
-    duplicate, and set the petitions' paper counts from their counted batches. Rows already
-    anonymized keep their mark: they have no email left to compare."""
+    """Mark each paper signature whose person is counted elsewhere as a duplicate, and set the
+    petitions' paper counts from their batches in the count (`tallied`). A person (by
+    canonical email) counts once: online when they signed online (confirmed, not held),
+    otherwise on their earliest counted paper line (by the batch's finish time, then the
+    line's id), whichever sponsor's batch it is on. Rows already anonymized keep their mark:
+    they have no email left to compare."""
     for petition_id in sorted(set(petition_ids)):
         online = Signature.objects.filter(
             petition_id=petition_id,
@@ -128,19 +131,53 @@ def paper_counts_update(*, petition_ids: Collection[int]) -> None:
             status=Signature.Status.CONFIRMED,
             held=False,
         )
+        # A line of a batch in the count, finished before this one (rows of batches still
+        # being typed compare with nothing: their counted_at is NULL).
+        earlier_on_paper = PaperSignature.objects.filter(
+            petition_id=petition_id,
+            canonical_email=OuterRef("canonical_email"),
+            anonymized_at__isnull=True,
+            batch__tallied=True,
+        ).filter(
+            Q(batch__counted_at__lt=OuterRef("batch__counted_at"))
+            | Q(batch__counted_at=OuterRef("batch__counted_at"), pk__lt=OuterRef("pk"))
+        )
+        elsewhere = Exists(online) | Exists(earlier_on_paper)
         with_emails = PaperSignature.objects.filter(
             petition_id=petition_id, anonymized_at__isnull=True
         ).exclude(canonical_email="")
         # Only the marks that change are written: the counter runs this every few seconds
         # while a petition with thousands of paper emails takes signatures.
-        with_emails.filter(duplicate=False).filter(Exists(online)).update(duplicate=True)
-        with_emails.filter(duplicate=True).exclude(Exists(online)).update(duplicate=False)
+        with_emails.filter(duplicate=False).filter(elsewhere).update(duplicate=True)
+        with_emails.filter(duplicate=True).exclude(elsewhere).update(duplicate=False)
         counted = PaperSignature.objects.filter(
-            petition_id=petition_id, batch__counted_at__isnull=False, duplicate=False
+            petition_id=petition_id, batch__tallied=True, duplicate=False
         ).count()
         Petition.objects.filter(pk=petition_id).update(paper_count=counted)
     # Paper sheets count toward response thresholds as online signatures do.
     thresholds_reach(petition_ids=petition_ids)
+
+
+def paper_batches_tally() -> list[int]:
+    """For the batched counter: bring finished batches into their petitions' paper counts.
+    Finishing a batch only closes it; the count moves here, a few seconds later and together
+    with every other batch finished meanwhile, so the moment of finishing tells the editor
+    nothing about their own lines. Returns the petitions whose paper counts were updated.
+
+    Batches are claimed FOR UPDATE SKIP LOCKED and marked in the same transaction, so two
+    counters never tally one batch twice (and a second tally would change nothing anyway)."""
+    with transaction.atomic():
+        claimed = list(
+            PaperBatch.objects.filter(counted_at__isnull=False, tallied=False)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "petition_id")
+        )
+        if not claimed:
+            return []
+        petition_ids = sorted({petition_id for _, petition_id in claimed})
+        PaperBatch.objects.filter(pk__in=[pk for pk, _ in claimed]).update(tallied=True)
+        paper_counts_update(petition_ids=petition_ids)
+    return petition_ids
 
 
 def paper_counts_after_signing(*, petition_ids: Collection[int]) -> None:

@@ -1,12 +1,18 @@
 """Paper signatures: batches typed row by row, finished (counted), and the paper count.
 
-A paper signature that gives an email is matched by canonical email against the petition's
-confirmed online signatures. Whichever came first, the online one is the one counted and the
-paper one is kept but marked `duplicate`: the online signer confirmed their address, chose how
-their name is shown, and can withdraw it themselves, which a line on paper cannot do. So the
-pair counts once whichever order they arrive in. Online signing never looks at paper rows (the
-hot path stays one INSERT); the batch's finish, the batched counter (for petitions with new
-confirmed signatures) and the nightly recount set the `duplicate` flags and the paper count.
+A person counts once. A paper line that gives an email is matched by canonical email against
+the petition's confirmed online signatures and against the other sponsors' (and staff's)
+counted paper lines: the online signature wins (the signer confirmed their address, chose how
+their name is shown and can withdraw it, which a line on paper cannot do), otherwise the
+earliest counted paper line does. The others are kept but marked `duplicate`.
+
+Organizations never learn which of their lines those are: the same email on another
+sponsor's sheet is accepted like any other line (only a repeat within one batch, which the
+typist typed twice, is refused), and the workspace shows batch totals, never a line's mark.
+Finishing a batch only closes it; the batched counter brings it into the count
+(`paper_batches_tally`), so the moment of finishing tells nothing either. Online signing never
+looks at paper rows (the hot path stays one INSERT); the counter and the nightly recount set
+the `duplicate` flags and the paper count.
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,8 +32,6 @@ from mechanisms.addresses import email_canonicalize
 from mechanisms.audit import audit_log
 from petitions.jurisdiction import postal_code_normalize, postal_code_resolve
 from petitions.models import PaperBatch, PaperSignature, Petition
-from petitions.services.campaigns import petition_milestones_record
-from petitions.services.counting import paper_counts_update
 
 # The numbered lines on one printed sheet; typing goes on to the next sheet after the last.
 SHEET_LINES = 20
@@ -126,8 +129,10 @@ def _open_batch_locked(batch: PaperBatch) -> PaperBatch:
 
 def paper_row_add(*, batch: PaperBatch, row: PaperRow) -> PaperSignature:
     """Save one typed line of a batch still being typed. Raises ValidationError (by field) for
-    a bad line, a line typed twice or a person already on paper for this petition, and
-    PaperRefused for a counted or full batch; nothing is saved then."""
+    a bad line, or a line or an email typed twice in this batch, and PaperRefused for a
+    counted or full batch; nothing is saved then. An email on another batch is accepted
+    silently: refusing it would reveal another sponsor's sheets (the counter counts the
+    person once)."""
     problems = paper_row_problems(petition=batch.petition, row=row)
     if problems:
         raise ValidationError(problems)
@@ -152,7 +157,19 @@ def _row_conflict(*, batch: PaperBatch, row: PaperRow) -> dict[str, str]:
             "line": _("Line %(line)d of sheet %(sheet)d is already typed.")
             % {"line": row.line, "sheet": row.sheet}
         }
-    return {"email": _("Someone with this email is already on a paper sheet of this petition.")}
+    # Only this batch's own lines can clash (the constraint is per batch), so naming the line
+    # tells the typist nothing they did not type themselves.
+    earlier = (
+        batch.rows.filter(canonical_email=email_canonicalize(row.email), anonymized_at=None)
+        .values_list("sheet", "line")
+        .first()
+    )
+    if earlier is None:  # taken back meanwhile: typing it again will do
+        return {"email": _("This line could not be saved; please save it again.")}
+    return {
+        "email": _("This email is already on line %(line)d of sheet %(sheet)d of this batch.")
+        % {"line": earlier[1], "sheet": earlier[0]}
+    }
 
 
 def paper_row_delete(*, batch: PaperBatch, row_id: int) -> None:
@@ -179,9 +196,10 @@ def paper_batch_problems(*, batch: PaperBatch) -> list[str]:
 
 
 def paper_batch_finish(*, batch: PaperBatch, user: Any) -> int:
-    """Count a batch: its rows join the petition's paper count (less people who also signed
-    online), the petition's goals are checked, and the audit log says who did it. Raises
-    PaperRefused, with every reason, when it cannot be counted. Returns the rows counted."""
+    """Finish a batch: it takes no more lines, the batched counter brings it into the paper
+    count within seconds (less people counted elsewhere; `paper_batches_tally`), and the audit
+    log says who finished it. Raises PaperRefused, with every reason, when it cannot be
+    finished. Returns the lines the batch hands to the count."""
     with transaction.atomic():
         locked = _open_batch_locked(batch)
         problems = paper_batch_problems(batch=locked)
@@ -189,28 +207,24 @@ def paper_batch_finish(*, batch: PaperBatch, user: Any) -> int:
             raise PaperRefused(" ".join(problems))
         locked.counted_at = timezone.now()
         locked.save(update_fields=["counted_at"])
-        paper_counts_update(petition_ids=[locked.petition_id])
         rows = locked.rows.count()
-        duplicates = locked.rows.filter(duplicate=True).count()
         audit_log(
             user=user,
             objects=[locked],
             message=ngettext(
-                "Counted %(rows)d paper signature (%(duplicates)d also signed online).",
-                "Counted %(rows)d paper signatures (%(duplicates)d also signed online).",
+                "Finished a paper batch of %(rows)d line for counting.",
+                "Finished a paper batch of %(rows)d lines for counting.",
                 rows,
             )
-            % {"rows": rows, "duplicates": duplicates},
+            % {"rows": rows},
         )
-    petition_milestones_record(petition_ids=[locked.petition_id])
     batch.counted_at = locked.counted_at
     return rows
 
 
 def paper_counts_of(*, petition: Petition) -> dict[str, int]:
-    """For the workspace: typed, counted, and recorded but not counted (signed online too)."""
-    return PaperSignature.objects.filter(petition=petition).aggregate(
-        typed=Count("pk"),
-        counted=Count("pk", filter=Q(batch__counted_at__isnull=False, duplicate=False)),
-        duplicates=Count("pk", filter=Q(batch__counted_at__isnull=False, duplicate=True)),
-    )
+    """For the workspace: lines typed on paper for the petition, and its paper count (public
+    anyway). Never how many lines were not counted: that figure, watched before and after a
+    batch, would say which of a sponsor's lines someone signed online."""
+    typed = PaperSignature.objects.filter(petition=petition).count()
+    return {"typed": typed, "counted": petition.paper_count}

@@ -1,8 +1,10 @@
 """Paper signatures, end to end (issue 20, items 2 and 6): a supporter signs online; a sponsor's
 editor prints the signature sheet and the share link's QR code, types a batch of lines (one of
 them the online signer again, under another spelling of their email), leaves and comes back to
-where they stopped, has a bad line refused with what they typed kept, and counts the batch; the
-public page shows the total with "N online, M on paper", the person signing twice counted once.
+where they stopped, has a bad line refused with what they typed kept, and an email typed twice
+in the batch refused with its line, and finishes the batch; the counter brings it into the
+count, the public page shows the total with "N online, M on paper", the person signing twice
+counted once, and the finished batch shows its totals only, never which line signed online.
 On desktop and on a phone, with axe-core's audit of each new page."""
 
 from __future__ import annotations
@@ -123,14 +125,32 @@ def test_a_paper_sheet_printed_typed_in_and_counted_once(
     _type_line(editor, name="Giulia Verdi", postal_code="94704", email="giulia@example.org")
     expect(editor.get_by_role("heading", name="3 lines typed")).to_be_visible()
 
+    # The same email twice in one batch is refused, naming the line the typist typed.
+    _type_line(editor, name="Giulia V.", postal_code="94704", email="Giulia@example.org")
+    expect(editor.get_by_role("alert")).to_contain_text(
+        "This email is already on line 3 of sheet 1 of this batch."
+    )
+    expect(editor.get_by_label("Name")).to_have_value("Giulia V.")
+
     editor.get_by_role("button", name="Finish and count this batch").click()
     expect(editor.locator(".alert-success")).to_contain_text(
-        "The batch is counted: 3 paper signatures."
+        "The batch is finished: its 3 lines join the count within a minute."
     )
-    expect(editor.locator("#paper-counts")).to_contain_text(
-        "3 lines typed on paper; 2 counted; 1 recorded but not counted"
-    )
+    # The counter's next tick brings the batch in; the page then shows the paper count.
+    run_counter()
+    editor.reload()
+    expect(editor.locator("#paper-counts")).to_contain_text("3 lines typed on paper; 2 counted.")
     expect(editor.locator("#paper-split")).to_have_text("1 online, 2 on paper")
+
+    # The finished batch: its totals, and no line marked as having signed online.
+    editor.get_by_role("link", name="Piazza stall, box 3").click()
+    expect(editor.locator("#batch-totals")).to_contain_text(
+        "3 lines typed, all handed to the count."
+    )
+    expect(editor.locator("#rows")).to_contain_text("Marco Bianchi")
+    expect(editor.locator("#rows")).not_to_contain_text("signed online")
+    expect(editor.locator("#rows thead th")).to_have_count(6)
+    audit(editor, "paper-batch-finished")
 
     reader_page = browse(device=device)
     visit(reader_page, f"/en/p/{petition.slug}/")

@@ -1,6 +1,7 @@
 """Paper signatures (petitions.services.paper): typing a batch line by line, finishing it, the
-paper count and the online/paper duplicate in both orders, routing to targets, deliveries,
-personal data and retention, staff's export, and the CSV import and its command."""
+counter bringing it into the paper count, one person counted once (online and paper in both
+orders, and across sponsors' batches), routing to targets, deliveries, personal data and
+retention, staff's export, and the CSV import and its command."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from petitions.models import (
     Signature,
 )
 from petitions.services import deliveries, paper
+from petitions.services.campaigns import petition_counts_and_milestones_update
 from petitions.services.counting import petition_counts_update, petition_recount
 from petitions.services.paper import PaperRefused, PaperRow
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory, TargetFactory
@@ -58,6 +60,12 @@ def _row(line: int, name: str = "Anna Rossi", **extra) -> PaperRow:
     return PaperRow(**(fields | extra))
 
 
+def _finish(batch: PaperBatch, staff: User) -> None:
+    """Finish a batch, then one run of the counter (which brings finished batches in)."""
+    paper.paper_batch_finish(batch=batch, user=staff)
+    petition_counts_and_milestones_update()
+
+
 def _refreshed(petition: Petition) -> Petition:
     petition.refresh_from_db()
     return petition
@@ -75,8 +83,13 @@ def test_a_batch_keeps_its_place_and_counts_only_when_finished(staff) -> None:
     assert paper.paper_next_place(batch=batch) == (1, 4)
     assert _refreshed(petition).paper_count == 0  # typed, not yet counted
     assert paper.paper_batch_finish(batch=batch, user=staff) == 3
+    # Finishing closes the batch; the counter's next run counts it, not the finish itself.
+    assert _refreshed(petition).paper_count == 0
+    assert not PaperBatch.objects.get(pk=batch.pk).tallied
+    petition_counts_and_milestones_update()
     petition = _refreshed(petition)
     assert petition.paper_count == 3
+    assert PaperBatch.objects.get(pk=batch.pk).tallied
     assert petition.total_count == petition.signature_count + 3
 
 
@@ -102,17 +115,121 @@ def test_a_line_typed_twice_is_refused_and_nothing_written(staff) -> None:
     assert batch.rows.count() == 1
 
 
-def test_one_email_twice_on_paper_for_one_petition_is_refused(staff) -> None:
-    petition = PetitionFactory()
-    paper.paper_row_add(batch=_batch(petition, staff), row=_row(1, email="anna@example.it"))
-    second = _batch(petition, staff)
+def test_one_email_twice_in_one_batch_is_refused_with_its_line(staff) -> None:
+    batch = _batch(PetitionFactory(), staff)
+    paper.paper_row_add(batch=batch, row=_row(3, email="anna@example.it"))
     with pytest.raises(ValidationError) as refused:
-        paper.paper_row_add(batch=second, row=_row(1, email="Anna+sheet@Example.it"))
-    assert "email" in refused.value.message_dict
-    assert not second.rows.exists()
-    # Another petition is another count.
-    paper.paper_row_add(
-        batch=_batch(PetitionFactory(), staff), row=_row(1, email="anna@example.it")
+        paper.paper_row_add(batch=batch, row=_row(4, email="Anna+sheet@Example.it"))
+    assert refused.value.message_dict["email"] == [
+        "This email is already on line 3 of sheet 1 of this batch."
+    ]
+    assert batch.rows.count() == 1
+
+
+def _org_batch(petition: Petition, organization, staff: User) -> PaperBatch:
+    return paper.paper_batch_create(
+        petition=petition, organization=organization, user=staff, sheet_reference=""
+    )
+
+
+def test_an_email_on_another_sponsors_batch_is_accepted_and_counted_once(staff) -> None:
+    first_org, second_org = OrganizationFactory(), OrganizationFactory()
+    petition = PetitionFactory()
+    petition.sponsors.add(first_org, second_org)
+    first = _org_batch(petition, first_org, staff)
+    paper.paper_row_add(batch=first, row=_row(1, email="anna@example.it"))
+    _finish(first, staff)
+    second = _org_batch(petition, second_org, staff)
+    # Accepted like any line: a refusal would tell the second sponsor the first one's sheets.
+    paper.paper_row_add(batch=second, row=_row(1, email="Anna+street@Example.it"))
+    paper.paper_row_add(batch=second, row=_row(2, name="Giulia Verdi"))
+    _finish(second, staff)
+    petition = _refreshed(petition)
+    assert petition.paper_count == 2  # Anna once, Giulia once
+    # The earliest counted line is the one counted.
+    assert not first.rows.get().duplicate
+    assert second.rows.get(line=1).duplicate
+
+
+@pytest.mark.parametrize("first_finished", ["typed first", "typed second"])
+def test_across_batches_the_batch_counted_first_wins_whichever_was_typed_first(
+    staff, first_finished
+) -> None:
+    petition = PetitionFactory()
+    one, two = _batch(petition, staff), _batch(petition, staff)
+    paper.paper_row_add(batch=one, row=_row(1, email="anna@example.it"))
+    paper.paper_row_add(batch=two, row=_row(1, email="anna@example.it"))
+    earlier, later = (one, two) if first_finished == "typed first" else (two, one)
+    _finish(earlier, staff)
+    assert _refreshed(petition).paper_count == 1
+    _finish(later, staff)
+    assert _refreshed(petition).paper_count == 1
+    assert [row.duplicate for row in (earlier.rows.get(), later.rows.get())] == [False, True]
+    # Both finished before one counter run: still once.
+    third = _batch(petition, staff)
+    paper.paper_row_add(batch=third, row=_row(1, email="anna@example.it"))
+    paper.paper_batch_finish(batch=third, user=staff)
+    fourth = _batch(petition, staff)
+    paper.paper_row_add(batch=fourth, row=_row(1, email="anna@example.it"))
+    paper.paper_batch_finish(batch=fourth, user=staff)
+    petition_counts_and_milestones_update()
+    assert _refreshed(petition).paper_count == 1
+
+
+def test_online_wins_over_paper_lines_on_several_batches(staff) -> None:
+    petition = PetitionFactory()
+    for _ in range(2):
+        batch = _batch(petition, staff)
+        paper.paper_row_add(batch=batch, row=_row(1, email="anna@example.it"))
+        _finish(batch, staff)
+    assert _refreshed(petition).total_count == 1
+    SignatureFactory(petition=petition, confirmed=True, email="anna@example.it")
+    petition_counts_update()
+    petition = _refreshed(petition)
+    assert (petition.signature_count, petition.paper_count, petition.total_count) == (1, 0, 1)
+    assert PaperSignature.objects.filter(duplicate=True).count() == 2
+
+
+def test_a_withdrawn_first_paper_line_lets_the_later_one_count(staff) -> None:
+    petition = PetitionFactory()
+    first, second = _batch(petition, staff), _batch(petition, staff)
+    paper.paper_row_add(batch=first, row=_row(1, email="anna@example.it"))
+    paper.paper_row_add(batch=second, row=_row(1, email="anna@example.it"))
+    _finish(first, staff)
+    _finish(second, staff)
+    (record, _other) = personal_records_list(canonical_email="anna@example.it")
+    personal_records_withdraw(canonical_email="anna@example.it", refs=[record.ref])
+    petition_recount(petition_id=petition.pk)
+    assert _refreshed(petition).paper_count == 1
+    assert not PaperSignature.objects.get().duplicate
+
+
+def test_the_database_keeps_one_email_once_per_batch(staff) -> None:
+    from django.db import IntegrityError, transaction
+
+    batch = _batch(PetitionFactory(), staff)
+    paper.paper_row_add(batch=batch, row=_row(1, email="anna@example.it"))
+    row = PaperSignature.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaperSignature.objects.create(
+            batch=batch,
+            petition_id=batch.petition_id,
+            sheet=1,
+            line=2,
+            name="Anna",
+            email=row.email,
+            canonical_email=row.canonical_email,
+        )
+    # Another batch of the same petition may hold it: the counter counts the person once.
+    other = _batch(batch.petition, staff)
+    PaperSignature.objects.create(
+        batch=other,
+        petition_id=batch.petition_id,
+        sheet=1,
+        line=1,
+        name="Anna",
+        email=row.email,
+        canonical_email=row.canonical_email,
     )
 
 
@@ -144,11 +261,11 @@ def test_an_empty_batch_cannot_be_counted_and_a_counted_one_takes_no_more_lines(
 def test_each_batch_is_in_the_audit_log_with_who_entered_it(staff) -> None:
     batch = _batch(PetitionFactory(), staff)
     paper.paper_row_add(batch=batch, row=_row(1))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     entries = LogEntry.objects.filter(object_id=str(batch.pk), user=staff).order_by("pk")
     messages = [entry.change_message for entry in entries]
     assert messages[0].startswith("Started a paper batch")
-    assert messages[-1] == "Counted 1 paper signature (0 also signed online)."
+    assert messages[-1] == "Finished a paper batch of 1 line for counting."
     assert batch.entered_by == staff
 
 
@@ -157,7 +274,7 @@ def test_paper_counts_reach_goals_and_milestones(staff) -> None:
     batch = _batch(petition, staff)
     for line in (1, 2, 3):
         paper.paper_row_add(batch=batch, row=_row(line))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     petition = _refreshed(petition)
     assert petition.progress_percent == 100
     assert PetitionMilestone.objects.filter(petition=petition, goal=3).exists()
@@ -173,7 +290,7 @@ def test_paper_after_online_is_recorded_but_not_counted(staff) -> None:
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, email="marco.bianchi+paper@example.it"))
     paper.paper_row_add(batch=batch, row=_row(2, name="Giulia Verdi"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     petition = _refreshed(petition)
     assert (petition.signature_count, petition.paper_count, petition.total_count) == (1, 1, 2)
     assert batch.rows.get(line=1).duplicate
@@ -183,7 +300,7 @@ def test_online_after_paper_counts_the_pair_once(staff) -> None:
     petition = PetitionFactory()
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, email="marco@example.it"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     assert _refreshed(petition).total_count == 1
     # The same person signs online later: the counter takes the online one and drops the
     # paper one from the count, without the signing itself reading paper rows.
@@ -198,7 +315,7 @@ def test_a_pending_online_signature_does_not_displace_the_paper_one(staff) -> No
     SignatureFactory(petition=petition, email="marco@example.it")  # never confirmed
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, email="marco@example.it"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     assert _refreshed(petition).total_count == 1
 
 
@@ -208,7 +325,7 @@ def test_the_recount_counts_paper_again_once_the_online_twin_is_withdrawn(staff)
     petition_counts_update()
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, email="marco@example.it"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     assert _refreshed(petition).paper_count == 0
     # Withdraw only the online signature (its record, not the paper one).
     online = Signature.objects.get(petition=petition)
@@ -233,7 +350,7 @@ def test_targets_count_their_paper_constituents(staff) -> None:
     petition_counts_update()
     # Not counted yet: the batch is still being typed.
     assert routing.paper_constituents(petition_id=petition.pk, target=oakland).count() == 0
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     assert routing.paper_constituents(petition_id=petition.pk, target=oakland).count() == 1
     counts = routing.target_counts(petition=_refreshed(petition), targets=[oakland, berkeley])
     by_title = {row.target.title: row.count for row in counts}
@@ -249,7 +366,7 @@ def test_a_delivery_tallies_and_lists_paper_signatures(staff) -> None:
     )
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, name="Anna Maria Rossi", postal_code="94612"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     delivery = Delivery.objects.create(petition=petition, target=oakland, period="manual")
     delivery_email_owe(
         kind=deliveries.DELIVERY,
@@ -284,7 +401,7 @@ def test_a_person_sees_and_withdraws_their_paper_signature(staff) -> None:
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, email="anna@example.it"))
     paper.paper_row_add(batch=batch, row=_row(2, name="Other Person"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     (record,) = [r for r in personal_records_list(canonical_email="anna@example.it")]
     assert record.kind == "paper"
     assert record.data["signed_on"] == "paper"
@@ -298,7 +415,7 @@ def test_retention_anonymizes_paper_signatures_and_keeps_the_count(staff, settin
     petition = PetitionFactory()
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, email="anna@example.it"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     Petition.objects.filter(pk=petition.pk).update(
         status=Petition.Status.CLOSED,
         closed_at=timezone.now() - timedelta(days=settings.SIGNATURE_RETENTION_DAYS + 1),
@@ -317,7 +434,7 @@ def test_the_staff_export_marks_paper_signatures(staff) -> None:
     SignatureFactory(petition=petition, confirmed=True, name="Online Person")
     batch = _batch(petition, staff)
     paper.paper_row_add(batch=batch, row=_row(1, name="Paper Person", email="p@example.it"))
-    paper.paper_batch_finish(batch=batch, user=staff)
+    _finish(batch, staff)
     rows = list(csv.reader(io.StringIO("".join(petition_signatures_csv(petition_id=petition.pk)))))
     (on_paper,) = [row for row in rows if row[0] == "Paper Person"]
     assert on_paper[1] == "p@example.it"
@@ -365,10 +482,29 @@ def test_a_good_csv_is_one_counted_batch(staff) -> None:
     result = paper_signatures_import(
         data=data, petition=petition, organization=None, entered_by=staff
     )
-    assert not result.refused and result.created == 3 and result.duplicates == 1
+    assert not result.refused and result.created == 3
     assert result.batch is not None and result.batch.counted_at is not None
+    assert _refreshed(petition).paper_count == 0  # the counter brings it in
+    petition_counts_and_milestones_update()
     assert _refreshed(petition).total_count == 1 + 2
     assert LogEntry.objects.filter(object_id=str(result.batch.pk)).exists()
+
+
+def test_a_csv_with_an_email_on_another_batch_is_accepted_and_counted_once(staff) -> None:
+    petition = PetitionFactory()
+    typed = _batch(petition, staff)
+    paper.paper_row_add(batch=typed, row=_row(1, email="anna@example.it"))
+    data = (HEADER + "1,1,Anna Rossi,94612,US,ANNA@example.it\n1,2,Marco,94612,US,\n").encode()
+    result = paper_signatures_import(
+        data=data, petition=petition, organization=None, entered_by=staff
+    )
+    assert not result.refused and result.created == 2
+    petition_counts_and_milestones_update()
+    assert _refreshed(petition).paper_count == 2
+    # The typed batch, finished after the import, does not count Anna a second time.
+    _finish(typed, staff)
+    assert _refreshed(petition).paper_count == 2
+    assert typed.rows.get().duplicate
 
 
 def test_a_csv_without_the_columns_is_refused(staff) -> None:
@@ -400,7 +536,7 @@ def test_the_command_prints_progress_and_a_summary(staff, tmp_path, capsys) -> N
     )
     out = capsys.readouterr().out
     assert "Checked 2 of 5 rows." in out and "Saved 5 of 5 rows." in out
-    assert "Imported and counted 5 paper signatures" in out
+    assert "Imported 5 paper signatures" in out and "as a finished batch" in out
     assert PaperBatch.objects.get().organization == organization
 
 
@@ -421,3 +557,19 @@ def test_the_command_refuses_a_bad_file_and_skipping_rows(staff, tmp_path, capsy
             "--skip-bad-rows",
         )
     assert not PaperSignature.objects.exists()
+
+
+def test_the_admin_refuses_an_email_twice_in_a_batch_only(staff) -> None:
+    from petitions.admin.paper import PaperSignatureForm
+
+    petition = PetitionFactory()
+    first, second = _batch(petition, staff), _batch(petition, staff)
+    paper.paper_row_add(batch=first, row=_row(1, email="anna@example.it"))
+    data = {"sheet": 1, "line": 2, "name": "Anna", "postal_code": "", "country": ""}
+    data |= {"email": "ANNA@example.it"}
+    same = PaperSignatureForm(data=data)
+    same.parent_batch = first  # type: ignore[attr-defined]
+    assert same.errors["email"] == ["This email is already on another line of this batch."]
+    other = PaperSignatureForm(data=data)
+    other.parent_batch = second  # type: ignore[attr-defined]
+    assert other.is_valid(), other.errors

@@ -6,6 +6,7 @@ upload, the admin, and the boundaries: outsiders get a 404, members without the 
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import zxingcpp
@@ -21,6 +22,7 @@ from mechanisms.qr import qr_code
 from petitions.dashboard_views import share_link
 from petitions.models import PaperBatch, PaperSignature, Petition
 from petitions.services import paper
+from petitions.services.campaigns import petition_counts_and_milestones_update
 from petitions.services.counting import petition_counts_update
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory, TargetFactory
 
@@ -160,11 +162,15 @@ def test_a_bad_line_is_refused_with_what_was_typed_kept(world) -> None:
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert "already on a paper sheet" in body
+    assert "This email is already on line 1 of sheet 1 of this batch." in body
     assert 'value="Anna Again"' in body
     response = client.post(_url("batch", world, pk=batch.pk), _line(line="1", name="Dup Line"))
     assert response.status_code == 400 and "already typed" in response.content.decode()
     assert batch.rows.count() == 1
+
+
+def _without_csrf(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
 
 
 def test_finishing_counts_the_batch_and_the_page_shows_the_split(world) -> None:
@@ -178,6 +184,10 @@ def test_finishing_counts_the_batch_and_the_page_shows_the_split(world) -> None:
     client.post(_url("batch", world, pk=batch.pk), _line(line="2", email="marco@example.it"))
     response = client.post(_url("batch_finish", world, pk=batch.pk))
     assert response.status_code == 302
+    # Finishing does not move the count: the counter's next run does.
+    petition.refresh_from_db()
+    assert petition.paper_count == 0
+    petition_counts_and_milestones_update()
     petition.refresh_from_db()
     assert (petition.signature_count, petition.paper_count, petition.total_count) == (1, 1, 2)
     page = client.get(_url("petition", world)).content.decode()
@@ -187,6 +197,68 @@ def test_finishing_counts_the_batch_and_the_page_shows_the_split(world) -> None:
     # A counted batch takes no more lines.
     refused = client.post(_url("batch", world, pk=batch.pk), _line(line="3"))
     assert refused.status_code == 400 and batch.rows.count() == 2
+
+
+def test_the_workspace_never_shows_which_line_signed_online(world) -> None:
+    """Marco signed online; the batch page and the paper page must read the same whether his
+    line is marked counted elsewhere or not, so nothing on them depends on the mark."""
+    petition = world["petition"]
+    SignatureFactory(petition=petition, confirmed=True, email="marco@example.it")
+    petition_counts_update()
+    client = _client(world["editor"])
+    client.post(_url("batch_new", world), {"sheet_reference": "Stall"})
+    batch = PaperBatch.objects.get()
+    client.post(_url("batch", world, pk=batch.pk), _line())
+    client.post(_url("batch", world, pk=batch.pk), _line(line="2", email="marco@example.it"))
+    finished = client.post(_url("batch_finish", world, pk=batch.pk), follow=True)
+    finish_message = finished.content.decode()
+    assert "its 2 lines join the count" in finish_message
+    assert "counted once" in finish_message
+    petition_counts_and_milestones_update()
+    assert batch.rows.get(line=2).duplicate  # staff's admin knows; the workspace must not
+    marked = [
+        _without_csrf(client.get(url).content.decode())
+        for url in (_url("batch", world, pk=batch.pk), _url("petition", world))
+    ]
+    assert "2 lines typed, all handed to the count." in marked[0]
+    assert "also signed online, or who is on another sheet" in marked[0]
+    for absent in ("No: also signed online", "1 recorded but not counted", "duplicate"):
+        assert absent not in marked[0] and absent not in marked[1]
+    PaperSignature.objects.filter(line=2).update(duplicate=False)
+    unmarked = [
+        _without_csrf(client.get(url).content.decode())
+        for url in (_url("batch", world, pk=batch.pk), _url("petition", world))
+    ]
+    assert marked == unmarked
+
+
+def test_an_email_on_another_sponsors_batch_is_accepted_silently_and_counted_once(world) -> None:
+    petition = world["petition"]
+    petition.sponsors.add(world["other"])
+    theirs = paper.paper_batch_create(
+        petition=petition, organization=world["other"], user=world["outsider"], sheet_reference=""
+    )
+    paper.paper_row_add(
+        batch=theirs,
+        row=paper.PaperRow(sheet=1, line=1, name="Anna Rossi", email="anna@example.it"),
+    )
+    paper.paper_batch_finish(batch=theirs, user=world["outsider"])
+    petition_counts_and_milestones_update()
+    client = _client(world["editor"])
+    client.post(_url("batch_new", world), {"sheet_reference": ""})
+    ours = PaperBatch.objects.get(organization=world["organization"])
+    response = client.post(
+        _url("batch", world, pk=ours.pk), _line(name="Anna R.", email="ANNA@example.it")
+    )
+    # Saved like any other line, with nothing said about the other sponsor's sheets.
+    assert response.status_code == 302
+    page = client.get(_url("batch", world, pk=ours.pk)).content.decode()
+    assert "already" not in page and "Anna R." in page
+    client.post(_url("batch", world, pk=ours.pk), _line(line="2", name="Marco Bianchi"))
+    assert client.post(_url("batch_finish", world, pk=ours.pk)).status_code == 302
+    petition_counts_and_milestones_update()
+    petition.refresh_from_db()
+    assert petition.paper_count == 2  # Anna once (on the other sponsor's sheet), Marco once
 
 
 def test_an_empty_batch_cannot_be_finished(world) -> None:
@@ -235,6 +307,7 @@ def test_a_good_csv_is_counted(world) -> None:
     assert response.status_code == 302
     batch = PaperBatch.objects.get()
     assert batch.counted_at is not None and batch.sheet_reference == "Box 3"
+    petition_counts_and_milestones_update()
     world["petition"].refresh_from_db()
     assert world["petition"].paper_count == 2
 
@@ -374,6 +447,7 @@ def test_staff_type_and_count_a_batch_in_the_admin(world) -> None:
         {"action": "count_batches", ACTION_CHECKBOX_NAME: [batch.pk]},
     )
     assert response.status_code == 302
+    petition_counts_and_milestones_update()
     world["petition"].refresh_from_db()
     assert world["petition"].paper_count == 2
     assert (

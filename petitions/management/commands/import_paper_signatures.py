@@ -18,8 +18,8 @@ class Command(CsvImportCommand):
         "Import a batch of paper signatures of a petition from a UTF-8 CSV file with the "
         "columns sheet,line,name,postal_code,country,email (email optional). Every row is "
         "checked first: if any is bad, nothing is imported and each bad row is listed by its "
-        "line number with the reason. A good file becomes one batch, counted at once, recorded "
-        "in the audit log under the staff account named by --by."
+        "line number with the reason. A good file becomes one finished batch, which the counter "
+        "counts, recorded in the audit log under the staff account named by --by."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,9 +76,9 @@ class Command(CsvImportCommand):
     def imported_message(self, result: ImportResult, *, file: str) -> str:
         assert isinstance(result, PaperImportResult)
         return ngettext(
-            "Imported and counted %(count)d paper signature from %(file)s "
-            "(%(duplicates)d also signed online and count once).",
-            "Imported and counted %(count)d paper signatures from %(file)s "
-            "(%(duplicates)d also signed online and count once).",
+            "Imported %(count)d paper signature from %(file)s as a finished batch; the counter "
+            "brings it into the count within a minute (anyone counted elsewhere counts once).",
+            "Imported %(count)d paper signatures from %(file)s as a finished batch; the counter "
+            "brings them into the count within a minute (anyone counted elsewhere counts once).",
             result.created,
-        ) % {"count": result.created, "file": file, "duplicates": result.duplicates}
+        ) % {"count": result.created, "file": file}
