@@ -30,7 +30,8 @@ def _confirmed(days_ago: float) -> dict[str, object]:
 
 def _sign_many(petition: Petition, answers: list[dict[str, object]], days_ago: float) -> None:
     for answer in answers:
-        _signed(petition, f"s{Signature.objects.count()}@example.org", answer, **_confirmed(days_ago))
+        email = f"s{Signature.objects.count()}@example.org"
+        _signed(petition, email, answer, **_confirmed(days_ago))
 
 
 def test_one_more_signer_moves_no_tally_until_five_have_signed(petition) -> None:
@@ -57,7 +58,7 @@ def test_signers_of_today_wait_for_tomorrow(petition) -> None:
 
 
 def test_a_lone_hidden_answer_takes_the_next_smallest_with_it(petition) -> None:
-    travel, resident = ask(petition, TRAVEL, RESIDENT)
+    travel, _resident = ask(petition, TRAVEL, RESIDENT)
     # Bus 7, Bike 5, Car 3 of 15: Car alone under five would be 15 - 7 - 5.
     answers = [{travel.key: "1"}] * 7 + [{travel.key: "2"}] * 5 + [{travel.key: "3"}] * 3
     _sign_many(petition, answers, days_ago=2)
