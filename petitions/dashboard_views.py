@@ -65,6 +65,6 @@ def petition_dashboard(request: HttpRequest, organization: str, slug: str) -> Ht
         "areas": [
             (countries.name(code) or code, region, count) for code, region, count in board.by_area
         ],
-        "question_tallies": question_tallies(petition=petition),
+        "question_tallies": question_tallies(petition=petition, organization=found),
     }
     return render(request, "petitions/workspace/dashboard.html", context)

@@ -52,7 +52,7 @@ class Cutoff:
     pk: int
 
 
-def _cutoff(model: type[Any], owner: str, campaign: Any) -> Cutoff | None:
+def _cutoff(model: type[Any], owner: str, campaign: Any, only: Q) -> Cutoff | None:
     """The tally's last signature: of the confirmed, unheld signers who answered and confirmed
     before today, the one that makes their number a multiple of SMALL_COUNT. None below it."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -62,7 +62,7 @@ def _cutoff(model: type[Any], owner: str, campaign: Any) -> Cutoff | None:
         held=False,
         question_set__isnull=False,
         confirmed_at__lt=today,
-    )
+    ).filter(only)
     total = answered.count()
     counted = total - total % SMALL_COUNT
     if not counted:
@@ -94,7 +94,7 @@ def _rows_shown(counts: list[tuple[str, int]], *, partition: bool) -> list[tuple
 
 
 def _counted_rows(
-    model: type[Any], owner: str, petition: Any, cutoff: Cutoff
+    model: type[Any], owner: str, petition: Any, cutoff: Cutoff, only: Q
 ) -> Iterator[tuple[int, str, str, int]]:
     """(snapshot id, question key, answer, signers), over confirmed, unheld signatures; each
     choice of a several-choice answer counted on its own, yes and no as "true" and "false"."""
@@ -104,8 +104,10 @@ def _counted_rows(
         status=Signature.Status.CONFIRMED,
         held=False,
         question_set__isnull=False,
-    ).filter(_until(cutoff))
+    ).filter(_until(cutoff), only)
     if connection.vendor == "postgresql":
+        # Which signatures count, as Django writes it (the opt-ins' join among it).
+        chosen, chosen_params = confirmed.values("pk").query.sql_with_params()
         table = connection.ops.quote_name(model._meta.db_table)
         column = connection.ops.quote_name(f"{owner}_id")
         # Only the model's own table and column names are interpolated; values are parameters.
@@ -115,14 +117,10 @@ def _counted_rows(
             "LATERAL jsonb_array_elements_text(CASE jsonb_typeof(a.answer) WHEN 'array' "
             "THEN a.answer ELSE jsonb_build_array(a.answer) END) e(value) "
             f"WHERE s.{column} = %s AND s.status = %s AND NOT s.held "
-            "AND s.question_set_id IS NOT NULL AND (s.confirmed_at, s.id) <= (%s, %s) "
-            "GROUP BY 1, 2, 3"
+            f"AND s.id IN ({chosen}) GROUP BY 1, 2, 3"
         )
         with connection.cursor() as cursor:
-            cursor.execute(
-                statement,
-                [petition.pk, Signature.Status.CONFIRMED, cutoff.confirmed_at, cutoff.pk],
-            )
+            cursor.execute(statement, [petition.pk, Signature.Status.CONFIRMED, *chosen_params])
             for set_id, key, value, count in cursor.fetchall():
                 yield int(set_id), str(key), str(value), int(count)
         return
@@ -137,21 +135,30 @@ def _counted_rows(
         yield set_id, key, value, count
 
 
-def question_tallies(*, petition: Petition) -> list[QuestionTally]:
+def question_tallies(*, petition: Petition, organization: Any) -> list[QuestionTally]:
     """For each choice or yes-or-no question anyone answered or the form asks now: the
-    confirmed signers who gave each answer."""
-    return campaign_question_tallies(model=Signature, owner="petition", campaign=petition)
+    confirmed signers who gave each answer, among those who opted in to `organization`, the
+    sponsor reading its dashboard. Those signers chose to be its supporters, and their answers
+    already reach it one by one (the OSDI API); counting others would let a sponsor that also
+    signs a few times itself single out a stranger's answer (outside review)."""
+    return campaign_question_tallies(
+        model=Signature,
+        owner="petition",
+        campaign=petition,
+        only=Q(sponsor_opt_ins__organization=organization),
+    )
 
 
 def campaign_question_tallies(
-    *, model: type[Any], owner: str, campaign: Any
+    *, model: type[Any], owner: str, campaign: Any, only: Q | None = None
 ) -> list[QuestionTally]:
     """The same for any campaign's signatures (`model`, with the foreign key `owner` to the
-    campaign, a `status`, `held`, `question_set` and `answers`): a letter's individual signers
-    too (letters.dashboard)."""
+    campaign, a `status`, `held`, `question_set` and `answers`), of those `only` chooses: a
+    letter's individual signers too (letters.dashboard)."""
     petition = campaign
-    cutoff = _cutoff(model, owner, petition)
-    rows = list(_counted_rows(model, owner, petition, cutoff)) if cutoff else []
+    only = only or Q()
+    cutoff = _cutoff(model, owner, petition, only)
+    rows = list(_counted_rows(model, owner, petition, cutoff, only)) if cutoff else []
     set_ids = {set_id for set_id, _key, _value, _count in rows}
     if petition.question_set_id is not None:
         set_ids.add(petition.question_set_id)
@@ -189,7 +196,7 @@ def campaign_question_tallies(
                 series=series,
                 answered=answered[question.key]
                 if question.kind != QuestionKind.MULTIPLE
-                else _multiple_answered(model, owner, petition, question.key, cutoff),
+                else _multiple_answered(model, owner, petition, question.key, cutoff, only),
                 rows=_rows_shown(series.periods, partition=question.kind != QuestionKind.MULTIPLE),
             )
         )
@@ -197,13 +204,13 @@ def campaign_question_tallies(
 
 
 def _multiple_answered(
-    model: type[Any], owner: str, petition: Any, key: str, cutoff: Cutoff | None
+    model: type[Any], owner: str, petition: Any, key: str, cutoff: Cutoff | None, only: Q
 ) -> int:
     """Signers who ticked at least one choice of a several-choice question."""
     if cutoff is None:
         return 0
     return (
-        model.objects.filter(_until(cutoff))
+        model.objects.filter(_until(cutoff), only)
         .filter(
             **{owner: petition},
             status=Signature.Status.CONFIRMED,

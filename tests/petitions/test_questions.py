@@ -317,18 +317,32 @@ def test_the_dashboard_tallies_confirmed_answers_only(client, petition) -> None:
     from django.utils import timezone
 
     travel, resident, topics = ask(petition, TRAVEL, RESIDENT, TOPICS)
+    organization = OrganizationFactory()
+    petition.sponsors.add(organization)
+
+    def supporter(signature: Signature) -> None:
+        SponsorOptIn.objects.create(signature=signature, organization=organization)
+
     yesterday = timezone.now() - timedelta(days=1)
     confirmed = {"status": Signature.Status.CONFIRMED, "confirmed_at": yesterday}
-    _signed(petition, "a@example.org", {travel.key: "2", topics.key: ["1", "2"]}, **confirmed)
-    _signed(petition, "b@example.org", {travel.key: "2", resident.key: True}, **confirmed)
-    _signed(petition, "c@example.org", {travel.key: "1", topics.key: ["1"]}, **confirmed)
+    supporter(
+        _signed(petition, "a@example.org", {travel.key: "2", topics.key: ["1", "2"]}, **confirmed)
+    )
+    supporter(
+        _signed(petition, "b@example.org", {travel.key: "2", resident.key: True}, **confirmed)
+    )
+    supporter(_signed(petition, "c@example.org", {travel.key: "1", topics.key: ["1"]}, **confirmed))
     for email in ("f@example.org", "g@example.org", "h@example.org", "i@example.org"):
-        _signed(petition, email, {travel.key: "2", topics.key: ["1"]}, **confirmed)
+        supporter(_signed(petition, email, {travel.key: "2", topics.key: ["1"]}, **confirmed))
     for email in ("j@example.org", "k@example.org", "l@example.org"):
-        _signed(petition, email, {travel.key: "1"}, **confirmed)
+        supporter(_signed(petition, email, {travel.key: "1"}, **confirmed))
     _signed(petition, "d@example.org", {travel.key: "3", resident.key: False})  # pending
-    _signed(petition, "e@example.org", {travel.key: "3"}, held=True, **confirmed)
-    tallies = {tally.key: tally for tally in question_tallies(petition=petition)}
+    supporter(_signed(petition, "e@example.org", {travel.key: "3"}, held=True, **confirmed))
+    # A signer who did not opt in to this sponsor is not in its tallies.
+    _signed(petition, "m@example.org", {travel.key: "3"}, **confirmed)
+    tallies = {
+        tally.key: tally for tally in question_tallies(petition=petition, organization=organization)
+    }
     # Ten confirmed, unheld signers answered before today: all counted.
     assert tallies[travel.key].series.periods == [("Bus", 4), ("Bike", 6), ("Car", 0)]
     assert tallies[travel.key].answered == 10
@@ -339,8 +353,6 @@ def test_the_dashboard_tallies_confirmed_answers_only(client, petition) -> None:
     assert tallies[topics.key].series.periods == [("Faces", 6), ("Plates", 1), ("Voices", 0)]
     assert tallies[topics.key].answered == 6
 
-    organization = OrganizationFactory()
-    petition.sponsors.add(organization)
     viewer = MembershipFactory(organization=organization, role=Membership.Role.VIEWER).user
     client.force_login(viewer)
     page = client.get(
