@@ -69,37 +69,32 @@ def _save(
     question: Question | None,
 ) -> HttpResponse:
     form = QuestionForm(request.POST, instance=question)
-    if not form.is_valid():
-        return _page(
-            request,
-            organization=organization,
-            kind=kind,
-            petition=petition,
-            form=form,
-            editing=question,
-            status=400,
-        )
-    try:
-        services.campaign_question_save(
-            kind=kind,
-            campaign_id=petition.pk,
-            organization=organization,
-            user=user_logged_in(request=request),
-            question=form.save(commit=False),
-        )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return _page(
-            request,
-            organization=organization,
-            kind=kind,
-            petition=petition,
-            form=form,
-            editing=question,
-            status=409,
-        )
-    messages.success(request, _("Question saved. The sign form asks it now."))
-    return _back(organization, kind, petition)
+    # 400 for a form that does not hold together, 409 for one the draft's state refuses.
+    status = 400
+    if form.is_valid():
+        try:
+            services.campaign_question_save(
+                kind=kind,
+                campaign_id=petition.pk,
+                organization=organization,
+                user=user_logged_in(request=request),
+                question=form.save(commit=False),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 409
+        else:
+            messages.success(request, _("Question saved. The sign form asks it now."))
+            return _back(organization, kind, petition)
+    return _page(
+        request,
+        organization=organization,
+        kind=kind,
+        petition=petition,
+        form=form,
+        editing=question,
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
