@@ -159,3 +159,17 @@ def test_malformed_proxy_settings_stop_the_process_naming_the_fix(env, complaint
     assert "ImproperlyConfigured" in result.stderr
     assert "TRUSTED_PROXIES" in result.stderr
     assert complaint in result.stderr
+
+
+@pytest.mark.parametrize(("value", "disabled"), [(None, False), ("1", True), ("0", False)])
+def test_server_side_cursors_can_be_turned_off_for_a_transaction_pooler(value, disabled) -> None:
+    show = (
+        "import django; from django.conf import settings as s; "
+        "print(s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    env = {"DATABASE_URL": "postgres://cosign@db.internal:5432/cosign"}
+    if value is not None:
+        env["DISABLE_SERVER_SIDE_CURSORS"] = value
+    result = _settings(show, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(disabled)
