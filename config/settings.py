@@ -325,6 +325,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = _REDIS_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# An active and a standby beat (mechanisms.beat): on PostgreSQL, only the beat holding an advisory
+# lock schedules; the others try again every BEAT_STANDBY_SECONDS and take over when it dies.
+# SQLite (development) keeps Celery's own scheduler: one beat, no lock.
+BEAT_STANDBY_SECONDS = env_int("BEAT_STANDBY_SECONDS", 3, minimum=1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    CELERY_BEAT_SCHEDULER = "mechanisms.beat:AdvisoryLockScheduler"
 
 # The public count is at most COUNTER_INTERVAL_SECONDS + PETITION_PAGE_CACHE_SECONDS behind the
 # confirmations (4 s with the defaults; the target is 5): the counter adds them in batches, and
