@@ -16,7 +16,7 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 .PHONY: install install-dev run serve worker beat test lint typecheck format migrate clean \
-	messages makemessages browser bench
+	messages makemessages browser bench scale
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -90,6 +90,12 @@ test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy /usr/sbi
 # machine's PostgreSQL; starts its own Redis, gunicorn, Celery and SMTP sink, and stops them.
 bench: install-dev /usr/bin/wrk $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
+
+# Scale-out proven under failure (bench/scale.py; README "Scaling out: make scale"): two app hosts in
+# network namespaces, two workers, an active and a standby beat behind HAProxy, each killed under
+# load. Needs root for `ip netns` (otherwise loopback addresses) and this machine's PostgreSQL.
+scale: install-dev /usr/bin/wrk /usr/sbin/haproxy $(VENV)/.installed-bench
+	$(BIN)/python -m bench.scale
 
 /usr/bin/faketime:
 	$(SUDO) apt-get update -qq

@@ -23,14 +23,13 @@ end, on failure and on Ctrl-C.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import email.policy
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,17 +52,25 @@ from bench.config import (
     TOKEN_POOL,
     letters,
 )
+from bench.scale_network import (
+    APP_PORT,
+    HAPROXY,
+    Host,
+    haproxy_command,
+    haproxy_config,
+    haproxy_states,
+    network_make,
+    network_remove,
+    say,
+)
 from bench.scale_report import Event, Request
 from bench.serving import GUNICORN_CONF
 
-HAPROXY = "/usr/sbin/haproxy"
 DATABASE_URL = os.environ.get("SCALE_DATABASE_URL", "postgres://localhost/cosign_bench_scale")
 # Seconds of each measured load and of each failover's window.
 SECONDS = int(os.environ.get("SCALE_SECONDS") or 8)
 SIGNERS = int(os.environ.get("SCALE_SIGNERS") or 3)
 READERS = int(os.environ.get("SCALE_READERS") or 2)
-APP_PORT = 8000
-NAMESPACES = ("cosign-scale-a", "cosign-scale-b")
 # The outbox heals faster than in production, so a run fits in minutes: a killed worker's claim
 # on an email lapses after OUTBOX_LEASE_SECONDS and the sweep queues it again. A dispatcher tick
 # sends for at most 2 s (OUTBOX_DISPATCH_RUN_SECONDS), well inside the lease.
@@ -77,140 +84,6 @@ class Interrupted(Exception):
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signal.Signals(signum).name)
-
-
-def _run(*argv: str) -> None:
-    subprocess.run(argv, check=True, capture_output=True)  # noqa: S603 (our own argv)
-
-
-def say(what: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {what}", flush=True)
-
-
-# --- The two hosts' network ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Host:
-    name: str
-    address: str  # where gunicorn listens
-    gateway: str  # where it reaches PostgreSQL and Redis
-    namespace: str | None
-
-    def prefix(self) -> list[str]:
-        return ["ip", "netns", "exec", self.namespace] if self.namespace else []
-
-
-def network_remove() -> None:
-    """Namespaces (and with them the veth pairs) of this or a crashed earlier run."""
-    for i, namespace in enumerate(NAMESPACES, 1):
-        subprocess.run(["ip", "netns", "del", namespace], capture_output=True)  # noqa: S603, S607
-        subprocess.run(["ip", "link", "del", f"cscale{i}r"], capture_output=True)  # noqa: S603, S607
-
-
-def network_make() -> tuple[list[Host], str]:
-    """Two hosts in namespaces of their own, or on two loopback addresses where that fails."""
-    network_remove()
-    try:
-        hosts = []
-        for i, namespace in enumerate(NAMESPACES, 1):
-            root, inside = f"cscale{i}r", f"cscale{i}n"
-            _run("ip", "netns", "add", namespace)
-            _run("ip", "link", "add", root, "type", "veth", "peer", "name", inside)
-            _run("ip", "link", "set", inside, "netns", namespace)
-            _run("ip", "addr", "add", f"10.231.{i}.1/24", "dev", root)
-            _run("ip", "link", "set", root, "up")
-            for step in (
-                ["ip", "addr", "add", f"10.231.{i}.2/24", "dev", inside],
-                ["ip", "link", "set", inside, "up"],
-                ["ip", "link", "set", "lo", "up"],
-            ):
-                _run("ip", "netns", "exec", namespace, *step)
-            hosts.append(Host(f"host-{'ab'[i - 1]}", f"10.231.{i}.2", f"10.231.{i}.1", namespace))
-        return hosts, "two network namespaces (ip netns), veth pairs 10.231.1.0/24, 10.231.2.0/24"
-    except (subprocess.CalledProcessError, FileNotFoundError) as error:
-        network_remove()
-        say(f"ip netns failed ({error}); FALLING BACK to loopback addresses 127.0.0.2, 127.0.0.3")
-        hosts = [
-            Host(f"host-{c}", f"127.0.0.{i}", "127.0.0.1", None) for c, i in (("a", 2), ("b", 3))
-        ]
-        return hosts, "NO namespaces (ip netns failed): two loopback addresses 127.0.0.2, 127.0.0.3"
-
-
-# --- HAProxy -------------------------------------------------------------------------------------
-
-HAPROXY_CONFIG = """\
-global
-    stats socket {stats} mode 600 level admin
-    maxconn 4000
-defaults
-    mode http
-    option forwardfor
-    option http-buffer-request
-    timeout http-request 10s
-    timeout connect 1s
-    timeout client 30s
-    timeout server 30s
-    timeout check 2s
-    # A connection refused by a dead host is tried once more, on the other one.
-    retries 2
-    option redispatch
-frontend web
-    bind 127.0.0.1:{port}
-    default_backend cosign
-backend cosign
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-{servers}
-{relays}"""
-
-RELAY = """\
-listen {name}
-    mode tcp
-    bind {bind}
-    timeout client 1h
-    timeout server 1h
-    server upstream {upstream}
-"""
-
-
-def haproxy_config(
-    *, port: int, stats: str, hosts: list[Host], redis_port: int, pg_port: int
-) -> str:
-    servers = "\n".join(
-        f"    server {h.name} {h.address}:{APP_PORT} check inter 500ms fall 2 rise 2" for h in hosts
-    )
-    relays = ""
-    for host in hosts:
-        if host.namespace is None:
-            continue
-        for what, port_ in (("pg", pg_port), ("redis", redis_port)):
-            relays += RELAY.format(
-                name=f"{what}-{host.name}",
-                bind=f"{host.gateway}:{port_}",
-                upstream=f"127.0.0.1:{port_}",
-            )
-    return HAPROXY_CONFIG.format(port=port, stats=stats, servers=servers, relays=relays)
-
-
-def haproxy_command(stats: str, command: str) -> str:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.connect(stats)
-        sock.sendall(command.encode() + b"\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer.decode()
-
-
-def haproxy_states(stats: str) -> dict[str, str]:
-    rows = csv.DictReader(haproxy_command(stats, "show stat").removeprefix("# ").splitlines())
-    return {
-        row["svname"]: row["status"]
-        for row in rows
-        if row["pxname"] == "cosign" and row["svname"] not in ("FRONTEND", "BACKEND")
-    }
 
 
 # --- The run --------------------------------------------------------------------------------------
@@ -311,7 +184,7 @@ class Scale:
             self.procs.start(host.name, argv, env=env)
             say(f"{host.name}: gunicorn -c config/gunicorn.conf.py on {host.address}:{APP_PORT}")
         infra.wait_for(
-            lambda: set(haproxy_states(self.stats).values()) == {"UP"} or self.procs.check_alive(),
+            lambda: set(haproxy_states(self.stats).values()) == {"UP"} or self.died(),
             timeout=90,
             what="both hosts passing HAProxy's /readyz check",
         )
@@ -324,19 +197,22 @@ class Scale:
         for name in ("beat-a", "beat-b"):
             argv = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO"]
             self.procs.start(name, [*argv, f"--schedule={self.work / name}"], env=self.env)
+            # The first leads; the second, started once it does, stands by.
             marker = b"holding the beat lock" if name == "beat-a" else b"beat: standby"
-            infra.wait_for(
-                lambda n=name, m=marker: m in self.log(n) or self.procs.check_alive(),
-                timeout=60,
-                what=f"{name} to {'lead' if name == 'beat-a' else 'stand by'}",
-            )
+            self.wait_log(name, marker)
         for i in (1, 2):
-            infra.wait_for(
-                lambda i=i: b" ready." in self.log(f"worker-{i}") or self.procs.check_alive(),
-                timeout=60,
-                what=f"worker-{i}",
-            )
+            self.wait_log(f"worker-{i}", b" ready.")
         say("two workers ready; beat-a active, beat-b standby")
+
+    def died(self) -> bool:
+        """Raise if a process the run started has ended (naming its log); False otherwise."""
+        self.procs.check_alive()
+        return False
+
+    def wait_log(self, name: str, marker: bytes) -> None:
+        infra.wait_for(
+            lambda: marker in self.log(name) or self.died(), timeout=60, what=f"{name}: {marker!r}"
+        )
 
     def log(self, name: str) -> bytes:
         path = self.work / f"{name}.log"
@@ -370,8 +246,10 @@ class Scale:
 
     # --- Throughput with two hosts and with one ------------------------------------------
 
-    def wrk(self, name: str, script: str, args: list[str], connections: int) -> dict[str, Any]:
-        argv = [infra.tool("wrk"), "-t1", f"-c{connections}", f"-d{SECONDS}s", "--timeout", "10s"]
+    def wrk(
+        self, name: str, script: str, args: list[str], connections: int, *, seconds: int = SECONDS
+    ) -> dict[str, Any]:
+        argv = [infra.tool("wrk"), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
         argv += ["-s", str(LUA / script), f"http://127.0.0.1:{self.port}", "--", *args]
         groups = {
             h.name: self.procs.pid(h.name) for h in self.hosts if h.name in self.procs.running
@@ -392,6 +270,12 @@ class Scale:
         }
 
     def throughput(self) -> list[dict[str, Any]]:
+        # Every thread of every host opens its database and Redis connections on its first
+        # requests: paid here, not in the first measured load.
+        self.wrk("warm-read", "read.lua", [PAGE_PATH], 8, seconds=3)
+        self.wrk(
+            "warm-sign", "sign.lua", [str(self.tokens_lua), "warm", "9", SIGN_PATH], 4, seconds=3
+        )
         rows = []
         for hosts in (2, 1):
             if hosts == 1:
@@ -459,7 +343,8 @@ class Scale:
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": f"csrftoken={token['cookie']}",
-                "X-Forwarded-For": f"2001:db8:5ca1:{i:x}:{n % 65536:x}::1",
+                # One /64 per signature (the unit the per-address limits key on), as sign.lua.
+                "X-Forwarded-For": f"2001:db8:{0x5C00 + i:x}:{n % 65536:x}::1",
             }
             started = time.time()
             try:
@@ -525,15 +410,16 @@ class Scale:
         """SIGKILL every process of `host`: all of its namespace's, or its gunicorn's session."""
         pids = set()
         if host.namespace:
-            out = subprocess.run(  # noqa: S603, S607
-                ["ip", "netns", "pids", host.namespace], capture_output=True, text=True
+            out = subprocess.run(  # noqa: S603
+                ["ip", "netns", "pids", host.namespace],  # noqa: S607
+                capture_output=True,
+                text=True,
             ).stdout
             pids = {int(p) for p in out.split()}
         for pid in pids:
-            try:
+            # One may have ended on its own since it was listed.
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.procs.kill(host.name)
         return len(pids)
 
@@ -552,7 +438,8 @@ class Scale:
         takeover: float | None = None
         try:
             say(
-                f"load: {SIGNERS} signers, {READERS} readers, a confirmer; {SECONDS / 2:.0f} s before the first kill"
+                f"load: {SIGNERS} signers, {READERS} readers, a confirmer; "
+                f"then a kill every {SECONDS} s"
             )
             time.sleep(SECONDS / 2)
             events.append(Event("baseline (nothing killed)", time.time() - SECONDS / 2))

@@ -55,11 +55,14 @@ def failover_windows(
         until = events[i + 1].at if i + 1 < len(events) else end
         inside = [r for r in requests if event.at <= r.ended < until]
         failed = [r for r in inside if r.failed]
+        # Answered with a refusal (a rate limit, a form sent back): not a failure of the site.
+        refused = [r for r in inside if not r.failed and r.status is not None and r.status >= 400]
         windows.append(
             {
                 "event": event.name,
                 "requests": len(inside),
                 "failed": len(failed),
+                "refused": len(refused),
                 "failed_by_kind": dict(Counter(r.kind for r in failed)),
                 "first_failure_s": round(failed[0].ended - event.at, 2) if failed else None,
                 "failing_for_s": round(failed[-1].ended - failed[0].started, 2) if failed else 0.0,
@@ -129,7 +132,8 @@ def verdict(results: Mapping[str, Any]) -> list[str]:
     count = results["count"]
     if not count["ok"]:
         problems.append(
-            f"count {count['stored']} (page {count['public']}) is not the recount {count['recount']}"
+            f"count {count['stored']} (page {count['public']}) "
+            f"is not the recount {count['recount']}"
         )
     if results["beat_takeover_s"] is None:
         problems.append("the standby beat never took over")
@@ -139,14 +143,17 @@ def verdict(results: Mapping[str, Any]) -> list[str]:
 def table(results: Mapping[str, Any]) -> str:
     """The summary printed at the end of a run."""
     lines = ["", "=== make scale: summary ===", f"network: {results['network']}", ""]
-    lines.append("| failover | requests | failed | by kind | first failure after | failing for |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append(
+        "| failover | requests | failed | failed by kind | first failure after | failing for "
+        "| refused (4xx) |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
     for w in results["windows"]:
         first = "-" if w["first_failure_s"] is None else f"{w['first_failure_s']} s"
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(w["failed_by_kind"].items())) or "-"
         lines.append(
             f"| {w['event']} | {w['requests']} | {w['failed']} | {kinds} | {first} "
-            f"| {w['failing_for_s']} s |"
+            f"| {w['failing_for_s']} s | {w['refused']} |"
         )
     lost, twice, count = results["lost"], results["twice"], results["count"]
     takeover = results["beat_takeover_s"]
