@@ -6,6 +6,7 @@ own, or on loopback addresses where namespaces cannot be made, and HAProxy in fr
 from __future__ import annotations
 
 import csv
+import os
 import socket
 import subprocess
 import time
@@ -49,6 +50,9 @@ def network_make() -> tuple[list[Host], str]:
     """Two hosts in namespaces of their own, or on two loopback addresses where that fails."""
     network_remove()
     try:
+        # SCALE_NETNS=0 tries the fallback on a machine that has namespaces.
+        if os.environ.get("SCALE_NETNS", "1") in ("", "0"):
+            raise FileNotFoundError("SCALE_NETNS=0")
         hosts = []
         for i, namespace in enumerate(NAMESPACES, 1):
             root, inside = f"cscale{i}r", f"cscale{i}n"
@@ -71,7 +75,7 @@ def network_make() -> tuple[list[Host], str]:
         hosts = [
             Host(f"host-{c}", f"127.0.0.{i}", "127.0.0.1", None) for c, i in (("a", 2), ("b", 3))
         ]
-        return hosts, "NO namespaces (ip netns failed): two loopback addresses 127.0.0.2, 127.0.0.3"
+        return hosts, f"NO namespaces ({error}): two loopback addresses 127.0.0.2, 127.0.0.3"
 
 
 # --- HAProxy -------------------------------------------------------------------------------------
