@@ -37,7 +37,12 @@ from tests.services import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# On Redis and on RabbitMQ (tests/integration/conftest.py).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("broker"),
+]
 
 DEMAND = "End the police partnership with the doorbell camera company."
 
