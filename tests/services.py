@@ -24,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
 
@@ -302,7 +303,7 @@ def _celery_options(environ: dict[str, str]) -> dict[str, object]:
     os.environ.clear()
     os.environ.update(environ)
     try:
-        names = runpy.run_module("config.settings", run_name="cosign_settings_for_the_broker")
+        names = runpy.run_path(str(ROOT / "config" / "settings.py"))
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -317,9 +318,8 @@ def _celery_options(environ: dict[str, str]) -> dict[str, object]:
 def _reconnect() -> None:
     """Drop this process's broker connections and Celery's queue declarations made from the old
     configuration: the next publish connects to the broker configured now."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    kombu_pools.reset()
+    celery_app._pool = None
     celery_app.__dict__.pop("amqp", None)
 
 
