@@ -128,3 +128,17 @@ def test_a_dead_rabbitmq_is_tried_once_per_breaker_period_and_leaves_redis_alone
         finally:
             celery_app.conf.task_always_eager = True
             queue.broker_breaker.reset()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
+def test_a_worker_consumes_the_quorum_queue_and_answers_remote_control(
+    celery_worker_process,
+) -> None:
+    # Remote control goes over RabbitMQ's classic temporary queues, beside the quorum one.
+    (reply,) = celery_app.control.ping(timeout=5)
+    assert list(reply.values()) == [{"ok": "pong"}]
+    (consumed,) = celery_app.control.inspect(timeout=5).active_queues().values()
+    assert [(q["name"], q["queue_arguments"]) for q in consumed] == [
+        (os.environ["CELERY_QUEUE"], {"x-queue-type": "quorum"})
+    ]
