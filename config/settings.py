@@ -341,9 +341,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # may take (a quorum queue confirms once its log is written; more than a Redis answer).
 RABBITMQ_TIMEOUT_MS = env_int("RABBITMQ_TIMEOUT_MS", 1000, minimum=10)
 if BROKER_IS_RABBITMQ:
-    # Quorum queues: replicated on every node of a cluster, each task written to disk before the
-    # broker confirms it, and a task whose worker died redelivered, as Redis does with
-    # acks_late. They have no priorities and are never transient; Cosign uses neither.
+    # Quorum queues: replicated across the nodes of a cluster, each task written to disk before
+    # the broker confirms it, and a task whose worker died redelivered at once (Redis waits for
+    # the visibility timeout). No priorities, never transient: Cosign uses neither.
     # Declared so by Celery for the one queue it routes to (CELERY_TASK_DEFAULT_QUEUE), and for
     # any queue a worker is told to create. Celery then gives each worker a prefetch of its own
     # (quorum queues refuse a channel-wide one), and declares the topic exchanges of RabbitMQ's
