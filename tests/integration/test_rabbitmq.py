@@ -136,9 +136,9 @@ def test_a_worker_consumes_the_quorum_queue_and_answers_remote_control(
     celery_worker_process,
 ) -> None:
     # Remote control goes over RabbitMQ's classic temporary queues, beside the quorum one.
-    (reply,) = celery_app.control.ping(timeout=5)
+    (reply,) = celery_app.control.ping(timeout=5, limit=1)
     assert list(reply.values()) == [{"ok": "pong"}]
-    (consumed,) = celery_app.control.inspect(timeout=5).active_queues().values()
+    (consumed,) = celery_app.control.inspect(timeout=5, limit=1).active_queues().values()
     assert [(q["name"], q["queue_arguments"]) for q in consumed] == [
         (os.environ["CELERY_QUEUE"], {"x-queue-type": "quorum"})
     ]
