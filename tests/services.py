@@ -264,11 +264,13 @@ def _worker_disconnected() -> bool:
 
 # --- The broker: Redis or RabbitMQ -----------------------------------------------------------
 
-# This machine's RabbitMQ; each test run takes a virtual host of its own on it (rabbitmq_url).
+# This machine's RabbitMQ, without a virtual host: each test run adds its own (rabbitmq_url) with
+# this machine's rabbitmqctl.
 RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
 
 
-def _rabbitmqctl(*args: str) -> bool:
+def rabbitmqctl(*args: str) -> bool:
+    """Whether `rabbitmqctl ARGS` ran and succeeded (it needs to run as RabbitMQ's or root)."""
     try:
         done = subprocess.run(
             ["rabbitmqctl", *args], capture_output=True, text=True, timeout=60, check=False
@@ -285,13 +287,13 @@ def rabbitmq_url() -> Iterator[str]:
     virtual host: the queue names are then this run's own (CELERY_QUEUE has the process id)."""
     vhost = f"cosign-test-{os.getpid()}"
     user = urlsplit(RABBITMQ_URL).username or "guest"
-    if _rabbitmqctl("add_vhost", vhost) and _rabbitmqctl(
+    if rabbitmqctl("add_vhost", vhost) and rabbitmqctl(
         "set_permissions", "-p", vhost, user, ".*", ".*", ".*"
     ):
         try:
             yield f"{RABBITMQ_URL}/{vhost}"
         finally:
-            _rabbitmqctl("delete_vhost", vhost)
+            rabbitmqctl("delete_vhost", vhost)
     else:
         yield f"{RABBITMQ_URL}//"
 

@@ -18,7 +18,7 @@ from config.celery import app as celery_app
 from mechanisms import queue
 from mechanisms.redis_breaker import breaker as redis_breaker
 from mechanisms.tasks import outbox_sweep
-from tests.services import _rabbitmqctl, broker_queued, broker_switched, free_port
+from tests.services import broker_queued, broker_switched, free_port, rabbitmqctl
 
 pytestmark = pytest.mark.integration
 
@@ -79,13 +79,13 @@ def full_queue(rabbitmq_url: str, rabbitmq: str) -> Iterator[str]:
     if vhost == "/":
         pytest.skip("rabbitmqctl cannot run here: no policy can be set")
     policy = json.dumps({"max-length": 0, "overflow": "reject-publish"})
-    assert _rabbitmqctl(
+    assert rabbitmqctl(
         "set_policy", "-p", vhost, "--apply-to", "queues", "full", f"^{rabbitmq}$", policy
     )
     try:
         yield rabbitmq
     finally:
-        _rabbitmqctl("clear_policy", "-p", vhost, "full")
+        rabbitmqctl("clear_policy", "-p", vhost, "full")
 
 
 def test_a_task_the_broker_refuses_is_not_taken_for_queued(full_queue: str, caplog) -> None:
