@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # `make test` runs against this machine's PostgreSQL and Redis; DATABASE_URL / REDIS_URL override.
+# The integration tests that start a worker also run on its RabbitMQ (TEST_RABBITMQ_URL overrides).
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://localhost/test)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
@@ -83,7 +84,8 @@ beat: install
 # libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py);
 # HAProxy health-checks a live server as the README configures it (tests/config/test_load_balancer.py).
 # Types first: CI runs `make test`, so a type error fails it before the suite starts.
-test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy /usr/sbin/dovecot
+test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy /usr/sbin/dovecot \
+	/usr/sbin/rabbitmq-server
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Load, integrity and fault tests of the sign flow (bench/run.py; README "Benchmarks"). Needs this
@@ -109,6 +111,11 @@ scale: install-dev /usr/bin/wrk /usr/sbin/haproxy $(VENV)/.installed-bench
 /usr/sbin/dovecot:
 	$(SUDO) apt-get update -qq
 	$(APT_INSTALL) dovecot-imapd
+
+# The integration tests' second broker (tests/integration/conftest.py).
+/usr/sbin/rabbitmq-server:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) rabbitmq-server
 
 /usr/bin/wrk:
 	$(SUDO) apt-get update -qq

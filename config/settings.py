@@ -284,9 +284,22 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery's broker: REDIS_URL's Redis unless CELERY_BROKER_URL names another, such as RabbitMQ for
+# tasks kept on disk (README, "Choosing a broker"). Redis stays the cache, rate limits and counters.
+# Celery itself also reads this variable, so the name cannot mean anything else.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL or "memory://"
+BROKER_IS_RABBITMQ = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
+if CELERY_BROKER_URL != REDIS_URL and CELERY_BROKER_URL != "memory://":
+    if not (BROKER_IS_RABBITMQ or CELERY_BROKER_URL.startswith(("redis://", "rediss://"))):
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL must be an amqp:// or redis:// URL, not {CELERY_BROKER_URL!r}"
+        )
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "CELERY_BROKER_URL needs REDIS_URL too: Redis keeps the cache, rate limits and counters"
+        )
 # Without a broker there is no worker: tasks run in the process that enqueues them.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "cosign")
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -324,6 +337,26 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = _REDIS_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# RabbitMQ: how long connecting, and publishing until the broker confirms the task is on disk,
+# may take (a quorum queue confirms once its log is written; more than a Redis answer).
+RABBITMQ_TIMEOUT_MS = env_int("RABBITMQ_TIMEOUT_MS", 1000, minimum=10)
+if BROKER_IS_RABBITMQ:
+    # Quorum queues: replicated across the nodes of a cluster, each task written to disk before
+    # the broker confirms it, and a task whose worker died redelivered at once (Redis waits for
+    # the visibility timeout). No priorities, never transient: Cosign uses neither.
+    # Declared so by Celery for the one queue it routes to (CELERY_TASK_DEFAULT_QUEUE), and for
+    # any queue a worker is told to create. Celery then gives each worker a prefetch of its own
+    # (quorum queues refuse a channel-wide one), and declares the topic exchanges of RabbitMQ's
+    # native delayed delivery, which reaches a queue only through a topic exchange.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    # Publisher confirms: a publish returns once the broker has the task, or raises, so a task
+    # the broker refused is not taken for queued (mechanisms.queue bounds the wait).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_BROKER_CONNECTION_TIMEOUT = RABBITMQ_TIMEOUT_MS / 1000
 CELERY_TIMEZONE = "UTC"
 # An active and a standby beat (mechanisms.beat): on PostgreSQL, only the beat holding an advisory
 # lock schedules; the others try again every BEAT_STANDBY_SECONDS and take over when it dies.

@@ -31,18 +31,22 @@ REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
 
 
 class RedisBreaker:
-    def __init__(self) -> None:
+    """`service`: what the log lines name; the broker's breaker (mechanisms.queue) is another
+    instance, for a broker other than Redis."""
+
+    def __init__(self, *, service: str = "Redis") -> None:
+        self.service = service
         self._open_until = 0.0
         self._trip = 0
         self._logged: set[str] = set()
         self._lock = threading.Lock()
 
     def available(self) -> bool:
-        """Whether this process may use Redis now."""
+        """Whether this process may use the service now."""
         return time.monotonic() >= self._open_until
 
     def failed(self, *, path: str, error: BaseException) -> None:
-        """Redis failed `path`: skip it for REDIS_BREAKER_SECONDS."""
+        """The service failed `path`: skip it for REDIS_BREAKER_SECONDS."""
         with self._lock:
             now = time.monotonic()
             if now >= self._open_until:
@@ -52,14 +56,15 @@ class RedisBreaker:
         self.degraded(path, error=error)
 
     def degraded(self, path: str, *, error: BaseException | None = None) -> None:
-        """`path` went on without Redis: logged once per trip."""
+        """`path` went on without the service: logged once per trip."""
         with self._lock:
             if path in self._logged:
                 return
             self._logged.add(path)
             trip = self._trip
         logger.warning(
-            "Redis unavailable (%s): %s goes on without it for at least %d s (trip %d)",
+            "%s unavailable (%s): %s goes on without it for at least %d s (trip %d)",
+            self.service,
             f"{type(error).__name__}: {error}" if error else "breaker open",
             path,
             settings.REDIS_BREAKER_SECONDS,
@@ -67,7 +72,7 @@ class RedisBreaker:
         )
 
     def reset(self) -> None:
-        """Close the breaker (tests, and a process that knows Redis is back)."""
+        """Close the breaker (tests, and a process that knows the service is back)."""
         with self._lock:
             self._open_until = 0.0
             self._logged = set()

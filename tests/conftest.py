@@ -12,6 +12,7 @@ from django.utils import translation
 
 from accounts.models import User
 from accounts.roles import CAMPAIGN_EDITOR, MODERATOR, roles_apply
+from mechanisms.queue import broker_breaker
 from mechanisms.redis_breaker import breaker
 from petitions.services.consent import consent_wordings_forget
 from tests.factories import PetitionFactory
@@ -67,10 +68,13 @@ def clock() -> Iterator[RateLimitClock]:
 
 @pytest.fixture(autouse=True)
 def _redis_breaker_closed() -> Iterator[None]:
-    """A test that makes Redis fail opens this process's breaker: the next test starts closed."""
+    """A test that makes Redis (or another broker) fail opens this process's breaker: the next
+    test starts closed."""
     breaker.reset()
+    broker_breaker.reset()
     yield
     breaker.reset()
+    broker_breaker.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.policy
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
 
@@ -257,3 +260,112 @@ def celery_worker(
 
 def _worker_disconnected() -> bool:
     return _disconnected(WORKER_APPLICATION)
+
+
+# --- The broker: Redis or RabbitMQ -----------------------------------------------------------
+
+# This machine's RabbitMQ, without a virtual host: each test run adds its own (rabbitmq_url) with
+# this machine's rabbitmqctl.
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def rabbitmqctl(*args: str) -> bool:
+    """Whether `rabbitmqctl ARGS` ran and succeeded (it needs to run as RabbitMQ's or root)."""
+    try:
+        done = subprocess.run(
+            ["rabbitmqctl", *args], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> Iterator[str]:
+    """RabbitMQ, in a virtual host of this run's own so that runs side by side never share a
+    queue, removed at the end with everything in it. Where rabbitmqctl cannot run, the default
+    virtual host: the queue names are then this run's own (CELERY_QUEUE has the process id)."""
+    vhost = f"cosign-test-{os.getpid()}"
+    user = urlsplit(RABBITMQ_URL).username or "guest"
+    if rabbitmqctl("add_vhost", vhost) and rabbitmqctl(
+        "set_permissions", "-p", vhost, user, ".*", ".*", ".*"
+    ):
+        try:
+            yield f"{RABBITMQ_URL}/{vhost}"
+        finally:
+            rabbitmqctl("delete_vhost", vhost)
+    else:
+        yield f"{RABBITMQ_URL}//"
+
+
+def _celery_options(environ: dict[str, str]) -> dict[str, object]:
+    """What config.settings gives Celery under `environ` (lower-case, as app.conf names them):
+    what a worker started with that environment runs on."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        names = runpy.run_path(str(ROOT / "config" / "settings.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {
+        name.removeprefix("CELERY_").lower(): value
+        for name, value in names.items()
+        # The tests' own: tasks run in-process unless a test starts a worker.
+        if name.startswith("CELERY_") and name != "CELERY_TASK_ALWAYS_EAGER"
+    }
+
+
+def _reconnect() -> None:
+    """Drop this process's broker connections and Celery's queue declarations made from the old
+    configuration: the next publish connects to the broker configured now."""
+    kombu_pools.reset()
+    celery_app._pool = None
+    celery_app.__dict__.pop("amqp", None)
+
+
+@contextmanager
+def broker_switched(url: str | None) -> Iterator[None]:
+    """This process's Celery app, and every process a test starts (they inherit the environment),
+    on the broker at `url` through CELERY_BROKER_URL; None: REDIS_URL's Redis, as without it."""
+    saved_url = os.environ.get("CELERY_BROKER_URL")
+    if url is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = url
+    options = _celery_options(dict(os.environ))
+    saved = {name: celery_app.conf.get(name) for name in options}
+    celery_app.conf.update(options)
+    _reconnect()
+    try:
+        yield
+    finally:
+        _reconnect()
+        celery_app.conf.update(saved)
+        if saved_url is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_url
+
+
+def broker_queued(queue: str) -> int:
+    """Tasks waiting in `queue` on this process's broker."""
+    with celery_app.connection_for_write() as connection:
+        if connection.transport.driver_type == "redis":
+            # The Redis transport keeps a queue as a list of that name.
+            return int(connection.default_channel.client.llen(queue))
+        # RabbitMQ: a passive declaration of a missing queue closes its channel, hence its own.
+        channel = connection.channel()
+        try:
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
+        except connection.channel_errors:
+            return 0  # not declared yet: nothing was published to it
+
+
+def broker_purge(queue: str) -> None:
+    """Drop every task waiting in `queue`, the default queue (declared first: on RabbitMQ a queue
+    exists only once declared)."""
+    with celery_app.connection_for_write() as connection:
+        celery_app.amqp.queues[queue].bind(connection.default_channel).declare()
+        connection.default_channel.queue_purge(queue)

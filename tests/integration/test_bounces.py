@@ -31,7 +31,12 @@ from tests.imap import dovecot_serving
 from tests.integration.web_client import Browser, hidden_fields
 from tests.services import app_server, celery_worker, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# On Redis and on RabbitMQ (tests/integration/conftest.py).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("broker"),
+]
 
 
 def _post(url: str, body: bytes, content_type: str, **headers: str) -> int:

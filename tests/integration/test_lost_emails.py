@@ -52,9 +52,21 @@ from tests.factories import (
     UnconfirmedOrganizationFactory,
     UserFactory,
 )
-from tests.services import MailSink, celery_worker, smtp_serving, wait_until
+from tests.services import (
+    MailSink,
+    broker_purge,
+    broker_queued,
+    celery_worker,
+    smtp_serving,
+    wait_until,
+)
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# On Redis and on RabbitMQ (tests/integration/conftest.py).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("broker"),
+]
 
 # The kinds the tests of other modules declare for themselves are not Cosign's.
 COSIGN_KINDS = {name for name in EMAIL_KINDS if not name.startswith("test_")}
@@ -207,12 +219,6 @@ def _owe_one_of_each_kind() -> None:
     assert Petition.objects.filter(organization__isnull=True).count() == 1
 
 
-def _broker_queued() -> int:
-    with celery_app.connection_for_write() as connection:
-        # The Redis transport keeps a queue as a list of that name.
-        return int(connection.default_channel.client.llen(os.environ["CELERY_QUEUE"]))
-
-
 class PeerSink(MailSink):
     """Notes the client connection each message came over."""
 
@@ -234,7 +240,7 @@ def test_owing_publishes_nothing_and_the_dispatcher_sends_each_email_once(
             _broker_empty()
             _owe_one_of_each_kind()
             # Not one task for eighteen emails: a signer's request never talks to the broker.
-            assert _broker_queued() == 0
+            assert broker_queued(os.environ["CELERY_QUEUE"]) == 0
         with celery_worker(tmp_path, smtp_port=smtp_port, site_url="http://testserver"):
             wait_until(_all_settled, timeout=60, what="the dispatcher to send every owed email")
     _arrived_exactly_once(sink)
@@ -245,8 +251,7 @@ def test_owing_publishes_nothing_and_the_dispatcher_sends_each_email_once(
 
 def _broker_empty() -> None:
     """Drop every task waiting in this test's queue: the broker lost them."""
-    with celery_app.connection_for_write() as connection:
-        connection.default_channel.queue_purge(os.environ["CELERY_QUEUE"])
+    broker_purge(os.environ["CELERY_QUEUE"])
 
 
 def _arrived_exactly_once(sink: MailSink) -> None:

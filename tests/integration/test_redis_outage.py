@@ -2,12 +2,16 @@
 SMTP server, with Redis stopped, and with Redis accepting connections but never answering.
 
 In each: every public page answers 200 (within 1 s: the request's own timeout), signing answers
-as usual with the row stored, the admin works, and once Redis is back the confirmation email
-arrives exactly once (the sweep queues what the request could not).
+as usual with the row stored, and the admin works. Then, by broker (tests/integration/conftest.py):
+- Redis as the broker: no task can be queued; once Redis is back the confirmation email arrives
+  exactly once (the sweep queues what the request could not);
+- RabbitMQ as the broker: tasks are still queued and run, so the confirmation email arrives while
+  Redis is still down, and exactly once when it is back.
 """
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import subprocess
@@ -33,7 +37,7 @@ from tests.services import (
     wait_until,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("broker")]
 
 SIGNER = "outage@example.org"
 # Each request must finish within this: a hung Redis must not hang a page.
@@ -165,8 +169,9 @@ def _public_paths(petition_slug: str, letter_slug: str) -> list[str]:
 def _env(redis_url: str, smtp_port: int, name: str) -> dict[str, str]:
     return {
         "REDIS_URL": redis_url,
-        "CELERY_QUEUE": f"cosign-outage-{name}",
-        "CACHE_KEY_PREFIX": f"cosign-outage-{name}",
+        # This run's own, as the tests' queue is (config.settings_test).
+        "CELERY_QUEUE": f"cosign-outage-{name}-{os.getpid()}",
+        "CACHE_KEY_PREFIX": f"cosign-outage-{name}-{os.getpid()}",
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         # The sweep that queues what a request could not, fast enough for a test.
         "OUTBOX_SWEEP_SECONDS": "1",
@@ -219,17 +224,17 @@ def _site_stays_up_without_redis(app_url: str, petition_slug: str, letter_slug: 
     _admin_works(Client(app_url))
 
 
-def _mailed_once(
-    sink: MailSink, smtp_port: int, env: dict[str, str], tmp_path: Path, site: str
-) -> None:
-    with celery_worker(tmp_path, smtp_port=smtp_port, site_url=site, env=env):
-        wait_until(
-            lambda: any(SIGNER in str(message["To"]) for message in sink.messages),
-            timeout=60,
-            what="the confirmation email, once Redis is back",
-        )
-        # Two more sweeps find nothing left to send.
-        time.sleep(3)
+def _mailed(sink: MailSink, *, what: str) -> None:
+    wait_until(
+        lambda: any(SIGNER in str(message["To"]) for message in sink.messages),
+        timeout=60,
+        what=what,
+    )
+
+
+def _mailed_once(sink: MailSink) -> None:
+    # Two more sweeps find nothing left to send.
+    time.sleep(3)
     mails = [message for message in sink.messages if SIGNER in str(message["To"])]
     assert len(mails) == 1
     assert "/confirm/" in text_body(mails[0])
@@ -275,7 +280,7 @@ def _redis_failing(how: str, work: Path) -> Iterator[Outage]:
 
 @pytest.mark.parametrize("how", ["stopped", "hung"])
 def test_without_redis_the_site_stays_up_and_mails_once_redis_is_back(
-    campaign, smtp_server, tmp_path, how: str
+    campaign, smtp_server, tmp_path, how: str, broker: str
 ) -> None:
     petition_slug, letter_slug = campaign
     sink, smtp_port = smtp_server
@@ -283,9 +288,22 @@ def test_without_redis_the_site_stays_up_and_mails_once_redis_is_back(
         env = _env(outage.url, smtp_port, how)
         with app_server(tmp_path, env=env) as app:
             assert Client(app.url).request(f"/en/p/{petition_slug}/").status == 200
-            outage.fail()
-            _site_stays_up_without_redis(app.url, petition_slug, letter_slug)
-            # Logged once per breaker trip and path, never as a traceback per request.
-            assert "Traceback" not in app.log()
-            outage.heal()
-            _mailed_once(sink, smtp_port, env, tmp_path, app.url)
+            if broker == "redis":
+                outage.fail()
+                _site_stays_up_without_redis(app.url, petition_slug, letter_slug)
+                # Logged once per breaker trip and path, never as a traceback per request.
+                assert "Traceback" not in app.log()
+                outage.heal()
+                with celery_worker(tmp_path, smtp_port=smtp_port, site_url=app.url, env=env):
+                    _mailed(sink, what="the confirmation email, once Redis is back")
+                    _mailed_once(sink)
+                return
+            # RabbitMQ: the worker, its beat and the dispatcher need no Redis to send.
+            with celery_worker(tmp_path, smtp_port=smtp_port, site_url=app.url, env=env) as w:
+                outage.fail()
+                _site_stays_up_without_redis(app.url, petition_slug, letter_slug)
+                assert "Traceback" not in app.log()
+                _mailed(sink, what="the confirmation email, with Redis still down")
+                assert w.poll() is None
+                outage.heal()
+                _mailed_once(sink)

@@ -1,4 +1,5 @@
-"""The whole sign path on real services: Redis broker, a Celery worker process, an SMTP server."""
+"""The whole sign path on real services: a Celery worker process on each broker (Redis,
+RabbitMQ), an SMTP server."""
 
 from __future__ import annotations
 

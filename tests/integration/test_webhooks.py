@@ -31,7 +31,12 @@ from petitions.services.signing import signature_confirm
 from tests.factories import OrganizationFactory, PetitionFactory, SignatureFactory, UserFactory
 from tests.services import MailSink, celery_worker, smtp_serving, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# On Redis and on RabbitMQ (tests/integration/conftest.py).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("broker"),
+]
 
 CONFIRMED = WebhookEndpoint.Event.SIGNATURE_CONFIRMED
 SIGNER = "rosa.chen@example.net"

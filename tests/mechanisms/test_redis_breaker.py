@@ -110,15 +110,17 @@ def _noop() -> None:
 def test_no_task_is_queued_while_the_breaker_is_open(settings, caplog) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = False
     breaker.failed(path="the test", error=ConnectionError("down"))
-    with mock.patch.object(_noop, "delay") as delay:
+    with mock.patch.object(_noop, "apply_async") as publish:
         assert queue.enqueue_now(_noop) is False
-    delay.assert_not_called()
+    publish.assert_not_called()
 
 
 def test_a_broker_that_fails_opens_the_breaker_and_the_request_goes_on(settings) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    with mock.patch.object(_noop, "delay", side_effect=OperationalError("refused")) as delay:
+    with mock.patch.object(
+        _noop, "apply_async", side_effect=OperationalError("refused")
+    ) as publish:
         assert queue.enqueue_now(_noop) is False
         assert queue.enqueue_now(_noop) is False
-    assert delay.call_count == 1
+    assert publish.call_count == 1
     assert not breaker.available()
