@@ -181,9 +181,9 @@ def migrations_apply() -> None:
 
 def main(argv: Sequence[str]) -> int:
     try:
-        command = command_resolve(argv=argv)
         wait_seconds = env_seconds(name="WAIT_FOR_DB_SECONDS", default=DEFAULT_WAIT_SECONDS)
         migrate = env_flag(name="MIGRATE_ON_START")
+        command = command_resolve(argv=argv)
         if wait_seconds > 0 or migrate:
             database_wait(seconds=wait_seconds)
         if migrate and argv[0] != "migrate":
