@@ -16,6 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from config.entrypoint import EntrypointError, command_resolve
+
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "config" / "entrypoint.py"
 SERVER = "postgres://localhost"
@@ -220,8 +222,30 @@ def test_web_runs_gunicorn_with_the_production_configuration() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("subcommand", "program"), [("worker", "worker"), ("beat", "beat")])
-def test_worker_and_beat_run_celery_with_the_project_app(subcommand, program) -> None:
+@pytest.mark.parametrize("subcommand", ["worker", "beat"])
+def test_worker_and_beat_run_celery_with_the_project_app(subcommand) -> None:
+    # Started from "/": the entrypoint moves to the project, where `-A config` is found (celery
+    # loads the app before it answers --help, and stops with an error when it cannot).
     result = _run(subcommand, "--help", WAIT_FOR_DB_SECONDS="0")
     assert result.returncode == 0, result.stderr
-    assert f"celery {program}" in result.stdout.lower() or "--loglevel" in result.stdout
+    assert f"Usage: celery {subcommand} [OPTIONS]" in result.stdout
+
+
+def test_arguments_after_a_subcommand_are_added_to_its_command_line() -> None:
+    assert command_resolve(argv=["web", "--workers", "2"]) == [
+        "gunicorn",
+        "-c",
+        str(ROOT / "config" / "gunicorn.conf.py"),
+        "--workers",
+        "2",
+    ]
+    assert command_resolve(argv=["beat"])[-1] == "--schedule=/tmp/celerybeat-schedule"
+    # Anything else runs as given, found on PATH or by its path.
+    assert command_resolve(argv=["python", "manage.py", "shell"]) == [
+        "python",
+        "manage.py",
+        "shell",
+    ]
+    assert command_resolve(argv=["/bin/echo", "x"]) == ["/bin/echo", "x"]
+    with pytest.raises(EntrypointError, match="no command given"):
+        command_resolve(argv=[])
