@@ -241,11 +241,7 @@ def test_arguments_after_a_subcommand_are_added_to_its_command_line() -> None:
     ]
     assert command_resolve(argv=["beat"])[-1] == "--schedule=/tmp/celerybeat-schedule"
     # Anything else runs as given, found on PATH or by its path.
-    assert command_resolve(argv=["python", "manage.py", "shell"]) == [
-        "python",
-        "manage.py",
-        "shell",
-    ]
+    assert command_resolve(argv=["sh", "-c", "exit 0"]) == ["sh", "-c", "exit 0"]
     assert command_resolve(argv=["/bin/echo", "x"]) == ["/bin/echo", "x"]
     with pytest.raises(EntrypointError, match="no command given"):
         command_resolve(argv=[])
