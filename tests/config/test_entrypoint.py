@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -20,8 +21,10 @@ from config.entrypoint import EntrypointError, command_resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "config" / "entrypoint.py"
-SERVER = "postgres://localhost"
-DATABASE = os.environ.get("DATABASE_URL", f"{SERVER}/test")
+# The suite's PostgreSQL server; its maintenance database always exists, whatever the suite's own
+# database is called (pytest-django creates that one under another name).
+SERVER = os.environ.get("DATABASE_URL", "postgres://localhost/test").rsplit("/", 1)[0]
+DATABASE = f"{SERVER}/postgres"
 
 
 def _env(**env: str) -> dict[str, str]:
@@ -83,18 +86,17 @@ def test_gives_up_with_a_clear_error_when_the_database_never_answers() -> None:
 
 
 class LateProxy:
-    """A PostgreSQL address that refuses connections until `opened`, then forwards them to the
+    """A PostgreSQL address that refuses connections until opened, then forwards them to the
     real server: a database container still starting."""
 
     def __init__(self) -> None:
         self.port = _closed_port()
-        self.opened = threading.Event()
+        self.upstream = ("127.0.0.1", 5432)
         self._listener: socket.socket | None = None
 
     def open(self) -> None:
         listener = socket.create_server(("127.0.0.1", self.port))
         self._listener = listener
-        self.opened.set()
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def close(self) -> None:
@@ -107,7 +109,7 @@ class LateProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", 5432))
+            upstream = socket.create_connection(self.upstream)
             for source, target in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
 
@@ -126,7 +128,9 @@ class LateProxy:
 
 def test_waits_for_a_database_that_comes_up_then_runs_the_command_with_its_exit_code() -> None:
     proxy = LateProxy()
-    name = DATABASE.rsplit("/", 1)[1]
+    real = urlsplit(DATABASE)
+    user = f"{real.netloc.rpartition('@')[0]}@" if "@" in real.netloc else ""
+    proxy.upstream = (real.hostname or "localhost", real.port or 5432)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -137,7 +141,8 @@ def test_waits_for_a_database_that_comes_up_then_runs_the_command_with_its_exit_
         ],
         cwd="/",
         env=_env(
-            DATABASE_URL=f"postgres://127.0.0.1:{proxy.port}/{name}", WAIT_FOR_DB_SECONDS="60"
+            DATABASE_URL=f"postgres://{user}127.0.0.1:{proxy.port}{real.path}",
+            WAIT_FOR_DB_SECONDS="60",
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
