@@ -327,6 +327,7 @@ def test_every_long_running_service_has_a_healthcheck_and_waits_for_what_it_need
         needs = services[name]["depends_on"]
         assert needs["migrate"]["condition"] == "service_completed_successfully"
         assert needs["redis"]["condition"] == "service_healthy"
+        assert needs["db"]["condition"] == "service_healthy"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
 
 
