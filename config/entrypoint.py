@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -179,7 +180,17 @@ def migrations_apply() -> None:
             connection.close()
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise EntrypointError(
+        f"entrypoint: stopped by signal {signum} before the command started", code=128 + signum
+    )
+
+
 def main(argv: Sequence[str]) -> int:
+    # As a container's PID 1, a process that sets no handler ignores SIGTERM: `docker stop` would
+    # wait out its timeout while this waits for the database. exec gives the command the defaults.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         wait_seconds = env_seconds(name="WAIT_FOR_DB_SECONDS", default=DEFAULT_WAIT_SECONDS)
         migrate = env_flag(name="MIGRATE_ON_START")

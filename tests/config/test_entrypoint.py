@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -250,3 +251,27 @@ def test_arguments_after_a_subcommand_are_added_to_its_command_line() -> None:
     assert command_resolve(argv=["/bin/echo", "x"]) == ["/bin/echo", "x"]
     with pytest.raises(EntrypointError, match="no command given"):
         command_resolve(argv=[])
+
+
+def test_a_stop_signal_while_waiting_ends_it_with_a_message() -> None:
+    # As PID 1 of a container, the process would ignore SIGTERM without a handler of its own.
+    process = subprocess.Popen(
+        [sys.executable, str(ENTRYPOINT), "python", "-c", "print('ran')"],
+        cwd="/",
+        env=_env(
+            DATABASE_URL=f"postgres://127.0.0.1:{_closed_port()}/x", WAIT_FOR_DB_SECONDS="600"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert "waiting for the database" in process.stderr.readline()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "stopped by signal 15 before the command started" in stderr
+    assert stdout == ""
