@@ -128,6 +128,7 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 lint: install-dev typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 # mypy with django-stubs over the application packages (pyproject.toml [tool.mypy]).
 typecheck: install-dev
