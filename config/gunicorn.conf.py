@@ -80,3 +80,12 @@ switch_interval_ms = _milliseconds("GUNICORN_SWITCH_INTERVAL_MS")
 def post_fork(server: Any, worker: Any) -> None:
     if switch_interval_ms is not None:
         sys.setswitchinterval(switch_interval_ms / 1000)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # Prometheus' multiprocess mode (mechanisms.metrics): a dead worker's counters stay in its
+    # file and keep counting in the sums; this drops what only a live process may report.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -180,6 +180,8 @@ MIDDLEWARE = [
     # First: load balancers' /healthz and /readyz, answered whatever the Host header and scheme,
     # before CommonMiddleware refuses a missing Host or SecurityMiddleware redirects to https.
     "config.middleware.HealthCheckMiddleware",
+    # Next: /metrics, answered as the health checks are; every other request timed for it.
+    "config.middleware.MetricsMiddleware",
     # Before anything reads a forwarding header (the page cache asks whether a request is secure).
     "config.middleware.ForwardedHeadersMiddleware",
     # Outside everything else: a hit on a shared copy of a public page needs none of what follows,
@@ -697,6 +699,13 @@ LOGGING = {
 # The same, then a filter on every handler that redacts the secrets of our URLs (confirmation
 # and answer links...) from what is logged (mechanisms.log_redaction).
 LOGGING_CONFIG = "mechanisms.log_redaction.logging_configure"
+
+# --- Metrics (mechanisms.metrics) -----------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, the endpoint does not
+# exist. Long and random: a guessable token guards nothing.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or unset)")
 
 
 # --- API (config/api) -------------------------------------------------------------------------
