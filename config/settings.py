@@ -177,6 +177,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every line a request logs, health checks' included, carries its id.
+    "mechanisms.request_ids.RequestIdMiddleware",
     # First: load balancers' /healthz and /readyz, answered whatever the Host header and scheme,
     # before CommonMiddleware refuses a missing Host or SecurityMiddleware redirects to https.
     "config.middleware.HealthCheckMiddleware",
@@ -327,6 +329,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = _REDIS_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# The worker logs through settings.LOGGING, so its lines are redacted (mechanisms.log_redaction),
+# carry the request id of the request that enqueued the task, and follow LOG_FORMAT; Celery's own
+# handler on the root logger would bypass all three.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The public count is at most COUNTER_INTERVAL_SECONDS + PETITION_PAGE_CACHE_SECONDS behind the
 # confirmations (4 s with the defaults; the target is 5): the counter adds them in batches, and
@@ -688,11 +694,25 @@ if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
         )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# text (default): the human format below; json: one object per line with the request's id
+# (mechanisms.log_format). Every line of a request, and of the tasks it enqueued, carries the id
+# (mechanisms.request_ids).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "mechanisms.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
