@@ -727,6 +727,19 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or unset)")
 
+# --- Error reports (mechanisms.error_reports) -------------------------------------------------
+# Unset: no error reports leave the site. Set: errors of the site and its workers go to Sentry
+# (or a compatible service: GlitchTip), scrubbed of personal data as the logs are.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from mechanisms.error_reports import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", ""),
+    )
+
 
 # --- API (config/api) -------------------------------------------------------------------------
 # The public read API's anonymous answers are cached and may be served this stale (a count is
