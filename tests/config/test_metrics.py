@@ -271,3 +271,48 @@ def test_counts_from_several_processes_are_summed_in_multiprocess_mode(tmp_path:
     assert registry.get_sample_value("cosign_signatures_total", labels) == 5
     timed = {"view": "v", "status": "2xx"}
     assert registry.get_sample_value("cosign_http_request_duration_seconds_count", timed) == 2
+
+
+def test_moderation_counts_confirmed_rejected_and_spam_once_each(moderator) -> None:
+    from petitions.services import moderation
+    from tests.factories import IndividualSignatureFactory, SignatureFactory
+
+    def counted(event: str, campaign: str = "petition") -> float:
+        return _sample("cosign_signatures_total", {"campaign": campaign, "event": event})
+
+    before = {event: counted(event) for event in ("confirmed", "rejected", "spam")}
+    pending, held, other, spam = (SignatureFactory() for _ in range(4))
+    Signature.objects.filter(pk=held.pk).update(
+        status=Signature.Status.CONFIRMED, confirmed_at=timezone.now(), held=True, flags="too_fast"
+    )
+
+    moderation.signatures_confirm(signature_ids=[pending.pk, held.pk], moderator=moderator)
+    moderation.signatures_reject(signature_ids=[other.pk], moderator=moderator, reason="Bot")
+    moderation.signatures_reject(signature_ids=[other.pk], moderator=moderator, reason="Bot")
+    moderation.signatures_mark_spam(signature_ids=[spam.pk], moderator=moderator)
+
+    # The held one had confirmed itself already: approving it confirms nothing new.
+    assert counted("confirmed") == before["confirmed"] + 1
+    assert counted("rejected") == before["rejected"] + 1
+    assert counted("spam") == before["spam"] + 1
+
+    from letters import moderation as letter_moderation
+
+    letter_before = counted("rejected", "letter")
+    individual = IndividualSignatureFactory()
+    letter_moderation.individual_signatures_reject(
+        signature_ids=[individual.pk], moderator=moderator, reason="Bot"
+    )
+    assert counted("rejected", "letter") == letter_before + 1
+
+
+def test_a_flagged_signature_is_counted_held(client, petition, settings) -> None:
+    settings.ABUSE_NEAR_DUPLICATE = ["0/10m"]  # any name counts as a near-duplicate burst
+    settings.ABUSE_IP_BURST = ["0/10m"]
+    held = {"campaign": "petition", "event": "held"}
+    before = _sample("cosign_signatures_total", held)
+
+    assert client.post(_sign_url(petition), SIGNER).status_code == 302
+
+    assert Signature.objects.get().held
+    assert _sample("cosign_signatures_total", held) == before + 1
