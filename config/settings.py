@@ -726,6 +726,13 @@ LOGGING_CONFIG = "mechanisms.log_redaction.logging_configure"
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or unset)")
+# prometheus-client reads it itself (multiprocess mode, under gunicorn); checked here so that a
+# missing folder stops start-up rather than every worker's first request.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r}: no such folder"
+    )
 
 # --- Error reports (mechanisms.error_reports) -------------------------------------------------
 # Unset: no error reports leave the site. Set: errors of the site and its workers go to Sentry

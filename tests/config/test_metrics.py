@@ -316,3 +316,20 @@ def test_a_flagged_signature_is_counted_held(client, petition, settings) -> None
 
     assert Signature.objects.get().held
     assert _sample("cosign_signatures_total", held) == before + 1
+
+
+def test_a_missing_multiprocess_folder_stops_start_up(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing"),
+            "PATH": "/usr/bin:/bin",
+        },
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PROMETHEUS_MULTIPROC_DIR" in result.stderr
