@@ -76,9 +76,11 @@ def signatures_counted(*, campaign: str, event: str, count: int = 1) -> None:
     """Count `count` signatures of `campaign` ("petition", "letter") going through `event`."""
     if count <= 0:
         return
-    if event not in SIGNATURE_EVENTS or campaign not in CAMPAIGNS:
-        raise ValueError(f"unknown signature metric {campaign!r}/{event!r}")
-    SIGNATURES.labels(campaign=campaign, event=event).inc(count)
+    # A metric never stops the work it counts: anything unforeseen is counted as "other".
+    SIGNATURES.labels(
+        campaign=campaign if campaign in CAMPAIGNS else "other",
+        event=event if event in SIGNATURE_EVENTS else "other",
+    ).inc(count)
 
 
 def rate_limit_counted(*, form: str) -> None:
