@@ -34,6 +34,7 @@ from django.utils.translation import gettext
 
 from accounts import tasks
 from accounts.models import Membership, Organization, User, WebhookDelivery, WebhookEndpoint
+from mechanisms import metrics
 from mechanisms.audit import audit_log
 from mechanisms.mail import EmailKind, absolute_url, message_render
 from mechanisms.models import OutboundEmail
@@ -358,6 +359,8 @@ def _send_claimed(claimed: Sequence[int], done: Dispatched) -> None:
             # failure is recorded (it counts towards turning it off).
             logger.exception("Webhook delivery %s failed unexpectedly", delivery.pk)
             result = Sent(status=None, error=type(error).__name__)
+        if not result.ok:
+            metrics.webhook_failure_counted(status=result.status)
         _record(delivery, result.ok, result.status, result.error, done)
 
 

@@ -80,3 +80,33 @@ switch_interval_ms = _milliseconds("GUNICORN_SWITCH_INTERVAL_MS")
 def post_fork(server: Any, worker: Any) -> None:
     if switch_interval_ms is not None:
         sys.setswitchinterval(switch_interval_ms / 1000)
+
+
+def _json_logs(server: Any) -> None:
+    # LOG_FORMAT=json (README "Operating"): gunicorn's own lines (boot, worker timeouts) in the
+    # same one-object-a-line format as Django's, so a log collector reads one stream. Set on its
+    # handlers rather than through logconfig_dict, which would also switch its access log on.
+    if os.environ.get("LOG_FORMAT", "").strip().lower() != "json":
+        return
+    from mechanisms.log_format import JsonFormatter
+
+    for logger in (server.log.error_log, server.log.access_log):
+        for handler in logger.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
+def on_starting(server: Any) -> None:
+    _json_logs(server)
+
+
+def on_reload(server: Any) -> None:
+    _json_logs(server)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # Prometheus' multiprocess mode (mechanisms.metrics): a dead worker's counters stay in its
+    # file and keep counting in the sums; this drops what only a live process may report.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

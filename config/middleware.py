@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -10,9 +12,11 @@ from django.http import (
     JsonResponse,
 )
 from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare
 from django.utils.http import parse_header_parameters
 
 from config import health
+from mechanisms import metrics, page_cache
 from mechanisms.network import peer_is_trusted_proxy
 
 # Headers in which a proxy speaks for its client: its address, the scheme and host it was asked
@@ -62,6 +66,63 @@ class HealthCheckMiddleware:
             # when it began: not an error line from django.request on every poll.
             response._has_been_logged = True  # type: ignore[attr-defined]
         # A proxy or cache between the balancer and the host must not answer for the host.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MetricsMiddleware:
+    """Time every request for Prometheus (by view name and status class), and answer /metrics.
+
+    /metrics answers only a bearer of settings.METRICS_TOKEN: without a token set it does not
+    exist (404, as any unknown path); with one, a request without it or with another gets 401
+    and `WWW-Authenticate: Bearer`. The endpoint's path is documented, so hiding it behind a 404
+    protects nothing, while a 401 tells an operator whose Prometheus is refused that the token,
+    not the path, is wrong. The token is compared in constant time. Answered here, before the
+    Host header is checked or http redirected to https, as /readyz is: Prometheus scrapes each
+    host by its address.
+
+    After HealthCheckMiddleware, so the load balancer's polls are neither timed nor counted. The
+    view label is the URL pattern's name (never the path, which may carry a token or an id);
+    a page served from the page cache, which resolves no URL, is "page_cache", and a path that
+    matches no pattern "unmatched".
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/metrics":
+            return self._metrics(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = request.resolver_match
+        if match is not None:
+            view = match.view_name or "unnamed"
+        elif getattr(request, page_cache.HIT_MARK, False):
+            view = "page_cache"
+        else:
+            view = "unmatched"
+        metrics.request_observed(
+            view=view, status=response.status_code, seconds=time.perf_counter() - started
+        )
+        return response
+
+    @staticmethod
+    def _metrics(request: HttpRequest) -> HttpResponse:
+        token = settings.METRICS_TOKEN
+        if not token:
+            return HttpResponse("Not Found", status=404, content_type="text/plain")
+        given = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = given.partition(" ")
+        if scheme.lower() != "bearer" or not constant_time_compare(credentials.strip(), token):
+            response = HttpResponse("Unauthorized", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            response._has_been_logged = True  # type: ignore[attr-defined]
+            return response
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        body, content_type = metrics.metrics_render()
+        response = HttpResponse(body, content_type=content_type)
         response["Cache-Control"] = "no-store"
         return response
 

@@ -177,9 +177,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every line a request logs, health checks' included, carries its id.
+    "mechanisms.request_ids.RequestIdMiddleware",
     # First: load balancers' /healthz and /readyz, answered whatever the Host header and scheme,
     # before CommonMiddleware refuses a missing Host or SecurityMiddleware redirects to https.
     "config.middleware.HealthCheckMiddleware",
+    # Next: /metrics, answered as the health checks are; every other request timed for it.
+    "config.middleware.MetricsMiddleware",
     # Before anything reads a forwarding header (the page cache asks whether a request is secure).
     "config.middleware.ForwardedHeadersMiddleware",
     # Outside everything else: a hit on a shared copy of a public page needs none of what follows,
@@ -364,6 +368,10 @@ CELERY_TIMEZONE = "UTC"
 BEAT_STANDBY_SECONDS = env_int("BEAT_STANDBY_SECONDS", 3, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     CELERY_BEAT_SCHEDULER = "mechanisms.beat:AdvisoryLockScheduler"
+# The worker logs through settings.LOGGING, so its lines are redacted (mechanisms.log_redaction),
+# carry the request id of the request that enqueued the task, and follow LOG_FORMAT; Celery's own
+# handler on the root logger would bypass all three.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The public count is at most COUNTER_INTERVAL_SECONDS + PETITION_PAGE_CACHE_SECONDS behind the
 # confirmations (4 s with the defaults; the target is 5): the counter adds them in batches, and
@@ -725,17 +733,63 @@ if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
         )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# text (default): the human format below; json: one object per line with the request's id
+# (mechanisms.log_format). Every line of a request, and of the tasks it enqueued, carries the id
+# (mechanisms.request_ids).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "mechanisms.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 # The same, then a filter on every handler that redacts the secrets of our URLs (confirmation
 # and answer links...) from what is logged (mechanisms.log_redaction).
 LOGGING_CONFIG = "mechanisms.log_redaction.logging_configure"
+
+# --- Metrics (mechanisms.metrics) -----------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, the endpoint does not
+# exist. Long and random: a guessable token guards nothing.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or unset)")
+# prometheus-client reads it itself (multiprocess mode, under gunicorn); checked here so that a
+# missing folder stops start-up rather than every worker's first request.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+if not PROMETHEUS_MULTIPROC_DIR:
+    # prometheus-client switches to multiprocess mode when the variable merely exists, and an
+    # empty one (`PROMETHEUS_MULTIPROC_DIR=` as in .env.example) makes it write its files into
+    # the working directory. Unset, it keeps its counts in memory, as a single process should.
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r}: no such folder"
+    )
+
+# --- Error reports (mechanisms.error_reports) -------------------------------------------------
+# Unset: no error reports leave the site. Set: errors of the site and its workers go to Sentry
+# (or a compatible service: GlitchTip), scrubbed of personal data as the logs are.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from mechanisms.error_reports import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", ""),
+    )
 
 
 # --- API (config/api) -------------------------------------------------------------------------

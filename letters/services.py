@@ -27,7 +27,7 @@ from letters.models import (
     OrganizationSignature,
     Statement,
 )
-from mechanisms import outbox
+from mechanisms import metrics, outbox
 from mechanisms.addresses import email_canonicalize
 from mechanisms.audit import audit_log
 from mechanisms.confirmation import signature_record
@@ -416,7 +416,8 @@ def individual_signature_confirm(
         changes["name"] = name
     if withhold_name is not None:
         changes["withhold_name"] = withhold_name and signature.letter.names_may_be_withheld
-    IndividualSignature.objects.filter(
+    confirmed = IndividualSignature.objects.filter(
         pk=signature_id, status=IndividualSignature.Status.PENDING
     ).update(**changes)
+    metrics.signatures_counted(campaign="letter", event="confirmed", count=confirmed)
     return IndividualSignature.objects.select_related("letter").get(pk=signature_id)

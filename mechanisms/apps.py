@@ -13,3 +13,5 @@ class MechanismsConfig(AppConfig):
         from mechanisms.bounce_webhooks import tracking_event_receive
 
         tracking.connect(tracking_event_receive, dispatch_uid="cosign.bounces")
+        # The request id travels with Celery tasks (its signal handlers connect on import).
+        import mechanisms.request_ids  # noqa: F401

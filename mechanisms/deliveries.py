@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mechanisms import outbox
+from mechanisms import metrics, outbox
 from mechanisms.bounces import (
     RETRYING,
     UNDELIVERABLE,
@@ -69,6 +69,7 @@ def delivery_kind(
 
     def failed(email: OutboundEmail, error: str, final: bool) -> None:
         # Staff see a delivery that will not go by itself as failed, with the reason.
+        metrics.delivery_failure_counted(outcome="failed" if final else "retrying")
         model._default_manager.filter(pk=email.ref.get("delivery")).exclude(
             status=Status.SENT
         ).update(status=Status.FAILED if final else Status.PENDING, last_error=error)
@@ -83,6 +84,7 @@ def delivery_kind(
             deliveries.update(status=Status.PENDING, last_error=f"Soft bounce: {why}")
             return gettext("The delivery waits for the next attempt.")
         if outcome == UNDELIVERABLE:
+            metrics.delivery_failure_counted(outcome="bounced")
             deliveries.update(
                 status=Status.FAILED,
                 last_error=BOUNCED_PREFIX + why,

@@ -13,12 +13,22 @@ fixed parts (so "/p/<slug>/respond/" is needed, and a slug or an id elsewhere is
 takes any language prefix; it stops at the secret, so a link with something stuck to its end (an
 email client's trailing dot) is redacted too.
 
+Personal data, wherever it turns up in a line: email addresses, IP addresses (v4 and v6),
+organizations' API keys and anything after "Bearer " become "[email]", "[ip]" and "[redacted]".
+SQL that Django logs at DEBUG (django.db.backends, with the statement's values interpolated and
+its parameters appended) keeps its shape and timing with every string literal blanked and the
+parameters dropped: those values are emails, names, session keys and token digests.
+tests/mechanisms/test_log_leaks.py drives real flows with every logger at DEBUG and finds none of
+them in any formatted line, text or JSON.
+
 logging_configure is Django's LOGGING_CONFIG: it applies settings.LOGGING, then puts the filter
-on every handler of every logger, Django's own (mail_admins) and gunicorn's included.
+(and mechanisms.request_ids.RequestIdFilter) on every handler of every logger, Django's own
+(mail_admins) and gunicorn's included.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import logging.config
 import re
@@ -181,8 +191,73 @@ def secrets_redact(text: str) -> str:
     return redactor.redact(text)
 
 
+_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"'`/=]+@[^\s@<>()\[\],;:\"'`/]+\.[A-Za-z]{2,}")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)")
+# Candidates only, each checked by ipaddress: "12:34:56" (a time) is no address and stays.
+_IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])")
+# An organization's API key (accounts.api_tokens: cosign_<prefix>_<secret>) and any credential
+# after "Bearer ".
+_API_KEY = re.compile(r"cosign_[A-Za-z0-9]+_[A-Za-z0-9_-]{16,}")
+_BEARER = re.compile(r"(?i)(\bbearer\s+)[^\s\"',;]+")
+# django.template at DEBUG logs each failed variable lookup with a repr of the whole template
+# context: the request, the CSRF token, a form's values, a link's token. The key is enough.
+_TEMPLATE_CONTEXT = re.compile(r"(Failed lookup for key \[[^\]\n]*\] in ).*")
+# A string literal of PostgreSQL or SQLite SQL, with doubled quotes inside and an E prefix.
+_SQL_STRING = re.compile(r"(?:\b[Ee])?'(?:[^']|'')*'")
+
+
+def _ip_or_text(match: re.Match[str]) -> str:
+    text = match.group(0)
+    try:
+        ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return text
+    return "[ip]"
+
+
+def personal_data_redact(text: str) -> str:
+    """`text` with our URLs' secrets, email and IP addresses, API keys and bearer credentials
+    replaced."""
+    text = secrets_redact(text)
+    if "Failed lookup" in text:
+        text = _TEMPLATE_CONTEXT.sub(r"\1[template context not logged]", text)
+    if "@" in text:
+        text = _EMAIL.sub("[email]", text)
+    if "." in text:
+        text = _IPV4.sub(_ip_or_text, text)
+    if ":" in text:
+        text = _IPV6.sub(_ip_or_text, text)
+    if "cosign_" in text:
+        text = _API_KEY.sub(REDACTED, text)
+    return _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def sql_redact(sql: str) -> str:
+    """A logged SQL statement with every string literal blanked."""
+    return _SQL_STRING.sub("'…'", personal_data_redact(sql))
+
+
 def _redact_value(value: Any) -> Any:
-    return secrets_redact(value) if isinstance(value, str) else value
+    return personal_data_redact(value) if isinstance(value, str) else value
+
+
+def _sql_record_redact(record: logging.LogRecord) -> None:
+    """django.db.backends' DEBUG line: "(duration) SQL; args=PARAMS; alias=ALIAS", with the SQL
+    and the parameters also as attributes a formatter may print."""
+    if isinstance(getattr(record, "sql", None), str):
+        record.sql = sql_redact(record.sql)  # type: ignore[attr-defined]
+    if getattr(record, "params", None) is not None:
+        record.params = REDACTED
+    if isinstance(record.args, tuple) and len(record.args) == 4:
+        duration, sql, params, alias = record.args
+        record.args = (
+            duration,
+            sql_redact(str(sql)),
+            None if params is None else REDACTED,
+            alias,
+        )
+    elif isinstance(record.msg, str):
+        record.msg = sql_redact(record.msg)
 
 
 class SecretRedactionFilter(logging.Filter):
@@ -191,6 +266,8 @@ class SecretRedactionFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_secrets_redacted", False):
             return True
+        if record.name.startswith("django.db.backends"):
+            _sql_record_redact(record)
         try:
             # The message as formatters will print it: a path may be split across arguments.
             message = record.getMessage()
@@ -200,15 +277,15 @@ class SecretRedactionFilter(logging.Filter):
             record.msg = _redact_value(record.msg)
             if isinstance(record.args, tuple):
                 record.args = tuple(_redact_value(value) for value in record.args)
-        elif (redacted := secrets_redact(message)) != message:
+        elif (redacted := personal_data_redact(message)) != message:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text: an exception's message may quote the path.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = secrets_redact(record.exc_text)
+            record.exc_text = personal_data_redact(record.exc_text)
         if record.stack_info:
-            record.stack_info = secrets_redact(record.stack_info)
+            record.stack_info = personal_data_redact(record.stack_info)
         request = getattr(record, "request", None)
         if request is not None and hasattr(request, "path"):
             # Django's mail_admins and any formatter printing the request read these.
@@ -243,8 +320,12 @@ class _RedactedRequest:
 
 
 def filter_install(filter_: logging.Filter | None = None) -> None:
-    """Put the redaction filter on every handler of every logger that exists now."""
+    """Put the redaction filter, and the request id's, on every handler of every logger that
+    exists now."""
+    from mechanisms.request_ids import RequestIdFilter
+
     filter_ = filter_ or SecretRedactionFilter()
+    request_id = RequestIdFilter()
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [
         logger
@@ -255,6 +336,8 @@ def filter_install(filter_: logging.Filter | None = None) -> None:
         for handler in logger.handlers:
             if not any(isinstance(f, SecretRedactionFilter) for f in handler.filters):
                 handler.addFilter(filter_)
+            if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+                handler.addFilter(request_id)
 
 
 def logging_configure(config: dict[str, Any]) -> None:

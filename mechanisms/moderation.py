@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mechanisms import metrics
 from mechanisms.audit import audit_log
 from mechanisms.confirmation import (
     CONFIRMED,
@@ -120,8 +121,10 @@ def moderation_confirm(
             for row in candidates
             if row.status != PENDING or campaign_open(getattr(row, campaign), now)
         ]
+        newly_confirmed = 0
         for row in rows:
             if row.status == PENDING:
+                newly_confirmed += 1
                 row.status, row.confirmed_at = CONFIRMED, now
                 for field, value in (place(row) if place else {}).items():
                     setattr(row, field, value)
@@ -134,6 +137,7 @@ def moderation_confirm(
             objects=rows,
             message=_reason_message(gettext("Approved by a moderator."), reason),
         )
+    metrics.signatures_counted(campaign=campaign, event="confirmed", count=newly_confirmed)
     return Moderated(
         done=len(rows), skipped=len(wanted) - len(rows), closed=len(candidates) - len(rows)
     )
@@ -178,7 +182,19 @@ def moderation_remove(
             else gettext("Rejected by a moderator.")
         )
         audit_log(user=moderator, objects=rows, message=_reason_message(action, reason))
+    metrics.signatures_counted(
+        campaign=_campaign_kind(model),
+        event="spam" if status == "spam" else "rejected",
+        count=len(rows),
+    )
     return Moderated(done=len(rows), skipped=len(wanted) - len(rows))
+
+
+def _campaign_kind(model: type[ModeratedSignature]) -> str:
+    """ "petition" or "letter": the campaign foreign key a signature model has (this layer
+    imports neither app)."""
+    names = {field.name for field in model._meta.get_fields()}
+    return "letter" if "letter" in names and "petition" not in names else "petition"
 
 
 def moderation_resend_confirmation(

@@ -56,6 +56,8 @@ _CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _STARTED_VALUE = re.compile(rf'name="{STARTED_FIELD}" value="([^"]+)"')
 # Set by page_cached() on a response every anonymous reader may share.
 _SHAREABLE = "_cosign_page_shareable"
+# Set on a request answered from a copy, which resolves no URL: the metrics name its view by it.
+HIT_MARK = "_cosign_page_cache_hit"
 # Headers that are this reader's own or that the personalized body changes.
 _NOT_STORED = frozenset({"content-length", "set-cookie"})
 
@@ -276,6 +278,7 @@ class PageCacheMiddleware:
             logger.warning("Page cache unavailable", exc_info=True)
 
     def _serve(self, request: HttpRequest, copy: _Copy) -> HttpResponse:
+        setattr(request, HIT_MARK, True)
         # The reader's own CSRF secret when their cookie holds a valid one, else a new one that
         # the response sets, as CsrfViewMiddleware.process_request does.
         try:

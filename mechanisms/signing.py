@@ -28,7 +28,7 @@ from django import forms
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from mechanisms import admission
+from mechanisms import admission, metrics
 from mechanisms.abuse import rate_limits, signals
 from mechanisms.abuse.forms import HumanChecked
 from mechanisms.counters import Stage, counters_count
@@ -97,6 +97,7 @@ def sign_request_screen(
     counted = counters_count(request, stages, claim=signing.proof.claim if signing else None)
 
     if counted.over[0]:
+        metrics.rate_limit_counted(form=action)
         return Screen(Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message(action))
     if not valid:
         return Screen(Verdict.REFUSED, status=400)
@@ -106,6 +107,7 @@ def sign_request_screen(
         # Refused before the shared budgets: what will not be written must not spend them.
         return Screen(Verdict.REFUSED, status=409)
     if counted.over[1]:
+        metrics.rate_limit_counted(form=action)
         return Screen(Verdict.REFUSED, status=429, message=rate_limits.rate_limit_message(action))
     flags = signing.flags(over=counted.over[2], first_use=counted.claimed)
     return Screen(Verdict.ACCEPTED, flags=flags, ip_hash=rate_limits.request_ip_hash(request))
@@ -196,6 +198,9 @@ def _screen_and_write(
                 create(ip_hash=screen.ip_hash, flags=screen.flags, **form.cleaned_data)
             except closed:
                 return Screen(Verdict.REFUSED, status=409)
+            metrics.signatures_counted(campaign=campaign_kind, event="accepted")
+            if screen.flags:
+                metrics.signatures_counted(campaign=campaign_kind, event="held")
     except OperationalError as error:
         admission.database_busy_logged(error)
         return None

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiToken
+from mechanisms import metrics
 from mechanisms.abuse.rate_limits import rate_limited
 from mechanisms.counters import counters_over
 
@@ -38,7 +39,10 @@ class TokenThrottle(BaseThrottle):
             return True  # refused before this by the view's authentication
         limits = settings.RATE_LIMITS["api_token"]["ip"]
         checks = [("rl:api_token", str(token.pk), limits)]
-        return not counters_over(request._request, checks, stop_all=True)
+        if counters_over(request._request, checks, stop_all=True):
+            metrics.rate_limit_counted(form="api_token")
+            return False
+        return True
 
     def wait(self) -> float:
         return RETRY_AFTER_SECONDS

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mechanisms import network
+from mechanisms import metrics, network
 from mechanisms.counters import Check, counters_over
 
 RATE_LIMIT_MESSAGES = {
@@ -44,7 +44,10 @@ def rate_limited(request: HttpRequest, *, action: str) -> bool:
     """Count this attempt against `action`'s per-address limits (settings.RATE_LIMITS "ip": a
     burst and a sustained window) and say whether one is exceeded. Call it for every attempt,
     valid or not, before anything else: it is the one budget a sender spends for themselves."""
-    return bool(counters_over(request, address_checks(request, action=action), stop_all=True))
+    over = bool(counters_over(request, address_checks(request, action=action), stop_all=True))
+    if over:
+        metrics.rate_limit_counted(form=action)
+    return over
 
 
 def address_checks(request: HttpRequest, *, action: str) -> list[Check]:
@@ -64,7 +67,10 @@ def submission_rate_limited(request: HttpRequest, *, action: str, scope: str = "
     form for an hour with fifty). The campaign is checked first and stops the count, so a flood
     on one campaign does not use up the site's budget for every other."""
     checks = submission_checks(action=action, scope=scope)
-    return bool(counters_over(request, checks, stop_all=True))
+    over = bool(counters_over(request, checks, stop_all=True))
+    if over:
+        metrics.rate_limit_counted(form=action)
+    return over
 
 
 def submission_checks(*, action: str, scope: str = "") -> list[Check]:

@@ -13,7 +13,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
-from mechanisms import outbox
+from mechanisms import metrics, outbox
 from mechanisms.addresses import email_canonicalize
 from mechanisms.confirmation import confirmation_request, signature_record
 from petitions import emails, webhook_events
@@ -246,6 +246,7 @@ def signature_confirm(
         # Held for a moderator: its details wait for their approval (moderation.py sends them).
         if confirmed and not signature.held:
             webhook_events.signature_confirmed(signature=signature)
+    metrics.signatures_counted(campaign="petition", event="confirmed", count=confirmed)
     return signature
 
 

@@ -16,6 +16,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from prometheus_client import REGISTRY
 from standardwebhooks.webhooks import Webhook
 
 from accounts import webhooks
@@ -164,6 +165,8 @@ def test_failures_are_tried_again_later_each_time_then_fail_for_good(local, sett
     settings.WEBHOOK_MAX_ATTEMPTS = 3
     settings.WEBHOOK_RETRY_BASE_SECONDS = 10
     server = Receiver([500])
+    failures = {"reason": "status"}
+    failed_before = REGISTRY.get_sample_value("cosign_webhook_failures_total", failures) or 0
     try:
         endpoint = _endpoint(OrganizationFactory(), server.url)
         delivery = _owe(endpoint)
@@ -178,6 +181,9 @@ def test_failures_are_tried_again_later_each_time_then_fail_for_good(local, sett
         assert (delivery.last_status, delivery.last_error) == (500, "HTTP 500")
         assert waits[:2] == [10, 20]  # 10 s, then twice as long
         assert len(server.received) == 3
+        # Each failed attempt is counted for the metrics (README "Operating").
+        failed = REGISTRY.get_sample_value("cosign_webhook_failures_total", failures)
+        assert failed == failed_before + 3
         # Nothing more is sent once it failed for good.
         webhooks.webhooks_dispatch(now=timezone.now() + timedelta(days=9))
         assert len(server.received) == 3

@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from accounts.models import User
 from mechanisms import outbox as outbox_service
@@ -371,10 +372,14 @@ def test_the_last_allowed_attempt_failing_marks_the_delivery_failed(settings) ->
 def test_a_refused_address_marks_the_delivery_failed(outbox) -> None:
     mayor = TargetFactory()
     delivery = _delivery(_petition(mayor), mayor)
+    failed = {"outcome": "failed"}
+    failed_before = REGISTRY.get_sample_value("cosign_delivery_failures_total", failed) or 0
     with _refusing(mayor.email):
         assert deliveries.delivery_send(delivery_id=delivery.pk) is False
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == ("failed", 1, None)
+    # Counted for the metrics (README "Operating").
+    assert REGISTRY.get_sample_value("cosign_delivery_failures_total", failed) == failed_before + 1
     assert "No such mailbox" in delivery.last_error
     assert outbox == []
     # Failed for good: no sweep sends it again; staff may (below).
