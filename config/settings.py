@@ -782,14 +782,12 @@ if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
 # Unset: no error reports leave the site. Set: errors of the site and its workers go to Sentry
 # (or a compatible service: GlitchTip), scrubbed of personal data as the logs are.
 SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", "")
 if SENTRY_DSN:
     from mechanisms.error_reports import sentry_init
 
-    sentry_init(
-        dsn=SENTRY_DSN,
-        environment=env_str("SENTRY_ENVIRONMENT", "production"),
-        release=env_str("SENTRY_RELEASE", ""),
-    )
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE)
 
 
 # --- API (config/api) -------------------------------------------------------------------------
