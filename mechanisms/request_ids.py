@@ -1,10 +1,12 @@
 """One id per request, on every log line the request causes: in the web process and in the Celery
 tasks it enqueues.
 
-The id is the incoming `X-Request-ID` when it is a plain one (a proxy's or load balancer's, so
-its log and ours can be joined), else a new random one; either way the response echoes it. The
-pattern is strict (letters, digits and dashes, 8 to 64 of them): the header is written by
-whoever sends the request, and a log line must not carry what a client chose to put in it.
+The id is the incoming `X-Request-ID` when it comes from one of settings.TRUSTED_PROXIES and is
+a plain one (the proxy's or load balancer's, so its log and ours can be joined), else a new
+random one; either way the response echoes it. A client reaching us directly could otherwise
+pick the id its lines are filed under, or reuse another request's to muddle an investigation;
+and even a proxy's is held to a strict pattern (letters, digits and dashes, 8 to 64 of them), as
+the proxy may have passed on what a client wrote.
 
 A context variable holds it for the request's thread; `RequestIdFilter`, on every handler
 (mechanisms.log_redaction.logging_configure), copies it onto each record as `request_id` ("-"
@@ -67,7 +69,11 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Set until the response is closed (request_finished), not only while the middleware
         # runs: Django logs a 4xx or 5xx ("Not Found: ...") after the last middleware returned.
-        request_id = request_id_choose(request.META.get("HTTP_X_REQUEST_ID"))
+        # Imported here: this module is loaded by LOGGING_CONFIG, before the apps are ready.
+        from mechanisms.network import peer_is_trusted_proxy
+
+        incoming = request.META.get("HTTP_X_REQUEST_ID") if peer_is_trusted_proxy(request) else None
+        request_id = request_id_choose(incoming)
         _current.set(request_id)
         response = self.get_response(request)
         response[HEADER] = request_id

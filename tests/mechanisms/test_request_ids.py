@@ -47,7 +47,8 @@ def test_a_plain_incoming_id_is_kept() -> None:
 
 
 @pytest.mark.django_db
-def test_each_response_echoes_its_id_and_the_request_logs_with_it(petition) -> None:
+def test_each_response_echoes_its_id_and_the_request_logs_with_it(petition, settings) -> None:
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's address: the load balancer
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
@@ -102,3 +103,12 @@ def test_a_task_runs_under_the_id_its_message_carries() -> None:
         signals.task_prerun.disconnect(during)
     assert ids == ["from-request-1234", "-"]
     assert request_id_get() == "-"
+
+
+@pytest.mark.django_db
+def test_an_id_from_a_client_that_is_not_a_trusted_proxy_is_replaced(settings) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    direct = Client(REMOTE_ADDR="203.0.113.9").get("/healthz", HTTP_X_REQUEST_ID="chosen-by-me-1")
+    proxied = Client(REMOTE_ADDR="10.0.0.1").get("/healthz", HTTP_X_REQUEST_ID="lb-0123456789")
+    assert direct["X-Request-ID"] != "chosen-by-me-1" and len(direct["X-Request-ID"]) == 32
+    assert proxied["X-Request-ID"] == "lb-0123456789"
