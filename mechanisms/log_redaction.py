@@ -191,7 +191,12 @@ def secrets_redact(text: str) -> str:
     return redactor.redact(text)
 
 
-_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"'`/=]+@[^\s@<>()\[\],;:\"'`/]+\.[A-Za-z]{2,}")
+# The top-level domain may be an internationalized one, in Unicode letters or in its xn-- form
+# (the sign form takes such addresses), and the @ may arrive percent-encoded from a URL.
+_EMAIL = re.compile(
+    r"[^\s@<>()\[\],;:\"'`/=]+(?:@|%40)[^\s@<>()\[\],;:\"'`/]+\.(?:xn--[A-Za-z0-9-]+|[^\W\d_]{2,})",
+    re.IGNORECASE,
+)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)")
 # Candidates only, each checked by ipaddress: "12:34:56" (a time) is no address and stays.
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])")
@@ -221,7 +226,7 @@ def personal_data_redact(text: str) -> str:
     text = secrets_redact(text)
     if "Failed lookup" in text:
         text = _TEMPLATE_CONTEXT.sub(r"\1[template context not logged]", text)
-    if "@" in text:
+    if "@" in text or "%40" in text:
         text = _EMAIL.sub("[email]", text)
     if "." in text:
         text = _IPV4.sub(_ip_or_text, text)

@@ -257,6 +257,10 @@ def test_no_ip_email_or_token_reaches_any_log_line(log_output, settings) -> None
     ("text", "expected"),
     [
         ("mail Maria.Rossi+x@Example.ORG now", "mail [email] now"),
+        # Internationalized domains, as the sign form accepts them, and an @ from a URL.
+        ("to zqx.idn@пример.рф.", "to [email]."),
+        ("to zqx@例子.中国 and maria@xn--e1afmkfd.xn--p1ai", "to [email] and [email]"),
+        ("GET /?email=zqx%40example.org&x=1", "GET /?email=[email]&x=1"),
         ("from 203.0.113.45, 10.0.0.1:6379.", "from [ip], [ip]:6379."),
         ("v6 2001:db8::7 and [fe80::1%eth0]:80", "v6 [ip] and [[ip]]:80"),
         # Not addresses: a time, a version, a dotted number.
