@@ -76,10 +76,10 @@ run: migrate
 	fi
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO
+	$(BIN)/celery -A config worker --loglevel=$${LOG_LEVEL:-INFO}
 
 beat: install
-	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+	$(BIN)/celery -A config beat --loglevel=$${LOG_LEVEL:-INFO} --schedule=$(VENV)/celerybeat-schedule
 
 # libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py);
 # HAProxy health-checks a live server as the README configures it (tests/config/test_load_balancer.py).

@@ -45,8 +45,8 @@ BEAT_SCHEDULE = "/tmp/celerybeat-schedule"  # noqa: S108
 
 SUBCOMMANDS: dict[str, list[str]] = {
     "web": ["gunicorn", "-c", str(BASE_DIR / "config" / "gunicorn.conf.py")],
-    "worker": ["celery", "-A", "config", "worker", "--loglevel=INFO"],
-    "beat": ["celery", "-A", "config", "beat", "--loglevel=INFO", f"--schedule={BEAT_SCHEDULE}"],
+    "worker": ["celery", "-A", "config", "worker"],
+    "beat": ["celery", "-A", "config", "beat", f"--schedule={BEAT_SCHEDULE}"],
     "migrate": [sys.executable, str(BASE_DIR / "manage.py"), "migrate", "--noinput"],
 }
 
@@ -69,6 +69,11 @@ def command_resolve(*, argv: Sequence[str]) -> list[str]:
     if not argv:
         raise EntrypointError(_usage("no command given"), code=USAGE)
     name, *rest = argv
+    if name in ("worker", "beat"):
+        # Celery sets the root logger's level from --loglevel (WARNING by default) over the one
+        # settings.LOGGING gives it, so the worker follows LOG_LEVEL only if told here.
+        loglevel = os.environ.get("LOG_LEVEL") or "INFO"
+        return [*SUBCOMMANDS[name], f"--loglevel={loglevel}", *rest]
     if name in SUBCOMMANDS:
         return [*SUBCOMMANDS[name], *rest]
     if "/" in name or shutil.which(name):

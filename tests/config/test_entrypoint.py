@@ -245,7 +245,10 @@ def test_arguments_after_a_subcommand_are_added_to_its_command_line() -> None:
         "--workers",
         "2",
     ]
-    assert command_resolve(argv=["beat"])[-1] == "--schedule=/tmp/celerybeat-schedule"
+    assert command_resolve(argv=["beat"])[-2:] == [
+        "--schedule=/tmp/celerybeat-schedule",
+        "--loglevel=INFO",
+    ]
     # Anything else runs as given, found on PATH or by its path.
     assert command_resolve(argv=["sh", "-c", "exit 0"]) == ["sh", "-c", "exit 0"]
     assert command_resolve(argv=["/bin/echo", "x"]) == ["/bin/echo", "x"]
@@ -275,3 +278,10 @@ def test_a_stop_signal_while_waiting_ends_it_with_a_message() -> None:
     assert process.returncode == 128 + signal.SIGTERM
     assert "stopped by signal 15 before the command started" in stderr
     assert stdout == ""
+
+
+def test_worker_and_beat_log_at_log_level(monkeypatch) -> None:
+    # Celery would otherwise set the root logger to its own --loglevel over settings.LOGGING's.
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    assert "--loglevel=DEBUG" in command_resolve(argv=["worker", "--concurrency", "2"])
+    assert command_resolve(argv=["beat"])[-1] == "--loglevel=DEBUG"
