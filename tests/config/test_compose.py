@@ -286,8 +286,14 @@ def test_each_process_gets_every_variable_production_requires(service) -> None:
 
 
 @pytest.mark.parametrize("service", sorted(cosign_services()))
-def test_the_settings_load_in_production_with_what_compose_gives_each_service(service) -> None:
+def test_the_settings_load_in_production_with_what_compose_gives_each_service(
+    service, tmp_path
+) -> None:
     environment = service_environment(cosign_services()[service], env_example())
+    # A folder the container gets from a volume (settings check that it exists): here, a new one.
+    mounts = {volume.split(":", 1)[1] for volume in cosign_services()[service].get("volumes", [])}
+    assert environment["PROMETHEUS_MULTIPROC_DIR"] in mounts
+    environment["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
     show = (
         "from django.conf import settings as s; import json; print(json.dumps({'debug': s.DEBUG,"
         " 'db': s.DATABASES['default']['HOST'], 'broker': s.CELERY_BROKER_URL,"
