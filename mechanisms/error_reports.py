@@ -35,7 +35,8 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return personal_data_redact(value)
     if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
+        # Keys too: extra, tags and contexts are keyed by whatever the code put there.
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(item) for item in value]
     return value
@@ -70,6 +71,12 @@ def event_scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> di
     request_id = request_id_get()
     if request_id != NONE:
         event.setdefault("tags", {})["request_id"] = request_id
+    # Local variables hold what a view was handling; the SDK is told not to send them
+    # (sentry_init), and they are dropped here should an integration add them all the same.
+    for exception in (event.get("exception") or {}).get("values") or []:
+        for frame in ((exception or {}).get("stacktrace") or {}).get("frames") or []:
+            if isinstance(frame, dict):
+                frame.pop("vars", None)
     scrubbed: dict[str, Any] = _scrub(event)
     return scrubbed
 

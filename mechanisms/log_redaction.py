@@ -207,6 +207,11 @@ _BEARER = re.compile(r"(?i)(\bbearer\s+)[^\s\"',;]+")
 # django.template at DEBUG logs each failed variable lookup with a repr of the whole template
 # context: the request, the CSRF token, a form's values, a link's token. The key is enough.
 _TEMPLATE_CONTEXT = re.compile(r"(Failed lookup for key \[[^\]\n]*\] in ).*")
+# PostgreSQL's DETAIL of a constraint violation quotes the row's values (names, postal codes):
+# "Key (petition_id, email)=(3, ...) already exists", "Failing row contains (...)".
+_DB_ROW_VALUES = re.compile(
+    r"(\bKey \([^)\n]*\)=|\bFailing row contains )\(.*?\)(?= already| is not|\.?$)", re.M
+)
 # A string literal of PostgreSQL or SQLite SQL, with doubled quotes inside and an E prefix.
 _SQL_STRING = re.compile(r"(?:\b[Ee])?'(?:[^']|'')*'")
 
@@ -226,6 +231,8 @@ def personal_data_redact(text: str) -> str:
     text = secrets_redact(text)
     if "Failed lookup" in text:
         text = _TEMPLATE_CONTEXT.sub(r"\1[template context not logged]", text)
+    if "Key (" in text or "Failing row" in text:
+        text = _DB_ROW_VALUES.sub(r"\1([redacted])", text)
     if "@" in text or "%40" in text:
         text = _EMAIL.sub("[email]", text)
     if "." in text:

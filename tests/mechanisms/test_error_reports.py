@@ -160,3 +160,26 @@ def test_an_event_keeps_only_harmless_headers_and_a_users_id() -> None:
         "request": {"url": "https://cosign.example/en/p/x/", "headers": {"Accept": "text/html"}},
         "user": {"id": 7},
     }
+
+
+def test_keys_frame_variables_and_a_violated_rows_values_are_scrubbed() -> None:
+    event = event_scrub(
+        {
+            "extra": {EMAIL: "seen", "address": {CLIENT_IP: 1}},
+            "tags": {f"signer-{EMAIL}": "x"},
+            "exception": {
+                "values": [
+                    {
+                        "value": 'duplicate key value violates unique constraint "one_per_person"\n'
+                        "DETAIL:  Key (petition_id, last_name)=(3, Zanzottera) already exists.",
+                        "stacktrace": {"frames": [{"function": "sign", "vars": {"n": "Zanz"}}]},
+                    }
+                ]
+            },
+        }
+    )
+    text = json.dumps(event)
+    assert EMAIL not in text and CLIENT_IP not in text
+    assert "Zanz" not in text
+    assert "Key (petition_id, last_name)=([redacted]) already exists." in text
+    assert event["exception"]["values"][0]["stacktrace"]["frames"] == [{"function": "sign"}]

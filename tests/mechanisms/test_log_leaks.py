@@ -261,6 +261,11 @@ def test_no_ip_email_or_token_reaches_any_log_line(log_output, settings) -> None
         ("to zqx.idn@пример.рф.", "to [email]."),
         ("to zqx@例子.中国 and maria@xn--e1afmkfd.xn--p1ai", "to [email] and [email]"),
         ("GET /?email=zqx%40example.org&x=1", "GET /?email=[email]&x=1"),
+        # PostgreSQL quoting a violated row's values.
+        (
+            "DETAIL:  Failing row contains (7, Maria, Rossi, 20121).",
+            "DETAIL:  Failing row contains ([redacted]).",
+        ),
         ("from 203.0.113.45, 10.0.0.1:6379.", "from [ip], [ip]:6379."),
         ("v6 2001:db8::7 and [fe80::1%eth0]:80", "v6 [ip] and [[ip]]:80"),
         # Not addresses: a time, a version, a dotted number.
