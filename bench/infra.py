@@ -94,6 +94,21 @@ class Processes:
     def pid(self, name: str) -> int:
         return self.running[name].pid
 
+    def manage(self, *args: str, python: Path, env: Mapping[str, str]) -> None:
+        """Run one manage.py command to its end (a migration, a seed), or fail the run."""
+        name = f"manage-{args[0]}"
+        self.start(name, [str(python), "manage.py", *args], env=env)
+        if self.wait(name, timeout=300) != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed; see {self.logs}/{name}.log")
+
+    def redis_start(self, *, port: int, env: Mapping[str, str]) -> None:
+        """A Redis of the run's own, on 127.0.0.1:`port`. Nothing persists: a restart loses every
+        queued task and counter, the worst case."""
+        argv = [tool("redis-server"), "--port", str(port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.logs)]
+        self.start("redis", argv, env=env)
+        wait_for(lambda: port_open(port), timeout=10, what="redis")
+
     def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
         """Signal the process group (its own session) of one child, then reap it."""
         proc = self.running.pop(name, None)

@@ -145,16 +145,10 @@ class Scale:
     # --- Starting ---------------------------------------------------------------------------
 
     def manage(self, *args: str) -> None:
-        name = f"manage-{args[0]}"
-        self.procs.start(name, [str(BIN / "python"), "manage.py", *args], env=self.env)
-        if self.procs.wait(name, timeout=300) != 0:
-            raise RuntimeError(f"manage.py {args[0]} failed; see {self.work}/{name}.log")
+        self.procs.manage(*args, python=BIN / "python", env=self.env)
 
     def start(self) -> None:
-        argv = [infra.tool("redis-server"), "--port", str(self.redis_port), "--bind", "127.0.0.1"]
-        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.work)]
-        self.procs.start("redis", argv, env=self.env)
-        infra.wait_for(lambda: infra.port_open(self.redis_port), timeout=10, what="redis")
+        self.procs.redis_start(port=self.redis_port, env=self.env)
 
         self.hosts, self.network = network_make()
         say(f"network: {self.network}")
