@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -642,13 +642,7 @@ def main() -> int:
         bench = Bench(cfg, procs, sink, work)
         os.environ.update(bench.env)
         print(f"Cosign bench: logs in {work}", flush=True)
-        infra.database_recreate(cfg.database_url)
-        bench.manage("migrate", "--noinput")
-        bench.manage("collectstatic", "--noinput")
-        import django
-
-        django.setup()
-        _seed()
+        database_prepare(database_url=cfg.database_url, manage=bench.manage)
         sink.start()
         bench.start_services()
         results = bench.run()
@@ -675,6 +669,18 @@ def main() -> int:
             print(f"Logs kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def database_prepare(*, database_url: str, manage: Callable[..., None]) -> None:
+    """A new database with the schema, static files and the demo campaigns the loads use; Django
+    set up in this process to read it."""
+    infra.database_recreate(database_url)
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput")
+    import django
+
+    django.setup()
+    _seed()
 
 
 def _seed() -> None:

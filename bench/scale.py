@@ -508,15 +508,9 @@ def main() -> int:
         run = Scale(procs, sink, work)
         os.environ.update(run.env)
         say(f"Cosign scale-out run; logs in {work}")
-        infra.database_recreate(DATABASE_URL)
-        run.manage("migrate", "--noinput")
-        run.manage("collectstatic", "--noinput")
-        import django
+        from bench.run import database_prepare
 
-        django.setup()
-        from bench.run import _seed
-
-        _seed()
+        database_prepare(database_url=DATABASE_URL, manage=run.manage)
         sink.start()
         run.start()
         tokens = run.tokens()

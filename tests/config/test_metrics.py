@@ -87,19 +87,28 @@ def test_metrics_answer_the_right_token_whatever_the_host(client, token) -> None
     assert b"cosign_http_request_duration_seconds" in response.content
 
 
-def test_the_token_setting_must_be_long() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+def _django_start(
+    code: str = "", *, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """A new process that loads the settings with only `env` (then runs `code`), as a server
+    starting with that environment would."""
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
         env={
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "METRICS_TOKEN": "short",
+            "PYTHONPATH": str(django_settings.BASE_DIR),
             "PATH": "/usr/bin:/bin",
+            **env,
         },
-        cwd=django_settings.BASE_DIR,
+        cwd=cwd or django_settings.BASE_DIR,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_the_token_setting_must_be_long() -> None:
+    result = _django_start(METRICS_TOKEN="short")
     assert result.returncode != 0
     assert "METRICS_TOKEN must be at least 24 characters" in result.stderr
 
@@ -319,18 +328,7 @@ def test_a_flagged_signature_is_counted_held(client, petition, settings) -> None
 
 
 def test_a_missing_multiprocess_folder_stops_start_up(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing"),
-            "PATH": "/usr/bin:/bin",
-        },
-        cwd=django_settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _django_start(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "missing"))
     assert result.returncode != 0
     assert "PROMETHEUS_MULTIPROC_DIR" in result.stderr
 
@@ -338,16 +336,6 @@ def test_a_missing_multiprocess_folder_stops_start_up(tmp_path: Path) -> None:
 def test_an_empty_multiprocess_variable_keeps_counts_in_memory(tmp_path: Path) -> None:
     # `PROMETHEUS_MULTIPROC_DIR=` as copied from .env.example: prometheus-client would write a
     # file per process into the working directory (a container's /app) if settings kept it.
-    child = "import django; django.setup()\n" + _CHILD.format(count=1)
-    subprocess.run(
-        [sys.executable, "-c", child],
-        env={
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PROMETHEUS_MULTIPROC_DIR": "",
-            "PYTHONPATH": str(django_settings.BASE_DIR),
-            "PATH": "/usr/bin:/bin",
-        },
-        cwd=tmp_path,
-        check=True,
-    )
+    result = _django_start(_CHILD.format(count=1), cwd=tmp_path, PROMETHEUS_MULTIPROC_DIR="")
+    assert result.returncode == 0, result.stderr
     assert list(tmp_path.iterdir()) == []
