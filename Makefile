@@ -44,6 +44,18 @@ makemessages: install
 
 browser: $(CHROMIUM_PATH)
 
+# axe-core, the accessibility audit the browser tests inject into every page (tests/e2e/helpers.py),
+# from the npm registry at the version package-lock.json pins. Update it deliberately: change the
+# version in package.json, `npm install`, run the browser tests, fix what the new rules find.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json | /usr/bin/npm
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+/usr/bin/npm:
+	$(SUDO) apt-get update -qq
+	$(APT_INSTALL) npm
+
 $(CHROMIUM_PATH):
 	@echo "Installing Debian's chromium for the browser tests"
 	$(SUDO) apt-get update -qq
@@ -84,7 +96,7 @@ beat: install
 # libfaketime sets one test server's clock behind another's (tests/integration/test_clock_skew.py);
 # HAProxy health-checks a live server as the README configures it (tests/config/test_load_balancer.py).
 # Types first: CI runs `make test`, so a type error fails it before the suite starts.
-test: install-dev typecheck browser /usr/bin/faketime /usr/sbin/haproxy /usr/sbin/dovecot \
+test: install-dev typecheck browser $(AXE) /usr/bin/faketime /usr/sbin/haproxy /usr/sbin/dovecot \
 	/usr/sbin/rabbitmq-server
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -139,5 +151,5 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache *.egg-info test-artifacts \
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache *.egg-info test-artifacts \
 		$(MO_FILES)
