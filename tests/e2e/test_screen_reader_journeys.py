@@ -22,6 +22,7 @@ and information given once is not asked again in the same process (3.3.7 Redunda
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ LETTER = "Investigate and end police partnerships with Amazon Ring"
 # What changes from run to run in a page, put in words that do not: the live server's port,
 # the signed tokens in links, today's date.
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_SHORT_MONTHS = "Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec"
 _DYNAMIC = [
     (re.compile(r"https?://(?:localhost|127\.0\.0\.1):\d+"), "http://testserver"),
     (re.compile(r"http%3A%2F%2F(?:localhost|127\.0\.0\.1)%3A\d+"), "http%3A%2F%2Ftestserver"),
@@ -186,7 +188,7 @@ def heading_problems(page: Page) -> list[str]:
     problems = []
     if [level for level, _ in found].count(1) != 1:
         problems.append(f"not exactly one h1: {found}")
-    for (before, _), (level, name) in zip(found, found[1:], strict=False):
+    for (before, _), (level, name) in itertools.pairwise(found):
         if level > before + 1:
             problems.append(f"h{before} then h{level} {name!r}: a level skipped")
     return problems
