@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership, User
@@ -562,3 +563,68 @@ def test_the_checks_catch_what_a_screen_reader_user_would_miss(browse, world) ->
         recorder.step(page, "errors")
         assert len(recorder.differences) == 1
         assert '+    - textbox "Your name* in full" [invalid]' in recorder.differences[0]
+
+
+def test_a_press_of_the_button_that_waits_for_the_proof_of_work_is_announced(browse, world) -> None:
+    """4.1.3: the sign form's script holds the submission until the browser's proof of work is
+    done; the wait is said in a live region, not left as a button that seems to do nothing."""
+    page = browse()
+    held = []
+    page.route("**/abuse/challenge", lambda route: held.append(route))
+    visit(page, world.petition.get_absolute_url())
+    form = page.locator("#sign form")
+    status = form.get_by_role("status")
+    expect(status).to_have_text("")
+    form.get_by_role("textbox", name="Your name").press_sequentially("Maria Rossi")
+    form.get_by_role("textbox", name=re.compile(r"^Email\b")).press_sequentially(
+        "maria@example.org"
+    )
+    form.get_by_role("button", name="Sign the petition").click()
+    expect(status).to_have_text("Sending… this takes a moment.")
+    expect(form).to_have_attribute("aria-busy", "true")
+    assert held, "the script asked for no challenge"
+    held[0].continue_()
+    expect(_h1(page)).to_have_text("Check your inbox")
+
+
+# --- no redundant entry --------------------------------------------------------------------------
+
+
+def test_what_a_signer_gave_once_is_not_asked_again(browse, world) -> None:
+    """3.3.7 in the signing process: after an error the form keeps what was typed; "Ask for a
+    new link" from "Check your inbox" already holds the address just given; the confirmation
+    page shows the name and choice from the sign form, to correct rather than to retype; the
+    letter's co-sign form keeps the statement after an error."""
+    page = browse()
+    visit(page, world.petition.get_absolute_url())
+    form = page.locator("#sign form")
+    name = form.get_by_role("textbox", name="Your name")
+    name.press_sequentially("Maria Rossi")
+    form.get_by_role("textbox", name="Postal code").press_sequentially("not a postal code!")
+    form.get_by_role("radio", name="My full name").check()
+    form.get_by_role("button", name="Sign the petition").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(name).to_have_value("Maria Rossi")
+    expect(form.get_by_role("radio", name="My full name")).to_be_checked()
+    form.get_by_role("textbox", name="Postal code").fill("")
+    form.get_by_role("textbox", name=re.compile(r"^Email\b")).press_sequentially(
+        "maria@example.org"
+    )
+    form.get_by_role("button", name="Sign the petition").click()
+    expect(_h1(page)).to_have_text("Check your inbox")
+
+    page.get_by_role("link", name="Still nothing? Ask for a new link.").click()
+    email = page.get_by_role("textbox", name="The email you signed with")
+    expect(email).to_have_value("maria@example.org")
+    page.get_by_role("button", name="Email me a new link").click()
+    expect(_h1(page)).to_have_text("Check your inbox")
+    assert len([message for message in mail.outbox if "maria@example.org" in message.to]) == 2
+
+    visit(page, confirmation_path(last_mail_to("maria@example.org").body))
+    expect(page.get_by_role("textbox", name="Your name")).to_have_value("Maria Rossi")
+    expect(page.get_by_role("radio", name="My full name")).to_be_checked()
+
+    # Another visitor of the same new-link page, in another browser, is offered nothing.
+    other = browse()
+    visit(other, f"/en/p/{world.petition.slug}/new-link/")
+    expect(other.get_by_role("textbox", name="The email you signed with")).to_have_value("")
