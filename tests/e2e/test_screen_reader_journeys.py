@@ -628,3 +628,70 @@ def test_what_a_signer_gave_once_is_not_asked_again(browse, world) -> None:
     other = browse()
     visit(other, f"/en/p/{world.petition.slug}/new-link/")
     expect(other.get_by_role("textbox", name="The email you signed with")).to_have_value("")
+
+
+# The other multi-step processes, read through Django's test client (no browser needed to see
+# which fields a page asks for). Elsewhere already: the paper batch resumes on the next line with
+# the country kept (tests/petitions/test_paper_views.py::test_typing_keeps_its_place_and_resumes)
+# and keeps a refused line's text; 2FA set-up keeps its key after a wrong code, so nothing is
+# scanned twice (tests/accounts/test_two_factor.py::test_a_wrong_code_is_refused_and_the_key_kept).
+
+_FIELD_NAMES = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"[^>]*>')
+_INVISIBLE = re.compile(r'type="(?:hidden|submit)"|tabindex="-1"')
+
+
+def _asked(html: str) -> list[str]:
+    """The fields a page asks a person to fill: not the hidden ones nor the honeypot."""
+    return [
+        match.group(1)
+        for match in _FIELD_NAMES.finditer(html)
+        if not _INVISIBLE.search(match.group(0)) and match.group(1) != "language"
+    ]
+
+
+def test_an_organization_joining_gives_each_detail_once(
+    client, transactional_db, django_capture_on_commit_callbacks
+) -> None:
+    join = {
+        "name": "Electronic Frontier Foundation",
+        "website": "www.eff.org",
+        "contact_name": "Cindy Cohn",
+        "contact_email": "press@eff.org",
+    }
+    assert _asked(client.get("/en/organizations/join/").content.decode()) == list(join)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/en/organizations/join/", join)
+    confirm = re.search(r"https?://\S+(/en/organizations/confirm/\S+/)", mail.outbox[-1].body)
+    assert confirm
+    page = client.get(confirm.group(1)).content.decode()
+    # The confirmation shows what was registered, and asks nothing but a press of the button.
+    assert _asked(page) == []
+    assert "Electronic Frontier Foundation" in page and "Cindy Cohn" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm.group(1))
+    link = re.search(r"https?://\S+(/en/accounts/set-password/\S+/)", mail.outbox[-1].body)
+    assert link
+    page = client.get(link.group(1), follow=True).content.decode()
+    assert "press@eff.org" in page
+    # The address is shown, not asked. The password is typed twice: a confirmation of a secret
+    # nobody can see as they type it, which 3.3.7 allows as essential to security.
+    assert _asked(page) == ["new_password1", "new_password2"]
+
+
+def test_a_draft_campaign_comes_back_with_what_was_written(client, transactional_db) -> None:
+    from tests.petitions.drafting_forms import petition_form
+
+    lead = OrganizationFactory(name="Oakland Privacy", slug="oakland-privacy-drafts")
+    editor = User.objects.create_user("ed@oaklandprivacy.example", PASSWORD)
+    Membership.objects.create(user=editor, organization=lead, role=Membership.Role.EDITOR)
+    client.force_login(editor)
+    base = f"/en/organizations/{lead.slug}/campaigns/"
+    # A preview, and a form refused for a missing title, keep every other field as typed.
+    for extra in ({"preview": "1"}, {"title_en": "", "save": "1"}):
+        page = client.post(f"{base}new/petition/", petition_form(**extra)).content.decode()
+        assert "Oakland police should stop asking for doorbell footage." in page
+    saved = client.post(f"{base}new/petition/", petition_form(save="1"))
+    # The next step, the draft's own page, shows the texts in its form to go on from.
+    form = client.get(saved["Location"]).context["form"]
+    assert form["title_en"].value() == "End the Ring partnership"
+    assert form["summary_en"].value() == "Oakland police should stop asking for doorbell footage."
