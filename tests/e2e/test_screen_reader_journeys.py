@@ -695,3 +695,22 @@ def test_a_draft_campaign_comes_back_with_what_was_written(client, transactional
     form = client.get(saved["Location"]).context["form"]
     assert form["title_en"].value() == "End the Ring partnership"
     assert form["summary_en"].value() == "Oakland police should stop asking for doorbell footage."
+
+
+def test_the_address_is_kept_by_the_signers_browser_for_the_new_link_page_only(
+    client, world
+) -> None:
+    """The pre-filled new-link form of the journey above, and what it costs in privacy: a signed
+    cookie sent to that one page, for an hour, out of reach of scripts; none for a refused form."""
+    sign = f"/en/p/{world.petition.slug}/sign/"
+    refused = client.post(sign, {"name": "Maria Rossi", "email": "", "display": "full"})
+    assert refused.status_code == 400 and "signed_with" not in refused.cookies
+    done = client.post(
+        sign, {"name": "Maria Rossi", "email": "maria@example.org", "display": "full"}
+    )
+    assert done.status_code == 302
+    cookie = done.cookies["signed_with"]
+    assert cookie["path"] == f"/en/p/{world.petition.slug}/new-link/"
+    assert (cookie["max-age"], cookie["httponly"], cookie["samesite"]) == (3600, True, "Lax")
+    page = client.get(f"/en/p/{world.petition.slug}/new-link/")
+    assert page.context["form"]["email"].value() == "maria@example.org"
