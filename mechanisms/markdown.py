@@ -10,6 +10,8 @@ one that would lead somewhere other than it seems (`https://evil.example\\@eff.o
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -31,13 +33,35 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def markdown_render(text: str) -> SafeString:
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _headings_from(html: str, top: int) -> str:
+    """The text's headings as an outline under the page's own: its shallowest level becomes
+    `top`, and none goes more than one level deeper than the one before it. A screen reader
+    lists headings by level, and a writer's "## Why" straight under the title (an h3 after the
+    h1, as Markdown's levels were shifted before) or a jump from "#" to "###" reads as a
+    section missing."""
+    used = sorted({int(level) for closing, level in _HEADING_TAG.findall(html) if not closing})
+    rank = {level: min(top + index, 6) for index, level in enumerate(used)}
+    previous = top - 1
+    current = top
+
+    def retag(match: re.Match[str]) -> str:
+        nonlocal previous, current
+        closing, level = match.groups()
+        if not closing:
+            current = min(rank[int(level)], previous + 1)
+            previous = current
+        return f"<{closing}h{current}>"
+
+    return _HEADING_TAG.sub(retag, html)
+
+
+def markdown_render(text: str, top: int = 2) -> SafeString:
+    """`top` is the level the text's headings start at: 2 under a page's h1, 3 in a section."""
     html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    # Markdown would make "# Heading" an h1; shift every heading down one level (h6 stays).
-    for level in (5, 4, 3, 2, 1):
-        html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(
-            f"</h{level}>", f"</h{level + 1}>"
-        )
+    html = _headings_from(html, top)
     clean = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

@@ -48,8 +48,41 @@ def _opt_in_sponsors(petition: Petition) -> list[Organization]:
     return list(petition.sponsors.all()) if petition.offer_sponsor_opt_in else []
 
 
-def _new_link_form(petition: Petition, data: object = None) -> NewLinkForm:
-    return NewLinkForm(data, action=reverse("petitions:new_link", kwargs={"slug": petition.slug}))
+def _new_link_form(petition: Petition, data: object = None, *, email: str = "") -> NewLinkForm:
+    return NewLinkForm(
+        data,
+        action=reverse("petitions:new_link", kwargs={"slug": petition.slug}),
+        initial={"email": email},
+    )
+
+
+# The address someone just signed with, kept by their own browser (a signed cookie sent only to
+# the petition's new-link page, for an hour) so that asking for another link from "Check your
+# inbox" does not make them type it again (WCAG 3.3.7 Redundant Entry). The server keeps nothing.
+SIGNED_WITH_COOKIE = "signed_with"
+_SIGNED_WITH_SALT = "petitions.new_link"
+_SIGNED_WITH_SECONDS = 3600
+
+
+def _signed_with_remember(response: HttpResponse, *, petition: Petition, email: str) -> None:
+    response.set_signed_cookie(
+        SIGNED_WITH_COOKIE,
+        email,
+        salt=_SIGNED_WITH_SALT,
+        max_age=_SIGNED_WITH_SECONDS,
+        path=reverse("petitions:new_link", kwargs={"slug": petition.slug}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _signed_with(request: HttpRequest) -> str:
+    return str(
+        request.get_signed_cookie(
+            SIGNED_WITH_COOKIE, default="", salt=_SIGNED_WITH_SALT, max_age=_SIGNED_WITH_SECONDS
+        )
+    )
 
 
 def _detail(
@@ -129,7 +162,7 @@ def petition_detail_from(request: HttpRequest, slug: str, source: str) -> HttpRe
 def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_for_signing(slug=slug)
     form = _sign_form(petition, request.POST, sponsors=_opt_in_sponsors(petition))
-    return sign_post(
+    response = sign_post(
         request,
         form=form,
         action="sign",
@@ -145,6 +178,10 @@ def signature_create(request: HttpRequest, slug: str) -> HttpResponse:
         done_url=reverse("petitions:check_inbox", kwargs={"slug": petition.slug}),
         title=petition.title,
     )
+    # Only on the way to "Check your inbox", which every valid form gets alike.
+    if response.status_code == 302 and form.is_valid():
+        _signed_with_remember(response, petition=petition, email=form.cleaned_data["email"])
+    return response
 
 
 @require_safe
@@ -241,7 +278,9 @@ def signature_renew(request: HttpRequest, slug: str, token: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
     petition = selectors.petition_get_public(slug=slug)
-    form = _new_link_form(petition, request.POST if request.method == "POST" else None)
+    form = _new_link_form(
+        petition, request.POST if request.method == "POST" else None, email=_signed_with(request)
+    )
     rate_limit_message = ""
     if request.method == "POST" and (
         rate_limits.rate_limited(request, action="new_link")

@@ -121,6 +121,12 @@ class HumanCheckMixin(HoneypotMixin):
         self.fields[STARTED_FIELD] = _RawField(widget=forms.HiddenInput, initial=form_started_token)
         self.fields[PROOF_FIELD] = _RawField(
             widget=forms.HiddenInput(
-                attrs={"data-pow-challenge": reverse("abuse_challenge"), "class": "pow-proof"}
+                attrs={
+                    "data-pow-challenge": reverse("abuse_challenge"),
+                    # Said while a press of the button waits for the work to finish, so that
+                    # nobody, seeing or not, takes the pause for a button that did nothing.
+                    "data-pow-waiting": _("Sending… this takes a moment."),
+                    "class": "pow-proof",
+                }
             )
         )

@@ -10,8 +10,9 @@ register = template.Library()
 
 
 @register.filter(name="markdown")
-def markdown_filter(text: str) -> SafeString:
-    return markdown_render(text)
+def markdown_filter(text: str, top: int = 2) -> SafeString:
+    """`{{ text|markdown:3 }}` in a section whose own heading is an h2."""
+    return markdown_render(text, top=int(top))
 
 
 @register.filter(name="web_href")

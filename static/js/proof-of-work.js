@@ -116,6 +116,13 @@
       return work;
     }
 
+    // Where the wait after a press of the button is said: a live region in the page from the
+    // start, since one added at the moment of speaking is not reliably read out.
+    var status = document.createElement("p");
+    status.className = "small text-body-secondary mb-0 pow-status";
+    status.setAttribute("role", "status");
+    form.appendChild(status);
+
     var sending = false;
     var waiting = false;
     form.addEventListener("focusin", start);
@@ -131,6 +138,7 @@
       waiting = true;
       var submitter = event.submitter;
       form.setAttribute("aria-busy", "true");
+      status.textContent = input.dataset.powWaiting || "";
       start().then(function () {
         // A task later, not a microtask: while this submit event is still being dispatched the
         // browser ignores a new submission.

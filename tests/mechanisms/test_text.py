@@ -128,3 +128,16 @@ def test_links_are_rendered_as_a_browser_reads_them() -> None:
     assert 'href="https://www.eff.org/"' in html
     assert 'href="#sign"' in html
     assert 'href="/p/ring/"' in html
+
+
+def test_headings_outline_under_the_title_without_skipping_a_level() -> None:
+    """A screen reader lists headings by level: a writer's "## Why" under the title is the
+    first section (h2), and a jump from "#" to "###" does not leave a level out."""
+    assert markdown_render("## Why\n\nBecause.").startswith("<h2>Why</h2>")
+    html = markdown_render("# Why\n\n### Detail\n\n## Next")
+    assert "<h2>Why</h2>" in html
+    assert "<h3>Detail</h3>" in html
+    assert "<h3>Next</h3>" in html
+    assert markdown_render("#### Late start\n\n## After", top=3) == (
+        "<h3>Late start</h3>\n<h3>After</h3>"
+    )
