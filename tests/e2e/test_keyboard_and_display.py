@@ -126,26 +126,146 @@ def _member_pages(world: World) -> dict[str, str]:
 
 
 def _each_page(
-    page: Page, world: World, check: Callable[[Page], list[str]], *, staff: bool = True
+    page: Page,
+    world: World,
+    check: Callable[[Page], list[str]],
+    *,
+    only: frozenset[str] | None = None,
+    staff: bool = True,
 ) -> dict[str, list[str]]:
-    """Run a check on every page, as a visitor, then as a member, then as staff."""
+    """Run a check on the pages (`only` some of them), as a visitor, then as a member of the
+    organization; then, in a second context, on the admin's moderation queue as staff."""
     found: dict[str, list[str]] = {}
     for name, path in _public_pages(world).items():
+        if only is None or name in only:
+            visit(page, path)
+            found[name] = check(page)
+    members = {
+        name: path for name, path in _member_pages(world).items() if not only or name in only
+    }
+    if members:
+        visit(page, "/en/organizations/")
+        log_in(page, LEAD)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your organizations")
+    for name, path in members.items():
         visit(page, path)
         found[name] = check(page)
-    visit(page, "/en/organizations/")
-    log_in(page, LEAD)
-    for name, path in _member_pages(world).items():
-        visit(page, path)
-        found[name] = check(page)
-    if staff:
-        _staff_log_in(page)
-        visit(page, "/admin/petitions/flaggedsignature/")
-        found["admin moderation queue"] = check(page)
     return {name: problems for name, problems in found.items() if problems}
 
 
-def test_explore(browse, world) -> None:
+def _admin_problems(page: Page, check: Callable[[Page], list[str]]) -> list[str]:
+    _staff_log_in(page)
+    visit(page, "/admin/petitions/flaggedsignature/")
+    return check(page)
+
+
+def _desktop_checks(page: Page) -> list[str]:
+    return focus_problems(page) + small_targets(page) + motion(page)
+
+
+def test_keyboard_reaches_every_control_in_order_with_its_focus_seen(browse, world) -> None:
+    """Desktop, reduced motion asked for: every form and menu by Tab alone (2.1.1, 2.4.3),
+    focus indicated (2.4.7) and never hidden (2.4.11); 24 px targets (2.5.8); nothing moving.
+    The admin (Django's own pages): targets and motion only, since its sidebar scrolls within
+    itself, which the order check cannot follow."""
     page = browse()
-    page.emulate_media(forced_colors="active")
-    print("FORCED focus", _each_page(page, world, focus_problems, staff=False))
+    page.emulate_media(reduced_motion="reduce")
+    assert _each_page(page, world, _desktop_checks) == {}
+    staff = browse()
+    staff.emulate_media(reduced_motion="reduce")
+    assert _admin_problems(staff, lambda p: small_targets(p) + motion(p)) == []
+
+
+def test_targets_are_big_enough_on_a_phone(browse, world) -> None:
+    page = browse(device="phone")
+    assert _each_page(page, world, small_targets) == {}
+    assert _admin_problems(browse(device="phone"), small_targets) == []
+
+
+# One page of each kind of control: Bootstrap's buttons (a link among them), fields, menus, check
+# boxes and radio buttons, a disclosure, plain links.
+FORCED_FOCUS_PAGES = frozenset({"sign form", "letter sign form", "drafting form", "dashboard"})
+
+
+def test_forced_colours_keep_every_control_and_the_focus_visible(browse, world) -> None:
+    def forced() -> Page:
+        page = browse()
+        page.emulate_media(forced_colors="active")
+        return page
+
+    assert _each_page(forced(), world, forced_colour_problems) == {}
+    assert _each_page(forced(), world, unchanging_check_boxes, only=FORCED_FOCUS_PAGES) == {}
+    assert _each_page(forced(), world, focus_problems, only=FORCED_FOCUS_PAGES) == {}
+    assert _admin_problems(forced(), forced_colour_problems) == []
+
+
+def _focused_name(page: Page) -> str:
+    return page.evaluate("""() => {
+        const el = document.activeElement;
+        const label = el.labels && el.labels.length ? el.labels[0].innerText : "";
+        return (el.getAttribute("aria-label") || label || el.innerText || el.value || "").trim();
+    }""")
+
+
+def _tab_to(page: Page, name: str | re.Pattern[str], *, limit: int = 60) -> None:
+    """Press Tab until the control of that name has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = _focused_name(page)
+        # A required field's label ends with crispy's asterisk.
+        if name.search(focused) if isinstance(name, re.Pattern) else focused.rstrip("*") == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def test_a_supporter_signs_with_the_keyboard_alone(browse, world) -> None:
+    """Tab, Space, Enter and the arrow keys, never a click: the skip link first, and working;
+    the sign form filled and sent; the email's link confirmed; the language menu used."""
+    page = browse()
+    visit(page, world.petition.get_absolute_url())
+    page.keyboard.press("Tab")
+    assert _focused_name(page) == "Skip to content"
+    skip = page.evaluate("() => document.activeElement.getBoundingClientRect().width")
+    assert skip > 24, "the skip link is not shown when focused"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('main')")
+
+    _tab_to(page, "Your name")
+    page.keyboard.type("Maria Rossi")
+    page.keyboard.press("Tab")
+    page.keyboard.type("maria@example.org")
+    _tab_to(page, "Postal code")
+    page.keyboard.type("94612")
+    page.keyboard.press("Tab")
+    assert _focused_name(page).rstrip("*") == "Country"
+    page.keyboard.type("United States of America")
+    # The radio group: Tab lands on the chosen display, the arrows choose another.
+    _tab_to(page, re.compile("^My first name and last initial"))
+    page.keyboard.press("ArrowUp")
+    assert _focused_name(page).startswith("My full name")
+    _tab_to(page, re.compile("^Email me updates"))
+    page.keyboard.press("Space")
+    _tab_to(page, "Sign the petition")
+    form = page.locator("#sign form")
+    expect(form.get_by_label("My full name")).to_be_checked()
+    expect(form.get_by_label("Country")).to_have_value("US")
+    expect(
+        form.get_by_role("checkbox", name="Email me updates about this campaign")
+    ).to_be_checked()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+
+    visit(page, confirmation_path(last_mail_to("maria@example.org").body))
+    _tab_to(page, "Confirm my signature")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you, your signature is confirmed"
+    )
+    assert world.petition.signatures.get(email="maria@example.org").display == "full"
+
+    _tab_to(page, "Language")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "it")
