@@ -43,21 +43,24 @@ _PREPARE = (
     "text-decoration-line", "text-decoration-thickness"];
   for (const animation of document.getAnimations()) animation.finish();
   window.__kb = {PROPS, keys: new Map(), baseline: new Map(), pinned: []};
-  const expected = [];
+  const expected = [], positive = [];
   for (const el of document.querySelectorAll(selector)) {
     if (el.tabIndex < 0 || el.disabled || el.type === "hidden" || el.closest("[inert]")) continue;
     if (!el.checkVisibility({visibilityProperty: true})) continue;
-    const key = el.type === "radio" ? `radio group ${el.name}` : `${expected.length} ${describe(el)}`;
+    const key = el.type === "radio"
+      ? `radio group ${el.name}` : `${expected.length} ${describe(el)}`;
     window.__kb.keys.set(el, key);
     const style = getComputedStyle(el);
-    window.__kb.baseline.set(el, Object.fromEntries(PROPS.map((p) => [p, style.getPropertyValue(p)])));
+    const look = PROPS.map((p) => [p, style.getPropertyValue(p)]);
+    window.__kb.baseline.set(el, Object.fromEntries(look));
     if (!expected.includes(key)) expected.push(key);
+    if (el.tabIndex > 0) positive.push(describe(el));
   }
   for (const el of document.body.querySelectorAll("*")) {
     const position = getComputedStyle(el).position;
     if (position === "fixed" || position === "sticky") window.__kb.pinned.push(el);
   }
-  return expected;
+  return {expected, positive};
 }"""
 )
 
@@ -95,8 +98,8 @@ _FOCUSED = (
   // In forced colours backgrounds and shadows are dropped and every border is painted in the one
   // colour: only an outline, a thicker border or an underline still shows.
   const forced = matchMedia("(forced-colors: active)").matches;
-  const other = changed.some((p) => forced
-    ? /^border-.*-width$|^text-decoration/.test(p) : !p.startsWith("outline") && p !== "box-shadow");
+  const other = changed.some((p) => forced ? /^border-.*-width$|^text-decoration/.test(p)
+    : !p.startsWith("outline") && p !== "box-shadow");
   const r = el.getBoundingClientRect();
   // 2.4.11: seen at one point at least of a 3 by 3 grid inside it, in the viewport.
   let seen = false, cover = "";
@@ -130,6 +133,8 @@ class Walk:
     """What tabbing through a page found."""
 
     expected: list[str]
+    # Controls given a tabindex above 0, which puts them before all others whatever their place.
+    positive: list[str]
     steps: list[dict]
 
     def problems(self) -> list[str]:
@@ -139,6 +144,7 @@ class Walk:
         if missing:
             found.append(f"not reached by Tab (2.1.1): {missing}")
         found += [f"focus went to {key} (2.4.3)" for key in reached if key.startswith("unexpected")]
+        found += [f"tabindex above 0 (2.4.3): {name}" for name in self.positive]
         for step in self.steps:
             if not step["visible"]:
                 found.append(f"no visible focus indicator (2.4.7): {step['name']}")
@@ -162,7 +168,7 @@ class Walk:
         return found
 
 
-def tab_through(page: Page, *, limit: int = 200) -> Walk:
+def tab_through(page: Page) -> Walk:
     """Press Tab from the top of the page until the focus leaves it or comes round again."""
     # Where the next Tab starts: the top of the page, even where a field took the focus on load
     # (the login form's email).
@@ -174,9 +180,10 @@ def tab_through(page: Page, *, limit: int = 200) -> Walk:
         start.remove();
         window.scrollTo(0, 0);
     }""")
-    expected = page.evaluate(_PREPARE, _FOCUSABLE)
+    controls = page.evaluate(_PREPARE, _FOCUSABLE)
+    expected = controls["expected"]
     steps: list[dict] = []
-    for _ in range(limit):
+    for _ in range(len(expected) + 10):
         page.keyboard.press("Tab")
         step = page.evaluate(_FOCUSED)
         if step is None or (steps and step["key"] == steps[0]["key"]):
@@ -184,7 +191,7 @@ def tab_through(page: Page, *, limit: int = 200) -> Walk:
         # A date and time field takes several Tabs, one for each of its parts.
         if not steps or step["key"] != steps[-1]["key"]:
             steps.append(step)
-    return Walk(expected=expected, steps=steps)
+    return Walk(expected=expected, positive=controls["positive"], steps=steps)
 
 
 def focus_problems(page: Page) -> list[str]:
@@ -233,7 +240,8 @@ _TARGET_SIZE = (
     if (!target.small || inSentence(target.el)) continue;
     const [x, y] = centre(target.box);
     for (const other of targets) {
-      if (other === target || other.el.contains(target.el) || target.el.contains(other.el)) continue;
+      if (other === target || other.el.contains(target.el)) continue;
+      if (target.el.contains(other.el)) continue;
       const dx = Math.max(other.box.left - x, 0, x - other.box.right);
       const dy = Math.max(other.box.top - y, 0, y - other.box.bottom);
       const [ox, oy] = centre(other.box);
@@ -349,16 +357,20 @@ _MOTION = (
     for (const pseudo of [null, "::before", "::after"]) {
       const style = getComputedStyle(el, pseudo);
       const transition = seconds(style.transitionDuration) + seconds(style.transitionDelay);
+      const repeats = parseFloat(style.animationIterationCount) || 1;
       const animated = style.animationName !== "none"
-        && seconds(style.animationDuration) * (parseFloat(style.animationIterationCount) || 1) > 0.01;
-      if (transition > 0.01) problems.push(`transition ${style.transitionDuration}: ${describe(el)}${pseudo || ""}`);
-      if (animated) problems.push(`animation ${style.animationName}: ${describe(el)}${pseudo || ""}`);
+        && seconds(style.animationDuration) * repeats > 0.01;
+      const where = describe(el) + (pseudo || "");
+      if (transition > 0.01) problems.push(`transition ${style.transitionDuration}: ${where}`);
+      if (animated) problems.push(`animation ${style.animationName}: ${where}`);
     }
   }
   if (getComputedStyle(document.documentElement).scrollBehavior === "smooth") {
     problems.push("smooth scrolling on the page");
   }
-  for (const animation of document.getAnimations()) problems.push(`running: ${animation.constructor.name}`);
+  for (const animation of document.getAnimations()) {
+    problems.push(`running: ${animation.constructor.name}`);
+  }
   return problems;
 }"""
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -27,7 +28,6 @@ from tests.e2e.display_checks import (
     forced_colour_problems,
     motion,
     small_targets,
-    tab_through,
     unchanging_check_boxes,
 )
 from tests.e2e.helpers import PASSWORD, confirmation_path, last_mail_to, log_in, visit
@@ -269,3 +269,111 @@ def test_a_supporter_signs_with_the_keyboard_alone(browse, world) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator("html")).to_have_attribute("lang", "it")
+
+
+# A control made to look the same focused or not: every property a focus style may change held
+# at its unfocused value.
+_FREEZE = """(el) => {
+    const style = getComputedStyle(el);
+    for (const property of ["box-shadow", "background-color", "color", "border-color"]) {
+        el.style.setProperty(property, style.getPropertyValue(property), "important");
+    }
+    el.style.setProperty("outline", "none", "important");
+}"""
+
+
+def test_the_checks_catch_what_they_look_for(browse, world) -> None:
+    """Each check above fails on a page broken on purpose."""
+    page = browse()
+    page.emulate_media(reduced_motion="reduce")
+    new_link = f"/en/p/{world.petition.slug}/new-link/"
+    visit(page, new_link)
+    page.get_by_role("button", name="Change").evaluate(_FREEZE)
+    # Something pinned over the site's name; the footer's first link put first in the Tab order.
+    page.evaluate("""() => {
+        const brand = document.querySelector(".navbar-brand").getBoundingClientRect();
+        const cover = document.createElement("div");
+        for (const [property, value] of Object.entries({
+            position: "fixed", left: `${brand.left - 4}px`, top: `${brand.top - 4}px`,
+            width: `${brand.width + 8}px`, height: `${brand.height + 8}px`,
+            background: "white", "z-index": "5000"})) cover.style.setProperty(property, value);
+        document.body.append(cover);
+        document.querySelector("footer a").tabIndex = 1;
+    }""")
+    found = focus_problems(page)
+    assert 'no visible focus indicator (2.4.7): button "Change"' in found, found
+    assert any(line.startswith('focus hidden (2.4.11): a "Cosign" under') for line in found), found
+    assert 'tabindex above 0 (2.4.3): a "Privacy"' in found, found
+
+    # A field that keeps the focus: the controls after it are never reached.
+    visit(page, new_link)
+    page.evaluate("""() => document.querySelector("#id_email").addEventListener("keydown",
+        (event) => { if (event.key === "Tab") event.preventDefault(); })""")
+    (missing,) = [line for line in focus_problems(page) if line.startswith("not reached")]
+    assert "Email me a new link" in missing and "Privacy" in missing, missing
+
+    # Two small buttons side by side fail; one as small but spaced, and a link in a sentence,
+    # pass (2.5.8's exceptions).
+    page.evaluate("""() => {
+        const place = document.createElement("div");
+        place.innerHTML = `<button>A</button><button>B</button><p><button>C</button></p>
+            <p class="small">Read <a href="#">it</a> today.</p>`;
+        document.querySelector("main").append(place);
+        for (const button of place.querySelectorAll("button")) {
+            for (const property of ["width", "height", "min-width", "min-height"]) {
+                button.style.setProperty(property, "16px");
+            }
+            button.style.setProperty("padding", "0");
+            button.style.setProperty("margin", "0 4px 0 0");
+        }
+        place.querySelectorAll("p")[0].style.setProperty("margin", "40px");
+    }""")
+    small = small_targets(page)
+    assert [line.split(" is ")[0] for line in small] == ['button "A"', 'button "B"'], small
+
+    # Motion: Bootstrap's transitions and smooth scrolling when no preference is stated; a
+    # transition and an animation of our own even when reduced motion is asked for.
+    page.emulate_media(reduced_motion="no-preference")
+    moving = motion(page)
+    assert "smooth scrolling on the page" in moving, moving
+    assert any(line.startswith("transition 0.15s") for line in moving), moving
+    page.emulate_media(reduced_motion="reduce")
+    assert motion(page) == []
+    page.get_by_role("button", name="Change").evaluate("""(el) => {
+        el.style.setProperty("transition", "opacity 0.5s");
+        el.style.setProperty("animation", "spin 1s infinite");
+    }""")
+    assert sorted(line.split(":")[0] for line in motion(page)) == [
+        "animation spin",
+        "transition 0.5s",
+    ]
+
+    # Forced colours: a Bootstrap button without its border, Bootstrap's own tick back, a field
+    # whose focus outline is taken away.
+    page.emulate_media(forced_colors="active")
+    visit(page, world.petition.get_absolute_url())
+    page.evaluate("""() => {
+        document.querySelector("#submit-id-sign").style.setProperty("border", "0", "important");
+        document.querySelector("#id_consent_updates")
+            .style.setProperty("appearance", "none", "important");
+        document.querySelector("#id_email").style.setProperty("outline", "none", "important");
+    }""")
+    assert forced_colour_problems(page) == [
+        'no boundary: input#submit-id-sign[name=sign] "Sign the petition"'
+    ]
+    (unchanging,) = unchanging_check_boxes(page)
+    assert 'id="id_consent_updates"' in unchanging
+    assert [line for line in focus_problems(page) if "2.4.7" in line] == [
+        'no visible focus indicator (2.4.7): input#id_email[name=email] ""'
+    ]
+
+
+def test_our_scripts_honour_reduced_motion() -> None:
+    """A script of ours that animates asks first whether the reader wants less motion (none does
+    today: the proof of work has nothing to show)."""
+    animating = re.compile(r"\.animate\(|requestAnimationFrame|behavior:\s*[\"']smooth|transition")
+    scripts = Path(__file__).resolve().parents[2] / "static" / "js"
+    for script in scripts.glob("**/*.js"):
+        text = script.read_text()
+        if animating.search(text):
+            assert "prefers-reduced-motion" in text, f"{script.name} animates regardless"
