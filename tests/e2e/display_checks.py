@@ -122,7 +122,8 @@ _FOCUSED = (
     key, name: describe(el), visible: outline || (shadow && !forced) || other, seen, cover,
     changed: changed.join(" "),
     box: [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY],
-    radio: el.type === "radio", inMain: !!el.closest("main"),
+    radio: el.type === "radio",
+    skip: el.matches("a[href='#main'], a[href='#content']"),
   };
 }"""
 )
@@ -145,6 +146,8 @@ class Walk:
             found.append(f"not reached by Tab (2.1.1): {missing}")
         found += [f"focus went to {key} (2.4.3)" for key in reached if key.startswith("unexpected")]
         found += [f"tabindex above 0 (2.4.3): {name}" for name in self.positive]
+        if self.steps and not self.steps[0]["skip"]:
+            found.append(f"the first Tab reaches {self.steps[0]['name']}, not the skip link")
         for step in self.steps:
             if not step["visible"]:
                 found.append(f"no visible focus indicator (2.4.7): {step['name']}")
@@ -183,12 +186,12 @@ def tab_through(page: Page) -> Walk:
     controls = page.evaluate(_PREPARE, _FOCUSABLE)
     expected = controls["expected"]
     steps: list[dict] = []
-    for _ in range(len(expected) + 10):
+    # Room for the date and time fields, which take a Tab for each of their parts.
+    for _ in range(3 * len(expected) + 10):
         page.keyboard.press("Tab")
         step = page.evaluate(_FOCUSED)
         if step is None or (steps and step["key"] == steps[0]["key"]):
             break
-        # A date and time field takes several Tabs, one for each of its parts.
         if not steps or step["key"] != steps[-1]["key"]:
             steps.append(step)
     return Walk(expected=expected, positive=controls["positive"], steps=steps)
