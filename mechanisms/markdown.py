@@ -10,6 +10,8 @@ one that would lead somewhere other than it seems (`https://evil.example\\@eff.o
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -31,13 +33,30 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def markdown_render(text: str) -> SafeString:
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _headings_under(html: str, level: int) -> str:
+    """Renumber the text's headings to sit under a heading of `level`: its highest becomes
+    level + 1 and the next ones follow without a gap, as a screen reader's outline needs
+    (an author's "##" right under the email's h1 would otherwise skip a level)."""
+    used = sorted({int(found.group(2)) for found in _HEADING_TAG.finditer(html)})
+    new = {old: min(level + 1 + rank, 6) for rank, old in enumerate(used)}
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{new[int(m.group(2))]}>", html)
+
+
+def markdown_render(text: str, *, under: int | None = None) -> SafeString:
+    """`under`: the level of the heading the text sits under, where the text is the whole of
+    what follows it (an email); by default headings only move down one level."""
     html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    # Markdown would make "# Heading" an h1; shift every heading down one level (h6 stays).
-    for level in (5, 4, 3, 2, 1):
-        html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(
-            f"</h{level}>", f"</h{level + 1}>"
-        )
+    if under is not None:
+        html = _headings_under(html, under)
+    else:
+        # Markdown would make "# Heading" an h1; shift every heading down one level (h6 stays).
+        for level in (5, 4, 3, 2, 1):
+            html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(
+                f"</h{level}>", f"</h{level + 1}>"
+            )
     clean = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
