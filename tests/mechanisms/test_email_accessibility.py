@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace as NS
 from typing import Any
@@ -42,7 +43,6 @@ MEANINGLESS = frozenset(
         "clicca",
         "qui",
         "questo link",
-        "link",
         "di più",
         "leggi di più",
         "altro",
@@ -176,7 +176,7 @@ def html_problems(html: str, *, language: str) -> list[str]:
         problems.append(f"{levels.count(1)} h1 headings, not one")
     if levels and levels[0] != 1:
         problems.append(f"the first heading is h{levels[0]}, not the h1")
-    for previous, level in zip(levels, levels[1:], strict=False):
+    for previous, level in pairwise(levels):
         if level > previous + 1:
             problems.append(f"heading level skipped: h{previous} then h{level}")
     problems.extend(f"empty heading h{level}" for level, text in page.headings if not text)
@@ -184,7 +184,7 @@ def html_problems(html: str, *, language: str) -> list[str]:
         text = link.text.strip()
         if not text:
             problems.append(f"a link with no text: {link.href}")
-        elif text.lower().strip(" .:!…»›→") in MEANINGLESS:
+        elif text.lower().strip(" .:!…»→") in MEANINGLESS:
             problems.append(f"a link whose text means nothing alone: {text!r}")
         elif URL_ONLY.match(text):
             problems.append(f"a link whose only text is its address: {text!r}")
@@ -276,7 +276,9 @@ CASES: dict[str, dict[str, Any]] = {
     "letters/email/delivery:update": {
         "letter": LETTER,
         "target": TARGET,
-        "update": NS(published_at=datetime(2026, 12, 1, 12, 0), text="We met the mayor."),
+        "update": NS(
+            published_at=datetime(2026, 12, 1, 12, 0, tzinfo=UTC), text="We met the mayor."
+        ),
         "organizations": [NS(organization=ORGANIZATION)],
         "letter_url": URL,
     },
@@ -331,7 +333,11 @@ CASES: dict[str, dict[str, Any]] = {
     "petitions/email/update": {
         "petition": PETITION,
         "signature": SIGNATURE,
-        "update": NS(title="The council listened", body="## What happens next\n\nA vote.\n\n#### On the day\n\nCome."),
+        # An author's "##" and "####" right under the email's h1: renumbered h2 and h3.
+        "update": NS(
+            title="The council listened",
+            body="## What happens next\n\nA vote.\n\n#### On the day\n\nCome.",
+        ),
         "petition_url": URL,
         "unsubscribe_url": URL + "stop/",
     },
