@@ -360,6 +360,22 @@ def test_every_email_template_is_covered() -> None:
     assert on_disk == {_template(case) for case in CASES}
 
 
+def test_every_email_is_built_by_message_render() -> None:
+    """The checks below render through message_render; an email built anywhere else (a bare
+    send_mail with no HTML part, say) would escape them."""
+    root = Path(settings.BASE_DIR)
+    builders = re.compile(
+        r"\b(EmailMultiAlternatives|EmailMessage|send_mail|send_mass_mail|mail_admins|mail_managers)\("
+    )
+    found = [
+        str(path.relative_to(root))
+        for path in root.glob("*/**/*.py")
+        if path.parts[len(root.parts)] not in {"tests", ".venv", "node_modules"}
+        and builders.search(path.read_text())
+    ]
+    assert found == ["mechanisms/mail.py"]
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_email_is_accessible(case: str, language: str) -> None:
