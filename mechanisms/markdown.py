@@ -41,8 +41,18 @@ def _headings_under(html: str, level: int) -> str:
     level + 1 and the next ones follow without a gap, as a screen reader's outline needs
     (an author's "##" right under the email's h1 would otherwise skip a level)."""
     used = sorted({int(found.group(2)) for found in _HEADING_TAG.finditer(html)})
-    new = {old: min(level + 1 + rank, 6) for rank, old in enumerate(used)}
-    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{new[int(m.group(2))]}>", html)
+    ranked = {old: min(level + 1 + rank, 6) for rank, old in enumerate(used)}
+    # In the text's order too: a "##" before the first "#" may go no deeper than one level
+    # below the heading before it. Headings do not nest, so each closes at its opening level.
+    current = level
+
+    def renumber(tag: re.Match[str]) -> str:
+        nonlocal current
+        if not tag.group(1):
+            current = min(ranked[int(tag.group(2))], current + 1)
+        return f"<{tag.group(1)}h{current}>"
+
+    return _HEADING_TAG.sub(renumber, html)
 
 
 def markdown_render(text: str, *, under: int | None = None) -> SafeString:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mechanisms.markdown import markdown_render
@@ -128,3 +130,14 @@ def test_links_are_rendered_as_a_browser_reads_them() -> None:
     assert 'href="https://www.eff.org/"' in html
     assert 'href="#sign"' in html
     assert 'href="/p/ring/"' in html
+
+
+def test_headings_under_an_emails_heading_skip_no_level() -> None:
+    """In an email the campaign text follows the email's h1 (or an h2): its headings start one
+    level below and leave no gap, whatever levels the author used, in whatever order."""
+    html = markdown_render("#### Later\n\ntext\n\n## First\n\n###### Deep", under=1)
+    assert re.findall(r"<h(\d)>", html) == ["2", "2", "3"]
+    html = markdown_render("# Title\n\n### Section", under=2)
+    assert re.findall(r"<h(\d)>", html) == ["3", "4"]
+    # Pages keep the plain shift by one level.
+    assert "<h3>Section</h3>" in markdown_render("## Section")
