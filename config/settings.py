@@ -459,6 +459,11 @@ DEFAULT_FROM_EMAIL = env_str(
     "DEFAULT_FROM_EMAIL", f"Cosign <noreply@{urlsplit(SITE_URL).hostname or 'localhost'}>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the accessibility statement (/accessibility/) asks people to report a barrier or ask for
+# content in another form: a mailbox a person reads, since the statement promises an answer.
+ACCESSIBILITY_CONTACT_EMAIL = env_str(
+    "ACCESSIBILITY_CONTACT_EMAIL", f"accessibility@{urlsplit(SITE_URL).hostname or 'localhost'}"
+)
 # Emails that anyone can cause to be sent to an address never confirmed on Cosign (confirmation
 # links, organization contact links, invitations, password and "your signatures" links): at most
 # this many a day to one mailbox, from all campaigns and forms together (mechanisms.mail).

@@ -23,6 +23,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("p/", include("petitions.urls")),
     path("letters/", include("letters.urls")),
     # An organization's workspace: its petitions' dashboards (before accounts' organization pages).

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
+from config import accessibility_statement
 from config.forms import CatalogFilters, CatalogForm
 from letters.selectors import letter_catalog
 from petitions import supporters
@@ -89,3 +90,17 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "bounce_suppression_days": settings.BOUNCE_SUPPRESSION_DAYS,
     }
     return render(request, "privacy.html", context)
+
+
+@require_safe
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement, on the EU model (Implementing Decision 2018/1523): how far the
+    site meets WCAG 2.2 AA, what does not yet and by when, how it was checked, and whom to tell."""
+    context = {
+        "exceptions": accessibility_statement.KNOWN_EXCEPTIONS,
+        "prepared_on": accessibility_statement.PREPARED_ON,
+        "reviewed_on": accessibility_statement.REVIEWED_ON,
+        "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL,
+        "response_days": accessibility_statement.RESPONSE_DAYS,
+    }
+    return render(request, "accessibility.html", context)

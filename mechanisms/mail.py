@@ -181,9 +181,12 @@ def message_render(
     person, `to`. `attachments` are (filename, content, mimetype)."""
     with translation.override(language):
         context = {"site_url": settings.SITE_URL, "language": language, **context}
-        subject = render_to_string(f"{template}_subject.txt", context)
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        # The HTML part's title and first heading (templates/email/base.html) say what the
+        # subject says, so a screen reader opening the email hears what it is about first.
+        context["email_subject"] = subject
         message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
+            subject=subject,
             body=render_to_string(f"{template}.txt", context),
             to=[email_delivery_address(to)],
             headers={"Auto-Submitted": "auto-generated", **(headers or {})},

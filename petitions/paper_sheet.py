@@ -47,6 +47,8 @@ def paper_sheet_pdf(
 def _draw(*, petition: Petition, targets: list[Target], url: str, organization: str) -> bytes:
     pdf = _pdf()
     pdf.set_title(petition.title)
+    # The document's language, so a screen reader reads the sheet with the right voice.
+    pdf.set_lang(petition.language)
     pdf.set_creator("Cosign")
     pdf.add_page()
     qr_size = 32

@@ -20,3 +20,4 @@ def web_href_filter(url: str) -> str:
     """A stored web address in normalized form, or "" if it is not safe to link to: a link is
     made only from this, whatever wrote the row."""
     return web_url_or_blank(url)
+

@@ -18,6 +18,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.models import Membership, Organization, User
+from config.accessibility_statement import KNOWN_EXCEPTIONS
 from mechanisms.qr import qr_code
 from petitions.dashboard_views import share_link
 from petitions.models import PaperBatch, PaperSignature, Petition
@@ -96,6 +97,17 @@ def test_the_sheet_carries_the_demand_targets_numbered_lines_and_the_share_link(
     (image,) = reader.pages[0].images
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(image.data)))
     assert decoded.text == link
+
+
+def test_the_sheet_declares_its_language_and_is_listed_as_untagged_while_it_is(world) -> None:
+    """A screen reader picks its voice from the PDF's language. The sheet is not a tagged PDF
+    (no structure tree): the accessibility statement lists it as an exception, and must stop
+    doing so once it becomes one."""
+    response = _client(world["viewer"]).get(_url("sheet", world))
+    catalog = PdfReader(io.BytesIO(response.content)).trailer["/Root"]
+    assert catalog["/Lang"] == world["petition"].language == "it"
+    tagged = "/StructTreeRoot" in catalog
+    assert tagged != ("paper-sheet" in {exception.slug for exception in KNOWN_EXCEPTIONS})
 
 
 def test_the_sheet_lists_the_targets_when_the_petition_names_no_addressee(world) -> None:
