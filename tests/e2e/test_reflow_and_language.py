@@ -12,6 +12,8 @@ Each check is shown to fail on a page broken on purpose."""
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -312,3 +314,141 @@ def test_the_layout_checks_catch_content_too_wide_clipped_or_overlapping(browse,
     found = spacing_problems(page)
     assert any(line.startswith("p.fs-5") and "clips" in line for line in found), found
     assert any("overlaps" in line and "Urgent" in line for line in found), found
+
+
+def _h1(page: Page) -> str:
+    heading = page.locator("h1")
+    return " ".join(heading.first.inner_text().split()) if heading.count() else ""
+
+
+def _workspace(path: Callable[[Campaigns], str]) -> Callable[[Page, Campaigns], None]:
+    return lambda page, campaigns: _as_lead(path(campaigns))(page, campaigns)
+
+
+def _italian_sign_with_errors(page: Page, campaigns: Campaigns) -> None:
+    visit(page, f"/it/p/{campaigns.open.slug}/")
+    page.locator("#sign form [type=submit]").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _italian(path: Callable[[Campaigns], str], *, status: int = 200):
+    return lambda page, campaigns: visit(page, path(campaigns), status=status)
+
+
+# Beyond the audited public pages: the workspace's, and the main pages in Italian.
+MORE_PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
+    "dashboard": _dashboard,
+    "drafting-campaign": _drafting_campaign,
+    "workspace-petitions": _workspace(lambda c: f"/en/organizations/{_lead_slug(c)}/petitions/"),
+    "workspace-letters": _workspace(lambda c: f"/en/organizations/{_lead_slug(c)}/letters/"),
+    "workspace-campaigns": _workspace(lambda c: f"/en/organizations/{_lead_slug(c)}/campaigns/"),
+    "it:catalog": _italian(lambda c: "/it/"),
+    "it:petition": _italian(lambda c: f"/it/p/{c.open.slug}/"),
+    "it:sign-form-errors": _italian_sign_with_errors,
+    "it:letter": _italian(lambda c: f"/it/letters/{c.letter.slug}/"),
+    "it:letter-press": _italian(lambda c: f"/it/letters/{c.letter.slug}/press/"),
+    "it:privacy": _italian(lambda c: "/it/privacy/"),
+    "it:login": _italian(lambda c: "/it/accounts/login/"),
+    "it:my-signatures": _italian(lambda c: "/it/my-signatures/"),
+    "it:organization-join": _italian(lambda c: "/it/organizations/join/"),
+    "it:not-found": _italian(lambda c: "/it/p/no-such-campaign/", status=404),
+}
+
+
+# Pages that differ in their address but not in their purpose: one title between them is right.
+SAME_PURPOSE = {
+    "catalog-filtered": "catalog",
+    "catalog-no-match": "catalog",
+    "petition-embed": "petition",  # the petition's own page, framed on a campaigner's site
+    "petition-embed-closed": "petition-closed",
+    "catalog-italian": "it:catalog",
+    "petition-italian": "it:petition",
+    "privacy-italian": "it:privacy",
+}
+# The pages showing a form sent back with errors.
+FORM_ERRORS = {
+    "catalog-bad-filter",
+    "sign-form-errors",
+    "new-link-errors",
+    "letter-sign-errors",
+    "organization-join-errors",
+    "my-signatures-errors",
+    "it:sign-form-errors",
+}
+# Each logs a member in where it lands, so it needs a browser of its own.
+LOGS_IN = {
+    "draft-preview",
+    "letter-cosign",
+    "letter-manage",
+    "my-organizations",
+    "organization-members",
+}
+TITLE = re.compile(r"(?:(Error|Errore): )?(.+) · Cosign")
+
+
+def title_problems(name: str, title: str, h1: str, campaign_titles: list[str]) -> list[str]:
+    """What is wrong with one page's title, given its main heading."""
+    match = TITLE.fullmatch(title)
+    if not match or match.group(2) == "Cosign":
+        return [f"{name}: {title!r} is not “<what the page is> · Cosign”"]
+    problems = []
+    if bool(match.group(1)) != (name in FORM_ERRORS):
+        problems.append(f"{name}: {title!r} should say first whether the form has errors")
+    first = match.group(2).split(" · ")[0].casefold()
+    says = h1.casefold() in title.casefold() or (h1 and first in h1.casefold())
+    if not says and not any(campaign in title for campaign in campaign_titles):
+        problems.append(f"{name}: {title!r} says neither the heading {h1!r} nor the campaign")
+    return problems
+
+
+def test_every_page_title_says_what_the_page_is_one_per_purpose(browse, campaigns) -> None:
+    visitor = browse()
+    member = browse()
+    titles: dict[str, str] = {}
+    problems: list[str] = []
+    for name, open_page in {**PAGES, **MORE_PAGES}.items():
+        # It closes the petition, which the pages after it need open; "confirmed" is the
+        # same kind of page.
+        if name == "confirm-after-closing":
+            continue
+        page = browse() if name in LOGS_IN else member if name in MORE_PAGES else visitor
+        open_page(page, campaigns)
+        titles[name] = page.title()
+        campaign_titles = [
+            campaigns.open.title,
+            campaigns.letter.title,
+            campaigns.closed.title,
+            "A campaign being written",
+        ]
+        problems += title_problems(name, titles[name], _h1(page), campaign_titles)
+        if page not in (visitor, member):
+            page.context.close()
+
+    # Unique in each language: a title the same in both ("Privacy") is one page's.
+    purposes: dict[tuple[bool, str], set[str]] = defaultdict(set)
+    for name, title in titles.items():
+        italian = name.startswith("it:") or name.endswith("-italian")
+        purposes[italian, title].add(SAME_PURPOSE.get(name, name))
+    problems += [
+        f"one title for different pages: {title!r} on {sorted(names)}"
+        for (_, title), names in purposes.items()
+        if len(names) > 1
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_title_check_catches_a_vague_title_and_a_silent_error(browse, campaigns) -> None:
+    page = browse()
+    _italian_sign_with_errors(page, campaigns)
+    title, h1 = page.title(), _h1(page)
+    assert title.startswith("Errore: "), title
+    assert title_problems("it:sign-form-errors", title, h1, [campaigns.open.title]) == []
+    assert title_problems("sign-form-errors", "Cosign · Cosign", h1, []) == [
+        "sign-form-errors: 'Cosign · Cosign' is not “<what the page is> · Cosign”"
+    ]
+    assert title_problems("sign-form-errors", f"{h1} · Cosign", h1, []) == [
+        f"sign-form-errors: '{h1} · Cosign' should say first whether the form has errors"
+    ]
+    assert title_problems("privacy", "Signatures · Cosign", "Privacy", []) == [
+        "privacy: 'Signatures · Cosign' says neither the heading 'Privacy' nor the campaign"
+    ]
