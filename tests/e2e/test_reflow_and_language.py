@@ -22,12 +22,13 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from letters.models import LetterUpdate, OpenLetter
 from petitions.drafting import services as drafting
 from petitions.drafting.petition_kind import PETITION
-from petitions.models import Petition
+from petitions.models import Petition, PetitionUpdate
 from tests.e2e.helpers import log_in, visit
 from tests.e2e.test_accessibility import PAGES, Campaigns, campaigns
-from tests.factories import SignatureFactory
+from tests.factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -451,4 +452,139 @@ def test_the_title_check_catches_a_vague_title_and_a_silent_error(browse, campai
     ]
     assert title_problems("privacy", "Signatures · Cosign", "Privacy", []) == [
         "privacy: 'Signatures · Cosign' says neither the heading 'Privacy' nor the campaign"
+    ]
+
+
+# Each text node containing one of `texts`, with the language it is declared in.
+_LANGUAGES_OF = """(texts) => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    // Exempt: a field's value to copy, which one language attribute cannot split (the embed
+    // code, HTML; the press release as plain text, the interface's words around the letter's).
+    if (node.parentElement.closest("textarea")) continue;
+    for (const text of texts) {
+      if (node.textContent.includes(text)) {
+        const declared = node.parentElement.closest("[lang]");
+        const parent = node.parentElement;
+        const where = parent.tagName.toLowerCase() + (parent.id ? "#" + parent.id : "");
+        found.push([text, declared ? declared.lang : "", where]);
+      }
+    }
+  }
+  return found;
+}"""
+
+
+def language_problems(page: Page, texts: list[str], language: str) -> list[str]:
+    """Where the page shows one of `texts` without declaring it in `language`."""
+    found = page.evaluate(_LANGUAGES_OF, texts)
+    missing = [text for text in texts if text not in {shown for shown, _, _ in found}]
+    return [f"{page.url}: {text!r} is not on the page" for text in missing] + [
+        f"{page.url}: {text!r} in {where} is declared {declared!r}, not {language!r}"
+        for text, declared, where in found
+        if declared != language
+    ]
+
+
+ITALIAN = {
+    "title": "Fermate le telecamere dei campanelli a Oakland",
+    "summary": "La polizia non deve chiedere i video dei campanelli.",
+    "demand": "Chiudete l'accordo con Amazon Ring.",
+    "body": "Nessuno lo ha mai votato.",
+    "addressed_to": "Consiglio comunale di Oakland",
+}
+
+
+@pytest.fixture
+def italian_only(campaigns: Campaigns) -> tuple[Petition, OpenLetter]:
+    """A petition and a letter written in Italian and not yet translated, and an update in
+    Italian only on the English petition: the English pages fall back to the Italian words."""
+    petition = PetitionFactory()
+    Petition.objects.filter(pk=petition.pk).update(
+        language="it",
+        **{f"{field}_en": "" for field in ITALIAN},
+        **{f"{field}_it": text for field, text in ITALIAN.items()},
+    )
+    letter = OpenLetter.objects.create(
+        slug="lettera-aperta",
+        status=OpenLetter.Status.PUBLISHED,
+        published_at=timezone.now(),
+        title_it="Lettera aperta contro le telecamere",
+        summary_it="Le organizzazioni chiedono di fermare gli accordi.",
+        body_it="Noi sottoscritte chiediamo di **fermare** questi accordi.",
+        addressed_to_it="Sindaci e consigli comunali",
+        ask_it="Fermate gli accordi.",
+    )
+    LetterUpdate.objects.create(letter=letter, text_it="Altre sei organizzazioni hanno firmato.")
+    PetitionUpdate.objects.create(
+        petition=campaigns.open,
+        title_it="Il consiglio vota martedì",
+        body_it="Venite in municipio.",
+        published_at=timezone.now(),
+    )
+    petition.refresh_from_db()
+    return petition, letter
+
+
+def test_every_page_declares_its_language_and_each_passage_in_another(
+    browse, campaigns, italian_only
+) -> None:
+    petition, letter = italian_only
+    page = browse()
+    problems: list[str] = []
+    # 3.1.1: the page's language, in both.
+    for path in ["/en/", "/it/", f"/en/p/{petition.slug}/", f"/it/letters/{letter.slug}/"]:
+        visit(page, path)
+        language = path.split("/")[1]
+        if (declared := page.locator("html").get_attribute("lang")) != language:
+            problems.append(f"{path}: html lang={declared!r}, not {language!r}")
+        # The names of the languages in the switcher, each in its own.
+        for option, code in [("English", "en"), ("Italiano", "it")]:
+            problems += language_problems(page, [option], code)
+
+    # 3.1.2: Italian words on English pages: in the catalog, on the petition and the letter,
+    # in the petition's embedded widget, on the press page, an update.
+    petition_texts = [ITALIAN[field] for field in ("title", "summary", "demand", "body")]
+    letter_texts = ["Lettera aperta contro le telecamere", "Le organizzazioni chiedono"]
+    visit(page, "/en/")
+    problems += language_problems(page, [ITALIAN["title"], ITALIAN["summary"]], "it")
+    problems += language_problems(page, letter_texts, "it")
+    visit(page, petition.get_absolute_url())
+    problems += language_problems(page, [*petition_texts, ITALIAN["addressed_to"]], "it")
+    visit(page, f"/en/p/{petition.slug}/embed/")
+    problems += language_problems(page, [ITALIAN["title"]], "it")
+    visit(page, campaigns.open.get_absolute_url())
+    problems += language_problems(page, ["Il consiglio vota martedì", "Venite in municipio."], "it")
+    visit(page, letter.get_absolute_url())
+    problems += language_problems(
+        page,
+        [
+            "Lettera aperta contro le telecamere",
+            "Sindaci e consigli comunali",
+            "Noi sottoscritte chiediamo di",
+            "Altre sei organizzazioni hanno firmato.",
+        ],
+        "it",
+    )
+    visit(page, f"/en/letters/{letter.slug}/press/")
+    problems += language_problems(
+        page, ["Lettera aperta contro le telecamere", "Fermate gli accordi."], "it"
+    )
+    # And English words on an Italian page: a petition not yet translated.
+    visit(page, f"/it/p/{campaigns.open.slug}/")
+    problems += language_problems(page, [campaigns.open.title, campaigns.open.demand], "en")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_language_check_catches_a_passage_without_its_language(
+    browse, campaigns, italian_only
+) -> None:
+    petition, _ = italian_only
+    page = browse()
+    visit(page, petition.get_absolute_url())
+    assert language_problems(page, [ITALIAN["title"]], "it") == []
+    page.evaluate("() => document.querySelector('h1').removeAttribute('lang')")
+    assert language_problems(page, [ITALIAN["title"]], "it") == [
+        f"{page.url}: {ITALIAN['title']!r} in h1 is declared 'en', not 'it'"
     ]
