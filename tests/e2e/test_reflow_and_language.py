@@ -72,6 +72,8 @@ _REFLOW_PROBLEMS = (
     """(exempt) => {"""
     + _SEEN
     + """
+  // What a reader can open must reflow too ("Show the numbers" under each chart and map).
+  for (const details of document.querySelectorAll("details")) details.open = true;
   const root = document.documentElement;
   const width = root.clientWidth;
   const problems = [];
@@ -237,13 +239,21 @@ def _drafting_campaign(page: Page, campaigns: Campaigns) -> None:
     _as_lead(f"/en/organizations/{lead.slug}/campaigns/petition/{draft.pk}/")(page, campaigns)
 
 
+def _petition_with_pictures(page: Page, campaigns: Campaigns) -> None:
+    """The widest public page: the petition with its chart, its maps and their tables."""
+    visit(page, campaigns.open.get_absolute_url())
+    expect(page.locator("#pictures svg.picture-line")).to_be_visible()
+    expect(page.locator("#pictures svg.picture-map")).to_have_count(2)
+    expect(page.get_by_role("heading", name="The council votes on Tuesday")).to_be_visible()
+
+
 # The main pages, a visitor's and a member's (reusing the axe-core audit's ways to reach them).
 MAIN_PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
+    "petition": _petition_with_pictures,
     **{
         name: PAGES[name]
         for name in [
             "catalog",
-            "petition",
             "sign-form-errors",
             "letter",
             "letter-press",
