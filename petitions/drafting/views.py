@@ -423,7 +423,7 @@ def update_new(request: HttpRequest, organization: str, pk: int) -> HttpResponse
         return render(request, "drafting/update_new.html", context, status=400)
     if "preview" in request.POST:
         context["preview"] = [
-            (language, markdown_render(form.cleaned_data.get(f"body_{code}") or ""))
+            (code, language, markdown_render(form.cleaned_data.get(f"body_{code}") or ""))
             for code, language in (("en", _("English")), ("it", _("Italian")))
             if form.cleaned_data.get(f"body_{code}")
         ]

@@ -144,8 +144,12 @@ class Browse:
         self._site = site
         self._opened: list[tuple[BrowserContext, Watch]] = []
 
-    def __call__(self, *, device: str = "desktop", javascript: bool = True) -> Page:
-        options = PHONE if device == "phone" else DESKTOP
+    def __call__(
+        self, *, device: str = "desktop", javascript: bool = True, **overrides: object
+    ) -> Page:
+        """`overrides` are Playwright's context options beyond the two devices (a 320-pixel
+        viewport, a zoom as a device scale factor...)."""
+        options = {**(PHONE if device == "phone" else DESKTOP), **overrides}
         context = self._browser.new_context(
             base_url=self._site, java_script_enabled=javascript, locale="en-US", **options
         )
