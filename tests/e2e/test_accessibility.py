@@ -222,10 +222,11 @@ class Visit:
         self.page.get_by_role("button", name=self.words(button), exact=True).click()
 
     def heading_is(self, english: str) -> None:
-        expect(self.page.get_by_role("heading", level=1)).to_have_text(self.words(english))
+        heading = self.page.get_by_role("heading", level=1)
+        expect(heading).to_have_text(self.words(english), timeout=WAIT)
 
     def errors_shown(self) -> None:
-        expect(self.page.get_by_role("alert").first).to_be_visible()
+        expect(self.page.get_by_role("alert").first).to_be_visible(timeout=WAIT)
 
     def log_in(self, email: str) -> None:
         """The members' login form the page was sent to, filled by its fields' ids."""
@@ -235,6 +236,9 @@ class Visit:
 
 
 _LANGUAGE_PREFIX = re.compile(r"^/(en|it)/")
+# As long as the browser context waits for a page (conftest): a busy CI machine answers a form
+# slowly, and expect's own 5 seconds once failed a page here that was only late.
+WAIT = 15_000
 
 
 def _once(campaigns: Campaigns, key: str, make: Callable[[], T]) -> T:
@@ -326,7 +330,11 @@ def _draft_preview(v: Visit) -> None:
     v.page.get_by_label("Password").fill("a-long-password")
     v.page.get_by_role("button", name="Log in").click()
     v.go(draft.get_absolute_url())
-    expect(v.page.get_by_text(v.words("Preview: this petition is a draft."))).to_be_visible()
+    preview = (
+        "Preview: this petition is a draft. Only staff can see this page, and it takes no "
+        "signatures."
+    )
+    expect(v.page.get_by_role("status").first).to_have_text(v.words(preview), timeout=WAIT)
 
 
 # --- A petition with everything its page can show -----------------------------------------------
@@ -405,7 +413,7 @@ def _full_petition(campaigns: Campaigns) -> Petition:
 def _full_petition_page(v: Visit) -> None:
     petition = _once(v.campaigns, "full", lambda: _full_petition(v.campaigns))
     v.go(petition.get_absolute_url())
-    expect(v.page.locator("#pictures")).to_be_visible()
+    expect(v.page.locator("#pictures")).to_be_visible(timeout=WAIT)
     # What is folded away is read too: the numbers under each picture, the embed code.
     v.page.evaluate("() => document.querySelectorAll('details').forEach((d) => d.open = true)")
 
@@ -448,7 +456,8 @@ def _answer_link(v: Visit, **changes: object) -> str:
     target = petition.targets.get()
     path = _threshold_request(petition, target, count=next(_asked))
     if changes:
-        ThresholdRequest.objects.filter(petition=petition).order_by("-pk")[:1].update(**changes)
+        newest = ThresholdRequest.objects.filter(petition=petition).latest("pk")
+        ThresholdRequest.objects.filter(pk=newest.pk).update(**changes)
     return path
 
 
@@ -460,14 +469,14 @@ def _threshold_answer_preview(v: Visit) -> None:
     v.go(_answer_link(v))
     v.page.locator("#id_answer").fill("The council will vote on **Monday**.")
     v.press("Preview")
-    expect(v.page.locator(".campaign-text strong")).to_have_text("Monday")
+    expect(v.page.locator(".campaign-text strong")).to_have_text("Monday", timeout=WAIT)
 
 
 def _threshold_answer_sent(v: Visit) -> None:
     v.go(_answer_link(v))
     v.page.locator("#id_answer").fill("The council will vote on Monday.")
     v.press("Send my answer")
-    expect(v.page.locator("#answer-received")).to_be_visible()
+    expect(v.page.locator("#answer-received")).to_be_visible(timeout=WAIT)
 
 
 def _threshold_answer_errors(v: Visit) -> None:
@@ -495,7 +504,7 @@ def _letter_questions_with_errors(v: Visit) -> None:
     letter = v.campaigns.letter
     _once(v.campaigns, "letter-questions", lambda: _ask({"letter": letter}, LETTER, letter.pk))
     v.go(letter.get_absolute_url())
-    expect(v.page.get_by_text("Cameras on your street")).to_be_visible()
+    expect(v.page.get_by_text("Cameras on your street")).to_be_visible(timeout=WAIT)
     v.press("Sign the letter")
     v.errors_shown()
 
@@ -552,7 +561,7 @@ def _organization_confirm(v: Visit) -> None:
 def _organization_confirmed(v: Visit) -> None:
     v.go(contact_confirmation_url(organization=_unconfirmed()))
     v.page.locator("main form [type=submit]").click()
-    expect(v.page.locator("main form")).to_have_count(0)
+    expect(v.page.locator("main form")).to_have_count(0, timeout=WAIT)
 
 
 def _organization_taken(v: Visit) -> None:
@@ -568,14 +577,14 @@ def _organization_taken(v: Visit) -> None:
 def _my_organizations(v: Visit) -> None:
     v.go("/en/organizations/")
     v.log_in("lead@example.org")
-    expect(v.page.get_by_role("heading", level=1)).to_be_visible()
+    expect(v.page.get_by_role("heading", level=1)).to_be_visible(timeout=WAIT)
 
 
 def _organization_members(v: Visit) -> None:
     slug = v.campaigns.letter.lead_organizations.get().slug
     v.go(f"/en/organizations/{slug}/members/")
     v.log_in("lead@example.org")
-    expect(v.page.get_by_role("button", name=v.words("Invite"))).to_be_visible()
+    expect(v.page.get_by_role("button", name=v.words("Invite"))).to_be_visible(timeout=WAIT)
 
 
 def _login_with_errors(v: Visit) -> None:
@@ -600,7 +609,7 @@ def _password_set_path(campaigns: Campaigns) -> str:
 
 def _password_set(v: Visit) -> None:
     v.go(_password_set_path(v.campaigns))
-    expect(v.page.locator("#id_new_password1")).to_be_visible()
+    expect(v.page.locator("#id_new_password1")).to_be_visible(timeout=WAIT)
 
 
 def _password_set_with_errors(v: Visit) -> None:
