@@ -27,8 +27,9 @@ from petitions.drafting import services as drafting
 from petitions.drafting.petition_kind import PETITION
 from petitions.models import Petition, PetitionUpdate
 from tests.e2e.helpers import log_in, visit
-from tests.e2e.test_accessibility import PAGES, Campaigns, campaigns
+from tests.e2e.test_accessibility import PAGES, Campaigns, Visit, campaigns
 from tests.factories import PetitionFactory, SignatureFactory
+from tests.images import fresh_media  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -247,11 +248,16 @@ def _petition_with_pictures(page: Page, campaigns: Campaigns) -> None:
     expect(page.get_by_role("heading", name="The council votes on Tuesday")).to_be_visible()
 
 
+def _english(name: str) -> Callable[[Page, Campaigns], object]:
+    """The axe-core audit's way to reach a page, in English."""
+    return lambda page, campaigns: PAGES[name](Visit(page, campaigns, "en"))
+
+
 # The main pages, a visitor's and a member's (reusing the axe-core audit's ways to reach them).
 MAIN_PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
     "petition": _petition_with_pictures,
     **{
-        name: PAGES[name]
+        name: _english(name)
         for name in [
             "catalog",
             "sign-form-errors",
@@ -370,29 +376,19 @@ MORE_PAGES: dict[str, Callable[[Page, Campaigns], object]] = {
 SAME_PURPOSE = {
     "catalog-filtered": "catalog",
     "catalog-no-match": "catalog",
+    "petition-from-sponsor": "petition",  # the same page, reached through a sponsor's link
     "petition-embed": "petition",  # the petition's own page, framed on a campaigner's site
     "petition-embed-closed": "petition-closed",
-    "catalog-italian": "it:catalog",
-    "petition-italian": "it:petition",
-    "privacy-italian": "it:privacy",
+    # The same form, sent back for another field, previewed, or shown again once answered.
+    "sign-questions-errors": "sign-form-errors",
+    "letter-questions-errors": "letter-sign-errors",
+    "threshold-answer-preview": "threshold-answer",
+    "threshold-answer-sent": "threshold-answer",
 }
 # The pages showing a form sent back with errors.
-FORM_ERRORS = {
+FORM_ERRORS = {name for name in PAGES if name.endswith("-errors")} | {
     "catalog-bad-filter",
-    "sign-form-errors",
-    "new-link-errors",
-    "letter-sign-errors",
-    "organization-join-errors",
-    "my-signatures-errors",
     "it:sign-form-errors",
-}
-# Each logs a member in where it lands, so it needs a browser of its own.
-LOGS_IN = {
-    "draft-preview",
-    "letter-cosign",
-    "letter-manage",
-    "my-organizations",
-    "organization-members",
 }
 TITLE = re.compile(r"(?:(Error|Errore): )?(.+) · Cosign")
 
@@ -412,17 +408,19 @@ def title_problems(name: str, title: str, h1: str, campaign_titles: list[str]) -
     return problems
 
 
+@pytest.mark.usefixtures("fresh_media")
 def test_every_page_title_says_what_the_page_is_one_per_purpose(browse, campaigns) -> None:
-    visitor = browse()
     member = browse()
     titles: dict[str, str] = {}
     problems: list[str] = []
-    for name, open_page in {**PAGES, **MORE_PAGES}.items():
+    pages = {**{name: _english(name) for name in PAGES}, **MORE_PAGES}
+    for name, open_page in pages.items():
         # It closes the petition, which the pages after it need open; "confirmed" is the
         # same kind of page.
         if name == "confirm-after-closing":
             continue
-        page = browse() if name in LOGS_IN else member if name in MORE_PAGES else visitor
+        # A browser of its own for each visitor's page: some log a member in where they land.
+        page = member if name in MORE_PAGES else browse()
         open_page(page, campaigns)
         titles[name] = page.title()
         campaign_titles = [
@@ -432,13 +430,13 @@ def test_every_page_title_says_what_the_page_is_one_per_purpose(browse, campaign
             "A campaign being written",
         ]
         problems += title_problems(name, titles[name], _h1(page), campaign_titles)
-        if page not in (visitor, member):
+        if page is not member:
             page.context.close()
 
     # Unique in each language: a title the same in both ("Privacy") is one page's.
     purposes: dict[tuple[bool, str], set[str]] = defaultdict(set)
     for name, title in titles.items():
-        italian = name.startswith("it:") or name.endswith("-italian")
+        italian = name.startswith("it:")
         purposes[italian, title].add(SAME_PURPOSE.get(name, name))
     problems += [
         f"one title for different pages: {title!r} on {sorted(names)}"
