@@ -89,9 +89,10 @@ def test_the_documentation_page_loads_everything_from_cosign(
     expect(page.get_by_text("Cosign API").first).to_be_visible()
     page.get_by_text("/api/v1/petitions/{slug}/count/").first.click()
     expect(page.get_by_text("slug").first).to_be_visible()
-    # Swagger UI's colours are darkened to AA contrast (static/css/api-docs.css). Its operation
-    # headers put a button in a button (axe: nested-interactive), its own markup, which no style
-    # mends: the one finding left, a known exception until the accessibility issue replaces or
-    # patches it. Any other finding fails.
+    # Swagger UI's colours are darkened to AA contrast (static/css/api-docs.css), and its deep
+    # links, which put a link in a button, are off (settings). An opened operation's responses
+    # table marks no header cells (axe: td-has-header), its own markup, which no style mends: the
+    # one finding left, a known exception on the accessibility statement ("api-docs",
+    # config/accessibility_statement.py). Any other finding fails.
     violations = accessibility_violations(page)
-    assert {v.split(" ")[0] for v in violations} <= {"nested-interactive"}, violations
+    assert {v.split(" ")[0] for v in violations} <= {"td-has-header"}, violations
