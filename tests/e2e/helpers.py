@@ -46,7 +46,8 @@ def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"] if page.viewport_size else 0
     path = SCREENSHOTS / f"{name}-{'phone' if width < 576 else 'desktop'}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # At one pixel per CSS pixel: a phone's 3x would be nine times the pixels for the same review.
+    page.screenshot(path=str(path), full_page=True, scale="css")
     return path
 
 
