@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -57,8 +58,11 @@ def _new_link_form(petition: Petition, data: object = None, *, email: str = "") 
 
 
 # The address someone just signed with, kept by their own browser (a signed cookie sent only to
-# the petition's new-link page, for an hour) so that asking for another link from "Check your
-# inbox" does not make them type it again (WCAG 3.3.7 Redundant Entry). The server keeps nothing.
+# the petition's new-link page) so that asking for another link from "Check your inbox" does not
+# make them type it again (WCAG 3.3.7 Redundant Entry). The server keeps nothing. On a shared
+# computer it would say who signed: so it lives only until the browser closes (and an hour at
+# most, checked on reading), goes once a new link was asked for, and the page it fills is never
+# cached.
 SIGNED_WITH_COOKIE = "signed_with"
 _SIGNED_WITH_SALT = "petitions.new_link"
 _SIGNED_WITH_SECONDS = 3600
@@ -69,12 +73,15 @@ def _signed_with_remember(response: HttpResponse, *, petition: Petition, email: 
         SIGNED_WITH_COOKIE,
         email,
         salt=_SIGNED_WITH_SALT,
-        max_age=_SIGNED_WITH_SECONDS,
-        path=reverse("petitions:new_link", kwargs={"slug": petition.slug}),
+        path=_signed_with_path(petition),
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Lax",
     )
+
+
+def _signed_with_path(petition: Petition) -> str:
+    return reverse("petitions:new_link", kwargs={"slug": petition.slug})
 
 
 def _signed_with(request: HttpRequest) -> str:
@@ -297,11 +304,16 @@ def signature_new_link(request: HttpRequest, slug: str) -> HttpResponse:
         services.signature_new_link_request(
             petition=petition, email=form.cleaned_data["email"], language=request.LANGUAGE_CODE
         )
-        return redirect("petitions:check_inbox", slug=petition.slug)
+        asked = redirect("petitions:check_inbox", slug=petition.slug)
+        asked.delete_cookie(SIGNED_WITH_COOKIE, path=_signed_with_path(petition))
+        return asked
     else:
         status = 400 if form.is_bound else 200
     context = {"petition": petition, "form": form, "rate_limit_message": rate_limit_message}
-    return render(request, "petitions/new_link.html", context, status=status)
+    response = render(request, "petitions/new_link.html", context, status=status)
+    if SIGNED_WITH_COOKIE in request.COOKIES:
+        add_never_cache_headers(response)
+    return response
 
 
 # RFC 8058: a mail program's one-click unsubscribe POSTs to the link with no CSRF token; the

@@ -701,7 +701,8 @@ def test_the_address_is_kept_by_the_signers_browser_for_the_new_link_page_only(
     client, world
 ) -> None:
     """The pre-filled new-link form of the journey above, and what it costs in privacy: a signed
-    cookie sent to that one page, for an hour, out of reach of scripts; none for a refused form."""
+    cookie sent to that one page, until the browser closes, out of reach of scripts; none for a
+    refused form; the filled page never cached, and the cookie gone once a link was asked for."""
     sign = f"/en/p/{world.petition.slug}/sign/"
     refused = client.post(sign, {"name": "Maria Rossi", "email": "", "display": "full"})
     assert refused.status_code == 400 and "signed_with" not in refused.cookies
@@ -711,6 +712,13 @@ def test_the_address_is_kept_by_the_signers_browser_for_the_new_link_page_only(
     assert done.status_code == 302
     cookie = done.cookies["signed_with"]
     assert cookie["path"] == f"/en/p/{world.petition.slug}/new-link/"
-    assert (cookie["max-age"], cookie["httponly"], cookie["samesite"]) == (3600, True, "Lax")
+    assert (cookie["max-age"], cookie["expires"]) == ("", "")  # a session cookie
+    assert (cookie["httponly"], cookie["samesite"]) == (True, "Lax")
     page = client.get(f"/en/p/{world.petition.slug}/new-link/")
     assert page.context["form"]["email"].value() == "maria@example.org"
+    assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
+    asked = client.post(f"/en/p/{world.petition.slug}/new-link/", {"email": "maria@example.org"})
+    assert asked.status_code == 302
+    assert asked.cookies["signed_with"].value == "" and asked.cookies["signed_with"]["max-age"] == 0
+    again = client.get(f"/en/p/{world.petition.slug}/new-link/")
+    assert again.context["form"]["email"].value() in ("", None)

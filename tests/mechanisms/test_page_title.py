@@ -23,13 +23,27 @@ class _Form(forms.Form):
 FormSet = forms.formset_factory(_Form)
 
 
+def _checked(form: forms.Form | forms.BaseFormSet) -> forms.Form | forms.BaseFormSet:
+    """A form as a view renders it after refusing it."""
+    form.is_valid()
+    return form
+
+
 def test_a_refused_form_under_any_name_makes_the_title_say_error() -> None:
-    assert TITLE.render(Context({"sign_form": _Form(data={})})) == "Error: Sign"
+    assert TITLE.render(Context({"sign_form": _checked(_Form(data={}))})) == "Error: Sign"
     with translation.override("it"):
-        assert TITLE.render(Context({"form": _Form(data={})})) == "Errore: Sign"
+        assert TITLE.render(Context({"form": _checked(_Form(data={}))})) == "Errore: Sign"
     formset = FormSet(data={"form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0"})
     formset.forms[0].empty_permitted = False
-    assert TITLE.render(Context({"rows": formset})) == "Error: Sign"
+    assert TITLE.render(Context({"rows": _checked(formset)})) == "Error: Sign"
+
+
+def test_the_title_does_not_validate_a_form_the_view_left_unchecked() -> None:
+    """A rate-limited form is rendered without being validated: the title must not validate it
+    (a validation may cost a query), and says nothing of errors no one looked for."""
+    form = _Form(data={})
+    assert TITLE.render(Context({"form": form})) == "Sign"
+    assert form._errors is None
 
 
 def test_a_form_not_sent_or_accepted_leaves_the_title_alone() -> None:
