@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -194,3 +196,21 @@ class LetterUpdateFactory(factory.django.DjangoModelFactory):
     letter = factory.SubFactory(OpenLetterFactory)
     text = "Six more organizations have joined the letter."
     published_at = factory.LazyFunction(timezone.now)
+
+
+def signatures_confirmed_from(
+    *, petition: Petition, places: list[tuple[str, str, int, int]]
+) -> None:
+    """Confirmed signatures for the charts and maps: (country, region, how many, days ago) each;
+    the public count is set to their total."""
+    for country, region, how_many, days_ago in places:
+        for _ in range(how_many):
+            SignatureFactory(
+                petition=petition,
+                confirmed=True,
+                confirmed_at=timezone.now() - timedelta(days=days_ago),
+                country=country,
+                region=region,
+            )
+    total = sum(how_many for _country, _region, how_many, _days in places)
+    Petition.objects.filter(pk=petition.pk).update(signature_count=total)

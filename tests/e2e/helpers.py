@@ -23,11 +23,11 @@ AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
 # axe ships some WCAG rules as "experimental", off unless asked for (a paragraph styled as a
 # heading, a table's fake caption...): they are asked for here too.
-_AXE_RUN = """async (tags) => {
+_AXE_RUN = """async ([tags, exclude]) => {
   const experimental = axe.getRules(["experimental"])
     .filter((rule) => rule.tags.some((tag) => tags.includes(tag)));
   const rules = Object.fromEntries(experimental.map((rule) => [rule.ruleId, {enabled: true}]));
-  const results = await axe.run(document, {
+  const results = await axe.run(exclude.length ? {exclude} : document, {
     runOnly: {type: "tag", values: tags}, rules, resultTypes: ["violations"],
   });
   return results.violations;
@@ -51,8 +51,9 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def accessibility_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now, one line each."""
+def accessibility_violations(page: Page, *, exclude: tuple[str, ...] = ()) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each.
+    `exclude`: selectors of third-party markup a test names as a known exception."""
     if not AXE_SOURCE.exists():
         raise AssertionError(f"No axe-core at {AXE_SOURCE}: `make test` installs it (npm ci).")
     source = AXE_SOURCE.read_text()
@@ -60,7 +61,7 @@ def accessibility_violations(page: Page) -> list[str]:
     # the browser's debugger protocol, so the pages' Content-Security-Policy does not refuse it.
     for frame in page.frames:
         frame.evaluate(source)
-    violations = page.evaluate(_AXE_RUN, AXE_TAGS)
+    violations = page.evaluate(_AXE_RUN, [AXE_TAGS, list(exclude)])
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} at "
         + ", ".join(str(node["target"]) for node in violation["nodes"][:5])

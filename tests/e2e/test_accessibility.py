@@ -75,6 +75,7 @@ from tests.factories import (
     SignatureFactory,
     TargetFactory,
     UnconfirmedOrganizationFactory,
+    signatures_confirmed_from,
 )
 from tests.images import fresh_media, photo_bytes, upload  # noqa: F401 (a fixture)
 
@@ -378,16 +379,7 @@ def _full_petition(campaigns: Campaigns) -> Petition:
     target = TargetFactory(title="Mayor of Oakland", email="mayor@example.org")
     petition.targets.add(target)
     signed = [("US", "CA", 12, 4), ("US", "NY", 6, 2), ("FR", "", 5, 1), ("IT", "", 5, 0)]
-    for country, region, how_many, days_ago in signed:
-        for _ in range(how_many):
-            SignatureFactory(
-                petition=petition,
-                confirmed=True,
-                confirmed_at=timezone.now() - timedelta(days=days_ago),
-                country=country,
-                region=region,
-            )
-    Petition.objects.filter(pk=petition.pk).update(signature_count=28)
+    signatures_confirmed_from(petition=petition, places=signed)
     Threshold.objects.create(petition=petition, count=20, days_to_respond=21)
     Threshold.objects.create(petition=petition, count=100, days_to_respond=30)
     _threshold_request(petition, target, count=20)

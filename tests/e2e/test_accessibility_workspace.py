@@ -45,8 +45,6 @@ from petitions.models import (
 from petitions.services import paper
 from tests.conftest import staff_in_role
 from tests.e2e.helpers import (
-    AXE_SOURCE,
-    AXE_TAGS,
     PASSWORD,
     accessibility_violations,
     audit,
@@ -312,17 +310,6 @@ def _audit(page: Page, name: str, language: str) -> None:
 SELECT2 = ".select2-container"
 SELECT2_PAGES = frozenset({"admin-petition"})
 _ADMIN_STYLE = "Applying inline style violates"
-_AXE_RUN_EXCLUDING = """async ([tags, exclude]) => {
-  const experimental = axe.getRules(["experimental"])
-    .filter((rule) => rule.tags.some((tag) => tags.includes(tag)));
-  const rules = Object.fromEntries(experimental.map((rule) => [rule.ruleId, {enabled: true}]));
-  const results = await axe.run({exclude: [exclude]}, {
-    runOnly: {type: "tag", values: tags}, rules, resultTypes: ["violations"],
-  });
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 5).map((n) => n.target)}`);
-}"""
 
 
 def _admin_audit(page: Page, name: str, language: str) -> None:
@@ -332,8 +319,7 @@ def _admin_audit(page: Page, name: str, language: str) -> None:
         screenshot(page, name)
     if name in SELECT2_PAGES:
         expect(page.locator(SELECT2).first).to_be_attached()
-        page.evaluate(AXE_SOURCE.read_text())
-        found = page.evaluate(_AXE_RUN_EXCLUDING, [AXE_TAGS, SELECT2])
+        found = accessibility_violations(page, exclude=(SELECT2,))
     else:
         found = accessibility_violations(page)
     assert found == [], f"axe-core findings: {found}"
@@ -345,8 +331,7 @@ def _forgive_admin_styles(browse) -> None:
     Content-Security-Policy refuses, each refusal a console error. The forms still work. Those
     console errors (and only those) are dropped from what the admin browser reported; every
     other problem the watcher sees still fails the test."""
-    _context, watch = browse._opened[-1]
-    watch.problems[:] = [p for p in watch.problems if _ADMIN_STYLE not in p]
+    browse.forgive(_ADMIN_STYLE)
 
 
 def _go(path: Callable[[World, str], str], *, status: int = 200) -> Step:

@@ -7,15 +7,12 @@ audit) and without it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from petitions.models import Petition
 from tests.e2e.helpers import audit, screenshot, visit
-from tests.factories import PetitionFactory, SignatureFactory
+from tests.factories import PetitionFactory, signatures_confirmed_from
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +22,7 @@ def petition(transactional_db) -> Petition:
     petition = PetitionFactory(title="Cancel the doorbell camera partnership")
     signed = [("US", "CA", 12, 4), ("US", "NY", 6, 2), ("US", "OR", 2, 1), ("FR", "", 5, 0)]
     signed += [("IT", "", 3, 0)]
-    for country, region, how_many, days_ago in signed:
-        for _ in range(how_many):
-            SignatureFactory(
-                petition=petition,
-                confirmed=True,
-                confirmed_at=timezone.now() - timedelta(days=days_ago),
-                country=country,
-                region=region,
-            )
-    Petition.objects.filter(pk=petition.pk).update(signature_count=28)
+    signatures_confirmed_from(petition=petition, places=signed)
     return petition
 
 
